@@ -1,0 +1,5 @@
+"""Liveness."""
+
+
+def get_ping():
+    return "Pong", 200, {"Content-Type": "text/plain"}

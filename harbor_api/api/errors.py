@@ -1,0 +1,64 @@
+"""Render errors raised under ``/api/v2.0`` (ours and Connexion's) as Harbor's envelope."""
+
+from __future__ import annotations
+
+import logging
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from harbor_api.errors import HarborError, api_error_body, public_message
+
+log = logging.getLogger("harbor_api.api")
+
+_STATUS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+                 405: "METHOD_NOT_ALLOWED", 406: "BAD_REQUEST", 409: "CONFLICT",
+                 412: "PRECONDITION", 413: "PAYLOAD_TOO_LARGE",
+                 415: "UNSUPPORTED_MEDIA_TYPE", 422: "UNPROCESSABLE_ENTITY"}
+
+
+def _response(status: int, code: str, message: str, headers=None) -> ConnexionResponse:
+    return ConnexionResponse(status_code=status, body=api_error_body(code, message),
+                             content_type="application/json", headers=headers or {})
+
+
+def harbor_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, HarborError)
+    if exc.status >= 500:
+        log.error("request failed: %s", exc, exc_info=exc)
+    return _response(exc.status, exc.code, public_message(exc), exc.headers)
+
+
+def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ProblemException)
+    status = exc.status or 500
+    if status >= 500:
+        log.error("request failed: %s %s", exc.title, exc.detail)
+        return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
+    message = str(exc.detail or exc.title or "bad request")
+    return _response(status, _STATUS_CODES.get(status, "BAD_REQUEST"), message,
+                     dict(exc.headers or {}))
+
+
+def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    status = getattr(exc, "status_code", 500)
+    if status >= 500:
+        log.error("request failed", exc_info=exc)
+        return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
+    detail = getattr(exc, "detail", None) or "error"
+    return _response(status, _STATUS_CODES.get(status, "BAD_REQUEST"), str(detail))
+
+
+def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unhandled error", exc_info=exc)
+    return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
+
+
+def register(app) -> None:
+    app.add_error_handler(HarborError, harbor_error)
+    app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(HTTPException, http_error)
+    for status in (404, 405):
+        app.add_error_handler(status, http_error)
+    app.add_error_handler(Exception, unexpected)

@@ -1,0 +1,71 @@
+"""``create_app(settings)``: wires every part together. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import yaml
+from connexion import AsyncApp
+from connexion.options import SwaggerUIOptions
+
+from harbor_api.api import errors as api_errors
+from harbor_api.api.resolver import TagResolver
+from harbor_api.asgi import RootApp
+from harbor_api.auth.authenticate import Authenticator
+from harbor_api.db.session import Database
+from harbor_api.services.context import AppState
+from harbor_api.settings import Settings
+from harbor_api.web.static import DEVCENTER_INDEX, SpecDocument, StaticDirectory
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "swagger.yaml"
+PORTAL_DIR = Path(__file__).resolve().parent / "web" / "portal"
+
+log = logging.getLogger(__name__)
+
+
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def build_state(settings: Settings) -> AppState:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    state = AppState(settings=settings, db=db, authenticator=Authenticator(db))
+    return state
+
+
+def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
+    state = state or build_state(settings)
+    spec = load_spec()
+    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent))
+    api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
+                swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
+    api_errors.register(api)
+
+    document = SpecDocument(spec)
+    static = {
+        "/devcenter": StaticDirectory("/devcenter", _swagger_ui_dir(),
+                                      {"index.html": (DEVCENTER_INDEX.encode(),
+                                                      "text/html; charset=utf-8")}),
+        "/": StaticDirectory("", PORTAL_DIR if PORTAL_DIR.is_dir() else None),
+    }
+    spec_routes = {"/api/v2.0/swagger.json": document, "/api/v2.0/swagger.yaml": document}
+    return RootApp(state, api, _registry_edge(state), static, spec_routes)
+
+
+def _swagger_ui_dir() -> Path | None:
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # pragma: no cover - declared dependency
+        return None
+    return Path(swagger_ui_path)
+
+
+def _registry_edge(state: AppState):
+    """The /v2 edge, when the registry core is present."""
+    try:
+        from harbor_api.v2.app import RegistryApp
+    except ImportError:
+        return None
+    return RegistryApp(state)

@@ -1,0 +1,174 @@
+"""The root ASGI application: one port for ``/v2/``, the API, the Swagger UI and the portal.
+
+It assigns the request id, resolves the caller once (Basic or session cookie; the token
+service adds Bearer), enforces CSRF for cookie-authenticated writes, and routes: ``/v2``
+to the hand-written streaming registry edge, everything else to Connexion (or static files).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import anyio
+
+from harbor_api.auth.principal import ANONYMOUS, Principal
+from harbor_api.errors import api_error_body
+from harbor_api.log_setup import request_id_var
+from harbor_api.services.context import AppState, RequestContext
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
+                   Awaitable[None]]
+
+log = logging.getLogger("harbor_api.access")
+
+SESSION_COOKIE = "sid"
+CSRF_HEADER = "x-harbor-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Docker-standard paths that live outside /api/v2.0 but are declared in the spec.
+PATH_ALIASES = {"/service/token": "/api/v2.0/service/token",
+                "/c/login": "/api/v2.0/c/login", "/c/log_out": "/api/v2.0/c/log_out"}
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _basic_credentials(value: str) -> tuple[str, str] | None:
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    username, _, password = decoded.partition(":")
+    return username, password
+
+
+class RootApp:
+    def __init__(self, state: AppState, api: ASGIApp, registry: ASGIApp | None,
+                 static: dict[str, ASGIApp], spec_routes: dict[str, ASGIApp] | None = None) -> None:
+        self.state = state
+        self.spec_routes = spec_routes or {}
+        self.api = api
+        self.registry = registry
+        self.static = static  # path prefix -> ASGI app (devcenter, spec, portal)
+        self.bearer: Callable[[str, dict], Principal | None] | None = None
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self.api(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        rid = (_header(scope, b"x-request-id") or "")[:128] or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status_box = {"status": 0}
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status_box["status"] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive, send_with_id, rid)
+        finally:
+            log.info("%s %s %s", scope["method"], scope["path"], status_box["status"],
+                     extra={"method": scope["method"], "path": scope["path"],
+                            "status": status_box["status"],
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "user": scope.get("harbor.ctx").principal.username
+                            if scope.get("harbor.ctx") else "",
+                            "remote": (scope.get("client") or ("", 0))[0]})
+            request_id_var.reset(token)
+
+    async def _dispatch(self, scope: dict, receive, send, rid: str) -> None:
+        path = scope["path"]
+        if path in PATH_ALIASES:
+            scope = {**scope, "path": PATH_ALIASES[path],
+                     "raw_path": PATH_ALIASES[path].encode()}
+            path = scope["path"]
+        if path in self.spec_routes:
+            await self.spec_routes[path](scope, receive, send)
+            return
+        is_registry = path == "/v2" or path.startswith("/v2/")
+        is_api = path.startswith("/api/")
+        if not (is_registry or is_api):
+            for prefix, app in self.static.items():
+                if path == prefix or path.startswith(prefix.rstrip("/") + "/") or prefix == "/":
+                    await app(scope, receive, send)
+                    return
+        principal, auth_error = await self._principal(scope)
+        ctx = RequestContext(app=self.state, principal=principal, request_id=rid,
+                             base_url=self._base_url(scope))
+        scope["harbor.ctx"] = ctx
+        scope["harbor.auth_error"] = auth_error
+        if is_registry and self.registry is not None:
+            await self.registry(scope, receive, send)
+            return
+        if auth_error:
+            await _send_error(send, 401, "UNAUTHORIZED", auth_error)
+            return
+        if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
+                and _header(scope, CSRF_HEADER.encode()) != principal.csrf_token):
+            await _send_error(send, 403, "FORBIDDEN", "CSRF token missing or invalid; send the "
+                              "X-Harbor-CSRF-Token header with the value from login")
+            return
+        await self.api(scope, receive, send)
+
+    def _base_url(self, scope: dict) -> str:
+        host = _header(scope, b"host")
+        scheme = scope.get("scheme", "http")
+        if host:
+            return f"{scheme}://{host}"
+        return self.state.settings.resolved_external_url
+
+    async def _principal(self, scope: dict) -> tuple[Principal, str | None]:
+        auth = self.state.authenticator
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            creds = _basic_credentials(authorization)
+            if creds is not None:
+                found = await anyio.to_thread.run_sync(auth.basic, *creds)
+                return (found, None) if found else (ANONYMOUS, "invalid credentials")
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer" and self.bearer is not None:
+                found = await anyio.to_thread.run_sync(self.bearer, value.strip(), scope)
+                return (found, None) if found else (ANONYMOUS, "invalid or expired token")
+            return ANONYMOUS, "unsupported authorization scheme"
+        cookie_header = _header(scope, b"cookie")
+        if cookie_header:
+            cookies: SimpleCookie[Any] = SimpleCookie()
+            try:
+                cookies.load(cookie_header)
+            except Exception:  # a malformed Cookie header is treated as absent
+                return ANONYMOUS, None
+            morsel = cookies.get(SESSION_COOKIE)
+            if morsel is not None and morsel.value:
+                found = await anyio.to_thread.run_sync(auth.session, morsel.value)
+                if found:
+                    return found, None
+        return ANONYMOUS, None
+
+
+async def _send_error(send, status: int, code: str, message: str,
+                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = api_error_body(code, message)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())] + (headers or [])})
+    await send({"type": "http.response.body", "body": body})

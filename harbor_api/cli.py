@@ -1,0 +1,121 @@
+"""The ``harbor-api`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from harbor_api import __version__
+from harbor_api.settings import ConfigError, Settings, load_settings
+
+DESCRIPTION = """\
+harbor-api: a container registry (OCI Distribution /v2/) with a Harbor-compatible
+management API (/api/v2.0/), a token service, and the Swagger UI at /devcenter.
+
+With no configuration it runs on the embedded default: SQLite and filesystem storage in
+--data-dir. Configuration comes from --config FILE (YAML) and HARBOR_* environment
+variables, which win (e.g. HARBOR_DATABASE_URL, HARBOR_ADMIN_PASSWORD, HARBOR_EXTERNAL_URL).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harbor-api", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"harbor-api {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the registry server (migrates the database first)",
+                           description="Run the registry. Brings the database schema up to "
+                           "date, creates the admin user and the public 'library' project on "
+                           "first start, then serves everything on one port with gunicorn.")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--data-dir", help="where the database and blobs live (default ./data)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--config", help="YAML configuration file")
+    serve.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
+    serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    serve.add_argument("--external-url", help="the URL clients use (token realm, Location)")
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    migrate.add_argument("--config", help="YAML configuration file")
+    migrate.add_argument("--data-dir", help="data directory (default ./data)")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = load_settings(getattr(args, "config", None))
+    return settings.with_overrides(
+        host=getattr(args, "host", None), port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None), workers=getattr(args, "workers", None),
+        tls_cert=getattr(args, "tls_cert", None), tls_key=getattr(args, "tls_key", None),
+        external_url=getattr(args, "external_url", None))
+
+
+def prepare(settings: Settings) -> str | None:
+    """Migrate and bootstrap; returns a newly generated admin password, if any."""
+    from harbor_api.db.migrate import upgrade
+    from harbor_api.db.session import Database
+    from harbor_api.services.bootstrap import bootstrap
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    try:
+        upgrade(db.engine)
+        return bootstrap(db, settings.admin_password)
+    finally:
+        db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = settings_from(args)
+        if args.command == "migrate":
+            prepare(settings)
+            print(f"database at {_redact(settings.resolved_database_url)} is up to date")
+            return 0
+        return serve(settings)
+    except ConfigError as exc:
+        print(f"harbor-api: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # one readable line instead of a traceback for start-up failures
+        from sqlalchemy.exc import OperationalError
+        if isinstance(exc, OperationalError):
+            print(f"harbor-api: cannot reach the database: {exc.orig}", file=sys.stderr)
+            return 1
+        raise
+
+
+def serve(settings: Settings) -> int:
+    from harbor_api.server import run
+
+    generated = prepare(settings)
+    url = settings.resolved_external_url
+    print(f"harbor-api {__version__} listening on {url}", flush=True)
+    print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
+    print(f"  admin user:      admin" + (f"   (generated password: {generated} -- shown once; "
+                                          "change it)" if generated else ""), flush=True)
+    print(f"  data:            {settings.data_dir.resolve()}  "
+          f"(database {_redact(settings.resolved_database_url)})", flush=True)
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    run(settings)
+    return 0
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

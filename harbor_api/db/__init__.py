@@ -1,0 +1,1 @@
+"""Relational metadata: models, the session factory (unit of work) and migrations."""

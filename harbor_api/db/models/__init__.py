@@ -1,0 +1,10 @@
+"""All models, imported here so that ``Base.metadata`` knows every table."""
+
+from harbor_api.db.models.identity import Session as LoginSession  # noqa: F401
+from harbor_api.db.models.identity import User, UserGroup  # noqa: F401
+from harbor_api.db.models.projects import (  # noqa: F401
+    ConfigEntry,
+    Project,
+    ProjectMember,
+    ProjectMetadata,
+)

@@ -1,0 +1,1 @@
+"""Business rules. Services own their transactions and know nothing of HTTP frameworks."""

@@ -1,0 +1,58 @@
+"""System-wide information and component health."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlsplit
+
+from harbor_api import __version__
+from harbor_api.services import configurations
+from harbor_api.services.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+
+def health(ctx: RequestContext) -> dict:
+    components = []
+    for name, check in (("core", lambda: None), ("database", ctx.db.ping),
+                        ("registry", lambda: _storage_ping(ctx))):
+        try:
+            check()
+            components.append({"name": name, "status": "healthy"})
+        except Exception as exc:  # report, do not fail the health endpoint
+            log.warning("health check %s failed: %s", name, exc)
+            components.append({"name": name, "status": "unhealthy", "error": str(exc)[:200]})
+    overall = "healthy" if all(c["status"] == "healthy" for c in components) else "unhealthy"
+    return {"status": overall, "components": components}
+
+
+def _storage_ping(ctx: RequestContext) -> None:
+    storage = ctx.app.storage
+    if storage is not None and hasattr(storage, "ping"):
+        storage.ping()
+
+
+def general_info(ctx: RequestContext) -> dict:
+    cfg = configurations.effective(ctx.db)
+    external = ctx.settings.external_url.rstrip("/") or ctx.base_url
+    info = {
+        "current_time": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "with_notary": False,
+        "with_chartmuseum": False,
+        "auth_mode": cfg["auth_mode"],
+        "primary_auth_mode": False,
+        "project_creation_restriction": cfg["project_creation_restriction"],
+        "self_registration": cfg["self_registration"],
+        "has_ca_root": False,
+        "harbor_version": f"v{__version__}-harbor-api",
+        "registry_storage_provider_name": ctx.settings.storage_driver,
+        "read_only": cfg["read_only"],
+        "notification_enable": False,
+        "banner_message": "",
+        "oidc_provider_name": "",
+    }
+    if ctx.principal.authenticated:
+        info["external_url"] = external
+        info["registry_url"] = urlsplit(external).netloc
+    return info

@@ -1,0 +1,1 @@
+"""Test helpers: starting real servers on loopback ports and talking to them."""
