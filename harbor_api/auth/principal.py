@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,7 +15,10 @@ class Principal:
     session_id: str | None = None
     csrf_token: str | None = None
     robot_id: int | None = None
-    robot_access: tuple[Any, ...] = field(default_factory=tuple)
+    # (project name or "*", resource, action) granted to a robot account
+    robot_access: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    # ids of the user groups (e.g. LDAP groups) the user belongs to, resolved at login
+    group_ids: tuple[int, ...] = field(default_factory=tuple)
 
     @property
     def authenticated(self) -> bool:

@@ -7,4 +7,5 @@ from harbor_api.db.models.projects import (  # noqa: F401
     Project,
     ProjectMember,
     ProjectMetadata,
+    Repository,
 )

@@ -61,3 +61,22 @@ class ConfigEntry(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Repository(Base):
+    """A repository ``<project>/<path>``; ``name`` is the full name including the project.
+
+    Owned by the registry core; the management API reads it.
+    """
+
+    __tablename__ = "repositories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    pull_count: Mapped[int] = mapped_column(Integer, default=0)
+    creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                     onupdate=utcnow)

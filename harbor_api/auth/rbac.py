@@ -1,0 +1,147 @@
+"""Who may do what: Harbor's project roles as data, one check used by every edge.
+
+The same rules answer ``/users/current/permissions``; see ``docs/permissions.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from harbor_api.auth.principal import Principal
+from harbor_api.db.models import Project, ProjectMember, ProjectMetadata
+from harbor_api.errors import ForbiddenError, NotFoundError, UnauthorizedError
+
+PROJECT_ADMIN, DEVELOPER, GUEST, MAINTAINER, LIMITED_GUEST = 1, 2, 3, 4, 5
+ROLE_NAMES = {PROJECT_ADMIN: "projectAdmin", DEVELOPER: "developer", GUEST: "guest",
+              MAINTAINER: "maintainer", LIMITED_GUEST: "limitedGuest"}
+# Higher rank wins when a user holds several roles (direct and through groups).
+ROLE_RANK = {PROJECT_ADMIN: 5, MAINTAINER: 4, DEVELOPER: 3, GUEST: 2, LIMITED_GUEST: 1}
+
+
+def _grants(spec: str) -> frozenset[tuple[str, str]]:
+    """``"repository:pull,push tag:list"`` → {("repository","pull"), ...}."""
+    out = set()
+    for part in spec.split():
+        resource, actions = part.split(":")
+        out.update((resource, a) for a in actions.split(","))
+    return frozenset(out)
+
+
+_LIMITED_GUEST = _grants(
+    "project:read repository:list,read,pull artifact:read,list tag:list "
+    "accessory:list artifact-addition:read scan:read label:list,read")
+_GUEST = _LIMITED_GUEST | _grants(
+    "member:list,read log:list metadata:list,read robot:list,read")
+_DEVELOPER = _GUEST | _grants(
+    "repository:push,update artifact:create tag:create artifact-label:create,delete")
+_MAINTAINER = _DEVELOPER | _grants(
+    "repository:delete artifact:delete tag:delete label:create,update,delete "
+    "scan:create,stop robot:create,update,delete immutable-tag:list,create,update,delete "
+    "tag-retention:list,read,create,update,delete")
+_PROJECT_ADMIN = _MAINTAINER | _grants(
+    "project:update,delete metadata:create,update,delete member:create,update,delete "
+    "quota:read")
+
+ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
+    PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER,
+    GUEST: _GUEST, LIMITED_GUEST: _LIMITED_GUEST,
+}
+# What anyone, anonymous included, may do in a public project.
+PUBLIC_PERMISSIONS = _grants(
+    "project:read repository:list,read,pull artifact:read,list tag:list accessory:list "
+    "artifact-addition:read label:list,read scan:read")
+
+
+def is_public(session: Session, project_id: int) -> bool:
+    value = session.scalar(select(ProjectMetadata.value).where(
+        ProjectMetadata.project_id == project_id, ProjectMetadata.name == "public"))
+    return (value or "").lower() == "true"
+
+
+def roles_in(session: Session, principal: Principal, project_id: int) -> list[int]:
+    """Every role the principal holds in the project, directly or through its groups."""
+    if principal.kind != "user" or principal.user_id is None:
+        return []
+    conditions = [(ProjectMember.entity_type == "u") & (ProjectMember.entity_id ==
+                                                          principal.user_id)]
+    if principal.group_ids:
+        conditions.append((ProjectMember.entity_type == "g") &
+                          ProjectMember.entity_id.in_(principal.group_ids))
+    rows = session.scalars(select(ProjectMember.role).where(
+        ProjectMember.project_id == project_id, or_(*conditions)))
+    return list(rows)
+
+
+def best_role(roles: Iterable[int]) -> int | None:
+    roles = list(roles)
+    return max(roles, key=lambda r: ROLE_RANK.get(r, 0)) if roles else None
+
+
+def permissions(session: Session, principal: Principal,
+                project: Project) -> frozenset[tuple[str, str]]:
+    """Every (resource, action) the principal may perform in ``project``."""
+    if principal.sysadmin:
+        return _PROJECT_ADMIN
+    granted: set[tuple[str, str]] = set()
+    if principal.kind == "robot":
+        granted.update((res, act) for ns, res, act in principal.robot_access
+                       if ns in ("*", project.name))
+        return frozenset(granted)
+    for role in roles_in(session, principal, project.id):
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    if is_public(session, project.id):
+        granted |= PUBLIC_PERMISSIONS
+    return frozenset(granted)
+
+
+def can(session: Session, principal: Principal, project: Project, resource: str,
+        action: str) -> bool:
+    return (resource, action) in permissions(session, principal, project)
+
+
+def require(session: Session, principal: Principal, project: Project, resource: str,
+            action: str) -> None:
+    """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
+    401 for anonymous callers, 403 otherwise."""
+    granted = permissions(session, principal, project)
+    if (resource, action) in granted:
+        return
+    if ("project", "read") not in granted:
+        raise NotFoundError(f"project {project.name} not found")
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
+
+
+def require_system(principal: Principal, resource: str = "", action: str = "") -> None:
+    """System-level operations (users, configuration, global labels): system admins only."""
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    if not principal.sysadmin:
+        raise ForbiddenError("system administrator role required")
+
+
+def visible_project_filter(principal: Principal):
+    """A SQL condition on ``Project`` selecting what the principal may see (None = all)."""
+    if principal.sysadmin:
+        return None
+    public_ids = select(ProjectMetadata.project_id).where(
+        ProjectMetadata.name == "public", ProjectMetadata.value == "true")
+    conditions = [Project.id.in_(public_ids)]
+    if principal.kind == "user" and principal.user_id is not None:
+        member_of = select(ProjectMember.project_id).where(
+            (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id))
+        conditions.append(Project.id.in_(member_of))
+        if principal.group_ids:
+            conditions.append(Project.id.in_(select(ProjectMember.project_id).where(
+                (ProjectMember.entity_type == "g") &
+                ProjectMember.entity_id.in_(principal.group_ids))))
+    if principal.kind == "robot":
+        names = {ns for ns, _res, _act in principal.robot_access}
+        if "*" in names:
+            return None
+        conditions.append(Project.name.in_(names))
+    return or_(*conditions)
