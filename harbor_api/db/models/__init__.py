@@ -1,3 +1,4 @@
+from harbor_api.db.models.audit import AuditLog  # noqa: F401
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
 from harbor_api.db.models.identity import Session as LoginSession  # noqa: F401
