@@ -19,6 +19,9 @@ class Principal:
     robot_access: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     # ids of the user groups (e.g. LDAP groups) the user belongs to, resolved at login
     group_ids: tuple[int, ...] = field(default_factory=tuple)
+    # for Bearer tokens: the token's `access` claim as (type, name, actions) entries; the
+    # /v2 edge grants exactly these and nothing else
+    token_access: tuple[tuple[str, str, tuple[str, ...]], ...] | None = None
 
     @property
     def authenticated(self) -> bool:
