@@ -10,3 +10,11 @@ from harbor_api.db.models.projects import (  # noqa: F401
     ProjectMetadata,
     Repository,
 )
+from harbor_api.db.models.registry import (  # noqa: F401
+    Artifact,
+    ArtifactReference,
+    Blob,
+    RepositoryBlob,
+    Tag,
+    Upload,
+)
