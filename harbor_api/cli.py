@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from harbor_api import __version__
 from harbor_api.settings import ConfigError, Settings, load_settings
@@ -86,9 +85,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harbor-api: configuration error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # one readable line instead of a traceback for start-up failures
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import ArgumentError, OperationalError
         if isinstance(exc, OperationalError):
-            print(f"harbor-api: cannot reach the database: {exc.orig}", file=sys.stderr)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            print(f"harbor-api: cannot reach the database: {reason}", file=sys.stderr)
+            return 1
+        if isinstance(exc, ArgumentError):
+            print(f"harbor-api: configuration error: setting database_url: {exc}",
+                  file=sys.stderr)
+            return 2
+        if isinstance(exc, OSError):
+            print(f"harbor-api: cannot start: {exc}", file=sys.stderr)
             return 1
         raise
 
@@ -100,7 +107,7 @@ def serve(settings: Settings) -> int:
     url = settings.resolved_external_url
     print(f"harbor-api {__version__} listening on {url}", flush=True)
     print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
-    print(f"  admin user:      admin" + (f"   (generated password: {generated} -- shown once; "
+    print("  admin user:      admin" + (f"   (generated password: {generated} -- shown once; "
                                           "change it)" if generated else ""), flush=True)
     print(f"  data:            {settings.data_dir.resolve()}  "
           f"(database {_redact(settings.resolved_database_url)})", flush=True)

@@ -39,11 +39,19 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     robot_name_prefix: str = "robot$"
+    # the token service key (PEM) and its certificate; generated into data_dir when unset
+    token_private_key: Path | None = None
+    token_certificate: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'harbor.db').resolve()}"
+        """The SQLAlchemy URL; plain ``postgresql://`` URLs get the psycopg 3 driver."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'harbor.db').resolve()}"
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+psycopg://" + url[len(plain):]
+        return url
 
     @property
     def resolved_storage_root(self) -> Path:
@@ -54,7 +62,8 @@ class Settings:
         if self.external_url:
             return self.external_url.rstrip("/")
         scheme = "https" if self.tls_cert else "http"
-        return f"{scheme}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -76,7 +85,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None,
     for key, raw in environ.items():
         if key.startswith(_ENV_PREFIX) and key != "HARBOR_CONFIG":
             name = key[len(_ENV_PREFIX):].lower()
-            if name in _FIELDS:
+            if name in _FIELDS and raw != "":  # an empty variable counts as unset
                 values[name] = raw
     return _validated(Settings(**_coerce_all(values)))
 
@@ -86,11 +95,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         loaded = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        reason = " ".join(str(exc).split())  # one line: YAML errors span several
+        raise ConfigError(f"config file {path} is not valid YAML: {reason}") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"config file {path} must hold a mapping of settings")
-    unknown = sorted(set(loaded) - set(_FIELDS))
+    unknown = sorted(str(key) for key in set(loaded) - set(_FIELDS))
     if unknown:
         raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
     return loaded
@@ -101,38 +113,63 @@ def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """Turn a YAML or environment value into the field's type, or raise one ConfigError."""
     kind = str(_FIELDS[name].type)
-    try:
-        if value is None:
+    base = kind.split(" ")[0]
+    if value is None:
+        return None
+    if isinstance(value, (dict, list, tuple, set)):
+        raise ConfigError(f"setting {name} must be {base}, got {type(value).__name__} {value!r}")
+    if kind.startswith("int"):
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"setting {name} must be an integer, got {value!r}")
+        try:
+            return int(str(value).strip()) if not isinstance(value, float) else int(value)
+        except ValueError:
+            raise ConfigError(f"setting {name} must be an integer, got {value!r}") from None
+    if "Path" in kind:
+        if isinstance(value, Path):
+            return value
+        text = str(value).strip()
+        if text:
+            return Path(text).expanduser()
+        if kind.endswith("None"):
             return None
-        if kind.startswith("int"):
-            return int(value)
-        if "Path" in kind:
-            return Path(value) if value != "" else None
-        return str(value) if not isinstance(value, str) else value
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {name} must be {kind.split(' ')[0]}, got {value!r}") from None
+        raise ConfigError(f"setting {name} must not be empty")
+    return value if isinstance(value, str) else str(value)
+
+
+_LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 
 
 def _validated(settings: Settings) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
-    if settings.workers < 1:
-        raise ConfigError("setting workers must be at least 1")
-    if settings.token_expiration_minutes < 1:
-        raise ConfigError("setting token_expiration_minutes must be at least 1")
+    for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
+                 "session_max_age_seconds"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
     if settings.storage_driver not in {"filesystem", "s3"}:
         raise ConfigError(f"setting storage_driver must be filesystem or s3, "
                           f"got {settings.storage_driver!r}")
     url = settings.database_url
-    if url and not url.startswith(("sqlite://", "postgresql")):
-        raise ConfigError("setting database_url must be a sqlite:// or postgresql+psycopg:// URL")
+    if url and not url.startswith(("sqlite://", "postgresql", "postgres://")):
+        raise ConfigError("setting database_url must be a sqlite:// or postgresql+psycopg:// URL, "
+                          f"got {url.split('://')[0]!r}")
     if settings.external_url:
         parts = urlsplit(settings.external_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ConfigError("setting external_url must be an absolute http(s) URL")
+            raise ConfigError("setting external_url must be an absolute http(s) URL, "
+                              f"got {settings.external_url!r}")
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError("settings tls_cert and tls_key must be given together")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path is not None and not path.is_file():
+            raise ConfigError(f"setting {name}: file {path} does not exist")
+    if settings.log_level.lower() not in _LOG_LEVELS:
+        raise ConfigError(f"setting log_level must be one of {', '.join(sorted(_LOG_LEVELS))}, "
+                          f"got {settings.log_level!r}")
     if settings.log_format not in {"json", "text"}:
-        raise ConfigError("setting log_format must be json or text")
+        raise ConfigError(f"setting log_format must be json or text, got {settings.log_format!r}")
     return settings

@@ -1,0 +1,100 @@
+"""The ``harbor-api`` command: help that explains, and one readable line for bad configuration."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harbor_api.cli import main
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "harbor-api"
+
+
+@pytest.fixture(autouse=True)
+def no_harbor_environment(monkeypatch):
+    """In-process runs must not see the caller's HARBOR_* variables."""
+    for key in list(os.environ):
+        if key.startswith("HARBOR_"):
+            monkeypatch.delenv(key)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_")}
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True,
+                          env=clean_env(**env), timeout=60)
+
+
+def test_console_script_help_explains_the_product():
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for words in ("serve", "migrate", "/v2/", "/api/v2.0/", "/devcenter", "HARBOR_DATABASE_URL",
+                  "HARBOR_ADMIN_PASSWORD", "HARBOR_EXTERNAL_URL", "--config"):
+        assert words in out, words
+
+
+def test_serve_help_lists_every_option():
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    for option in ("--host", "--port", "--data-dir", "--workers", "--config", "--tls-cert",
+                   "--tls-key", "--external-url", "default 8080", "gunicorn"):
+        assert option in result.stdout, option
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("harbor-api ")
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().out
+
+
+def test_bad_config_value_is_one_line_exit_2(tmp_path):
+    result = run_cli("serve", "--data-dir", str(tmp_path), HARBOR_PORT="eighty")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["harbor-api: configuration error: setting port must be an integer, "
+                     "got 'eighty'"]
+
+
+@pytest.mark.parametrize(("args", "env", "fragment"), [
+    (["serve", "--config", "{tmp}/absent.yml"], {}, "absent.yml does not exist"),
+    (["serve", "--config", "{tmp}/bad.yml"], {}, "unknown setting(s) colour"),
+    (["serve", "--data-dir", "{tmp}/d"], {"HARBOR_DATABASE_URL": "mysql://x/y"}, "database_url"),
+    (["serve", "--data-dir", "{tmp}/d", "--workers", "0"], {}, "workers"),
+    (["serve", "--data-dir", "{tmp}/d", "--tls-cert", "{tmp}/c.pem"], {}, "tls_key"),
+    (["migrate", "--data-dir", "{tmp}/d"], {"HARBOR_EXTERNAL_URL": "nope"}, "external_url"),
+])
+def test_configuration_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, env,
+                                                   fragment):
+    (tmp_path / "bad.yml").write_text("colour: blue\n")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main([a.format(tmp=tmp_path) for a in args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("harbor-api: configuration error: ")
+    assert fragment in err[0]
+
+
+def test_unreachable_database_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HARBOR_DATABASE_URL",
+                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert main(["migrate", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("harbor-api: cannot reach the database")
+
+
+def test_migrate_creates_the_database(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HARBOR_ADMIN_PASSWORD", "Harbor12345")
+    assert main(["migrate", "--data-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "harbor.db").is_file()
+    assert "up to date" in capsys.readouterr().out

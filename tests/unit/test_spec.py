@@ -1,0 +1,82 @@
+"""openapi/swagger.yaml is valid and every operation follows the project's conventions."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from harbor_api.api.resolver import handler_name
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "swagger.yaml"
+SPEC = yaml.safe_load(SPEC_PATH.read_text())
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+REQUEST_ID = "#/components/parameters/requestId"
+CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+
+
+def operations():
+    for path, item in SPEC["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", item, op
+
+
+OPERATIONS = list(operations())
+IDS = [name for name, _, _ in OPERATIONS]
+
+
+def test_spec_validates_with_openapi_spec_validator():
+    spec_dict, base_uri = read_from_filename(str(SPEC_PATH))
+    validate(spec_dict, base_uri=base_uri)
+    assert SPEC["openapi"].startswith("3.0")
+
+
+def test_operation_ids_are_unique_and_camel_case():
+    ids = [op.get("operationId") for _, _, op in OPERATIONS]
+    assert all(ids), "every operation needs an operationId"
+    assert not [i for i in ids if not CAMEL_CASE.match(i)], "operationIds must be camelCase"
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+@pytest.mark.parametrize(("name", "item", "op"), OPERATIONS, ids=IDS)
+def test_operation_has_tag_summary_and_request_id(name, item, op):
+    declared_tags = {tag["name"] for tag in SPEC.get("tags", [])}
+    assert op.get("tags") and op["tags"][0] in declared_tags, f"{name}: tag missing/undeclared"
+    assert op.get("summary", "").strip(), f"{name}: summary missing"
+    params = [p.get("$ref") for p in item.get("parameters", []) + op.get("parameters", [])]
+    assert REQUEST_ID in params, f"{name}: X-Request-Id parameter missing"
+
+
+@pytest.mark.parametrize(("name", "item", "op"), OPERATIONS, ids=IDS)
+def test_error_responses_use_the_errors_schema(name, item, op):
+    for status, response in op["responses"].items():
+        if str(status).startswith(("4", "5")):
+            ref = response.get("$ref", "")
+            assert ref == f"#/components/responses/{status}", \
+                f"{name}: {status} must reference #/components/responses/{status}"
+    for status, response in SPEC["components"]["responses"].items():
+        if str(status).startswith(("4", "5")):
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Errors"}, status
+
+
+def test_every_operation_resolves_to_its_own_handler():
+    targets: dict[str, str] = {}
+    for name, _, op in OPERATIONS:
+        target = handler_name(op)
+        module_name, function = target.rsplit(".", 1)
+        module = importlib.import_module(module_name)
+        assert callable(getattr(module, function, None)), f"{name}: {target} does not exist"
+        assert target not in targets, f"{name} and {targets.get(target)} share {target}"
+        targets[target] = name
+
+
+def test_paths_are_harbor_paths():
+    assert SPEC["servers"] == [{"url": "/api/v2.0"}]
+    for path in SPEC["paths"]:
+        assert path.startswith("/") and not path.startswith("/api/"), path
+        assert not path.endswith("/") or path == "/", path
