@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from harbor_api.auth.principal import ANONYMOUS, Principal
-from harbor_api.errors import api_error_body
+from harbor_api.errors import UnauthorizedError, api_error_body
 from harbor_api.log_setup import request_id_var
 from harbor_api.services.context import AppState, RequestContext
 
@@ -143,7 +143,10 @@ class RootApp:
         if authorization:
             creds = _basic_credentials(authorization)
             if creds is not None:
-                found = await anyio.to_thread.run_sync(auth.basic, *creds)
+                try:
+                    found = await anyio.to_thread.run_sync(auth.basic, *creds)
+                except UnauthorizedError as exc:  # e.g. the LDAP server is down: say so
+                    return ANONYMOUS, exc.message
                 return (found, None) if found else (ANONYMOUS, "invalid credentials")
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer" and self.bearer is not None:

@@ -18,3 +18,4 @@ from harbor_api.db.models.registry import (  # noqa: F401
     Tag,
     Upload,
 )
+from harbor_api.db.models.ldap import LdapMembership  # noqa: F401
