@@ -1,0 +1,35 @@
+"""The one module that knows the storage key layout (see ``docs/storage-layout.md``).
+
+Keys are ``/``-separated and relative to the driver's root. Content is stored once by
+digest; upload sessions live under their own prefix until they are committed by a move.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harbor_api.registry.digest import parse_digest
+
+BLOBS = "blobs"
+UPLOADS = "uploads"
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def blob_key(digest: str) -> str:
+    """``blobs/sha256/ab/abcdef…/data`` (manifests are blobs too)."""
+    parsed = parse_digest(digest)
+    return f"{BLOBS}/{parsed.algorithm}/{parsed.hex[:2]}/{parsed.hex}/data"
+
+
+def upload_prefix(upload_id: str) -> str:
+    if not _UPLOAD_ID.match(upload_id):
+        raise ValueError(f"invalid upload id {upload_id!r}")
+    return f"{UPLOADS}/{upload_id}"
+
+
+def upload_data_key(upload_id: str) -> str:
+    return f"{upload_prefix(upload_id)}/data"
+
+
+def is_upload_id(value: str) -> bool:
+    return bool(_UPLOAD_ID.match(value))

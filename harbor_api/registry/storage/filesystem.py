@@ -1,0 +1,210 @@
+"""A storage driver on a local directory.
+
+Writes are atomic: new content goes to a temporary file beside its key, is fsync'd and then
+renamed into place, and the directory is fsync'd so the rename survives a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat as stat_module
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from harbor_api.registry.storage.base import (
+    DEFAULT_CHUNK,
+    StatInfo,
+    StorageDriver,
+    StorageError,
+    StorageNotFoundError,
+    Writer,
+)
+
+_TEMP_MARK = ".tmp-"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _NewFileWriter(Writer):
+    """Writes a temporary file; commit renames it onto the key."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._target = target
+        self._temp = target.with_name(f"{target.name}{_TEMP_MARK}{uuid.uuid4().hex}")
+        self._file: BinaryIO | None = open(self._temp, "xb", buffering=0)  # noqa: SIM115
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, data) -> None:
+        assert self._file is not None, "writer already closed"
+        self._file.write(data)
+        self._size += len(data)
+
+    def commit(self) -> None:
+        if self._file is None:
+            return
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        os.replace(self._temp, self._target)
+        _fsync_dir(self._target.parent)
+
+    def cancel(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._temp.unlink(missing_ok=True)
+
+
+class _AppendWriter(Writer):
+    """Appends to an existing file after truncating it; cancel truncates back."""
+
+    def __init__(self, target: Path, resume_at: int) -> None:
+        self._target = target
+        try:
+            self._file: BinaryIO | None = open(target, "r+b", buffering=0)  # noqa: SIM115
+        except FileNotFoundError:
+            raise StorageNotFoundError(str(target)) from None
+        length = os.fstat(self._file.fileno()).st_size
+        if resume_at > length:
+            self._file.close()
+            raise StorageError(f"cannot resume at {resume_at}: only {length} bytes stored")
+        self._file.truncate(resume_at)
+        self._file.seek(resume_at)
+        self._start = resume_at
+        self._size = resume_at
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, data) -> None:
+        assert self._file is not None, "writer already closed"
+        self._file.write(data)
+        self._size += len(data)
+
+    def commit(self) -> None:
+        if self._file is not None:
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    def cancel(self) -> None:
+        if self._file is not None:
+            self._file.truncate(self._start)
+            self._file.close()
+            self._file = None
+
+
+class FilesystemDriver(StorageDriver):
+    name = "filesystem"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        parts = key.strip("/").split("/")
+        if not key or any(p in ("", ".", "..") or _TEMP_MARK in p for p in parts):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, key: str, source: Iterable[bytes] | BinaryIO | bytes) -> int:
+        writer = _NewFileWriter(self._path(key))
+        try:
+            if isinstance(source, bytes | bytearray | memoryview):
+                writer.write(source)
+            elif hasattr(source, "read"):
+                while chunk := source.read(DEFAULT_CHUNK):  # type: ignore[union-attr]
+                    writer.write(chunk)
+            else:
+                for chunk in source:  # type: ignore[union-attr]
+                    writer.write(chunk)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return writer.size
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise StorageNotFoundError(key) from None
+
+    def read(self, key: str, offset: int = 0, length: int | None = None,
+             chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        try:
+            handle = open(self._path(key), "rb", buffering=0)  # noqa: SIM115
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise StorageNotFoundError(key) from None
+        return self._chunks(handle, offset, length, chunk_size)
+
+    @staticmethod
+    def _chunks(handle: BinaryIO, offset: int, length: int | None,
+                chunk_size: int) -> Iterator[bytes]:
+        with handle:
+            if offset:
+                handle.seek(offset)
+            remaining = length
+            while remaining is None or remaining > 0:
+                want = chunk_size if remaining is None else min(chunk_size, remaining)
+                chunk = handle.read(want)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def writer(self, key: str, resume_at: int | None = None) -> Writer:
+        path = self._path(key)
+        if resume_at is None:
+            return _NewFileWriter(path)
+        return _AppendWriter(path, resume_at)
+
+    def stat(self, key: str) -> StatInfo:
+        try:
+            info = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise StorageNotFoundError(key) from None
+        return StatInfo(key=key.strip("/"), size=info.st_size, modified=info.st_mtime,
+                        is_dir=stat_module.S_ISDIR(info.st_mode))
+
+    def list(self, prefix: str) -> list[str]:
+        base = prefix.strip("/")
+        try:
+            names = os.listdir(self._path(base)) if base else os.listdir(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(f"{base}/{n}" if base else n for n in names if _TEMP_MARK not in n)
+
+    def move(self, source: str, destination: str) -> None:
+        src, dst = self._path(source), self._path(destination)
+        if not src.exists():
+            raise StorageNotFoundError(source)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+        _fsync_dir(dst.parent)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            raise StorageNotFoundError(key) from None

@@ -1,0 +1,158 @@
+"""Artifacts (pushed manifests), their tags, index children and referrers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import Artifact, ArtifactReference, Blob, Repository, Tag
+from harbor_api.errors import ManifestBlobUnknownError
+from harbor_api.registry.manifests import ParsedManifest
+from harbor_api.services.oci.repositories import link_blob, missing_blobs
+
+
+@dataclass(frozen=True)
+class ManifestRef:
+    """What a manifest GET/HEAD needs: where the bytes are and how to label them."""
+
+    digest: str
+    media_type: str
+    size: int
+
+
+def _json(value) -> str | None:
+    return json.dumps(value, sort_keys=True) if value else None
+
+
+def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> dict[str, int]:
+    """Raise MANIFEST_BLOB_UNKNOWN unless every referenced blob / child manifest is in the
+    repository; return the artifact ids of index children by digest."""
+    blobs = {d.digest for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
+             if not d.is_foreign}
+    missing = missing_blobs(session, repo_id, blobs)
+    children: dict[str, int] = {}
+    if parsed.manifests:
+        wanted = {d.digest for d in parsed.manifests}
+        children = dict(session.execute(select(Artifact.digest, Artifact.id).where(
+            Artifact.repository_id == repo_id, Artifact.digest.in_(wanted))).all())
+        missing |= wanted - set(children)
+    if missing:
+        first = sorted(missing)[0]
+        raise ManifestBlobUnknownError(f"manifest references unknown blob or manifest {first}",
+                                       detail={"digest": first})
+    return children
+
+
+def record_manifest(session: Session, repo_id: int, digest: str, body_size: int,
+                    parsed: ParsedManifest, tag: str | None) -> Artifact:
+    """Create or refresh the artifact for a verified manifest (and move ``tag`` to it)."""
+    children = check_references(session, repo_id, parsed)
+    link_blob(session, repo_id, digest, body_size, parsed.media_type)
+    now = utcnow()
+    artifact = session.scalar(select(Artifact).where(Artifact.repository_id == repo_id,
+                                                     Artifact.digest == digest))
+    if artifact is None:
+        artifact = Artifact(
+            repository_id=repo_id, digest=digest,
+            media_type=parsed.config.media_type if parsed.config else parsed.media_type,
+            manifest_media_type=parsed.media_type,
+            artifact_type=parsed.effective_artifact_type,
+            size=body_size + parsed.referenced_size(),
+            config_digest=parsed.config.digest if parsed.config else None,
+            subject_digest=parsed.subject.digest if parsed.subject else None,
+            annotations=_json(parsed.annotations), push_time=now)
+        session.add(artifact)
+        session.flush()
+        for child in parsed.manifests:
+            if child.digest in children:
+                session.add(ArtifactReference(
+                    parent_id=artifact.id, child_id=children.pop(child.digest),
+                    child_digest=child.digest, platform=_json(child.platform),
+                    annotations=_json(child.annotations)))
+    else:
+        artifact.push_time = now
+    if tag is not None:
+        _move_tag(session, repo_id, tag, artifact.id, now)
+    session.execute(Repository.__table__.update().where(Repository.id == repo_id)
+                    .values(update_time=now))
+    return artifact
+
+
+def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int, now) -> None:
+    existing = session.scalar(select(Tag).where(Tag.repository_id == repo_id, Tag.name == name))
+    if existing is None:
+        session.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name,
+                        push_time=now))
+    elif existing.artifact_id != artifact_id:
+        existing.artifact_id = artifact_id
+        existing.push_time = now
+    else:
+        existing.push_time = now
+
+
+def find_manifest(session: Session, name: str, reference: str,
+                  by_digest: bool) -> ManifestRef | None:
+    """Resolve a tag or digest in repository ``name`` (one query)."""
+    query = (select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
+             .join(Repository, Repository.id == Artifact.repository_id)
+             .join(Blob, Blob.digest == Artifact.digest)
+             .where(Repository.name == name))
+    if by_digest:
+        query = query.where(Artifact.digest == reference)
+    else:
+        query = query.join(Tag, Tag.artifact_id == Artifact.id).where(Tag.name == reference)
+    row = session.execute(query).first()
+    return ManifestRef(*row) if row else None
+
+
+def delete_manifest(session: Session, repo_id: int, digest: str) -> bool:
+    artifact_id = session.scalar(select(Artifact.id).where(Artifact.repository_id == repo_id,
+                                                           Artifact.digest == digest))
+    if artifact_id is None:
+        return False
+    session.execute(delete(Tag).where(Tag.artifact_id == artifact_id))
+    session.execute(delete(ArtifactReference).where(
+        (ArtifactReference.parent_id == artifact_id) |
+        (ArtifactReference.child_id == artifact_id)))
+    session.execute(delete(Artifact).where(Artifact.id == artifact_id))
+    return True
+
+
+def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
+    result = session.execute(delete(Tag).where(Tag.repository_id == repo_id, Tag.name == tag))
+    return bool(result.rowcount)
+
+
+def list_tags(session: Session, repo_id: int, limit: int | None,
+              last: str | None) -> list[str]:
+    query = select(Tag.name).where(Tag.repository_id == repo_id).order_by(Tag.name)
+    if last:
+        query = query.where(Tag.name > last)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def referrers(session: Session, repo_id: int, subject: str,
+              artifact_type: str | None) -> list[dict]:
+    """Descriptors of the manifests in the repository whose ``subject`` is ``subject``."""
+    query = (select(Artifact.manifest_media_type, Artifact.digest, Blob.size,
+                    Artifact.artifact_type, Artifact.annotations)
+             .join(Blob, Blob.digest == Artifact.digest)
+             .where(Artifact.repository_id == repo_id, Artifact.subject_digest == subject)
+             .order_by(Artifact.digest))
+    if artifact_type:
+        query = query.where(Artifact.artifact_type == artifact_type)
+    out = []
+    for media_type, digest, size, kind, notes in session.execute(query):
+        descriptor = {"mediaType": media_type, "digest": digest, "size": size}
+        if kind:
+            descriptor["artifactType"] = kind
+        if notes:
+            descriptor["annotations"] = json.loads(notes)
+        out.append(descriptor)
+    return out

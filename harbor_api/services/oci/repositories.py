@@ -1,0 +1,99 @@
+"""Repositories and the per-repository blob links that make content visible."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import Blob, Project, Repository, RepositoryBlob
+
+
+def insert_ignoring_conflicts(session: Session, model, values: dict) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` on either backend (concurrent pushes race)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def project_by_name(session: Session, name: str) -> Project | None:
+    return session.scalar(select(Project).where(Project.name == name))
+
+
+def repository_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Repository.id).where(Repository.name == name))
+
+
+def ensure_repository(session: Session, name: str, project_id: int) -> int:
+    found = repository_id(session, name)
+    if found is not None:
+        return found
+    now = utcnow()
+    insert_ignoring_conflicts(session, Repository, {
+        "name": name, "project_id": project_id, "description": "", "pull_count": 0,
+        "creation_time": now, "update_time": now})
+    found = repository_id(session, name)
+    assert found is not None
+    return found
+
+
+def linked_blob_size(session: Session, name: str, digest: str) -> int | None:
+    """The size of ``digest`` when it is visible in repository ``name`` (one indexed query)."""
+    return session.scalar(
+        select(Blob.size)
+        .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
+        .join(Repository, Repository.id == RepositoryBlob.repository_id)
+        .where(Repository.name == name, RepositoryBlob.digest == digest))
+
+
+def missing_blobs(session: Session, repo_id: int, digests: set[str]) -> set[str]:
+    if not digests:
+        return set()
+    present = set(session.scalars(select(RepositoryBlob.digest).where(
+        RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest.in_(digests))))
+    return digests - present
+
+
+def link_blob(session: Session, repo_id: int, digest: str, size: int,
+              media_type: str = "application/octet-stream") -> None:
+    """Record the blob (once) and make it visible in the repository (idempotent)."""
+    insert_ignoring_conflicts(session, Blob, {"digest": digest, "size": size,
+                                              "media_type": media_type,
+                                              "creation_time": utcnow()})
+    blob_id = session.scalar(select(Blob.id).where(Blob.digest == digest))
+    insert_ignoring_conflicts(session, RepositoryBlob, {
+        "repository_id": repo_id, "blob_id": blob_id, "digest": digest,
+        "creation_time": utcnow()})
+
+
+def unlink_blob(session: Session, name: str, digest: str) -> bool:
+    repo_id = repository_id(session, name)
+    if repo_id is None:
+        return False
+    result = session.execute(delete(RepositoryBlob).where(
+        RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest == digest))
+    return bool(result.rowcount)
+
+
+def stored_blob_size(session: Session, digest: str) -> int | None:
+    return session.scalar(select(Blob.size).where(Blob.digest == digest))
+
+
+def catalog(session: Session, principal, limit: int | None, last: str | None) -> list[str]:
+    """Names of the repositories (holding at least one artifact) the caller can see."""
+    from harbor_api.auth.rbac import visible_project_filter
+    from harbor_api.db.models import Artifact
+
+    query = (select(Repository.name).join(Project, Project.id == Repository.project_id)
+             .where(select(Artifact.id).where(Artifact.repository_id == Repository.id)
+                    .exists())
+             .order_by(Repository.name))
+    condition = visible_project_filter(principal)
+    if condition is not None:
+        query = query.where(condition)
+    if last:
+        query = query.where(Repository.name > last)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))

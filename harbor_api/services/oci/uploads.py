@@ -1,0 +1,32 @@
+"""Upload session rows: the offset of every session lives here, not in process memory."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import Upload
+
+
+def create_upload(session: Session, upload_id: str, repository: str, key: str) -> None:
+    now = utcnow()
+    session.add(Upload(uuid=upload_id, repository=repository, storage_key=key, size=0,
+                       created=now, updated=now))
+
+
+def find_upload(session: Session, upload_id: str, repository: str) -> Upload | None:
+    return session.scalar(select(Upload).where(Upload.uuid == upload_id,
+                                               Upload.repository == repository))
+
+
+def advance_upload(session: Session, upload_id: str, expected: int, new_size: int) -> bool:
+    """Move the offset from ``expected`` to ``new_size``; False when another request won."""
+    result = session.execute(update(Upload).where(
+        Upload.uuid == upload_id, Upload.size == expected).values(size=new_size,
+                                                                  updated=utcnow()))
+    return bool(result.rowcount)
+
+
+def remove_upload(session: Session, upload_id: str) -> None:
+    session.execute(delete(Upload).where(Upload.uuid == upload_id))

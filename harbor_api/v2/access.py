@@ -1,0 +1,71 @@
+"""The one authorisation hook of the /v2 edge.
+
+The needed actions follow from the HTTP method (GET/HEAD pull, POST/PUT/PATCH push, DELETE
+delete; a mount also needs pull on the source). Credentials were resolved by the root app;
+a Bearer token's principal carries its granted ``access`` and gets exactly that. The token
+service replaces the challenge by registering ``state.extras["v2.challenge"]``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from harbor_api.auth import rbac
+from harbor_api.auth.principal import Principal
+from harbor_api.db.models import Project
+from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
+from harbor_api.registry.names import project_of
+from harbor_api.services.oci.repositories import project_by_name
+
+METHOD_ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push",
+                  "PATCH": "push", "DELETE": "delete"}
+_RBAC = {"pull": ("repository", "pull"), "push": ("repository", "push"),
+         "delete": ("repository", "delete")}
+BASIC_CHALLENGE = 'Basic realm="harbor-api"'
+
+
+def actions_for(method: str) -> frozenset[str]:
+    return frozenset({METHOD_ACTIONS.get(method, "pull")})
+
+
+def authorize(session: Session, principal: Principal, repository: str,
+              actions: frozenset[str]) -> Project:
+    """Return the repository's project, or raise UNAUTHORIZED (anonymous callers, so that
+    clients retry with credentials), NAME_UNKNOWN (project missing or invisible: no
+    existence leak) or DENIED (visible, but not allowed)."""
+    project = project_by_name(session, project_of(repository))
+    if principal.token_access is not None:
+        return _authorize_token(principal, repository, actions, project)
+    if project is None:
+        if not principal.authenticated:
+            raise UnauthorizedError("authentication required")
+        raise NameUnknownError(f"repository name not known to registry: {repository}")
+    granted = rbac.permissions(session, principal, project)
+    if all(_RBAC[a] in granted for a in actions):
+        return project
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    if ("project", "read") not in granted:
+        raise NameUnknownError(f"repository name not known to registry: {repository}")
+    raise DeniedError(f"requested access to {repository} is denied")
+
+
+def _authorize_token(principal: Principal, repository: str, actions: frozenset[str],
+                     project: Project | None) -> Project:
+    granted: set[str] = set()
+    for kind, name, allowed in principal.token_access or ():
+        if kind == "repository" and name == repository:
+            granted.update(allowed)
+    if "*" not in granted and not actions <= granted:
+        raise UnauthorizedError("insufficient scope")
+    if project is None:
+        raise NameUnknownError(f"repository name not known to registry: {repository}")
+    return project
+
+
+def challenge(state, repository: str | None, actions: frozenset[str]) -> str:
+    """The ``WWW-Authenticate`` value for a 401 on ``repository`` (None: the base route)."""
+    hook = state.extras.get("v2.challenge")
+    if hook is not None:
+        return hook(repository, actions)
+    return BASIC_CHALLENGE

@@ -1,0 +1,97 @@
+"""``RegistryApp``: the raw ASGI application serving OCI Distribution under ``/v2/``.
+
+Bodies stream straight between the socket and the storage driver; database work happens in
+short transactions before and after, in worker threads, never while a body streams.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from harbor_api.errors import (
+    HarborError,
+    MethodNotAllowedError,
+    NotFoundError,
+    UnauthorizedError,
+    oci_error_body,
+    public_message,
+)
+from harbor_api.registry.blobs import BlobStore
+from harbor_api.registry.names import validate_repository_name
+from harbor_api.registry.storage import make_driver
+from harbor_api.registry.uploads import UploadFiles
+from harbor_api.v2 import access, routes
+from harbor_api.v2.blobs import BLOB_HANDLERS
+from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
+from harbor_api.v2.listing import LISTING_HANDLERS
+from harbor_api.v2.manifests import MANIFEST_HANDLERS
+from harbor_api.v2.uploads import UPLOAD_HANDLERS
+
+log = logging.getLogger(__name__)
+
+API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
+_HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_HANDLERS}
+
+
+class RegistryApp:
+    def __init__(self, state) -> None:
+        self.state = state
+        if state.storage is None:
+            state.storage = make_driver(state.settings.storage_driver,
+                                        state.settings.resolved_storage_root)
+        self.driver = state.storage
+        self.blobs = BlobStore(self.driver)
+        self.uploads = UploadFiles(self.driver)
+
+    @property
+    def db(self):
+        return self.state.db
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        request = Request(scope, receive)
+        responder = Responder(send, head=request.method == "HEAD")
+        route = routes.match(request.path)
+        try:
+            await self._dispatch(request, responder, route)
+        except ClientDisconnectedError:
+            log.info("client disconnected during %s %s", request.method, request.path)
+        except HarborError as error:
+            if responder.started:
+                log.warning("error after the response started: %s", error)
+                return
+            await self._error(request, responder, route, error)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            if not responder.started:
+                await self._error(request, responder, route, HarborError())
+
+    async def _dispatch(self, request: Request, responder: Responder,
+                        route: routes.Route | None) -> None:
+        if request.scope.get("harbor.auth_error"):
+            raise UnauthorizedError(request.scope["harbor.auth_error"])
+        if route is None:
+            raise NotFoundError("no such registry endpoint")
+        if route.endpoint == "base":
+            if request.method not in ("GET", "HEAD"):
+                raise MethodNotAllowedError()
+            if not request.ctx.principal.authenticated:
+                raise UnauthorizedError("authentication required")
+            await responder.respond(200, API_VERSION, b"{}", "application/json")
+            return
+        if route.name:
+            validate_repository_name(route.name)
+        handler = _HANDLERS.get((route.endpoint, request.method))
+        if handler is None:
+            raise MethodNotAllowedError(f"{request.method} is not allowed here")
+        await handler(self, request, responder, route)
+
+    async def _error(self, request: Request, responder: Responder,
+                     route: routes.Route | None, error: HarborError) -> None:
+        if error.status >= 500:
+            log.error("registry error %s: %s", error.code, error.message)
+        headers = {**API_VERSION, **error.headers}
+        if error.status == 401:
+            headers["WWW-Authenticate"] = access.challenge(
+                self.state, route.name if route else None, access.actions_for(request.method))
+        body = oci_error_body(error.code, public_message(error), error.detail)
+        await responder.respond(error.status, headers, body, "application/json")

@@ -1,0 +1,98 @@
+"""Blob endpoints: HEAD/GET (with Range) and DELETE of ``/v2/<name>/blobs/<digest>``."""
+
+from __future__ import annotations
+
+import anyio
+
+from harbor_api.errors import BlobUnknownError, HarborError, RangeInvalidError
+from harbor_api.registry.digest import parse_digest
+from harbor_api.registry.storage.base import StorageNotFoundError
+from harbor_api.services.oci import repositories
+from harbor_api.v2 import access
+from harbor_api.v2.streaming import READ_CHUNK, send_chunks
+
+BLOB_CONTENT_TYPE = "application/octet-stream"
+
+
+def parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` → inclusive (start, end); None means the
+    header is not a single byte range and is ignored. Unsatisfiable → RANGE_INVALID."""
+    unit, _, spec = value.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return None
+    try:
+        if first == "":
+            length = int(last)
+            if length <= 0:
+                raise ValueError
+            start, end = max(size - length, 0), size - 1
+        else:
+            start = int(first)
+            end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    end = min(end, size - 1)
+    if start < 0 or start >= size or end < start:
+        raise RangeInvalidError(f"range {value} not satisfiable for {size} bytes",
+                                headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+async def get_blob(app, request, responder, route) -> None:
+    digest = route.argument
+    parse_digest(digest)
+    principal = request.ctx.principal
+
+    def lookup() -> int | None:
+        with app.db.read() as session:
+            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            return repositories.linked_blob_size(session, route.name, digest)
+
+    size = await anyio.to_thread.run_sync(lookup)
+    if size is None:
+        raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
+    headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes",
+               "Content-Type": BLOB_CONTENT_TYPE, "ETag": f'"{digest}"',
+               "Cache-Control": "max-age=31536000"}
+    status, start, length = 200, 0, size
+    wanted = request.header("range")
+    if wanted and size > 0:
+        chosen = parse_range(wanted, size)
+        if chosen is not None:
+            start, end = chosen
+            status, length = 206, end - start + 1
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        await responder.start(status, headers)
+        await responder.body(b"", False)
+        return
+    try:
+        chunks = await anyio.to_thread.run_sync(app.blobs.read, digest, start, length,
+                                                READ_CHUNK)
+    except StorageNotFoundError:
+        raise HarborError(f"blob {digest} is recorded but missing from storage") from None
+    await responder.start(status, headers)
+    await send_chunks(responder, chunks)
+
+
+async def delete_blob(app, request, responder, route) -> None:
+    digest = route.argument
+    parse_digest(digest)
+    principal = request.ctx.principal
+
+    def unlink() -> bool:
+        with app.db.transaction() as session:
+            access.authorize(session, principal, route.name, access.actions_for("DELETE"))
+            return repositories.unlink_blob(session, route.name, digest)
+
+    if not await anyio.to_thread.run_sync(unlink):
+        raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
+    await responder.respond(202, {"Docker-Content-Digest": digest})
+
+
+BLOB_HANDLERS = {("blob", "GET"): get_blob, ("blob", "HEAD"): get_blob,
+                 ("blob", "DELETE"): delete_blob}

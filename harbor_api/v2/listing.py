@@ -1,0 +1,105 @@
+"""Listing endpoints: tags/list, _catalog (both paginated with ``n``/``last`` and ``Link``)
+and the referrers API."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import anyio
+
+from harbor_api.errors import BadRequestError, NameUnknownError
+from harbor_api.registry.digest import parse_digest
+from harbor_api.registry.manifests import OCI_INDEX
+from harbor_api.services.oci import artifacts, repositories
+from harbor_api.v2 import access
+
+CATALOG_DEFAULT_PAGE = 1000
+
+
+def _page_size(request, default: int | None) -> int | None:
+    raw = request.query.get("n")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequestError(f"n must be a non-negative integer, got {raw[:20]!r}") from None
+    if value < 0:
+        raise BadRequestError("n must be a non-negative integer")
+    return value
+
+
+def _paginate(items: list[str], limit: int | None, path: str) -> tuple[list[str], dict]:
+    """``items`` was fetched with one extra row to learn whether a next page exists."""
+    if limit is None or len(items) <= limit:
+        return items, {}
+    items = items[:limit]
+    query = urlencode({"n": limit, "last": items[-1]})
+    return items, {"Link": f'<{path}?{query}>; rel="next"'}
+
+
+async def list_tags(app, request, responder, route) -> None:
+    limit = _page_size(request, None)
+    last = request.query.get("last") or None
+    principal = request.ctx.principal
+
+    def load() -> list[str]:
+        with app.db.read() as session:
+            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            repo_id = repositories.repository_id(session, route.name)
+            if repo_id is None:
+                raise NameUnknownError(f"repository name not known to registry: {route.name}",
+                                       detail={"name": route.name})
+            if limit == 0:
+                return []
+            return artifacts.list_tags(session, repo_id,
+                                       None if limit is None else limit + 1, last)
+
+    tags, headers = _paginate(await anyio.to_thread.run_sync(load), limit,
+                              f"/v2/{route.name}/tags/list")
+    body = json.dumps({"name": route.name, "tags": tags}).encode()
+    await responder.respond(200, headers, body, "application/json")
+
+
+async def catalog(app, request, responder, route) -> None:
+    limit = _page_size(request, CATALOG_DEFAULT_PAGE)
+    last = request.query.get("last") or None
+    principal = request.ctx.principal
+
+    def load() -> list[str]:
+        if limit == 0:
+            return []
+        with app.db.read() as session:
+            return repositories.catalog(session, principal, limit + 1, last)
+
+    names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")
+    body = json.dumps({"repositories": names}).encode()
+    await responder.respond(200, headers, body, "application/json")
+
+
+async def list_referrers(app, request, responder, route) -> None:
+    subject = route.argument
+    parse_digest(subject)
+    wanted = request.query.get("artifactType") or None
+    principal = request.ctx.principal
+
+    def load() -> list[dict]:
+        with app.db.read() as session:
+            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            repo_id = repositories.repository_id(session, route.name)
+            if repo_id is None:
+                return []
+            return artifacts.referrers(session, repo_id, subject, wanted)
+
+    manifests = await anyio.to_thread.run_sync(load)
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
+                       "manifests": manifests}).encode()
+    headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
+    await responder.respond(200, headers, body, OCI_INDEX)
+
+
+LISTING_HANDLERS = {
+    ("tags", "GET"): list_tags, ("catalog", "GET"): catalog,
+    ("referrers", "GET"): list_referrers,
+}

@@ -1,0 +1,121 @@
+"""Manifest endpoints: PUT/GET/HEAD/DELETE of ``/v2/<name>/manifests/<tag|digest>``."""
+
+from __future__ import annotations
+
+import anyio
+
+from harbor_api.errors import (
+    DigestInvalidError,
+    ManifestUnknownError,
+    NameInvalidError,
+)
+from harbor_api.registry.digest import digest_of, parse_digest
+from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST, parse_manifest
+from harbor_api.registry.names import is_tag
+from harbor_api.registry.storage.base import StorageNotFoundError
+from harbor_api.services.oci import artifacts, repositories
+from harbor_api.v2 import access
+
+_OCI_TYPES = (OCI_MANIFEST, OCI_INDEX)
+
+
+def _reference(reference: str) -> bool:
+    """True when ``reference`` is a digest, False for a tag; invalid → error."""
+    if is_tag(reference):
+        return False
+    if ":" in reference:
+        parse_digest(reference)
+        return True
+    raise NameInvalidError(f"invalid tag or digest {reference[:130]!r}")
+
+
+def _acceptable(request, media_type: str) -> bool:
+    """Distribution's rule: a tag resolving to an OCI manifest is not served to a client
+    whose ``Accept`` list names media types but no OCI one."""
+    accept = request.header("accept")
+    if not accept:
+        return True
+    accepted = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    if "*/*" in accepted or media_type in accepted or media_type not in _OCI_TYPES:
+        return True
+    return False
+
+
+async def get_manifest(app, request, responder, route) -> None:
+    by_digest = _reference(route.argument)
+    principal, head = request.ctx.principal, request.method == "HEAD"
+
+    def load():
+        with app.db.read() as session:
+            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            found = artifacts.find_manifest(session, route.name, route.argument, by_digest)
+        if found is None or head:
+            return found, b""
+        try:
+            return found, app.blobs.get(found.digest)
+        except StorageNotFoundError:
+            return None, b""
+
+    found, body = await anyio.to_thread.run_sync(load)
+    if found is None or (not by_digest and not _acceptable(request, found.media_type)):
+        raise ManifestUnknownError(f"manifest unknown: {route.argument}",
+                                   detail={"name": route.name, "reference": route.argument})
+    headers = {"Docker-Content-Digest": found.digest, "ETag": f'"{found.digest}"',
+               "Content-Type": found.media_type, "Content-Length": str(found.size)}
+    await responder.start(200, headers)
+    await responder.body(b"" if head else body, False)
+
+
+async def put_manifest(app, request, responder, route) -> None:
+    by_digest = _reference(route.argument)
+    principal = request.ctx.principal
+    body = await request.read_body(app.state.settings.max_manifest_bytes)
+    parsed = parse_manifest(body, request.header("content-type") or "")
+    algorithm = parse_digest(route.argument).algorithm if by_digest else "sha256"
+    digest = digest_of(body, algorithm)
+    if by_digest and digest != route.argument:
+        raise DigestInvalidError(f"manifest digest {digest} does not match {route.argument}",
+                                 detail={"digest": route.argument})
+
+    def store() -> None:
+        with app.db.read() as session:
+            project_id = access.authorize(session, principal, route.name,
+                                          access.actions_for("PUT")).id
+        app.blobs.put_verified(digest, body)
+        with app.db.transaction() as session:
+            repo_id = repositories.ensure_repository(session, route.name, project_id)
+            artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
+                                      None if by_digest else route.argument)
+
+    await anyio.to_thread.run_sync(store)
+    headers = {"Location": f"/v2/{route.name}/manifests/{digest}",
+               "Docker-Content-Digest": digest, "Content-Length": "0"}
+    if parsed.subject is not None:
+        headers["OCI-Subject"] = parsed.subject.digest
+    await responder.respond(201, headers)
+
+
+async def delete_manifest(app, request, responder, route) -> None:
+    by_digest = _reference(route.argument)
+    principal = request.ctx.principal
+
+    def remove() -> bool:
+        with app.db.transaction() as session:
+            access.authorize(session, principal, route.name, access.actions_for("DELETE"))
+            repo_id = repositories.repository_id(session, route.name)
+            if repo_id is None:
+                return False
+            if by_digest:
+                return artifacts.delete_manifest(session, repo_id, route.argument)
+            return artifacts.delete_tag(session, repo_id, route.argument)
+
+    if not await anyio.to_thread.run_sync(remove):
+        raise ManifestUnknownError(f"manifest unknown: {route.argument}",
+                                   detail={"name": route.name, "reference": route.argument})
+    await responder.respond(202, {"Content-Length": "0"})
+
+
+MANIFEST_HANDLERS = {
+    ("manifest", "GET"): get_manifest, ("manifest", "HEAD"): get_manifest,
+    ("manifest", "PUT"): put_manifest, ("manifest", "DELETE"): delete_manifest,
+}

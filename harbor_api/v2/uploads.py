@@ -1,0 +1,255 @@
+"""Blob upload endpoints: POST (session, monolithic, mount), PATCH, PUT, GET status, DELETE.
+
+The session's offset is in the database and its bytes in storage, so a session continues on
+any worker and after a restart. A blob becomes visible only once its digest is verified.
+"""
+
+from __future__ import annotations
+
+import re
+
+import anyio
+
+from harbor_api.errors import (
+    BlobUploadInvalidError,
+    BlobUploadUnknownError,
+    DigestInvalidError,
+    HarborError,
+    RangeInvalidError,
+)
+from harbor_api.registry import paths
+from harbor_api.registry.digest import new_hasher, parse_digest
+from harbor_api.registry.names import is_repository_name
+from harbor_api.registry.storage.base import StorageError, StorageNotFoundError
+from harbor_api.registry.uploads import new_upload_id
+from harbor_api.services.oci import repositories
+from harbor_api.services.oci import uploads as sessions
+from harbor_api.v2 import access
+from harbor_api.v2.http import ClientDisconnectedError
+from harbor_api.v2.streaming import receive_into
+
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
+PUSH = frozenset({"push"})
+
+
+def _upload_headers(name: str, upload_id: str, size: int) -> dict[str, str]:
+    return {"Location": f"/v2/{name}/blobs/uploads/{upload_id}",
+            "Range": f"0-{max(size - 1, 0)}", "Docker-Upload-UUID": upload_id,
+            "Content-Length": "0"}
+
+
+def _blob_headers(name: str, digest: str) -> dict[str, str]:
+    return {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest,
+            "Content-Length": "0"}
+
+
+async def start_upload(app, request, responder, route) -> None:
+    name, query, principal = route.name, request.query, request.ctx.principal
+    mount = query.get("mount")
+    if mount is not None:
+        parse_digest(mount)
+        if await anyio.to_thread.run_sync(_mount, app, principal, name, mount,
+                                          query.get("from", "")):
+            await request.drain()
+            await responder.respond(201, _blob_headers(name, mount))
+            return
+    if query.get("digest") is not None:
+        await _monolithic(app, request, responder, route, query["digest"])
+        return
+    upload_id = new_upload_id()
+
+    def create() -> None:
+        with app.db.transaction() as session:
+            access.authorize(session, principal, name, PUSH)
+            key = app.uploads.create(upload_id)
+            sessions.create_upload(session, upload_id, name, key)
+
+    await anyio.to_thread.run_sync(create)
+    await request.drain()
+    await responder.respond(202, _upload_headers(name, upload_id, 0))
+
+
+def _mount(app, principal, name: str, digest: str, source: str) -> bool:
+    """Link ``digest`` from ``source`` into ``name`` when the caller may pull it there."""
+    with app.db.transaction() as session:
+        project = access.authorize(session, principal, name, PUSH)
+        if not source or source == name or not is_repository_name(source):
+            return False
+        try:
+            access.authorize(session, principal, source, frozenset({"pull"}))
+        except HarborError:
+            return False
+        size = repositories.linked_blob_size(session, source, digest)
+        if size is None or not app.blobs.exists(digest):
+            return False
+        repo_id = repositories.ensure_repository(session, name, project.id)
+        repositories.link_blob(session, repo_id, digest, size)
+        return True
+
+
+async def _monolithic(app, request, responder, route, digest: str) -> None:
+    """``POST ?digest=``: the whole blob in one request, written straight under its key."""
+    parsed = parse_digest(digest)
+    principal = request.ctx.principal
+
+    def check():
+        with app.db.read() as session:
+            return access.authorize(session, principal, route.name, PUSH).id
+
+    project_id = await anyio.to_thread.run_sync(check)
+    writer = await anyio.to_thread.run_sync(app.driver.writer, paths.blob_key(digest))
+    hasher = new_hasher(parsed.algorithm)
+    try:
+        complete = await receive_into(request, writer, hasher)
+        if not complete:
+            raise ClientDisconnectedError()
+        if hasher.hexdigest() != parsed.hex:
+            raise DigestInvalidError(f"content does not match digest {digest}",
+                                     detail={"digest": digest})
+        declared = request.content_length()
+        if declared is not None and declared != writer.size:
+            raise BlobUploadInvalidError("body length does not match Content-Length")
+    except BaseException:
+        await anyio.to_thread.run_sync(writer.cancel)
+        raise
+    await anyio.to_thread.run_sync(writer.commit)
+    await anyio.to_thread.run_sync(_link, app, route.name, project_id, digest, writer.size)
+    await responder.respond(201, _blob_headers(route.name, digest))
+
+
+def _link(app, name: str, project_id: int, digest: str, size: int,
+          upload_id: str | None = None) -> None:
+    with app.db.transaction() as session:
+        repo_id = repositories.ensure_repository(session, name, project_id)
+        repositories.link_blob(session, repo_id, digest, size)
+        if upload_id is not None:
+            sessions.remove_upload(session, upload_id)
+
+
+def _load(app, principal, name: str, upload_id: str, actions=PUSH) -> tuple[int, int]:
+    """(offset, project id) of a session, after authorising the caller."""
+    if not paths.is_upload_id(upload_id):
+        raise BlobUploadUnknownError(f"upload {upload_id[:80]} unknown")
+    with app.db.read() as session:
+        project = access.authorize(session, principal, name, actions)
+        row = sessions.find_upload(session, upload_id, name)
+        if row is None:
+            raise BlobUploadUnknownError(f"upload {upload_id} unknown",
+                                         detail={"uuid": upload_id})
+        return row.size, project.id
+
+
+def _check_content_range(request, name: str, upload_id: str, offset: int) -> None:
+    value = request.header("content-range")
+    if not value:
+        return
+    found = _CONTENT_RANGE.match(value.strip())
+    if found is None:
+        raise RangeInvalidError(f"invalid Content-Range {value[:60]!r}",
+                                headers=_upload_headers(name, upload_id, offset))
+    start, end = int(found[1]), int(found[2])
+    declared = request.content_length()
+    if start != offset or end < start or (declared is not None and
+                                          declared != end - start + 1):
+        raise RangeInvalidError(f"chunk {start}-{end} does not continue the upload at "
+                                f"offset {offset}",
+                                headers=_upload_headers(name, upload_id, offset))
+
+
+async def _append(app, request, name: str, upload_id: str, offset: int):
+    """Stream the body onto the session; return (new offset, hasher)."""
+
+    def open_session():
+        try:
+            hasher = app.uploads.hasher_at(upload_id, offset)
+            return app.uploads.appender(upload_id, offset), hasher
+        except StorageNotFoundError:
+            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        except StorageError as exc:
+            raise BlobUploadInvalidError(str(exc)) from None
+
+    writer, hasher = await anyio.to_thread.run_sync(open_session)
+    try:
+        complete = await receive_into(request, writer, hasher)
+    except BaseException:
+        await anyio.to_thread.run_sync(writer.cancel)
+        raise
+    await anyio.to_thread.run_sync(writer.commit)
+
+    def advance() -> bool:
+        with app.db.transaction() as session:
+            return sessions.advance_upload(session, upload_id, offset, writer.size)
+
+    if not await anyio.to_thread.run_sync(advance):
+        raise BlobUploadInvalidError("the upload was changed by a concurrent request")
+    app.uploads.remember(upload_id, writer.size, hasher)
+    if not complete:
+        raise ClientDisconnectedError()
+    return writer.size, hasher
+
+
+async def patch_upload(app, request, responder, route) -> None:
+    name, upload_id = route.name, route.argument
+    offset, _ = await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name,
+                                               upload_id)
+    _check_content_range(request, name, upload_id, offset)
+    size, _ = await _append(app, request, name, upload_id, offset)
+    await responder.respond(202, _upload_headers(name, upload_id, size))
+
+
+async def finish_upload(app, request, responder, route) -> None:
+    name, upload_id = route.name, route.argument
+    digest = request.query.get("digest")
+    if not digest:
+        raise DigestInvalidError("the digest query parameter is required")
+    parse_digest(digest)
+    offset, project_id = await anyio.to_thread.run_sync(_load, app, request.ctx.principal,
+                                                        name, upload_id)
+    hasher = None
+    if request.header("content-length") not in (None, "0") or \
+            request.header("transfer-encoding"):
+        _check_content_range(request, name, upload_id, offset)
+        offset, hasher = await _append(app, request, name, upload_id, offset)
+    actual = await anyio.to_thread.run_sync(app.uploads.final_digest, upload_id, offset,
+                                            digest, hasher)
+    if actual != digest:
+        if hasher is not None:
+            app.uploads.remember(upload_id, offset, hasher)
+        raise DigestInvalidError(f"content digest {actual} does not match {digest}",
+                                 detail={"digest": digest})
+
+    def commit() -> None:
+        app.blobs.adopt(paths.upload_data_key(upload_id), digest)
+        _link(app, name, project_id, digest, offset, upload_id)
+        app.uploads.discard(upload_id)
+
+    await anyio.to_thread.run_sync(commit)
+    await responder.respond(201, _blob_headers(name, digest))
+
+
+async def upload_status(app, request, responder, route) -> None:
+    name, upload_id = route.name, route.argument
+    offset, _ = await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name,
+                                               upload_id)
+    await responder.respond(204, _upload_headers(name, upload_id, offset))
+
+
+async def cancel_upload(app, request, responder, route) -> None:
+    name, upload_id = route.name, route.argument
+    principal = request.ctx.principal
+
+    def cancel() -> None:
+        _load(app, principal, name, upload_id)
+        with app.db.transaction() as session:
+            sessions.remove_upload(session, upload_id)
+        app.uploads.discard(upload_id)
+
+    await anyio.to_thread.run_sync(cancel)
+    await responder.respond(204, {"Content-Length": "0"})
+
+
+UPLOAD_HANDLERS = {
+    ("upload_start", "POST"): start_upload, ("upload", "PATCH"): patch_upload,
+    ("upload", "PUT"): finish_upload, ("upload", "GET"): upload_status,
+    ("upload", "DELETE"): cancel_upload,
+}
