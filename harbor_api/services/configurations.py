@@ -59,3 +59,73 @@ def store(db: Database, changes: dict[str, Any]) -> None:
                 s.add(ConfigEntry(key=key, value=json.dumps(value)))
             else:
                 row.value = json.dumps(value)
+
+
+# --- the management API -------------------------------------------------------------------
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "auth_mode": ("db_auth", "ldap_auth"),
+    "project_creation_restriction": ("adminonly", "everyone"),
+}
+RANGES: dict[str, tuple[int, int | None]] = {
+    "token_expiration": (1, None), "robot_token_duration": (1, None), "ldap_scope": (0, 2),
+    "ldap_group_search_scope": (0, 2), "ldap_timeout": (1, None),
+    "audit_log_retention_hours": (0, None),
+}
+
+
+def for_display(db: Database) -> dict[str, dict[str, Any]]:
+    """Harbor's ConfigurationsResponse: ``{key: {"value": v, "editable": true}}``, no secrets."""
+    return {key: {"value": value, "editable": True}
+            for key, value in effective(db).items() if key not in SECRET_KEYS}
+
+
+def validate(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check every key is known and every value has the right type and range."""
+    from harbor_api.errors import BadRequestError
+
+    unknown = sorted(set(changes) - set(DEFAULTS))
+    if unknown:
+        raise BadRequestError(f"unknown configuration key(s): {', '.join(unknown)}")
+    for key, value in changes.items():
+        expected = type(DEFAULTS[key])
+        if type(value) is not expected:
+            raise BadRequestError(f"configuration {key} must be a {expected.__name__}")
+        if key in CHOICES and value not in CHOICES[key]:
+            raise BadRequestError(f"configuration {key} must be one of {', '.join(CHOICES[key])}")
+        if key in RANGES:
+            low, high = RANGES[key]
+            if value < low or (high is not None and value > high):
+                raise BadRequestError(f"configuration {key} is out of range")
+        if key == "ldap_url" and value and not value.lower().startswith(("ldap://", "ldaps://")):
+            raise BadRequestError("ldap_url must start with ldap:// or ldaps://")
+        if key == "robot_name_prefix" and not value:
+            raise BadRequestError("robot_name_prefix must not be empty")
+    return changes
+
+
+def update(db: Database, principal, changes: dict[str, Any]) -> None:
+    """Validate and store ``changes`` with an audit record, in one transaction.
+
+    Switching ``auth_mode`` is refused once users other than ``admin`` exist (as Harbor does).
+    """
+    from harbor_api.db.models import User
+    from harbor_api.errors import BadRequestError
+    from harbor_api.services import audit
+
+    validate(changes)
+    current = effective(db)
+    with db.transaction() as s:
+        if "auth_mode" in changes and changes["auth_mode"] != current["auth_mode"]:
+            others = s.scalar(select(User.id).where(User.username != "admin").limit(1))
+            if others is not None:
+                raise BadRequestError("auth_mode cannot be changed once users other than "
+                                      "admin exist")
+        for key, value in changes.items():
+            row = s.get(ConfigEntry, key)
+            if row is None:
+                s.add(ConfigEntry(key=key, value=json.dumps(value)))
+            else:
+                row.value = json.dumps(value)
+        if changes:
+            audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))

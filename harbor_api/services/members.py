@@ -1,0 +1,142 @@
+"""Project members: users and groups with a role in a project."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from harbor_api.auth import rbac
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import ProjectMember, User, UserGroup
+from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
+from harbor_api.services import audit
+from harbor_api.services.context import RequestContext
+from harbor_api.services.projects import ProjectRef, load
+from harbor_api.services.query import Term
+from harbor_api.services.query_sql import condition
+
+_ENTITY_NAME = func.coalesce(User.username, UserGroup.group_name)
+
+
+def _select():
+    return (select(ProjectMember, _ENTITY_NAME.label("entity_name"))
+            .outerjoin(User, and_(ProjectMember.entity_type == "u",
+                                  User.id == ProjectMember.entity_id))
+            .outerjoin(UserGroup, and_(ProjectMember.entity_type == "g",
+                                       UserGroup.id == ProjectMember.entity_id)))
+
+
+def render(member: ProjectMember, entity_name: str | None) -> dict:
+    return {"id": member.id, "project_id": member.project_id,
+            "entity_name": entity_name or "", "role_name": rbac.ROLE_NAMES.get(member.role, ""),
+            "role_id": member.role, "entity_id": member.entity_id,
+            "entity_type": member.entity_type}
+
+
+def _check_role(role_id) -> int:
+    if role_id not in rbac.ROLE_NAMES:
+        raise BadRequestError("role_id must be 1 (projectAdmin), 2 (developer), 3 (guest), "
+                              "4 (maintainer) or 5 (limitedGuest)")
+    return role_id
+
+
+def list_members(ctx: RequestContext, ref: ProjectRef, page,
+                 entityname: str | None) -> tuple[list, int]:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref, "member", "list")
+        stmt = _select().where(ProjectMember.project_id == project.id)
+        if entityname:
+            stmt = stmt.where(condition(_ENTITY_NAME, Term("entityname", "fuzzy", entityname)))
+        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = s.execute(stmt.order_by(ProjectMember.id).offset(page.offset)
+                         .limit(page.page_size)).all()
+        return [render(m, name) for m, name in rows], total
+
+
+def _entity(s: Session, body: dict) -> tuple[str, int, str]:
+    """(entity_type, entity_id, name) for the body's member_user or member_group."""
+    user = body.get("member_user")
+    group = body.get("member_group")
+    if user:
+        if user.get("user_id"):
+            found = s.get(User, user["user_id"])
+        elif user.get("username"):
+            found = s.scalar(select(User).where(User.username == user["username"]))
+        else:
+            raise BadRequestError("member_user needs a user_id or a username")
+        if found is None:
+            raise NotFoundError("user not found")
+        return "u", found.id, found.username
+    if group:
+        if group.get("id"):
+            found_group = s.get(UserGroup, group["id"])
+        elif group.get("ldap_group_dn"):
+            found_group = s.scalar(select(UserGroup).where(
+                UserGroup.ldap_group_dn == group["ldap_group_dn"]))
+        else:
+            raise BadRequestError("member_group needs an id or an ldap_group_dn")
+        if found_group is None:
+            raise NotFoundError("user group not found")
+        return "g", found_group.id, found_group.group_name
+    raise BadRequestError("either member_user or member_group is required")
+
+
+def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
+    role = _check_role(body.get("role_id"))
+    try:
+        with ctx.db.transaction() as s:
+            project = load(s, ctx.principal, ref, "member", "create")
+            entity_type, entity_id, name = _entity(s, body)
+            if s.scalar(select(ProjectMember.id).where(
+                    ProjectMember.project_id == project.id,
+                    ProjectMember.entity_type == entity_type,
+                    ProjectMember.entity_id == entity_id)) is not None:
+                raise ConflictError(f"{name} is already a member of {project.name}")
+            member = ProjectMember(project_id=project.id, entity_type=entity_type,
+                                   entity_id=entity_id, role=role)
+            s.add(member)
+            s.flush()
+            audit.record(s, ctx.principal, "create", "member",
+                         f"{project.name}:{name}:{rbac.ROLE_NAMES[role]}", project.id)
+            return member.id
+    except IntegrityError:
+        raise ConflictError("the member already exists") from None
+
+
+def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
+    member = s.get(ProjectMember, member_id)
+    if member is None or member.project_id != project_id:
+        raise NotFoundError(f"member {member_id} not found")
+    return member
+
+
+def get(ctx: RequestContext, ref: ProjectRef, member_id: int) -> dict:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref, "member", "read")
+        row = s.execute(_select().where(ProjectMember.project_id == project.id,
+                                        ProjectMember.id == member_id)).first()
+        if row is None:
+            raise NotFoundError(f"member {member_id} not found")
+        return render(row[0], row[1])
+
+
+def update(ctx: RequestContext, ref: ProjectRef, member_id: int, role_id) -> None:
+    role = _check_role(role_id)
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "member", "update")
+        member = _load_member(s, project.id, member_id)
+        member.role = role
+        member.update_time = utcnow()
+        audit.record(s, ctx.principal, "update", "member",
+                     f"{project.name}:{member.entity_type}{member.entity_id}:"
+                     f"{rbac.ROLE_NAMES[role]}", project.id)
+
+
+def remove(ctx: RequestContext, ref: ProjectRef, member_id: int) -> None:
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "member", "delete")
+        member = _load_member(s, project.id, member_id)
+        audit.record(s, ctx.principal, "delete", "member",
+                     f"{project.name}:{member.entity_type}{member.entity_id}", project.id)
+        s.delete(member)

@@ -1,0 +1,355 @@
+"""Projects: creation, visibility-aware listing, settings (metadata), deletion, summary."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from harbor_api.auth import rbac
+from harbor_api.auth.principal import Principal
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import Project, ProjectMember, ProjectMetadata, Repository, User
+from harbor_api.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    UnauthorizedError,
+)
+from harbor_api.services import audit, configurations
+from harbor_api.services.context import RequestContext
+from harbor_api.services.query_sql import as_int, as_time, filter_by_q, order_by
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+BOOL_KEYS = frozenset({"public", "enable_content_trust", "enable_content_trust_cosign",
+                       "prevent_vul", "auto_scan", "auto_sbom_generation",
+                       "reuse_sys_cve_allowlist"})
+SEVERITIES = ("none", "low", "medium", "high", "critical")
+METADATA_KEYS = BOOL_KEYS | {"severity", "retention_id", "proxy_speed_kb"}
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    """How the caller named a project in the path."""
+
+    value: str
+    is_name: bool = False
+
+    def where(self):
+        if not self.is_name and self.value.isascii() and self.value.isdigit():
+            return Project.id == int(self.value)
+        return Project.name == self.value
+
+
+def validate_name(name: str | None) -> str:
+    if not name or len(name) > 255 or not NAME_PATTERN.match(name):
+        raise BadRequestError("project name must be 1-255 characters of lower case letters, "
+                              "digits and . _ - (not at the start or end, not repeated)")
+    return name
+
+
+def normalize_metadata(entries: dict | None) -> dict[str, str]:
+    """Harbor's rules: known keys only, flags as "true"/"false", values as strings."""
+    result: dict[str, str] = {}
+    for key, value in (entries or {}).items():
+        if value is None:
+            continue
+        if key not in METADATA_KEYS:
+            raise BadRequestError(f"unknown project metadata {key!r}")
+        result[key] = _metadata_value(key, value)
+    return result
+
+
+def _metadata_value(key: str, value) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value).strip()
+    if key in BOOL_KEYS:
+        if text in _TRUE:
+            return "true"
+        if text in _FALSE:
+            return "false"
+        raise BadRequestError(f"project metadata {key} must be true or false")
+    if key == "severity":
+        if text.lower() not in SEVERITIES:
+            raise BadRequestError(f"severity must be one of {', '.join(SEVERITIES)}")
+        return text.lower()
+    try:
+        number = int(text)
+    except ValueError:
+        raise BadRequestError(f"project metadata {key} must be an integer") from None
+    if number < (-1 if key == "proxy_speed_kb" else 0):
+        raise BadRequestError(f"project metadata {key} is out of range")
+    return str(number)
+
+
+def load(session: Session, principal: Principal, ref: ProjectRef, resource: str = "project",
+         action: str = "read") -> Project:
+    """The project, if the caller may do ``action`` on ``resource`` in it (else 401/403/404)."""
+    project = session.scalar(select(Project).where(ref.where()))
+    if project is None:
+        raise NotFoundError(f"project {ref.value} not found")
+    rbac.require(session, principal, project, resource, action)
+    return project
+
+
+def _check_storage_limit(limit: int | None) -> None:
+    if limit is not None and (limit == 0 or limit < -1):
+        raise BadRequestError("storage_limit must be -1 (unlimited) or a positive number of bytes")
+
+
+def create(ctx: RequestContext, body: dict) -> Project:
+    principal = ctx.principal
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    restriction = configurations.effective(ctx.db)["project_creation_restriction"]
+    if restriction == "adminonly" and not principal.sysadmin:
+        raise ForbiddenError("only system administrators may create projects")
+    name = validate_name(body.get("project_name"))
+    if body.get("registry_id"):
+        raise BadRequestError(f"registry {body['registry_id']} not found; proxy cache "
+                              "projects are not supported")
+    _check_storage_limit(body.get("storage_limit"))
+    metadata = normalize_metadata(body.get("metadata"))
+    if "public" not in metadata:
+        public = body.get("public")
+        metadata["public"] = "true" if public else "false"
+    try:
+        with ctx.db.transaction() as s:
+            if s.scalar(select(Project.id).where(Project.name == name)) is not None:
+                raise ConflictError(f"project {name} already exists")
+            project = Project(name=name, owner_id=principal.user_id)
+            project.metadata_entries.extend(
+                ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items()))
+            s.add(project)
+            s.flush()
+            if principal.kind == "user" and principal.user_id is not None:
+                s.add(ProjectMember(project_id=project.id, entity_id=principal.user_id,
+                                    entity_type="u", role=rbac.PROJECT_ADMIN))
+            audit.record(s, principal, "create", "project", name, project.id)
+            return project
+    except IntegrityError:
+        raise ConflictError(f"project {name} already exists") from None
+
+
+def set_metadata(session: Session, project: Project, values: dict[str, str]) -> None:
+    current = {m.name: m for m in project.metadata_entries}
+    for key, value in values.items():
+        if key in current:
+            current[key].value = value
+        else:
+            project.metadata_entries.append(ProjectMetadata(name=key, value=value))
+
+
+def update(ctx: RequestContext, ref: ProjectRef, body: dict) -> None:
+    metadata = normalize_metadata(body.get("metadata"))
+    if body.get("public") is not None and "public" not in metadata:
+        metadata["public"] = "true" if body["public"] else "false"
+    _check_storage_limit(body.get("storage_limit"))
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "project", "update")
+        set_metadata(s, project, metadata)
+        project.update_time = utcnow()
+        audit.record(s, ctx.principal, "update", "project", project.name, project.id)
+
+
+def remove(ctx: RequestContext, ref: ProjectRef) -> None:
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "project", "delete")
+        repos = s.scalar(select(func.count()).select_from(Repository)
+                         .where(Repository.project_id == project.id))
+        if repos:
+            raise PreconditionFailedError(
+                f"project {project.name} still contains {repos} repositories; delete them first")
+        s.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id))
+        audit.record(s, ctx.principal, "delete", "project", project.name, project.id)
+        s.delete(project)
+
+
+def exists(ctx: RequestContext, name: str) -> bool:
+    if not ctx.principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    with ctx.db.read() as s:
+        return s.scalar(select(Project.id).where(Project.name == name)) is not None
+
+
+def summary(ctx: RequestContext, ref: ProjectRef) -> dict:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref)
+        repos = s.scalar(select(func.count()).select_from(Repository)
+                         .where(Repository.project_id == project.id)) or 0
+        counts = dict(s.execute(select(ProjectMember.role, func.count())
+                                .where(ProjectMember.project_id == project.id)
+                                .group_by(ProjectMember.role)).all())
+    return {"repo_count": repos,
+            "project_admin_count": counts.get(rbac.PROJECT_ADMIN, 0),
+            "maintainer_count": counts.get(rbac.MAINTAINER, 0),
+            "developer_count": counts.get(rbac.DEVELOPER, 0),
+            "guest_count": counts.get(rbac.GUEST, 0),
+            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0)}
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def _public_ids():
+    return select(ProjectMetadata.project_id).where(ProjectMetadata.name == "public",
+                                                    ProjectMetadata.value == "true")
+
+
+def _bool_param(value: str) -> bool:
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequestError(f"{value!r} is not true or false")
+
+
+def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | None = None,
+                  name: str | None = None, public: bool | None = None,
+                  owner: str | None = None) -> tuple[list, int]:
+    principal = ctx.principal
+    stmt = select(Project, User.username).outerjoin(User, User.id == Project.owner_id)
+    visible = rbac.visible_project_filter(principal)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    if name:
+        stmt = filter_by_q(stmt, f"name=~{name}", {"name": (Project.name, str)})
+    if public is not None:
+        stmt = stmt.where(Project.id.in_(_public_ids()) if public
+                          else Project.id.not_in(_public_ids()))
+    if owner:
+        stmt = stmt.where(User.username == owner)
+    terms = parse_public_term(q)
+    if terms is not None:
+        q, public_term = terms
+        if public_term is not None:
+            stmt = stmt.where(Project.id.in_(_public_ids()) if public_term
+                              else Project.id.not_in(_public_ids()))
+    stmt = filter_by_q(stmt, q, {"name": (Project.name, str), "project_id": (Project.id, as_int),
+                                 "owner": (User.username, str),
+                                 "creation_time": (Project.creation_time, as_time),
+                                 "update_time": (Project.update_time, as_time)})
+    stmt = order_by(stmt, sort, {"name": Project.name, "project_id": Project.id,
+                                 "creation_time": Project.creation_time,
+                                 "update_time": Project.update_time}, [Project.name])
+    with ctx.db.read() as s:
+        total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = s.execute(stmt.offset(page.offset).limit(page.page_size)).all()
+        return render_many(s, principal, [(p, owner_name) for p, owner_name in rows]), total
+
+
+def parse_public_term(q: str | None) -> tuple[str, bool | None] | None:
+    """Split ``public=true|false`` off ``q`` (it is stored as metadata, not a column)."""
+    if not q:
+        return None
+    kept, public = [], None
+    for part in q.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "public":
+            public = _bool_param(value.strip().strip("\"'"))
+        else:
+            kept.append(part)
+    return ",".join(kept), public
+
+
+def get(ctx: RequestContext, ref: ProjectRef) -> dict:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref)
+        owner = s.scalar(select(User.username).where(User.id == project.owner_id)) \
+            if project.owner_id else None
+        return render_many(s, ctx.principal, [(project, owner)])[0]
+
+
+def render_many(s: Session, principal: Principal, rows: list[tuple[Project, str | None]]) -> list:
+    """Project JSON for a page: repository counts and roles in one query each (no N+1)."""
+    ids = [p.id for p, _ in rows]
+    repo_counts: dict[int, int] = {}
+    roles: dict[int, list[int]] = {}
+    if ids:
+        repo_counts = dict(s.execute(select(Repository.project_id, func.count())
+                                     .where(Repository.project_id.in_(ids))
+                                     .group_by(Repository.project_id)).all())
+        roles = _roles_by_project(s, principal, ids)
+    return [_render(p, owner, repo_counts.get(p.id, 0), roles.get(p.id, []), principal)
+            for p, owner in rows]
+
+
+def _roles_by_project(s: Session, principal: Principal, ids: list[int]) -> dict[int, list[int]]:
+    if principal.kind != "user" or principal.user_id is None:
+        return {}
+    entity = (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id)
+    if principal.group_ids:
+        entity = entity | ((ProjectMember.entity_type == "g") &
+                           ProjectMember.entity_id.in_(principal.group_ids))
+    result: dict[int, list[int]] = {}
+    for project_id, role in s.execute(select(ProjectMember.project_id, ProjectMember.role)
+                                      .where(ProjectMember.project_id.in_(ids), entity)):
+        result.setdefault(project_id, []).append(role)
+    return result
+
+
+def _render(project: Project, owner: str | None, repo_count: int, roles: list[int],
+            principal: Principal) -> dict:
+    metadata = {m.name: m.value for m in project.metadata_entries}
+    metadata.setdefault("public", "false")
+    best = rbac.best_role(roles)
+    body = {"project_id": project.id, "owner_id": project.owner_id or 0, "name": project.name,
+            "registry_id": project.registry_id or 0, "creation_time": project.creation_time,
+            "update_time": project.update_time, "deleted": False, "owner_name": owner or "",
+            "togglable": principal.sysadmin or rbac.PROJECT_ADMIN in roles,
+            "current_user_role_ids": sorted(set(roles)), "repo_count": repo_count,
+            "metadata": metadata, "cve_allowlist": {"project_id": project.id, "items": []}}
+    if best is not None:
+        body["current_user_role_id"] = best
+    return body
+
+
+# --- metadata endpoints -----------------------------------------------------------------------
+
+def list_metadata(ctx: RequestContext, ref: ProjectRef) -> dict[str, str]:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref, "metadata", "read")
+        return {m.name: m.value for m in project.metadata_entries}
+
+
+def add_metadata(ctx: RequestContext, ref: ProjectRef, body: dict,
+                 only: str | None = None) -> None:
+    """Add or change metadata; ``only`` restricts the body to that one name (update)."""
+    values = normalize_metadata(body)
+    if only is not None and set(values) != {only}:
+        raise BadRequestError(f"the body must hold exactly the metadata {only!r}")
+    if not values:
+        raise BadRequestError("no metadata given")
+    action = "update" if only else "create"
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "metadata", action)
+        set_metadata(s, project, values)
+        project.update_time = utcnow()
+        audit.record(s, ctx.principal, "update", "project",
+                     f"{project.name} metadata {','.join(sorted(values))}", project.id)
+
+
+def get_metadata(ctx: RequestContext, ref: ProjectRef, name: str) -> dict[str, str]:
+    with ctx.db.read() as s:
+        project = load(s, ctx.principal, ref, "metadata", "read")
+        for entry in project.metadata_entries:
+            if entry.name == name:
+                return {name: entry.value}
+    raise NotFoundError(f"metadata {name} not found")
+
+
+def delete_metadata(ctx: RequestContext, ref: ProjectRef, name: str) -> None:
+    with ctx.db.transaction() as s:
+        project = load(s, ctx.principal, ref, "metadata", "delete")
+        entry = next((m for m in project.metadata_entries if m.name == name), None)
+        if entry is None:
+            raise NotFoundError(f"metadata {name} not found")
+        project.metadata_entries.remove(entry)
+        project.update_time = utcnow()
+        audit.record(s, ctx.principal, "update", "project",
+                     f"{project.name} metadata {name} removed", project.id)

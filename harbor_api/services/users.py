@@ -1,0 +1,223 @@
+"""Local users: listing, self-service profile and password, administration."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
+from harbor_api.auth.principal import Principal
+from harbor_api.auth.rbac import require_system
+from harbor_api.db.models import ProjectMember, User
+from harbor_api.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+)
+from harbor_api.services import audit, configurations
+from harbor_api.services.context import RequestContext
+from harbor_api.services.query_sql import as_int, as_time, filter_by_q, order_by
+
+BOOTSTRAP_ADMIN = "admin"
+_ILLEGAL_CHARS = set(",~#$%")
+_EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+POLICY_MESSAGE = ("the password must be 8-128 characters long with at least one uppercase "
+                  "letter, one lowercase letter and one number")
+
+
+def render(user: User) -> dict:
+    return {"email": user.email or "", "realname": user.realname or "",
+            "comment": user.comment or "", "user_id": user.id, "username": user.username,
+            "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": False,
+            "creation_time": user.creation_time, "update_time": user.update_time}
+
+
+def _load(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
+def _require_self_or_admin(principal: Principal, user_id: int) -> None:
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    if not principal.sysadmin and principal.user_id != user_id:
+        raise ForbiddenError("only system administrators may act on other users")
+
+
+def _validate_profile(email: str | None, realname: str | None, comment: str | None) -> None:
+    if email is not None and (not email or len(email) > 255 or not _EMAIL.match(email)):
+        raise BadRequestError("email is empty or not a valid address")
+    if realname is not None:
+        if not 1 <= len(realname) <= 255:
+            raise BadRequestError("realname must be 1-255 characters long")
+        if _ILLEGAL_CHARS & set(realname):
+            raise BadRequestError("realname must not contain any of , ~ # $ %")
+    if comment is not None and len(comment) > 30:
+        raise BadRequestError("comment must be at most 30 characters long")
+
+
+def _validate_username(username: str | None) -> str:
+    if not username or len(username) > 255:
+        raise BadRequestError("username must be 1-255 characters long")
+    if _ILLEGAL_CHARS & set(username) or any(c.isspace() or ord(c) < 32 for c in username):
+        raise BadRequestError("username must not contain spaces or any of , ~ # $ %")
+    return username
+
+
+def list_users(ctx: RequestContext, q: str | None, sort: str | None, page) -> tuple[list, int]:
+    require_system(ctx.principal)
+    columns = {"username": (User.username, str), "email": (User.email, str),
+               "user_id": (User.id, as_int), "creation_time": (User.creation_time, as_time)}
+    stmt = filter_by_q(select(User), q, columns)
+    stmt = order_by(stmt, sort, {"username": User.username, "email": User.email,
+                                 "user_id": User.id, "creation_time": User.creation_time,
+                                 "update_time": User.update_time}, [User.id])
+    with ctx.db.read() as s:
+        total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        users = s.scalars(stmt.offset(page.offset).limit(page.page_size)).all()
+        return [render(u) for u in users], total or 0
+
+
+def create_user(ctx: RequestContext, body: dict) -> int:
+    principal = ctx.principal
+    cfg = configurations.effective(ctx.db)
+    if not principal.sysadmin:
+        if not cfg["self_registration"]:
+            if not principal.authenticated:
+                raise UnauthorizedError("authentication required")
+            raise ForbiddenError("only system administrators may create users")
+    if cfg["auth_mode"] != "db_auth":
+        raise ForbiddenError(f"local users cannot be created in {cfg['auth_mode']} mode")
+    username = _validate_username(body.get("username"))
+    email = body.get("email") or ""
+    _validate_profile(email, body.get("realname") or username, body.get("comment"))
+    password = body.get("password") or ""
+    if not meets_policy(password):
+        raise BadRequestError(POLICY_MESSAGE)
+    password_hash = hash_password(password)
+    try:
+        with ctx.db.transaction() as s:
+            _check_unique(s, username=username, email=email)
+            user = User(username=username, email=email, realname=body.get("realname") or "",
+                        comment=body.get("comment") or "", password_hash=password_hash)
+            s.add(user)
+            s.flush()
+            audit.record(s, principal, "create", "user", username)
+            return user.id
+    except IntegrityError:
+        raise ConflictError("username or email already exists") from None
+
+
+def _check_unique(s: Session, username: str | None = None, email: str | None = None,
+                  exclude_id: int | None = None) -> None:
+    if username is not None and s.scalar(select(User.id).where(
+            func.lower(User.username) == username.lower(), User.id != (exclude_id or -1))):
+        raise ConflictError(f"username {username} already exists")
+    if email and s.scalar(select(User.id).where(
+            func.lower(User.email) == email.lower(), User.id != (exclude_id or -1))):
+        raise ConflictError(f"email {email} already exists")
+
+
+def search(ctx: RequestContext, username: str, page) -> tuple[list, int]:
+    if not ctx.principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    stmt = filter_by_q(select(User.id, User.username), f"username=~{username}",
+                       {"username": (User.username, str)}) if username else \
+        select(User.id, User.username)
+    with ctx.db.read() as s:
+        total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = s.execute(stmt.order_by(User.username).offset(page.offset)
+                         .limit(page.page_size)).all()
+        return [{"user_id": r.id, "username": r.username} for r in rows], total or 0
+
+
+def current(ctx: RequestContext) -> dict:
+    principal = ctx.principal
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    if principal.kind != "user" or principal.user_id is None:
+        raise ForbiddenError("only users have a profile")
+    with ctx.db.read() as s:
+        return render(_load(s, principal.user_id))
+
+
+def get(ctx: RequestContext, user_id: int) -> dict:
+    _require_self_or_admin(ctx.principal, user_id)
+    with ctx.db.read() as s:
+        return render(_load(s, user_id))
+
+
+def update_profile(ctx: RequestContext, user_id: int, body: dict) -> None:
+    _require_self_or_admin(ctx.principal, user_id)
+    email, realname, comment = body.get("email"), body.get("realname"), body.get("comment")
+    _validate_profile(email, realname, comment)
+    try:
+        with ctx.db.transaction() as s:
+            user = _load(s, user_id)
+            _check_unique(s, email=email, exclude_id=user_id)
+            if email is not None:
+                user.email = email
+            if realname is not None:
+                user.realname = realname
+            if comment is not None:
+                user.comment = comment
+            audit.record(s, ctx.principal, "update", "user", user.username)
+    except IntegrityError:
+        raise ConflictError("email already exists") from None
+
+
+def delete_user(ctx: RequestContext, user_id: int) -> None:
+    require_system(ctx.principal)
+    if ctx.principal.user_id == user_id:
+        raise ForbiddenError("you cannot delete yourself")
+    with ctx.db.transaction() as s:
+        user = _load(s, user_id)
+        if user.username == BOOTSTRAP_ADMIN:
+            raise ForbiddenError("the admin user cannot be deleted")
+        s.execute(delete(ProjectMember).where(ProjectMember.entity_type == "u",
+                                              ProjectMember.entity_id == user_id))
+        audit.record(s, ctx.principal, "delete", "user", user.username)
+        s.delete(user)
+
+
+def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str | None) -> None:
+    principal = ctx.principal
+    _require_self_or_admin(principal, user_id)
+    need_old = not principal.sysadmin or principal.user_id == user_id
+    new = new or ""
+    with ctx.db.read() as s:
+        user = _load(s, user_id)
+        current_hash = user.password_hash
+    if need_old:
+        if not old:
+            raise BadRequestError("old_password is required")
+        if not verify_password(old, current_hash):
+            raise ForbiddenError("the current password is incorrect")
+    if not meets_policy(new):
+        raise BadRequestError(POLICY_MESSAGE)
+    if current_hash and verify_password(new, current_hash):
+        raise BadRequestError("the new password must differ from the old one")
+    new_hash = hash_password(new)
+    with ctx.db.transaction() as s:
+        user = _load(s, user_id)
+        user.password_hash = new_hash
+        audit.record(s, principal, "update", "user", f"{user.username} (password)")
+
+
+def set_sysadmin(ctx: RequestContext, user_id: int, flag: bool) -> None:
+    require_system(ctx.principal)
+    if ctx.principal.user_id == user_id:
+        raise ForbiddenError("you cannot change your own system administrator role")
+    with ctx.db.transaction() as s:
+        user = _load(s, user_id)
+        if user.username == BOOTSTRAP_ADMIN:
+            raise ForbiddenError("the admin user's role cannot be changed")
+        user.sysadmin = bool(flag)
+        audit.record(s, ctx.principal, "update", "user", f"{user.username} (sysadmin)")
