@@ -51,7 +51,18 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
         "/": StaticDirectory("", PORTAL_DIR if PORTAL_DIR.is_dir() else None),
     }
     spec_routes = {"/api/v2.0/swagger.json": document, "/api/v2.0/swagger.yaml": document}
-    return RootApp(state, api, _registry_edge(state), static, spec_routes)
+    root = RootApp(state, api, _registry_edge(state), static, spec_routes)
+    _enable_token_auth(state, root)
+    return root
+
+
+def _enable_token_auth(state: AppState, root: RootApp) -> None:
+    """The token service's key (generated on first start) and Bearer verification."""
+    from harbor_api.auth.keys import load_service_key
+    from harbor_api.services.tokens import TOKEN_KEY, BearerVerifier
+
+    state.extras[TOKEN_KEY] = load_service_key(state.settings)
+    root.bearer = BearerVerifier(state)
 
 
 def _swagger_ui_dir() -> Path | None:

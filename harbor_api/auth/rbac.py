@@ -30,20 +30,24 @@ def _grants(spec: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
+# Harbor's project role policies (see docs/permissions.md, which the tests check against).
 _LIMITED_GUEST = _grants(
-    "project:read repository:list,read,pull artifact:read,list tag:list "
-    "accessory:list artifact-addition:read scan:read label:list,read")
+    "project:read quota:read configuration:read repository:list,pull "
+    "artifact:read,list artifact-addition:read tag:list accessory:list scan:read "
+    "scanner:read")
 _GUEST = _LIMITED_GUEST | _grants(
-    "member:list,read log:list metadata:list,read robot:list,read")
+    "member:read,list log:list label:read,list repository:read robot:read,list")
 _DEVELOPER = _GUEST | _grants(
-    "repository:push,update artifact:create tag:create artifact-label:create,delete")
+    "repository:create,update,push artifact:create tag:create artifact-label:create,delete "
+    "tag-retention:create,read,update,delete,list,operate")
 _MAINTAINER = _DEVELOPER | _grants(
-    "repository:delete artifact:delete tag:delete label:create,update,delete "
-    "scan:create,stop robot:create,update,delete immutable-tag:list,create,update,delete "
-    "tag-retention:list,read,create,update,delete")
+    "metadata:create,read,update,delete label:create,update,delete repository:delete "
+    "artifact:delete tag:delete scan:create,stop immutable-tag:create,update,delete,list "
+    "notification-policy:list")
 _PROJECT_ADMIN = _MAINTAINER | _grants(
-    "project:update,delete metadata:create,update,delete member:create,update,delete "
-    "quota:read")
+    "project:update,delete member:create,update,delete configuration:update "
+    "robot:create,update,delete notification-policy:create,update,delete,read "
+    "scanner:create preheat-policy:create,read,update,delete,list")
 
 ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
     PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER,
@@ -51,8 +55,18 @@ ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
 }
 # What anyone, anonymous included, may do in a public project.
 PUBLIC_PERMISSIONS = _grants(
-    "project:read repository:list,read,pull artifact:read,list tag:list accessory:list "
-    "artifact-addition:read label:list,read scan:read")
+    "project:read repository:list,read,pull artifact:read,list artifact-addition:read "
+    "tag:list accessory:list label:read,list scan:read")
+# System-level resources (scope ``/system``): system administrators hold all of them.
+SYSTEM_PERMISSIONS = _grants(
+    "audit-log:list project:create,list user:create,read,update,delete,list "
+    "user-group:create,read,update,delete,list configuration:read,update "
+    "label:create,read,update,delete,list robot:create,read,update,delete,list "
+    "quota:read,update,list registry:create,read,update,delete,list "
+    "replication:create,read,update,delete,list garbage-collection:create,read,update,list "
+    "scanner:create,read,update,delete,list ldap-user:create,list catalog:read")
+# What every signed-in user may do at system level (Harbor: create projects, read labels).
+SYSTEM_USER_PERMISSIONS = _grants("project:create,list label:read,list")
 
 
 def is_public(session: Session, project_id: int) -> bool:

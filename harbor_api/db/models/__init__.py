@@ -19,3 +19,4 @@ from harbor_api.db.models.registry import (  # noqa: F401
     Upload,
 )
 from harbor_api.db.models.ldap import LdapMembership  # noqa: F401
+from harbor_api.db.models.robots import Robot  # noqa: F401

@@ -1,0 +1,146 @@
+"""The token service: which requested scopes a caller gets, and turning a presented token
+back into a principal.
+
+Granted actions are the requested ones the caller is permitted (same rules as every other
+check: :func:`harbor_api.auth.rbac.permissions`); a scope with nothing granted is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harbor_api.auth import rbac, tokens
+from harbor_api.auth.principal import Principal
+from harbor_api.auth.tokens import ResourceScope
+from harbor_api.db.models import Project, User
+from harbor_api.services import audit, configurations
+from harbor_api.services.context import AppState, RequestContext
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "token_key"
+REPOSITORY_ACTIONS = ("pull", "push", "delete")
+
+
+def service_key(state: AppState):
+    return state.extras[TOKEN_KEY]
+
+
+def project_of(repository: str) -> str | None:
+    """The project part of ``<project>/<path>``; None for a name without a project."""
+    project, sep, rest = repository.partition("/")
+    return project if sep and rest else None
+
+
+def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, ...]
+                        ) -> list[str]:
+    allowed = {"pull": ("repository", "pull") in granted,
+               "push": ("repository", "push") in granted,
+               "delete": ("repository", "delete") in granted or ("artifact", "delete") in
+               granted}
+    if "*" in wanted:
+        if all(allowed.values()):
+            return ["*"]
+        wanted = tuple(dict.fromkeys([*[a for a in wanted if a != "*"], *REPOSITORY_ACTIONS]))
+    return [a for a in wanted if allowed.get(a)]
+
+
+def grant(session: Session, principal: Principal, requested: list[ResourceScope]
+          ) -> list[ResourceScope]:
+    """The subset of ``requested`` the principal may have (one query for all projects)."""
+    names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
+    projects = {p.name: p for p in session.scalars(
+        select(Project).where(Project.name.in_(names)))} if names else {}
+    cache: dict[int, frozenset[tuple[str, str]]] = {}
+    result = []
+    for scope in requested:
+        actions: list[str] = []
+        if scope.type == "repository":
+            project = projects.get(project_of(scope.name) or "")
+            if project is not None:
+                if project.id not in cache:
+                    cache[project.id] = rbac.permissions(session, principal, project)
+                actions = _repository_actions(cache[project.id], scope.actions)
+        elif scope.type == "registry" and scope.name == "catalog":
+            actions = ["*"] if principal.authenticated and "*" in scope.actions else []
+        if actions:
+            result.append(ResourceScope(scope.type, scope.name, tuple(actions)))
+    return result
+
+
+def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
+    """A token for the caller holding what it asked for and may have."""
+    requested = tokens.parse_scopes(scope_values)
+    minutes = int(configurations.effective(ctx.db).get("token_expiration") or 30)
+    with ctx.db.transaction() as s:
+        granted = grant(s, ctx.principal, requested)
+        for scope in requested:
+            got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)),
+                       None)
+            if got is None or (set(scope.actions) - set(got.actions) and "*" not in got.actions):
+                audit.record(s, ctx.principal, "denied", scope.type,
+                             f"{scope.name}:{','.join(scope.actions)}")
+    issued = tokens.issue(service_key(ctx.app), ctx.principal.username, granted,
+                          max(1, minutes) * 60)
+    issued_at = dt.datetime.fromtimestamp(issued.issued_at, dt.UTC)
+    return {"token": issued.token, "access_token": issued.token,
+            "expires_in": issued.expires_in,
+            "issued_at": issued_at.isoformat().replace("+00:00", "Z")}
+
+
+class BearerVerifier:
+    """``RootApp.bearer``: a presented token → a principal limited to the token's access.
+
+    Access to a project created after the token was issued is dropped (a deleted and
+    recreated project is not reachable with old tokens), and so is everything when the
+    subject no longer exists or is a disabled or expired robot.
+    """
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def __call__(self, token: str, _scope: dict | None = None) -> Principal | None:
+        verified = tokens.verify(service_key(self.state), token)
+        if verified is None:
+            return None
+        with self.state.db.read() as s:
+            base = self._subject(s, verified.subject)
+            if base is None:
+                return None
+            access = self._still_valid(s, verified)
+        entries = tuple((a.type, a.name, tuple(a.actions)) for a in access)
+        # no user id: a registry token is no credential for the management API's roles
+        return Principal(kind=base.kind, username=base.username, via="bearer",
+                         robot_id=base.robot_id, token_access=entries)
+
+    def _subject(self, s: Session, subject: str) -> Principal | None:
+        if not subject:
+            return Principal(kind="anonymous")
+        from harbor_api.services import robots  # robots import this module's neighbours
+
+        prefix = configurations.effective(self.state.db)["robot_name_prefix"]
+        if prefix and subject.startswith(prefix):
+            robot = robots.active_robot(s, subject[len(prefix):])
+            return Principal(kind="robot", robot_id=robot.id, username=subject) \
+                if robot else None
+        user = s.scalar(select(User).where(User.username == subject))
+        return Principal(kind="user", username=user.username) if user else None
+
+    @staticmethod
+    def _still_valid(s: Session, verified: tokens.VerifiedToken) -> list[ResourceScope]:
+        names = {project_of(a.name) for a in verified.access if a.type == "repository"}
+        names.discard(None)
+        created = dict(s.execute(select(Project.name, Project.creation_time)
+                                 .where(Project.name.in_(names))).all()) if names else {}
+        kept = []
+        for entry in verified.access:
+            if entry.type == "repository":
+                when = created.get(project_of(entry.name) or "")
+                if when is None or int(when.timestamp()) > verified.issued_at:
+                    continue
+            kept.append(entry)
+        return kept
