@@ -13,39 +13,44 @@ from collections.abc import Iterator
 from harbor_api.registry.storage.base import Writer
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 
-BATCH = 2 * 1024 * 1024
+BATCH = 4 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
-
-
-def _write_and_hash(writer: Writer, hasher, data: bytes | bytearray) -> None:
-    hasher.update(data)
-    writer.write(data)
 
 
 async def receive_into(request: Request, writer: Writer, hasher) -> bool:
     """Stream the request body into ``writer`` while hashing it.
 
-    Returns True when the body was complete, False when the client disconnected (what
-    arrived has then been written; the caller decides whether to keep it)."""
+    Each batch is hashed and written by two worker threads at once (both release the GIL)
+    while the event loop receives the next batch. Returns True when the body was complete,
+    False when the client disconnected (what arrived has then been written; the caller
+    decides whether to keep it)."""
     loop = asyncio.get_running_loop()
-    pending: asyncio.Future | None = None
+    pending: tuple[asyncio.Future, asyncio.Future] | None = None
     buffer = bytearray()
     complete = True
+
+    async def settle() -> None:
+        nonlocal pending
+        if pending is not None:
+            waiting, pending = pending, None
+            await asyncio.gather(*waiting)
+
     try:
         async for chunk in request.chunks():
             buffer += chunk
             if len(buffer) >= BATCH:
-                if pending is not None:
-                    await pending
-                pending = loop.run_in_executor(None, _write_and_hash, writer, hasher, buffer)
+                await settle()
+                pending = (loop.run_in_executor(None, hasher.update, buffer),
+                           loop.run_in_executor(None, writer.write, buffer))
                 buffer = bytearray()
     except ClientDisconnectedError:
         complete = False
     finally:
-        if pending is not None:
-            await pending
+        await settle()
     if buffer:
-        await loop.run_in_executor(None, _write_and_hash, writer, hasher, buffer)
+        pending = (loop.run_in_executor(None, hasher.update, buffer),
+                   loop.run_in_executor(None, writer.write, buffer))
+        await settle()
     return complete
 
 

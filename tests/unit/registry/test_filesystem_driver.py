@@ -1,0 +1,26 @@
+import os
+
+import pytest
+
+from harbor_api.registry.storage import make_driver
+from harbor_api.registry.storage.filesystem import FilesystemDriver
+from tests.unit.registry.driver_suite import DriverSuite
+
+
+@pytest.fixture
+def driver(tmp_path):
+    return FilesystemDriver(tmp_path / "root")
+
+
+class TestFilesystemDriver(DriverSuite):
+    def test_no_temporary_files_left(self, driver):
+        driver.put("a/b", b"x")
+        writer = driver.writer("a/c")
+        writer.write(b"y")
+        writer.cancel()
+        assert os.listdir(driver.root / "a") == ["b"]
+
+    def test_factory(self, tmp_path):
+        assert isinstance(make_driver("filesystem", tmp_path), FilesystemDriver)
+        with pytest.raises(ValueError):
+            make_driver("nonsense", tmp_path)
