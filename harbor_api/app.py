@@ -59,9 +59,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
 def _enable_token_auth(state: AppState, root: RootApp) -> None:
     """The token service's key (generated on first start) and Bearer verification."""
     from harbor_api.auth.keys import load_service_key
-    from harbor_api.services.tokens import TOKEN_KEY, BearerVerifier
+    from harbor_api.services.tokens import TOKEN_KEY, BearerVerifier, challenge_hook
 
     state.extras[TOKEN_KEY] = load_service_key(state.settings)
+    state.extras["v2.challenge"] = challenge_hook(state)
     root.bearer = BearerVerifier(state)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac, tokens
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import ResourceScope
-from harbor_api.db.models import Project, User
+from harbor_api.db.models import Project, Robot, User
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import AppState, RequestContext
 
@@ -144,3 +144,41 @@ class BearerVerifier:
                     continue
             kept.append(entry)
         return kept
+
+
+def subject_principal(session: Session, principal: Principal) -> Principal:
+    """The full identity behind a Bearer principal (for what it may *see*, e.g. the
+    catalog); anonymous when the subject is gone."""
+    from harbor_api.auth.authenticate import user_principal
+    from harbor_api.services import robots
+
+    if principal.kind == "robot" and principal.robot_id is not None:
+        robot = session.get(Robot, principal.robot_id)
+        if robot is not None and robots.is_active(robot):
+            return Principal(kind="robot", robot_id=robot.id, username=principal.username,
+                             via="bearer", robot_access=robots.access_entries(robot))
+    elif principal.kind == "user" and principal.username:
+        user = session.scalar(select(User).where(User.username == principal.username))
+        if user is not None:
+            return user_principal(user, "bearer")
+    return Principal(kind="anonymous", via="bearer")
+
+
+def challenge_hook(state: AppState):
+    """``WWW-Authenticate`` for a 401 on ``/v2/``: the Bearer challenge pointing at this
+    token service (the external URL when configured, else the URL the client used)."""
+
+    def challenge(repository: str | None, actions, base_url: str = "",
+                  endpoint: str | None = None) -> str:
+        base = state.settings.external_url.rstrip("/") or base_url.rstrip("/") \
+            or state.settings.resolved_external_url
+        parts = [f'realm="{base}/service/token"', f'service="{tokens.AUDIENCE}"']
+        if repository:
+            wanted = set(actions) | ({"pull"} if "push" in actions else set())
+            ordered = [a for a in ("pull", "push", "delete") if a in wanted]
+            parts.append(f'scope="repository:{repository}:{",".join(ordered)}"')
+        elif endpoint == "catalog":
+            parts.append('scope="registry:catalog:*"')
+        return "Bearer " + ",".join(parts)
+
+    return challenge

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
+from harbor_api.auth.tokens import covers
 from harbor_api.db.models import Project
 from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
 from harbor_api.registry.names import project_of
@@ -63,9 +64,23 @@ def _authorize_token(principal: Principal, repository: str, actions: frozenset[s
     return project
 
 
-def challenge(state, repository: str | None, actions: frozenset[str]) -> str:
-    """The ``WWW-Authenticate`` value for a 401 on ``repository`` (None: the base route)."""
+def challenge(state, repository: str | None, actions: frozenset[str], base_url: str = "",
+              endpoint: str | None = None) -> str:
+    """The ``WWW-Authenticate`` value for a 401 on ``repository`` (None: the base route or
+    the catalog, named by ``endpoint``); ``base_url`` is what the client used."""
     hook = state.extras.get("v2.challenge")
     if hook is not None:
-        return hook(repository, actions)
+        return hook(repository, actions, base_url, endpoint)
     return BASIC_CHALLENGE
+
+
+def catalog_viewer(session: Session, principal: Principal) -> Principal:
+    """Whose visibility filters ``/v2/_catalog``; a Bearer token must hold
+    ``registry:catalog:*`` and then sees what its subject can see."""
+    if principal.token_access is None:
+        return principal
+    if not covers(principal.token_access, "registry", "catalog", "*"):
+        raise UnauthorizedError("insufficient scope")
+    from harbor_api.services.tokens import subject_principal
+
+    return subject_principal(session, principal)

@@ -74,7 +74,8 @@ class RegistryApp:
         if route.endpoint == "base":
             if request.method not in ("GET", "HEAD"):
                 raise MethodNotAllowedError()
-            if not request.ctx.principal.authenticated:
+            principal = request.ctx.principal
+            if not principal.authenticated and principal.token_access is None:
                 raise UnauthorizedError("authentication required")
             await responder.respond(200, API_VERSION, b"{}", "application/json")
             return
@@ -92,6 +93,7 @@ class RegistryApp:
         headers = {**API_VERSION, **error.headers}
         if error.status == 401:
             headers["WWW-Authenticate"] = access.challenge(
-                self.state, route.name if route else None, access.actions_for(request.method))
+                self.state, route.name if route else None, access.actions_for(request.method),
+                request.ctx.base_url, route.endpoint if route else None)
         body = oci_error_body(error.code, public_message(error), error.detail)
         await responder.respond(error.status, headers, body, "application/json")

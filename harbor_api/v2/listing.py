@@ -71,7 +71,8 @@ async def catalog(app, request, responder, route) -> None:
         if limit == 0:
             return []
         with app.db.read() as session:
-            return repositories.catalog(session, principal, limit + 1, last)
+            viewer = access.catalog_viewer(session, principal)
+            return repositories.catalog(session, viewer, limit + 1, last)
 
     names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")
     body = json.dumps({"repositories": names}).encode()
