@@ -60,12 +60,23 @@ def prepare(settings: Settings) -> str | None:
     from harbor_api.services.bootstrap import bootstrap
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _check_token_key(settings)
     db = Database(settings.resolved_database_url)
     try:
         upgrade(db.engine)
         return bootstrap(db, settings.admin_password)
     finally:
         db.dispose()
+
+
+def _check_token_key(settings: Settings) -> None:
+    """Load (or generate, once, before the workers start) the token signing key, so that a
+    bad key file fails here with one line rather than in every gunicorn worker."""
+    try:
+        from harbor_api.auth.keys import load_service_key
+    except ImportError:  # pragma: no cover - the token service is part of the package
+        return
+    load_service_key(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -139,6 +139,7 @@ def _coerce(name: str, value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+STORAGE_DRIVERS = ("filesystem",)  # what harbor_api.registry.storage.make_driver builds
 _LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 
 
@@ -149,8 +150,8 @@ def _validated(settings: Settings) -> Settings:
                  "session_max_age_seconds"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    if settings.storage_driver not in {"filesystem", "s3"}:
-        raise ConfigError(f"setting storage_driver must be filesystem or s3, "
+    if settings.storage_driver not in STORAGE_DRIVERS:
+        raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
                           f"got {settings.storage_driver!r}")
     url = settings.database_url
     if url and not url.startswith(("sqlite://", "postgresql", "postgres://")):

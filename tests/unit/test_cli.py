@@ -73,6 +73,8 @@ def test_bad_config_value_is_one_line_exit_2(tmp_path):
     (["serve", "--data-dir", "{tmp}/d", "--workers", "0"], {}, "workers"),
     (["serve", "--data-dir", "{tmp}/d", "--tls-cert", "{tmp}/c.pem"], {}, "tls_key"),
     (["migrate", "--data-dir", "{tmp}/d"], {"HARBOR_EXTERNAL_URL": "nope"}, "external_url"),
+    (["serve", "--data-dir", "{tmp}/d"], {"HARBOR_TOKEN_PRIVATE_KEY": "/nonexistent/key.pem"},
+     "token_private_key"),
 ])
 def test_configuration_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, env,
                                                    fragment):

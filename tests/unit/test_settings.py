@@ -107,3 +107,13 @@ def test_missing_config_file(tmp_path):
 
 def test_empty_file_means_defaults(tmp_path):
     assert load_settings(write_config(tmp_path, ""), environ={}) == Settings()
+
+
+def test_readme_documents_every_setting():
+    import dataclasses
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for f in dataclasses.fields(Settings):
+        if f.name != "extra":
+            row = f"| `{f.name}` | `HARBOR_{f.name.upper()}` |"
+            assert row in readme, f"README configuration table lacks {f.name}"
