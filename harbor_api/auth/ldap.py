@@ -221,16 +221,21 @@ class Directory:
 
     def __init__(self, settings: LdapSettings) -> None:
         self.settings = settings
-        host, port, use_ssl = parse_url(settings.url)
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED if settings.verify_cert else ssl.CERT_NONE)
-        self.server = ldap3.Server(host, port=port, use_ssl=use_ssl, tls=tls,
-                                   connect_timeout=settings.timeout, get_info=ldap3.NONE)
+        self.address = parse_url(settings.url)
 
     # connections ---------------------------------------------------------------------------
+    def _server(self) -> ldap3.Server:
+        """A fresh ldap3 Server per connection: ldap3 remembers failed addresses on the
+        Server object, which would keep failing for a while after the directory is back."""
+        host, port, use_ssl = self.address
+        verify = ssl.CERT_REQUIRED if self.settings.verify_cert else ssl.CERT_NONE
+        return ldap3.Server(host, port=port, use_ssl=use_ssl, tls=ldap3.Tls(validate=verify),
+                            connect_timeout=self.settings.timeout, get_info=ldap3.NONE)
+
     def _connect(self, user: str | None, password: str | None) -> ldap3.Connection:
         """An open, bound connection; raises DirectoryError unless the bind is just refused
         (then returns an unbound connection: check ``conn.bound``)."""
-        conn = ldap3.Connection(self.server, user=user or None, password=password or None,
+        conn = ldap3.Connection(self._server(), user=user or None, password=password or None,
                                 receive_timeout=self.settings.timeout, auto_referrals=False,
                                 read_only=True, raise_exceptions=False)
         try:

@@ -112,7 +112,7 @@ class LdapLogin:
         for attempt in range(2):  # a concurrent first login may win the insert
             try:
                 with self.db.transaction() as s:
-                    user = _sync_user(s, found)
+                    user = sync_user(s, found)
                     if user is None:
                         return None
                     _sync_membership(s, user.id, found)
@@ -124,7 +124,7 @@ class LdapLogin:
         return None
 
 
-def _sync_user(s: Session, found: DirectoryUser) -> User | None:
+def sync_user(s: Session, found: DirectoryUser) -> User | None:
     user = s.scalar(select(User).where(User.username == found.username))
     if user is not None and user.auth_source != "ldap":
         log.warning("LDAP login refused: a local (database) user has the same name")

@@ -1,0 +1,392 @@
+"""LDAP / Active Directory end to end, against a real OpenLDAP (``slapd``) and a real server.
+
+One fresh server per module is switched to ``ldap_auth`` through ``PUT /configurations``;
+directory users then sign in through Basic (API and /v2), the portal session and skopeo.
+The directory layout is in ``tests/support/slapd.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import ldap3
+import pytest
+import requests
+
+from tests.support.clients import ApiClient
+from tests.support.images import OciLayout
+from tests.support.registry_clients import Registry, push_image, skopeo_copy
+from tests.support.servers import ADMIN_PASSWORD, running_server
+from tests.support.slapd import GROUP_BASE_DN, USERS, group_dn, running_slapd
+
+pytestmark = pytest.mark.e2e
+
+DEVELOPER, GUEST = 2, 3
+
+
+def pw(uid: str) -> str:
+    return USERS[uid].password
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory):
+    with running_slapd(tmp_path_factory.mktemp("slapd")) as directory:
+        yield directory
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, slapd):
+    with running_server(tmp_path_factory.mktemp("ldap-server")) as srv:
+        with ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
+            r = admin.put("/configurations", json=slapd.ldap_config())
+            assert r.status_code == 200, r.text
+        yield srv
+
+
+@pytest.fixture
+def admin(server):
+    with ApiClient(server.url, ("admin", ADMIN_PASSWORD)) as client:
+        yield client
+
+
+def as_user(server, uid: str, password: str | None = None) -> ApiClient:
+    return ApiClient(server.url, (uid, pw(uid) if password is None else password))
+
+
+def make_group(admin: ApiClient, cn: str) -> int:
+    found = admin.get("/usergroups", params={"ldap_group_dn": group_dn(cn)})
+    assert found.status_code == 200, found.text
+    if found.json():
+        return found.json()[0]["id"]
+    r = admin.post("/usergroups", json={"group_type": 1, "ldap_group_dn": group_dn(cn)})
+    assert r.status_code == 201, r.text
+    return int(r.headers["Location"].rsplit("/", 1)[1])
+
+
+def project_with_group(admin: ApiClient, cn: str, role: int) -> str:
+    name = f"ldap-{cn}-{uuid.uuid4().hex[:6]}"
+    r = admin.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
+    assert r.status_code == 201, r.text
+    r = admin.post(f"/projects/{name}/members",
+                   json={"role_id": role, "member_group": {"id": make_group(admin, cn)}})
+    assert r.status_code == 201, r.text
+    return name
+
+
+def role_in(client: ApiClient, project: str) -> int | None:
+    r = client.get(f"/projects/{project}")
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, r.text
+    return r.json().get("current_user_role_id")
+
+
+# ---------------------------------------------------------------------------- logins
+def test_first_login_creates_the_user_and_later_logins_refresh_it(server, admin, slapd):
+    with as_user(server, "nogroup") as client:
+        r = client.get("/users/current")
+        assert r.status_code == 200, r.text
+        me = r.json()
+        assert (me["username"], me["email"], me["realname"]) == \
+            ("nogroup", "nogroup@example.org", "No Group")
+        assert me["sysadmin_flag"] is False
+        conn = slapd.admin_connection()
+        conn.modify(USERS["nogroup"].dn, {"mail": [(ldap3.MODIFY_REPLACE, ["ng@example.org"])],
+                                          "displayName": [(ldap3.MODIFY_REPLACE, ["N. G."])]})
+        conn.unbind()
+        # a settings change drops the short verification cache: the next login asks again
+        assert admin.put("/configurations", json={"ldap_timeout": 4}).status_code == 200
+        me = client.get("/users/current").json()
+        assert (me["email"], me["realname"]) == ("ng@example.org", "N. G.")
+    listed = admin.get("/users/search", params={"username": "nogroup"}).json()
+    assert [u["username"] for u in listed] == ["nogroup"]  # one local user, not two
+
+
+def test_portal_session_login_as_a_directory_user(server):
+    with requests.Session() as browser:
+        r = browser.post(f"{server.url}/c/login", timeout=30,
+                         data={"principal": "carol", "password": pw("carol")})
+        assert r.status_code == 200, r.text
+        me = browser.get(f"{server.url}/api/v2.0/users/current", timeout=30)
+        assert me.status_code == 200 and me.json()["username"] == "carol"
+        bad = browser.post(f"{server.url}/c/login", timeout=30,
+                           data={"principal": "carol", "password": "wrong"})
+        assert bad.status_code == 401
+
+
+def test_user_needing_filter_escaping_signs_in(server):
+    with as_user(server, "jo(h)n*") as client:
+        r = client.get("/users/current")
+        assert r.status_code == 200, r.text
+        assert r.json()["username"] == "jo(h)n*"
+
+
+@pytest.mark.parametrize("username, password", [
+    ("*", "Alice-Pass1"), (")(uid=*", "Alice-Pass1"), ("admin*", "Alice-Pass1"),
+    ("al*", "Alice-Pass1"), ("*)(|(uid=*", "x"), ("bob", ""), ("dave", "wrong-password"),
+    ("nobody-here", "Whatever1"),
+])
+def test_injection_attempts_and_empty_or_wrong_passwords_fail(server, username, password):
+    with ApiClient(server.url) as client:
+        r = client.get("/users/current", auth=(username, password))
+        assert r.status_code == 401, (username, r.text)
+        v2 = client.get("/v2/", auth=(username, password))
+        assert v2.status_code == 401
+
+
+def test_local_admin_still_uses_the_database(server):
+    with ApiClient(server.url, ("admin", ADMIN_PASSWORD)) as client:
+        assert client.get("/users/current").json()["username"] == "admin"
+    with ApiClient(server.url, ("admin", "wrong")) as client:
+        assert client.get("/users/current").status_code == 401
+
+
+# ---------------------------------------------------------------------------- groups
+def test_group_roles_direct_and_nested(server, admin):
+    dev = project_with_group(admin, "developers", DEVELOPER)
+    guest = project_with_group(admin, "guests", GUEST)
+    with as_user(server, "alice") as alice, as_user(server, "carol") as carol, \
+            as_user(server, "bob") as bob, as_user(server, "nogroup") as nogroup:
+        assert role_in(alice, dev) == DEVELOPER
+        assert role_in(carol, dev) == DEVELOPER  # carol ∈ platform ∈ developers
+        assert role_in(bob, guest) == GUEST
+        assert role_in(bob, dev) is None  # invisible: not a member
+        assert role_in(nogroup, dev) is None
+        assert role_in(alice, guest) is None
+
+
+def test_direct_membership_and_group_role_take_the_highest(server, admin):
+    project = project_with_group(admin, "guests", GUEST)
+    with as_user(server, "bob") as bob:
+        assert bob.get("/users/current").status_code == 200  # bob exists locally now
+        r = admin.post(f"/projects/{project}/members",
+                       json={"role_id": DEVELOPER, "member_user": {"username": "bob"}})
+        assert r.status_code == 201, r.text
+        assert role_in(bob, project) == DEVELOPER
+
+
+def test_group_member_pushes_through_v2_and_guest_is_refused(server, admin):
+    dev = project_with_group(admin, "developers", DEVELOPER)
+    guest = project_with_group(admin, "guests", GUEST)
+    carol = Registry("harbor", server, creds=("carol", pw("carol")))  # nested group member
+    push_image(carol, f"{dev}/app", "v1")
+    bob = Registry("harbor", server, creds=("bob", pw("bob")))
+    r = bob.v2("POST", f"{guest}/app/blobs/uploads/")
+    assert r.status_code in (401, 403), r.text
+    pulled = bob.v2("GET", f"{dev}/app/tags/list")
+    assert pulled.status_code in (401, 403, 404)
+
+
+def test_skopeo_push_as_a_directory_user(server, admin, tmp_path):
+    dev = project_with_group(admin, "developers", DEVELOPER)
+    layout = OciLayout(tmp_path / "src")
+    layout.add_image("v1", layers=1)
+    skopeo_copy(f"oci:{layout.path}:v1", f"docker://{server.host}/{dev}/skopeo:v1",
+                dest_creds=f"alice:{pw('alice')}")
+    alice = Registry("harbor", server, creds=("alice", pw("alice")))
+    assert alice.v2("GET", f"{dev}/skopeo/tags/list").json()["tags"] == ["v1"]
+    guest = project_with_group(admin, "guests", GUEST)
+    with pytest.raises(AssertionError):
+        skopeo_copy(f"oci:{layout.path}:v1", f"docker://{server.host}/{guest}/skopeo:v1",
+                    dest_creds=f"bob:{pw('bob')}", timeout=120)
+
+
+def test_admin_group_members_are_system_admins(server):
+    for uid in ("dave", "erin"):  # erin ∈ ops ∈ harbor-admins
+        with as_user(server, uid) as client:
+            assert client.get("/configurations").status_code == 200, uid
+    with as_user(server, "alice") as alice:
+        assert alice.get("/configurations").status_code == 403
+
+
+def test_group_cycle_is_harmless(server):
+    with as_user(server, "frank") as frank:  # loop-a ∋ loop-b ∋ loop-a
+        assert frank.get("/users/current").status_code == 200
+
+
+def test_session_keeps_group_roles(server, admin):
+    dev = project_with_group(admin, "developers", DEVELOPER)
+    with requests.Session() as browser:
+        r = browser.post(f"{server.url}/c/login", timeout=30,
+                         data={"principal": "alice", "password": pw("alice")})
+        assert r.status_code == 200, r.text
+        got = browser.get(f"{server.url}/api/v2.0/projects/{dev}", timeout=30)
+        assert got.status_code == 200 and got.json()["current_user_role_id"] == DEVELOPER
+
+
+# ---------------------------------------------------------------------------- usergroups
+def test_usergroups_crud(server, admin):
+    dn = group_dn("ops")
+    r = admin.post("/usergroups", json={"group_type": 1, "ldap_group_dn": dn})
+    assert r.status_code == 201, r.text
+    gid = int(r.headers["Location"].rsplit("/", 1)[1])
+    got = admin.get(f"/usergroups/{gid}").json()
+    assert got == {"id": gid, "group_name": "ops", "group_type": 1, "ldap_group_dn": dn}
+    dup = admin.post("/usergroups", json={"group_type": 1, "ldap_group_dn": dn.upper()})
+    assert dup.status_code == 409
+    listed = admin.get("/usergroups", params={"ldap_group_dn": dn.upper()}).json()
+    assert [g["id"] for g in listed] == [gid]
+    assert gid in [g["id"] for g in admin.get("/usergroups", params={"group_name": "op"}).json()]
+    assert admin.put(f"/usergroups/{gid}", json={"group_name": "Operations"}).status_code == 200
+    assert admin.get(f"/usergroups/{gid}").json()["group_name"] == "Operations"
+    moved = admin.put(f"/usergroups/{gid}", json={"group_name": "x",
+                                                  "ldap_group_dn": group_dn("guests")})
+    assert moved.status_code == 400
+    with as_user(server, "alice") as alice:
+        found = alice.get("/usergroups/search", params={"groupname": "operat"})
+        assert found.status_code == 200
+        assert found.json() == [{"id": gid, "group_name": "Operations", "group_type": 1}]
+        assert alice.get("/usergroups").status_code == 403
+        assert alice.post("/usergroups", json={"group_type": 1,
+                                               "ldap_group_dn": dn}).status_code == 403
+    assert admin.delete(f"/usergroups/{gid}").status_code == 200
+    assert admin.get(f"/usergroups/{gid}").status_code == 404
+
+
+def test_usergroup_dn_must_exist_in_the_directory(server, admin):
+    r = admin.post("/usergroups", json={"group_type": 1,
+                                        "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"})
+    assert r.status_code == 404, r.text
+    assert admin.post("/usergroups", json={"group_type": 1,
+                                           "ldap_group_dn": "not a dn"}).status_code == 400
+    assert admin.post("/usergroups", json={"group_type": 3,
+                                           "ldap_group_dn": group_dn("ops")}).status_code == 400
+
+
+def test_deleting_a_group_removes_its_project_roles(server, admin):
+    project = project_with_group(admin, "loop-b", DEVELOPER)
+    with as_user(server, "frank") as frank:
+        assert role_in(frank, project) == DEVELOPER  # frank ∈ loop-a ∈ loop-b
+        gid = admin.get("/usergroups", params={"ldap_group_dn": group_dn("loop-b")}).json()[0]
+        assert admin.delete(f"/usergroups/{gid['id']}").status_code == 200
+        assert role_in(frank, project) is None
+
+
+# ---------------------------------------------------------------------------- /ldap tools
+def test_ldap_ping_reports_precise_reasons(server, admin, slapd):
+    ok = admin.post("/ldap/ping", json={})
+    assert ok.status_code == 200 and ok.json()["success"] is True, ok.text
+    cases = {
+        "LDAP search credentials rejected": {"ldap_search_password": "nope"},
+        "LDAP base DN not found": {"ldap_base_dn": "dc=nowhere,dc=org"},
+        "LDAP server unreachable": {"ldap_url": "ldap://127.0.0.1:1"},
+        "LDAP TLS failure": {"ldap_url": slapd.tls_url, "ldap_verify_cert": True},
+    }
+    for reason, body in cases.items():
+        r = admin.post("/ldap/ping", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["success"] is False and r.json()["message"].startswith(reason), \
+            (body, r.json())
+    tls = admin.post("/ldap/ping", json={"ldap_url": slapd.tls_url, "ldap_verify_cert": False})
+    assert tls.json()["success"] is True, tls.text
+    with as_user(server, "alice") as alice:
+        assert alice.post("/ldap/ping", json={}).status_code == 403
+
+
+def test_ldap_user_search_and_import(server, admin):
+    found = admin.get("/ldap/users/search", params={"username": "jo(h)n*"}).json()
+    assert found == [{"username": "jo(h)n*", "realname": "John Special",
+                      "email": "john@example.org"}]
+    assert admin.get("/ldap/users/search", params={"username": "*"}).json() == []
+    everyone = admin.get("/ldap/users/search").json()
+    assert {u["username"] for u in everyone} == set(USERS)
+    r = admin.post("/ldap/users/import", json={"ldap_uid_list": ["erin", "ghost", "*"]})
+    assert r.status_code == 404, r.text
+    assert sorted(f["uid"] for f in r.json()) == ["*", "ghost"]
+    assert [u["username"] for u in admin.get("/users/search",
+                                             params={"username": "erin"}).json()] == ["erin"]
+    again = admin.post("/ldap/users/import", json={"ldap_uid_list": ["erin"]})
+    assert again.status_code == 200, again.text
+    with as_user(server, "alice") as alice:
+        assert alice.get("/ldap/users/search").status_code == 403
+
+
+def test_ldap_group_search(server, admin):
+    by_name = admin.get("/ldap/groups/search", params={"groupname": "developers"}).json()
+    assert by_name == [{"group_name": "developers", "group_type": 1,
+                        "ldap_group_dn": group_dn("developers")}]
+    by_dn = admin.get("/ldap/groups/search", params={"groupdn": group_dn("ops")}).json()
+    assert [g["group_name"] for g in by_dn] == ["ops"]
+    assert admin.get("/ldap/groups/search", params={"groupname": "*"}).json() == []
+    assert admin.get("/ldap/groups/search",
+                     params={"groupdn": f"cn=none,{GROUP_BASE_DN}"}).json() == []
+
+
+# ---------------------------------------------------------------------------- TLS
+def test_login_over_ldaps_with_verification_off(server, admin, slapd):
+    try:
+        r = admin.put("/configurations", json={"ldap_url": slapd.tls_url,
+                                               "ldap_verify_cert": False})
+        assert r.status_code == 200, r.text
+        with as_user(server, "bob") as bob:
+            assert bob.get("/users/current").status_code == 200
+        admin.put("/configurations", json={"ldap_verify_cert": True})
+        with as_user(server, "jo(h)n*") as john:  # not cached under these settings
+            r = john.get("/users/current")
+            assert r.status_code == 401
+            assert "TLS" in r.json()["errors"][0]["message"]
+    finally:
+        admin.put("/configurations", json={"ldap_url": slapd.url, "ldap_verify_cert": False})
+
+
+def test_verification_on_succeeds_when_the_certificate_is_trusted(tmp_path, slapd):
+    env = {"SSL_CERT_FILE": str(slapd.cert_path)}
+    with running_server(tmp_path, extra_env=env) as srv, \
+            ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
+        config = slapd.ldap_config(url=slapd.tls_url, ldap_verify_cert=True)
+        assert admin.put("/configurations", json=config).status_code == 200
+        assert admin.post("/ldap/ping", json={}).json()["success"] is True
+        with ApiClient(srv.url, ("alice", pw("alice"))) as alice:
+            assert alice.get("/users/current").status_code == 200
+
+
+# ---------------------------------------------------------------------------- outages
+def test_slow_directory_fails_within_the_timeout_without_blocking_others(server, admin, slapd):
+    assert admin.put("/configurations", json={"ldap_timeout": 2}).status_code == 200
+    outcome: dict = {}
+
+    def login() -> None:
+        started = time.monotonic()
+        with as_user(server, "erin", "Erin-Pass1") as erin:
+            outcome["response"] = erin.get("/users/current")
+        outcome["seconds"] = time.monotonic() - started
+
+    slapd.pause()
+    try:
+        worker = threading.Thread(target=login)
+        worker.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert admin.get("/users/current").status_code == 200  # not blocked meanwhile
+        assert time.monotonic() - started < 1.5
+        worker.join(timeout=30)
+    finally:
+        slapd.resume()
+        admin.put("/configurations", json={"ldap_timeout": 3})
+    r = outcome["response"]
+    assert r.status_code == 401, r.text
+    assert "LDAP server unreachable" in r.json()["errors"][0]["message"]
+    assert outcome["seconds"] < 2 + 2.5
+
+
+def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, admin, slapd):
+    slapd.stop()
+    try:
+        started = time.monotonic()
+        with ApiClient(server.url, ("bob", "Bob-Pass1-not-cached")) as bob:
+            r = bob.get("/users/current")
+        assert r.status_code == 401, r.text
+        assert r.json()["errors"][0]["message"].startswith("LDAP server unreachable")
+        assert time.monotonic() - started < 3
+        v2 = requests.get(f"{server.url}/v2/", auth=("carol", "Carol-Pass1-x"), timeout=30)
+        assert v2.status_code == 401
+        assert admin.get("/users/current").status_code == 200
+        assert admin.post("/ldap/ping", json={}).json()["message"].startswith(
+            "LDAP server unreachable")
+    finally:
+        slapd.start()
+    with as_user(server, "alice") as alice:
+        r = alice.get("/users/current")
+        assert r.status_code == 200, r.text + slapd.log_tail()
