@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 from sqlalchemy import select
 
+from harbor_api.auth.ldap_login import LOCAL_ADMIN, LdapLogin, ldap_mode, principal_for
 from harbor_api.auth.passwords import verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.db.base import utcnow
@@ -68,10 +69,15 @@ class Authenticator:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.cache = CredentialCache()
+        self.ldap = LdapLogin(db)
 
     def basic(self, username: str, password: str) -> Principal | None:
         if not username or not password:
             return None
+        if username != LOCAL_ADMIN:
+            ldap_settings = ldap_mode(self.db)
+            if ldap_settings is not None:  # ldap_auth: every user but the local admin
+                return self.ldap.basic(ldap_settings, username, password)
         with self.db.read() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None or not user.password_hash:
@@ -95,6 +101,9 @@ class Authenticator:
             user = s.get(User, row.user_id)
             if user is None:
                 return None
+            if user.auth_source == "ldap":  # groups and admin group from the last login
+                return principal_for(s, user, "session", session_id=sid,
+                                     csrf_token=row.csrf_token)
             return user_principal(user, "session", session_id=sid, csrf_token=row.csrf_token)
 
 
