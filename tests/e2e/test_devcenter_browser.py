@@ -7,6 +7,7 @@ downloads are not used. The UI and its assets are served offline by the server i
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -85,3 +86,28 @@ def test_wrong_password_shows_401(page):
     response = execute(page, "project", "listProjects")
     expect(response.locator(".response-col_status")).to_have_text(re.compile(r"^\s*401"))
     expect(response).to_contain_text("UNAUTHORIZED")
+
+
+def test_portal_logs_in_lists_and_creates_projects(page):
+    page.goto("/")
+    page.fill("input[name=principal]", "admin")
+    page.fill("input[name=password]", "wrong")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Wrong user name or password.")
+
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#who")).to_have_text("admin")
+    expect(page.locator("#projects tr[data-project=library]")).to_contain_text("public")
+
+    name = f"portal-{uuid.uuid4().hex[:8]}"  # a cookie-authenticated write: needs the CSRF token
+    page.fill("input[name=project_name]", name)
+    page.click("#create-form button[type=submit]")
+    expect(page.locator(f"#projects tr[data-project='{name}']")).to_contain_text("private")
+
+    page.reload()  # the session cookie survives a reload
+    expect(page.locator(f"#projects tr[data-project='{name}']")).to_be_visible()
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.reload()
+    expect(page.locator("#login-form")).to_be_visible()
