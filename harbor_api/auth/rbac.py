@@ -103,6 +103,8 @@ def permissions(session: Session, principal: Principal,
     if principal.kind == "robot":
         granted.update((res, act) for ns, res, act in principal.robot_access
                        if ns in ("*", project.name))
+        if granted:  # a robot covering the project can see it (404 vs 403 stays honest)
+            granted.add(("project", "read"))
         return frozenset(granted)
     for role in roles_in(session, principal, project.id):
         granted |= ROLE_PERMISSIONS.get(role, frozenset())
