@@ -85,3 +85,11 @@ def project(admin_client):
     assert r.status_code == 201, r.text
     yield name
     admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
+
+
+@pytest.fixture
+def pusher(server):
+    """Pushes test images into ``server`` through /v2 as admin (tests/support/push.py)."""
+    from tests.support.push import Pusher
+
+    return Pusher(server.url)

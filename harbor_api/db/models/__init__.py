@@ -20,3 +20,4 @@ from harbor_api.db.models.registry import (  # noqa: F401
 )
 from harbor_api.db.models.ldap import LdapMembership  # noqa: F401
 from harbor_api.db.models.robots import Robot  # noqa: F401
+from harbor_api.db.models.labels import ArtifactLabel, Label  # noqa: F401

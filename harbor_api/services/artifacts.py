@@ -1,0 +1,161 @@
+"""Artifacts through the management API: list, read, delete, build history, accessories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from harbor_api.db.models import Artifact, ArtifactLabel, ArtifactReference, Tag
+from harbor_api.errors import BadRequestError, NotFoundError
+from harbor_api.services import audit, image_config
+from harbor_api.services.artifact_view import (
+    Options,
+    media_types_of,
+    render_accessory,
+    render_many,
+)
+from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import int_condition, order_by, text_condition
+from harbor_api.services.lookup import artifact, authorized_project, repository
+from harbor_api.services.query import Term, parse_q, parse_sort
+
+_SORT = {"push_time": Artifact.push_time, "pull_time": Artifact.pull_time,
+         "size": Artifact.size, "id": Artifact.id, "digest": Artifact.digest}
+
+
+def _top_level():
+    """Hide accessories (they show under their subject) and untagged index children."""
+    is_child = exists().where(ArtifactReference.child_id == Artifact.id)
+    tagged = exists().where(Tag.artifact_id == Artifact.id)
+    return and_(Artifact.subject_digest.is_(None), or_(not_(is_child), tagged))
+
+
+def _tag_condition(term: Term):
+    if term.kind == "exact" and term.value == "*":
+        return exists().where(Tag.artifact_id == Artifact.id)
+    if term.kind == "exact" and term.value == "nil":
+        return not_(exists().where(Tag.artifact_id == Artifact.id))
+    return exists().where(Tag.artifact_id == Artifact.id, text_condition(Tag.name, term))
+
+
+def _type_condition(term: Term):
+    kinds = term.value if term.kind == "or" else (term.value,)
+    conditions = []
+    for kind in kinds:
+        configs, manifests = media_types_of(str(kind))
+        conditions.append(or_(Artifact.media_type.in_(configs),
+                              Artifact.manifest_media_type.in_(manifests)))
+    return or_(*conditions)
+
+
+def _filters(q: str | None) -> list:
+    terms = parse_q(q, {"tags", "type", "media_type", "digest", "label_id"})
+    where = []
+    if "tags" in terms:
+        where.append(_tag_condition(terms["tags"]))
+    if "type" in terms:
+        where.append(_type_condition(terms["type"]))
+    if "media_type" in terms:
+        where.append(or_(text_condition(Artifact.media_type, terms["media_type"]),
+                         text_condition(Artifact.manifest_media_type, terms["media_type"])))
+    if "digest" in terms:
+        where.append(text_condition(Artifact.digest, terms["digest"]))
+    if "label_id" in terms:
+        where.append(exists().where(ArtifactLabel.artifact_id == Artifact.id,
+                                    int_condition(ArtifactLabel.label_id, terms["label_id"])))
+    return where
+
+
+def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str, *,
+                   q: str | None, sort: str | None, offset: int, limit: int,
+                   opts: Options) -> tuple[list[dict], int]:
+    order = order_by(parse_sort(sort, set(_SORT)), _SORT,
+                     [Artifact.push_time.desc(), Artifact.id.desc()])
+    where = _filters(q)
+    with ctx.db.read() as s:
+        project = authorized_project(s, ctx.principal, project_name, "artifact", "list")
+        repo = repository(s, project, repository_name)
+        where += [Artifact.repository_id == repo.id, _top_level()]
+        total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0
+        page = list(s.scalars(select(Artifact).where(*where).order_by(*order)
+                              .offset(offset).limit(limit)))
+        return render_many(s, ctx.app.storage, repo, page, opts), total
+
+
+def get_artifact(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
+                 opts: Options) -> dict[str, Any]:
+    with ctx.db.read() as s:
+        project = authorized_project(s, ctx.principal, project_name, "artifact", "read")
+        repo = repository(s, project, repository_name)
+        found = artifact(s, repo, reference)
+        return render_many(s, ctx.app.storage, repo, [found], opts)[0]
+
+
+def _delete_tree(s: Session, art: Artifact) -> int:
+    """Delete ``art`` with its accessories and the index children nothing else needs."""
+    children = list(s.scalars(select(ArtifactReference.child_id).where(
+        ArtifactReference.parent_id == art.id)))
+    accessories = list(s.scalars(select(Artifact).where(
+        Artifact.repository_id == art.repository_id, Artifact.subject_digest == art.digest)))
+    s.execute(delete(Tag).where(Tag.artifact_id == art.id))
+    s.execute(delete(ArtifactLabel).where(ArtifactLabel.artifact_id == art.id))
+    s.execute(delete(ArtifactReference).where(or_(ArtifactReference.parent_id == art.id,
+                                                  ArtifactReference.child_id == art.id)))
+    s.execute(delete(Artifact).where(Artifact.id == art.id))
+    removed = 1
+    for acc in accessories:
+        removed += _delete_tree(s, acc)
+    for child_id in children:
+        still_used = s.scalar(select(func.count()).select_from(ArtifactReference).where(
+            ArtifactReference.child_id == child_id)) or 0
+        tagged = s.scalar(select(func.count()).select_from(Tag).where(
+            Tag.artifact_id == child_id)) or 0
+        child = s.get(Artifact, child_id)
+        if child is not None and not still_used and not tagged:
+            removed += _delete_tree(s, child)
+    return removed
+
+
+def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str,
+                    reference: str) -> None:
+    """Tags, label links, index references and accessories go; blob bytes stay for GC."""
+    with ctx.db.transaction() as s:
+        project = authorized_project(s, ctx.principal, project_name, "artifact", "delete")
+        repo = repository(s, project, repository_name)
+        found = artifact(s, repo, reference)
+        parents = s.scalar(select(func.count()).select_from(ArtifactReference).where(
+            ArtifactReference.child_id == found.id)) or 0
+        if parents:
+            raise BadRequestError(f"artifact {found.digest} is referenced by an index; "
+                                  "delete the index first")
+        audit.record(s, ctx.principal, "delete", "artifact", f"{repo.name}@{found.digest}",
+                     project.id)
+        _delete_tree(s, found)
+
+
+def build_history(ctx: RequestContext, project_name: str, repository_name: str,
+                  reference: str) -> list[dict]:
+    with ctx.db.read() as s:
+        project = authorized_project(s, ctx.principal, project_name,
+                                     "artifact-addition", "read")
+        found = artifact(s, repository(s, project, repository_name), reference)
+        config_digest = found.config_digest
+    info = image_config.config_info(ctx.app.storage, config_digest)
+    if not info:
+        raise NotFoundError(f"no build history for {reference}")
+    return info.get("history", [])
+
+
+def list_accessories(ctx: RequestContext, project_name: str, repository_name: str,
+                     reference: str, *, offset: int, limit: int) -> tuple[list[dict], int]:
+    with ctx.db.read() as s:
+        project = authorized_project(s, ctx.principal, project_name, "accessory", "list")
+        repo = repository(s, project, repository_name)
+        subject = artifact(s, repo, reference)
+        where = [Artifact.repository_id == repo.id, Artifact.subject_digest == subject.digest]
+        total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0
+        rows = s.scalars(select(Artifact).where(*where).order_by(Artifact.id)
+                         .offset(offset).limit(limit))
+        return [render_accessory(a, subject, repo.name) for a in rows], total

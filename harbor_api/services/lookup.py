@@ -1,0 +1,71 @@
+"""Find projects, repositories and artifacts by the names the API uses, with RBAC checks."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harbor_api.auth import rbac
+from harbor_api.auth.principal import Principal
+from harbor_api.db.models import Artifact, Project, Repository, Tag
+from harbor_api.errors import BadRequestError, NotFoundError
+from harbor_api.registry.digest import is_digest
+from harbor_api.registry.names import is_tag
+
+
+def project_by_name(session: Session, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        raise NotFoundError(f"project {name} not found")
+    return project
+
+
+def project_by_id(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFoundError(f"project {project_id} not found")
+    return project
+
+
+def authorized_project(session: Session, principal: Principal, name: str, resource: str,
+                       action: str) -> Project:
+    """The project, after checking the principal may ``action`` on ``resource`` in it.
+
+    A missing project and an invisible one both read as 404 (no existence leak)."""
+    project = project_by_name(session, name)
+    rbac.require(session, principal, project, resource, action)
+    return project
+
+
+def full_repository_name(project_name: str, repository_name: str) -> str:
+    """``a%2Fb`` (what is left of Harbor's double encoding after routing) → ``project/a/b``."""
+    path = unquote(repository_name)
+    if not path or path.startswith("/") or path.endswith("/") or "//" in path:
+        raise BadRequestError(f"invalid repository name {repository_name!r}")
+    return f"{project_name}/{path}"
+
+
+def repository(session: Session, project: Project, repository_name: str) -> Repository:
+    full = full_repository_name(project.name, repository_name)
+    repo = session.scalar(select(Repository).where(Repository.name == full,
+                                                   Repository.project_id == project.id))
+    if repo is None:
+        raise NotFoundError(f"repository {full} not found")
+    return repo
+
+
+def artifact(session: Session, repo: Repository, reference: str) -> Artifact:
+    """By digest (``sha256:…``) or by tag name."""
+    if is_digest(reference):
+        found = session.scalar(select(Artifact).where(Artifact.repository_id == repo.id,
+                                                      Artifact.digest == reference))
+    elif is_tag(reference):
+        found = session.scalar(select(Artifact).join(Tag, Tag.artifact_id == Artifact.id).where(
+            Tag.repository_id == repo.id, Tag.name == reference))
+    else:
+        raise BadRequestError(f"invalid reference {reference!r}: expected a tag or a digest")
+    if found is None:
+        raise NotFoundError(f"artifact {repo.name}:{reference} not found")
+    return found

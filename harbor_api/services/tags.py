@@ -1,0 +1,68 @@
+"""Tags of an artifact: list, create (OCI tag grammar), delete; every change audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import Tag
+from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
+from harbor_api.registry.names import is_tag
+from harbor_api.services import audit
+from harbor_api.services.artifact_view import render_tag
+from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import order_by, text_condition
+from harbor_api.services.lookup import artifact, authorized_project, repository
+from harbor_api.services.query import parse_q, parse_sort
+
+_SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time,
+         "id": Tag.id}
+
+
+def list_tags(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
+              *, q: str | None, sort: str | None, offset: int,
+              limit: int) -> tuple[list[dict], int]:
+    terms = parse_q(q, {"name"})
+    order = order_by(parse_sort(sort, set(_SORT)), _SORT, [Tag.push_time.desc(), Tag.id.desc()])
+    with ctx.db.read() as s:
+        project = authorized_project(s, ctx.principal, project_name, "tag", "list")
+        found = artifact(s, repository(s, project, repository_name), reference)
+        where = [Tag.artifact_id == found.id]
+        if "name" in terms:
+            where.append(text_condition(Tag.name, terms["name"]))
+        total = s.scalar(select(func.count()).select_from(Tag).where(*where)) or 0
+        rows = s.scalars(select(Tag).where(*where).order_by(*order).offset(offset).limit(limit))
+        return [render_tag(t) for t in rows], total
+
+
+def create_tag(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
+               name: str | None) -> int:
+    name = (name or "").strip()
+    if not is_tag(name):
+        raise BadRequestError(f"invalid tag name {name[:200]!r}: expected "
+                              "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+    with ctx.db.transaction() as s:
+        project = authorized_project(s, ctx.principal, project_name, "tag", "create")
+        repo = repository(s, project, repository_name)
+        found = artifact(s, repo, reference)
+        if s.scalar(select(Tag.id).where(Tag.repository_id == repo.id, Tag.name == name)):
+            raise ConflictError(f"tag {name} already exists in {repo.name}")
+        tag = Tag(repository_id=repo.id, artifact_id=found.id, name=name, push_time=utcnow())
+        s.add(tag)
+        s.flush()
+        audit.record(s, ctx.principal, "create", "tag", f"{repo.name}:{name}", project.id)
+        return tag.id
+
+
+def delete_tag(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
+               name: str) -> None:
+    with ctx.db.transaction() as s:
+        project = authorized_project(s, ctx.principal, project_name, "tag", "delete")
+        repo = repository(s, project, repository_name)
+        found = artifact(s, repo, reference)
+        tag = s.scalar(select(Tag).where(Tag.repository_id == repo.id, Tag.name == name,
+                                         Tag.artifact_id == found.id))
+        if tag is None:
+            raise NotFoundError(f"tag {name} not found on {repo.name}@{found.digest}")
+        audit.record(s, ctx.principal, "delete", "tag", f"{repo.name}:{name}", project.id)
+        s.delete(tag)
