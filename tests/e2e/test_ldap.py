@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 
 import ldap3
 import pytest
@@ -18,7 +19,7 @@ import requests
 from tests.support.clients import ApiClient
 from tests.support.images import OciLayout
 from tests.support.registry_clients import Registry, push_image, skopeo_copy
-from tests.support.servers import ADMIN_PASSWORD, running_server
+from tests.support.servers import ADMIN_PASSWORD, postgres_database, running_server
 from tests.support.slapd import GROUP_BASE_DN, USERS, group_dn, running_slapd
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +37,12 @@ def slapd(tmp_path_factory):
         yield directory
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, slapd):
-    with running_server(tmp_path_factory.mktemp("ldap-server")) as srv:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory, slapd):
+    """A fresh server switched to ldap_auth, once per database backend."""
+    with ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if request.param == "postgresql" else ""
+        srv = stack.enter_context(running_server(tmp_path_factory.mktemp("ldap-server"), url))
         with ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
             r = admin.put("/configurations", json=slapd.ldap_config())
             assert r.status_code == 200, r.text
@@ -83,6 +87,13 @@ def role_in(client: ApiClient, project: str) -> int | None:
     return r.json().get("current_user_role_id")
 
 
+def set_profile(slapd, mail: str, display: str) -> None:
+    conn = slapd.admin_connection()
+    conn.modify(USERS["nogroup"].dn, {"mail": [(ldap3.MODIFY_REPLACE, [mail])],
+                                      "displayName": [(ldap3.MODIFY_REPLACE, [display])]})
+    conn.unbind()
+
+
 # ---------------------------------------------------------------------------- logins
 def test_first_login_creates_the_user_and_later_logins_refresh_it(server, admin, slapd):
     with as_user(server, "nogroup") as client:
@@ -92,14 +103,14 @@ def test_first_login_creates_the_user_and_later_logins_refresh_it(server, admin,
         assert (me["username"], me["email"], me["realname"]) == \
             ("nogroup", "nogroup@example.org", "No Group")
         assert me["sysadmin_flag"] is False
-        conn = slapd.admin_connection()
-        conn.modify(USERS["nogroup"].dn, {"mail": [(ldap3.MODIFY_REPLACE, ["ng@example.org"])],
-                                          "displayName": [(ldap3.MODIFY_REPLACE, ["N. G."])]})
-        conn.unbind()
-        # a settings change drops the short verification cache: the next login asks again
-        assert admin.put("/configurations", json={"ldap_timeout": 4}).status_code == 200
-        me = client.get("/users/current").json()
-        assert (me["email"], me["realname"]) == ("ng@example.org", "N. G.")
+        set_profile(slapd, "ng@example.org", "N. G.")
+        try:
+            # a settings change drops the short verification cache: the next login asks again
+            assert admin.put("/configurations", json={"ldap_timeout": 4}).status_code == 200
+            me = client.get("/users/current").json()
+            assert (me["email"], me["realname"]) == ("ng@example.org", "N. G.")
+        finally:
+            set_profile(slapd, "nogroup@example.org", "No Group")
     listed = admin.get("/users/search", params={"username": "nogroup"}).json()
     assert [u["username"] for u in listed] == ["nogroup"]  # one local user, not two
 
