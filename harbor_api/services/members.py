@@ -54,7 +54,7 @@ def list_members(ctx: RequestContext, ref: ProjectRef, page,
         return [render(m, name) for m, name in rows], total
 
 
-def _entity(s: Session, body: dict) -> tuple[str, int, str]:
+def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[str, int, str]:
     """(entity_type, entity_id, name) for the body's member_user or member_group."""
     user = body.get("member_user")
     group = body.get("member_group")
@@ -71,6 +71,10 @@ def _entity(s: Session, body: dict) -> tuple[str, int, str]:
     if group:
         if group.get("id"):
             found_group = s.get(UserGroup, group["id"])
+        elif group.get("ldap_group_dn") and ctx is not None:  # LDAP group by DN (onboarded)
+            from harbor_api.services.usergroups import member_group_by_dn
+
+            found_group = member_group_by_dn(s, ctx, group["ldap_group_dn"])
         elif group.get("ldap_group_dn"):
             found_group = s.scalar(select(UserGroup).where(
                 UserGroup.ldap_group_dn == group["ldap_group_dn"]))
@@ -87,7 +91,7 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
     try:
         with ctx.db.transaction() as s:
             project = load(s, ctx.principal, ref, "member", "create")
-            entity_type, entity_id, name = _entity(s, body)
+            entity_type, entity_id, name = _entity(s, body, ctx)
             if s.scalar(select(ProjectMember.id).where(
                     ProjectMember.project_id == project.id,
                     ProjectMember.entity_type == entity_type,

@@ -146,3 +146,16 @@ def delete_group(ctx: RequestContext, group_id: int) -> None:
                                               ProjectMember.entity_id == group.id))
         audit.record(s, ctx.principal, "delete", "user_group", group.group_name)
         s.delete(group)
+
+
+def member_group_by_dn(s: Session, ctx: RequestContext, dn: str) -> UserGroup | None:
+    """The LDAP group for a project member given by DN (case-insensitive). As Harbor does,
+    a group not known yet is created when ``ldap_auth`` is on and the directory has it.
+    Call after the caller's right to add members has been checked."""
+    found = s.scalar(select(UserGroup).where(
+        UserGroup.group_type == LDAP_GROUP,
+        func.lower(UserGroup.ldap_group_dn) == canonical_dn(dn or "")))
+    if found is not None or ldap_mode(ctx.db) is None:
+        return found
+    directory_dn, name = resolve_ldap_group(ctx, dn)
+    return _insert(s, ctx, directory_dn, name)

@@ -401,3 +401,25 @@ def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, adm
     with as_user(server, "alice") as alice:
         r = alice.get("/users/current")
         assert r.status_code == 200, r.text + slapd.log_tail()
+
+
+def test_ldap_group_member_by_dn_is_onboarded(server, admin):
+    name = f"ldap-bydn-{uuid.uuid4().hex[:6]}"
+    assert admin.post("/projects", json={"project_name": name,
+                                         "metadata": {"public": "false"}}).status_code == 201
+    missing = admin.post(f"/projects/{name}/members", json={
+        "role_id": GUEST, "member_group": {"group_type": 1,
+                                           "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"}})
+    assert missing.status_code == 404, missing.text
+    r = admin.post(f"/projects/{name}/members", json={
+        "role_id": GUEST, "member_group": {"group_type": 1,
+                                           "ldap_group_dn": group_dn("platform").upper()}})
+    assert r.status_code == 201, r.text
+    again = admin.post(f"/projects/{name}/members", json={
+        "role_id": GUEST, "member_group": {"group_type": 1,
+                                           "ldap_group_dn": group_dn("platform")}})
+    assert again.status_code == 409, again.text
+    listed = admin.get("/usergroups", params={"ldap_group_dn": group_dn("platform")}).json()
+    assert [g["group_name"] for g in listed] == ["platform"]
+    with as_user(server, "carol") as carol:
+        assert role_in(carol, name) == GUEST
