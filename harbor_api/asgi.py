@@ -31,6 +31,8 @@ log = logging.getLogger("harbor_api.access")
 SESSION_COOKIE = "sid"
 CSRF_HEADER = "x-harbor-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Logging in again with a stale session cookie must work (it issues a new token).
+_CSRF_EXEMPT = {"/api/v2.0/c/login"}
 # Docker-standard paths that live outside /api/v2.0 but are declared in the spec.
 PATH_ALIASES = {"/service/token": "/api/v2.0/service/token",
                 "/c/login": "/api/v2.0/c/login", "/c/log_out": "/api/v2.0/c/log_out"}
@@ -124,6 +126,7 @@ class RootApp:
             await _send_error(send, 401, "UNAUTHORIZED", auth_error)
             return
         if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
+                and path not in _CSRF_EXEMPT
                 and _header(scope, CSRF_HEADER.encode()) != principal.csrf_token):
             await _send_error(send, 403, "FORBIDDEN", "CSRF token missing or invalid; send the "
                               "X-Harbor-CSRF-Token header with the value from login")

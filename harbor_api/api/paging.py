@@ -34,18 +34,26 @@ class Page:
 
 
 def link_header(path: str, query: list[tuple[str, str]], page: Page, total: int) -> str | None:
-    """``</api/v2.0/projects?page=2&page_size=10>; rel="next"`` entries joined by `` , ``."""
+    """``</api/v2.0/projects?page=2&page_size=10>; rel="next"`` entries joined by `` , ``.
+
+    As Harbor (Go's ``url.Values.Encode``): query keys sorted, a ``prev`` link only when the
+    previous page holds items.
+    """
     base = [(k, v) for k, v in query if k not in {"page", "page_size"}]
     links = []
-    if page.page > 1:
+    if page.page > 1 and page.offset - page.page_size < total:
         links.append((page.page - 1, "prev"))
     if page.offset + page.page_size < total:
         links.append((page.page + 1, "next"))
     if not links:
         return None
     return " , ".join(
-        f'<{path}?{urlencode(base + [("page", str(n)), ("page_size", str(page.page_size))])}>;'
+        f'<{path}?{_encode(base + [("page", str(n)), ("page_size", str(page.page_size))])}>;'
         f' rel="{rel}"' for n, rel in links)
+
+
+def _encode(pairs: list[tuple[str, str]]) -> str:
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
 
 
 def paged(items: list[Any], total: int, page: Page, status: int = 200):
