@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,8 @@ from harbor_api.auth.principal import Principal
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import LoginSession, User
 from harbor_api.db.session import Database
+
+log = logging.getLogger(__name__)
 
 _CACHE_SECONDS = 60.0
 _CACHE_SIZE = 4096
@@ -58,6 +61,40 @@ class CredentialCache:
                 self._entries.popitem(last=False)
 
 
+class LoginThrottle:
+    """Brute-force brake, per username and in-process: after ``free`` consecutive failures a
+    username is refused outright for a while (doubling per further failure, capped), without
+    checking the password; a success resets it. Other usernames are never slowed."""
+
+    def __init__(self, free: int = 5, base_seconds: float = 2.0, max_seconds: float = 10.0,
+                 max_entries: int = 10000) -> None:
+        self.free, self.base, self.max = free, base_seconds, max_seconds
+        self.max_entries = max_entries
+        self._state: dict[str, tuple[int, float]] = {}  # username -> (failures, locked until)
+        self._lock = threading.Lock()
+
+    def locked(self, username: str) -> bool:
+        with self._lock:
+            entry = self._state.get(username)
+            return entry is not None and entry[1] > time.monotonic()
+
+    def failed(self, username: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            failures = self._state.get(username, (0, 0.0))[0] + 1
+            until = 0.0
+            if failures >= self.free:
+                until = now + min(self.max, self.base * 2 ** (failures - self.free))
+            self._state[username] = (failures, until)
+            if len(self._state) > self.max_entries:  # forget the oldest entries
+                for key in list(self._state)[: len(self._state) // 2]:
+                    self._state.pop(key, None)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._state.pop(username, None)
+
+
 def user_principal(user: User, via: str, **extra) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username,
                      sysadmin=user.sysadmin, via=via, **extra)
@@ -69,15 +106,42 @@ class Authenticator:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.cache = CredentialCache()
+        self.throttle = LoginThrottle()
         self.ldap = LdapLogin(db)
 
     def basic(self, username: str, password: str) -> Principal | None:
+        """A user or robot for Basic credentials; None (and an audit record) when refused.
+
+        A username failing repeatedly is locked briefly (see :class:`LoginThrottle`); other
+        usernames are unaffected.
+        """
         if not username or not password:
             return None
-        if username != LOCAL_ADMIN:
-            ldap_settings = ldap_mode(self.db)
-            if ldap_settings is not None:  # ldap_auth: every user but the local admin
-                return self.ldap.basic(ldap_settings, username, password)
+        if self.throttle.locked(username):
+            self._record_denied(username, "locked after repeated failures")
+            return None
+        try:
+            found = self._verify(username, password)
+        except Exception:  # a directory failure (DirectoryError → 401) still counts
+            self.throttle.failed(username)
+            self._record_denied(username, "directory refused")
+            raise
+        if found is None:
+            self.throttle.failed(username)
+            self._record_denied(username, "invalid credentials")
+        else:
+            self.throttle.succeeded(username)
+        return found
+
+    def _verify(self, username: str, password: str) -> Principal | None:
+        if self._is_robot(username):
+            return self._robot(username, password)
+        settings = ldap_mode(self.db)
+        if settings is not None and username != LOCAL_ADMIN:
+            return self.ldap.basic(settings, username, password)
+        return self._local_user(username, password)
+
+    def _local_user(self, username: str, password: str) -> Principal | None:
         with self.db.read() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None or not user.password_hash:
@@ -89,6 +153,43 @@ class Authenticator:
                 return None
             self.cache.remember(username, password, user.password_hash)
             return user_principal(user, "basic")
+
+    def _robot_prefix(self) -> str:
+        from harbor_api.services import configurations
+
+        return str(configurations.effective(self.db)["robot_name_prefix"])
+
+    def _is_robot(self, username: str) -> bool:
+        prefix = self._robot_prefix()
+        return bool(prefix) and username.startswith(prefix)
+
+    def _robot(self, username: str, secret: str) -> Principal | None:
+        """A robot account by its full name; disabled or expired robots are refused."""
+        from harbor_api.services import robots
+
+        stored_name = username[len(self._robot_prefix()):]
+        with self.db.read() as s:
+            robot = robots.active_robot(s, stored_name)
+            if robot is None:
+                verify_password(secret, _DUMMY_HASH)
+                return None
+            if not (self.cache.hit(username, secret, robot.secret_hash)
+                    or robots.check_secret(robot, secret)):
+                return None
+            self.cache.remember(username, secret, robot.secret_hash)
+            return Principal(kind="robot", robot_id=robot.id, username=username, via="basic",
+                             robot_access=robots.access_entries(robot))
+
+    def _record_denied(self, username: str, reason: str) -> None:
+        """Audit a refused login: who was tried, never the secret."""
+        from harbor_api.services import audit
+
+        try:
+            with self.db.transaction() as s:
+                audit.record(s, Principal(kind="anonymous", username=username[:255]),
+                             "login_failed", "user", f"{username} ({reason})")
+        except Exception:  # auditing must not turn a 401 into a 500
+            log.warning("could not audit a failed login", exc_info=True)
 
     def session(self, token: str) -> Principal | None:
         if not token:

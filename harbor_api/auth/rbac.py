@@ -105,6 +105,8 @@ def permissions(session: Session, principal: Principal,
                        if ns in ("*", project.name))
         if granted:  # a robot covering the project can see it (404 vs 403 stays honest)
             granted.add(("project", "read"))
+        if is_public(session, project.id):  # what anonymous callers may, robots may too
+            granted |= PUBLIC_PERMISSIONS
         return frozenset(granted)
     for role in roles_in(session, principal, project.id):
         granted |= ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,221 @@
+"""Robot accounts: the /robots API and robot credentials on /api, /v2/ and /service/token."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+from tests.conftest import unique
+from tests.support.clients import ApiClient
+from tests.support.push import Pusher
+from tests.support.tokens import claims_of, fetch_token, sql
+
+pytestmark = pytest.mark.api
+
+SECRET_POLICY = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d).{8,128}$")
+
+
+def access(*pairs: str) -> list[dict]:
+    return [{"resource": p.split(":")[0], "action": p.split(":")[1], "effect": "allow"}
+            for p in pairs]
+
+
+def robot_body(name: str, project: str, *pairs: str, level: str = "project", **extra) -> dict:
+    return {"name": name, "level": level, "duration": -1, "description": "ci robot",
+            "permissions": [{"kind": "project", "namespace": project,
+                             "access": access(*pairs)}], **extra}
+
+
+@pytest.fixture
+def image(server, project):
+    Pusher(server.url).image(f"{project}/app", "v1")
+    return f"{project}/app"
+
+
+@pytest.fixture
+def puller(admin_client, project):
+    """A project robot that may pull (not push) in ``project``: (id, name, secret)."""
+    r = admin_client.post("/robots", json=robot_body(unique("pull"), project,
+                                                     "repository:pull"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    yield body["id"], body["name"], body["secret"]
+    admin_client.delete(f"/robots/{body['id']}")
+
+
+def v2_status(server, method: str, path: str, auth) -> int:
+    return requests.request(method, f"{server.url}/v2/{path}", auth=auth,
+                            timeout=30).status_code
+
+
+def test_create_returns_secret_once(server, admin_client, project):
+    name = unique("bot")
+    r = admin_client.post("/robots", json=robot_body(name, project, "repository:pull"))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert set(created) == {"id", "name", "secret", "creation_time", "expires_at"}
+    assert created["name"] == f"robot${project}+{name}" and created["expires_at"] == -1
+    assert SECRET_POLICY.match(created["secret"])
+    assert r.headers["Location"].endswith(f"/robots/{created['id']}")
+    got = admin_client.get(f"/robots/{created['id']}").json()
+    assert "secret" not in got
+    assert got["level"] == "project" and got["duration"] == -1 and got["disable"] is False
+    assert got["editable"] is True and got["description"] == "ci robot"
+    assert got["permissions"] == [{"kind": "project", "namespace": project,
+                                   "access": access("repository:pull")}]
+    stored = sql(server, "SELECT secret_hash FROM robots WHERE id = :i", i=created["id"])
+    assert stored[0][0].startswith("scrypt$") and created["secret"] not in stored[0][0]
+    assert admin_client.delete(f"/robots/{created['id']}").status_code == 200
+    assert admin_client.get(f"/robots/{created['id']}").status_code == 404
+
+
+def test_system_robot_and_duration(admin_client, project):
+    name = unique("sys")
+    body = robot_body(name, "*", "repository:pull", level="system", duration=7,
+                      secret="Sup3rSecret")
+    r = admin_client.post("/robots", json=body)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["name"] == f"robot${name}" and created["secret"] == "Sup3rSecret"
+    assert abs(created["expires_at"] - (time.time() + 7 * 86400)) < 120
+    listed = admin_client.get("/robots", params={"q": "Level=system", "page_size": 100})
+    assert listed.status_code == 200 and int(listed.headers["X-Total-Count"]) >= 1
+    assert created["id"] in [x["id"] for x in listed.json()]
+    admin_client.delete(f"/robots/{created['id']}")
+
+
+@pytest.mark.parametrize("change,status", [
+    ({"name": "Bad Name"}, 400), ({"level": "galaxy"}, 400), ({"secret": "weak"}, 400),
+    ({"secret": "alllowercase1"}, 400), ({"duration": -5}, 400),
+    ({"permissions": []}, 400),
+    ({"permissions": [{"kind": "project", "namespace": "*",
+                       "access": access("repository:pull")}]}, 400),
+    ({"permissions": [{"kind": "project", "namespace": "PROJECT",
+                       "access": access("repository:launch")}]}, 400),
+    ({"permissions": [{"kind": "system", "namespace": "PROJECT",
+                       "access": access("repository:pull")}]}, 400),
+    ({"permissions": [{"kind": "project", "namespace": "no-such-project-x",
+                       "access": access("repository:pull")}]}, 404),
+])
+def test_invalid_robots_are_refused(admin_client, project, change, status):
+    body = robot_body(unique("bad"), project, "repository:pull")
+    for perm in change.get("permissions", []):
+        if perm.get("namespace") == "PROJECT":
+            perm["namespace"] = project
+    body.update(change)
+    r = admin_client.post("/robots", json=body)
+    assert r.status_code == status, r.text
+
+
+def test_duplicate_name_conflicts(admin_client, project, puller):
+    _, name, _ = puller
+    short = name.split("+", 1)[1]
+    r = admin_client.post("/robots", json=robot_body(short, project, "repository:pull"))
+    assert r.status_code == 409
+
+
+def test_who_may_manage_robots(server, admin_client, project, new_user):
+    _, pa, pa_pw, pa_client = new_user()
+    _, maint, maint_pw, maint_client = new_user()
+    _, outsider, _, outsider_client = new_user()
+    for user, role in ((pa, 1), (maint, 4)):
+        assert admin_client.post(f"/projects/{project}/members", json={
+            "role_id": role, "member_user": {"username": user}}).status_code == 201
+    r = pa_client.post("/robots", json=robot_body(unique("pa"), project, "repository:pull"))
+    assert r.status_code == 201, r.text
+    robot_id = r.json()["id"]
+    assert maint_client.post("/robots", json=robot_body(
+        unique("m"), project, "repository:pull")).status_code == 403
+    assert outsider_client.post("/robots", json=robot_body(
+        unique("o"), project, "repository:pull")).status_code == 404
+    assert pa_client.post("/robots", json=robot_body(
+        unique("s"), "*", "repository:pull", level="system")).status_code == 403
+    project_id = admin_client.get(f"/projects/{project}",
+                                  headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+    q = {"q": f"Level=project,ProjectID={project_id}"}
+    assert [x["id"] for x in maint_client.get("/robots", params=q).json()] == [robot_id]
+    assert maint_client.get(f"/robots/{robot_id}").status_code == 200
+    assert maint_client.delete(f"/robots/{robot_id}").status_code == 403
+    assert outsider_client.get(f"/robots/{robot_id}").status_code == 404
+    assert outsider_client.get("/robots").status_code == 403
+    assert ApiClient(server.url).get("/robots").status_code == 401
+    assert pa_client.delete(f"/robots/{robot_id}").status_code == 200
+
+
+def test_robot_pulls_but_cannot_push(server, image, puller):
+    _, name, secret = puller
+    creds = (name, secret)
+    assert v2_status(server, "GET", f"{image}/manifests/v1", creds) == 200
+    assert v2_status(server, "POST", f"{image}/blobs/uploads/", creds) == 403
+    project = image.split("/")[0]
+    token = fetch_token(server.url, f"repository:{image}:pull,push",
+                        "repository:library/x:pull", auth=creds)
+    assert token.status_code == 200
+    claims = claims_of(token.json()["token"])
+    assert claims["sub"] == name
+    assert claims["access"] == [{"type": "repository", "name": image, "actions": ["pull"]},
+                                {"type": "repository", "name": "library/x",
+                                 "actions": ["pull"]}]  # public: anyone may pull
+    # a project robot reaches nothing of the management API beyond what it was given
+    api = ApiClient(server.url, creds)
+    assert api.get(f"/projects/{project}/members").status_code == 403
+    assert api.get("/users").status_code in (401, 403)
+
+
+def test_disable_refresh_update_and_expiry(server, admin_client, image, puller):
+    robot_id, name, secret = puller
+    path = f"{image}/manifests/v1"
+    robot = admin_client.get(f"/robots/{robot_id}").json()
+    assert admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": True}
+                            ).status_code == 200
+    assert v2_status(server, "GET", path, (name, secret)) == 401
+    assert fetch_token(server.url, auth=(name, secret)).status_code == 401
+    assert admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": False}
+                            ).status_code == 200
+    assert v2_status(server, "GET", path, (name, secret)) == 200
+    # refresh: a new secret is returned once; the old one stops working
+    r = admin_client.patch(f"/robots/{robot_id}", json={})
+    assert r.status_code == 200 and SECRET_POLICY.match(r.json()["secret"])
+    fresh = r.json()["secret"]
+    assert v2_status(server, "GET", path, (name, secret)) == 401
+    assert v2_status(server, "GET", path, (name, fresh)) == 200
+    assert admin_client.patch(f"/robots/{robot_id}", json={"secret": "short"}
+                              ).status_code == 400
+    # grant push by updating the permissions
+    robot["permissions"][0]["access"] = access("repository:pull", "repository:push")
+    assert admin_client.put(f"/robots/{robot_id}", json=robot).status_code == 200
+    assert v2_status(server, "POST", f"{image}/blobs/uploads/", (name, fresh)) == 202
+    # expired: refused everywhere
+    sql(server, "UPDATE robots SET expires_at = :t WHERE id = :i", t=int(time.time()) - 5,
+        i=robot_id)
+    assert v2_status(server, "GET", path, (name, fresh)) == 401
+    assert fetch_token(server.url, auth=(name, fresh)).status_code == 401
+
+
+def test_robot_token_stops_when_robot_is_deleted(server, admin_client, image, puller):
+    robot_id, name, secret = puller
+    token = fetch_token(server.url, f"repository:{image}:pull", auth=(name, secret))
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    url = f"{server.url}/v2/{image}/tags/list"
+    assert requests.get(url, headers=bearer, timeout=30).status_code == 200
+    assert admin_client.delete(f"/robots/{robot_id}").status_code == 200
+    assert requests.get(url, headers=bearer, timeout=30).status_code == 401
+
+
+def test_system_robot_covers_listed_projects(server, admin_client, image):
+    project = image.split("/")[0]
+    body = {"name": unique("multi"), "level": "system", "duration": -1, "permissions": [
+        {"kind": "project", "namespace": project,
+         "access": access("repository:pull", "repository:push")},
+        {"kind": "project", "namespace": "library", "access": access("repository:pull")}]}
+    r = admin_client.post("/robots", json=body)
+    assert r.status_code == 201, r.text
+    creds = (r.json()["name"], r.json()["secret"])
+    try:
+        assert v2_status(server, "POST", f"{image}/blobs/uploads/", creds) == 202
+        assert v2_status(server, "POST", "library/robot-x/blobs/uploads/", creds) == 403
+    finally:
+        admin_client.delete(f"/robots/{r.json()['id']}")
