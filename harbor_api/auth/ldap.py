@@ -162,15 +162,17 @@ def members_filter(group_filter: str, member_dns: Iterable[str]) -> str:
     return and_filter(wrap_filter(group_filter), f"(|{terms})")
 
 
-def canonical_dn(dn: str) -> str:
-    """DNs compare case-insensitively and ignore spacing: ``CN=X, dc=Y`` ≡ ``cn=x,dc=y``."""
+def canonical_dn(dn: str, keep_case: bool = False) -> str:
+    """DNs compare case-insensitively and ignore spacing: ``CN=X, dc=Y`` ≡ ``cn=x,dc=y``.
+    ``keep_case`` only tidies the spacing (``CN=X,dc=Y``), for storing a DN as written."""
+    fold = (lambda v: v) if keep_case else str.lower
     try:
         parts = parse_dn(dn, escape=False, strip=True)
     except (lexc.LDAPInvalidDnError, ValueError, TypeError):
-        return (dn or "").strip().lower()
+        return fold((dn or "").strip())
     out, rdn = [], []
     for attr, value, separator in parts:
-        rdn.append(f"{attr.strip().lower()}={value.strip().lower()}")
+        rdn.append(f"{fold(attr.strip())}={fold(value.strip())}")
         if separator != "+":
             out.append("+".join(rdn))
             rdn = []

@@ -25,7 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from harbor_api.auth.ldap import Directory, DirectoryUser, LdapSettings, canonical_dn
+from harbor_api.auth.ldap import (
+    Directory,
+    DirectoryUnreachableError,
+    DirectoryUser,
+    LdapSettings,
+    canonical_dn,
+)
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 LOCAL_ADMIN = "admin"  # always signs in against the database, whatever the auth mode
 LDAP_GROUP = 1
 _CACHE_SECONDS = 60.0
+MAX_CONCURRENT_DIRECTORY_LOGINS = 16
 _CACHE_SIZE = 4096
 
 
@@ -80,6 +87,9 @@ class LdapLogin:
         self.db = db
         self.cache = _VerifiedCache()
         self._directories: dict[LdapSettings, Directory] = {}
+        # a slow directory may hold at most this many worker threads; the rest of the
+        # server (and the local admin) keeps its threads
+        self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_DIRECTORY_LOGINS)
 
     def directory(self, settings: LdapSettings) -> Directory:
         found = self._directories.get(settings)
@@ -99,7 +109,12 @@ class LdapLogin:
                 user = s.scalar(select(User).where(User.username == local))
                 if user is not None and user.auth_source == "ldap":
                     return principal_for(s, user, via)
-        found = self.directory(settings).authenticate(username, password)
+        if not self._slots.acquire(timeout=settings.timeout):
+            raise DirectoryUnreachableError("too many logins waiting for the directory")
+        try:
+            found = self.directory(settings).authenticate(username, password)
+        finally:
+            self._slots.release()
         if found is None:
             return None
         principal = self.onboard(found, via)

@@ -86,6 +86,7 @@ def resolve_ldap_group(ctx: RequestContext, dn: str, name: str = "") -> tuple[st
         raise BadRequestError("ldap_group_dn must be a distinguished name (cn=...,dc=...)")
     settings = ldap_mode(ctx.db)
     if settings is None:
+        dn = canonical_dn(dn, keep_case=True)
         return dn, name or _first_rdn_value(dn)
     try:
         found = Directory(settings).search_groups(dn=dn)

@@ -94,3 +94,8 @@ def test_settings_from_configuration_keys():
                                   "ldap_verify_cert": False, "ldap_uid": "mail"})
     assert (s.url, s.timeout, s.scope, s.verify_cert, s.uid_attribute) == \
         ("ldaps://h", 5, 1, False, "mail")
+
+
+def test_canonical_dn_can_keep_the_case_for_storage():
+    assert canonical_dn("CN=Dev Team, OU=Groups,DC=corp", keep_case=True) == \
+        "CN=Dev Team,OU=Groups,DC=corp"
