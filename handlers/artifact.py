@@ -2,6 +2,7 @@
 
 from urllib.parse import quote, unquote
 
+from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
 from harbor_api.errors import NotFoundError
 from harbor_api.services import artifact_copy, artifact_labels, artifacts, tags
@@ -32,8 +33,8 @@ def copy_artifact(project_name, repository_name, **params):
     target, digest = artifact_copy.copy_artifact(current_context(), project_name,
                                                  repository_name, params["from"])
     path = target.split("/", 1)[1]
-    return None, 201, {"Location": f"/api/v2.0/projects/{project_name}/repositories/"
-                                   f"{_encoded(path)}/artifacts/{digest}"}
+    return empty(201, {"Location": f"/api/v2.0/projects/{project_name}/repositories/"
+                                   f"{_encoded(path)}/artifacts/{digest}"})
 
 
 def get_artifact(project_name, repository_name, reference, q=None, sort=None, page=None,
@@ -44,7 +45,7 @@ def get_artifact(project_name, repository_name, reference, q=None, sort=None, pa
 
 def delete_artifact(project_name, repository_name, reference):
     artifacts.delete_artifact(current_context(), project_name, repository_name, reference)
-    return None, 200
+    return empty(200)
 
 
 def list_tags(project_name, repository_name, reference, q=None, sort=None, page=None,
@@ -58,14 +59,15 @@ def list_tags(project_name, repository_name, reference, q=None, sort=None, page=
 def create_tag(project_name, repository_name, reference, body):
     tags.create_tag(current_context(), project_name, repository_name, reference,
                     body.get("name"))
-    return None, 201, {"Location": f"/api/v2.0/projects/{project_name}/repositories/"
-                                   f"{_encoded(unquote(repository_name))}/artifacts/{reference}/tags/"
-                                   f"{body.get('name')}"}
+    return empty(201, {"Location": f"/api/v2.0/projects/{project_name}/repositories/"
+                                   f"{_encoded(unquote(repository_name))}/artifacts/{reference}"
+                                   "/tags/"
+                                   f"{body.get('name')}"})
 
 
 def delete_tag(project_name, repository_name, reference, tag_name):
     tags.delete_tag(current_context(), project_name, repository_name, reference, tag_name)
-    return None, 200
+    return empty(200)
 
 
 def list_accessories(project_name, repository_name, reference, q=None, sort=None, page=None,
@@ -80,13 +82,13 @@ def list_accessories(project_name, repository_name, reference, q=None, sort=None
 def add_label(project_name, repository_name, reference, body):
     artifact_labels.add_label(current_context(), project_name, repository_name, reference,
                               body.get("id"))
-    return None, 200
+    return empty(200)
 
 
 def remove_label(project_name, repository_name, reference, label_id):
     artifact_labels.remove_label(current_context(), project_name, repository_name, reference,
                                  label_id)
-    return None, 200
+    return empty(200)
 
 
 def get_addition(project_name, repository_name, reference, addition):

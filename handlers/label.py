@@ -1,5 +1,6 @@
 """Labels: global and project scoped."""
 
+from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
 from harbor_api.services import labels
 
@@ -15,7 +16,7 @@ def list_labels(q=None, sort=None, page=None, page_size=None, name=None, scope=N
 
 def create_label(body):
     label_id = labels.create_label(current_context(), body)
-    return None, 201, {"Location": f"/api/v2.0/labels/{label_id}"}
+    return empty(201, {"Location": f"/api/v2.0/labels/{label_id}"})
 
 
 def get_by_id(label_id):
@@ -24,9 +25,9 @@ def get_by_id(label_id):
 
 def update_label(label_id, body):
     labels.update_label(current_context(), label_id, body)
-    return None, 200
+    return empty(200)
 
 
 def delete_label(label_id):
     labels.delete_label(current_context(), label_id)
-    return None, 200
+    return empty(200)

@@ -1,5 +1,6 @@
 """Repositories: list (all or one project's), get, update the description, delete."""
 
+from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
 from harbor_api.services import repositories
 
@@ -25,9 +26,9 @@ def get_repository(project_name, repository_name):
 
 def update_repository(project_name, repository_name, body):
     repositories.update_repository(current_context(), project_name, repository_name, body)
-    return None, 200
+    return empty(200)
 
 
 def delete_repository(project_name, repository_name):
     repositories.delete_repository(current_context(), project_name, repository_name)
-    return None, 200
+    return empty(200)
