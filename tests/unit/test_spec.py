@@ -16,6 +16,11 @@ SPEC = yaml.safe_load(SPEC_PATH.read_text())
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 REQUEST_ID = "#/components/parameters/requestId"
 CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+# Harbor itself spells these operationIds in PascalCase; generated Harbor clients use them.
+HARBOR_PASCAL_CASE_IDS = {"ListLabels", "CreateLabel", "GetByID", "UpdateLabel", "DeleteLabel",
+                          "CopyArtifact"}
+# Error responses whose body Harbor defines differently from Errors (kept for compatibility).
+HARBOR_ERROR_BODIES = {("POST /ldap/users/import", "404")}  # the users that failed to import
 
 
 def operations():
@@ -38,7 +43,7 @@ def test_spec_validates_with_openapi_spec_validator():
 def test_operation_ids_are_unique_and_camel_case():
     ids = [op.get("operationId") for _, _, op in OPERATIONS]
     assert all(ids), "every operation needs an operationId"
-    not_camel = [i for i in ids if not CAMEL_CASE.match(i)]
+    not_camel = [i for i in ids if not CAMEL_CASE.match(i) and i not in HARBOR_PASCAL_CASE_IDS]
     assert not not_camel, f"operationIds must be camelCase: {not_camel}"
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
@@ -54,7 +59,7 @@ def test_operation_has_tag_summary_and_request_id(name, item, op):
 @pytest.mark.parametrize(("name", "item", "op"), OPERATIONS, ids=IDS)
 def test_error_responses_use_the_errors_schema(name, item, op):
     for status, response in op["responses"].items():
-        if str(status).startswith(("4", "5")):
+        if str(status).startswith(("4", "5")) and (name, str(status)) not in HARBOR_ERROR_BODIES:
             ref = response.get("$ref", "")
             assert ref == f"#/components/responses/{status}", \
                 f"{name}: {status} must reference #/components/responses/{status}"
