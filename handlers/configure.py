@@ -1,6 +1,7 @@
 """System configuration: ``/configurations``."""
 
 from harbor_api.api import current_context, require_sysadmin
+from harbor_api.api.responses import empty
 from harbor_api.services import configurations
 
 
@@ -14,4 +15,4 @@ def update_configurations(body):
     ctx = current_context()
     require_sysadmin(ctx)
     configurations.update(ctx.db, ctx.principal, body)
-    return None, 200
+    return empty()

@@ -4,6 +4,7 @@ from connexion import request
 
 from handlers.project import project_ref
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import created, empty
 from harbor_api.services import members
 
 
@@ -16,7 +17,7 @@ def list_project_members(project_name_or_id, page=None, page_size=None, entityna
 
 def create_project_member(project_name_or_id, body):
     member_id = members.create(current_context(), project_ref(project_name_or_id), body)
-    return None, 201, {"Location": f"{request.url.path.rstrip('/')}/{member_id}"}
+    return created(f"{request.url.path.rstrip('/')}/{member_id}")
 
 
 def get_project_member(project_name_or_id, mid):
@@ -25,9 +26,9 @@ def get_project_member(project_name_or_id, mid):
 
 def update_project_member(project_name_or_id, mid, body):
     members.update(current_context(), project_ref(project_name_or_id), mid, body.get("role_id"))
-    return None, 200
+    return empty()
 
 
 def delete_project_member(project_name_or_id, mid):
     members.remove(current_context(), project_ref(project_name_or_id), mid)
-    return None, 200
+    return empty()

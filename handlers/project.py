@@ -3,6 +3,7 @@
 from connexion import request
 
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import created, empty
 from harbor_api.errors import NotFoundError
 from harbor_api.services import projects
 
@@ -27,13 +28,13 @@ def list_projects(q=None, page=None, page_size=None, sort=None, name=None, publi
 def head_project(project_name):
     if not projects.exists(current_context(), project_name):
         raise NotFoundError(f"project {project_name} not found")
-    return None, 200
+    return empty()
 
 
 def create_project(body):
     project = projects.create(current_context(), body)
     location = project.name if _flag("X-Resource-Name-In-Location") else project.id
-    return None, 201, {"Location": f"/api/v2.0/projects/{location}"}
+    return created(f"/api/v2.0/projects/{location}")
 
 
 def get_project(project_name_or_id):
@@ -42,12 +43,12 @@ def get_project(project_name_or_id):
 
 def update_project(project_name_or_id, body):
     projects.update(current_context(), project_ref(project_name_or_id), body)
-    return None, 200
+    return empty()
 
 
 def delete_project(project_name_or_id):
     projects.remove(current_context(), project_ref(project_name_or_id))
-    return None, 200
+    return empty()
 
 
 def get_project_summary(project_name_or_id):

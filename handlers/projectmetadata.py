@@ -2,6 +2,7 @@
 
 from handlers.project import project_ref
 from harbor_api.api import current_context
+from harbor_api.api.responses import empty
 from harbor_api.services import projects
 
 
@@ -11,7 +12,7 @@ def list_project_metadatas(project_name_or_id):
 
 def add_project_metadatas(project_name_or_id, body):
     projects.add_metadata(current_context(), project_ref(project_name_or_id), body)
-    return None, 200
+    return empty()
 
 
 def get_project_metadata(project_name_or_id, meta_name):
@@ -22,9 +23,9 @@ def get_project_metadata(project_name_or_id, meta_name):
 def update_project_metadata(project_name_or_id, meta_name, body):
     projects.add_metadata(current_context(), project_ref(project_name_or_id), body,
                           only=meta_name)
-    return None, 200
+    return empty()
 
 
 def delete_project_metadata(project_name_or_id, meta_name):
     projects.delete_metadata(current_context(), project_ref(project_name_or_id), meta_name)
-    return None, 200
+    return empty()

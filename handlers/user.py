@@ -1,6 +1,7 @@
 """Users: ``/users``."""
 
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import created, empty
 from harbor_api.services import users
 
 
@@ -11,7 +12,7 @@ def list_users(q=None, sort=None, page=None, page_size=None):
 
 def create_user(body):
     user_id = users.create_user(current_context(), body)
-    return None, 201, {"Location": f"/api/v2.0/users/{user_id}"}
+    return created(f"/api/v2.0/users/{user_id}")
 
 
 def search_users(username, page=None, page_size=None):
@@ -30,20 +31,20 @@ def get_user(user_id):
 
 def update_user_profile(user_id, body):
     users.update_profile(current_context(), user_id, body)
-    return None, 200
+    return empty()
 
 
 def delete_user(user_id):
     users.delete_user(current_context(), user_id)
-    return None, 200
+    return empty()
 
 
 def update_user_password(user_id, body):
     users.change_password(current_context(), user_id, body.get("old_password"),
                           body.get("new_password"))
-    return None, 200
+    return empty()
 
 
 def set_user_sys_admin(user_id, body):
     users.set_sysadmin(current_context(), user_id, bool(body.get("sysadmin_flag")))
-    return None, 200
+    return empty()
