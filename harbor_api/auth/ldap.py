@@ -31,6 +31,7 @@ IN_CHAIN_RULE = "1.2.840.113556.1.4.1941"
 AD_CAPABILITY = "1.2.840.113556.1.4.800"  # LDAP_CAP_ACTIVE_DIRECTORY_OID in supportedCapabilities
 MAX_NESTING_DEPTH = 10
 MAX_GROUPS = 2000
+MAX_TIMEOUT = 300  # seconds; ldap_timeout is clamped to it
 _SCOPES = {0: ldap3.BASE, 1: ldap3.LEVEL, 2: ldap3.SUBTREE}
 _INVALID_CREDENTIALS = 49
 _NO_SUCH_OBJECT = 32
@@ -92,7 +93,7 @@ class LdapSettings:
             user_filter=str(cfg.get("ldap_filter") or ""),
             uid_attribute=str(cfg.get("ldap_uid") or "uid"),
             scope=int(cfg.get("ldap_scope", 2) or 0),
-            timeout=max(1, int(cfg.get("ldap_timeout") or 5)),
+            timeout=min(MAX_TIMEOUT, max(1, int(cfg.get("ldap_timeout") or 5))),
             verify_cert=bool(cfg.get("ldap_verify_cert", True)),
             group_base_dn=str(cfg.get("ldap_group_base_dn") or ""),
             group_filter=str(cfg.get("ldap_group_search_filter") or ""),

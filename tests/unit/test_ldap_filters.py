@@ -52,7 +52,8 @@ def test_in_chain_filter_uses_the_ad_matching_rule_and_escapes_the_dn():
 
 def test_members_filter_covers_member_and_unique_member():
     flt = members_filter("objectClass=groupOfNames", ["cn=g*,dc=x"])
-    assert flt == r"(&(objectClass=groupOfNames)(|(member=cn=g\2a,dc=x)(uniqueMember=cn=g\2a,dc=x)))"
+    assert flt == (r"(&(objectClass=groupOfNames)"
+                   r"(|(member=cn=g\2a,dc=x)(uniqueMember=cn=g\2a,dc=x)))")
 
 
 @pytest.mark.parametrize("value, scope", [(0, ldap3.BASE), (1, ldap3.LEVEL), (2, ldap3.SUBTREE),
@@ -99,3 +100,7 @@ def test_settings_from_configuration_keys():
 def test_canonical_dn_can_keep_the_case_for_storage():
     assert canonical_dn("CN=Dev Team, OU=Groups,DC=corp", keep_case=True) == \
         "CN=Dev Team,OU=Groups,DC=corp"
+
+
+def test_timeout_is_clamped():
+    assert LdapSettings.from_config({"ldap_url": "ldap://h", "ldap_timeout": 10**9}).timeout == 300
