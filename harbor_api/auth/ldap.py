@@ -163,6 +163,12 @@ def members_filter(group_filter: str, member_dns: Iterable[str]) -> str:
     return and_filter(wrap_filter(group_filter), f"(|{terms})")
 
 
+def supports_in_chain(root_dse_capabilities: Iterable[str]) -> bool:
+    """Active Directory (which implements LDAP_MATCHING_RULE_IN_CHAIN) says so in the root
+    DSE's ``supportedCapabilities``; OpenLDAP and others don't."""
+    return AD_CAPABILITY in set(root_dse_capabilities)
+
+
 def canonical_dn(dn: str, keep_case: bool = False) -> str:
     """DNs compare case-insensitively and ignore spacing: ``CN=X, dc=Y`` ≡ ``cn=x,dc=y``.
     ``keep_case`` only tidies the spacing (``CN=X,dc=Y``), for storing a DN as written."""
@@ -388,7 +394,7 @@ class Directory:
                                  ["supportedCapabilities"])
         except DirectoryError:
             return False
-        return bool(found) and AD_CAPABILITY in _all(found[0], "supportedCapabilities")
+        return bool(found) and supports_in_chain(_all(found[0], "supportedCapabilities"))
 
     def search_groups(self, name: str | None = None, dn: str | None = None,
                       limit: int = 100) -> list[DirectoryGroup]:

@@ -13,6 +13,7 @@ from harbor_api.auth.ldap import (
     members_filter,
     parse_url,
     scope_of,
+    supports_in_chain,
     user_filter,
     wrap_filter,
 )
@@ -104,3 +105,9 @@ def test_canonical_dn_can_keep_the_case_for_storage():
 
 def test_timeout_is_clamped():
     assert LdapSettings.from_config({"ldap_url": "ldap://h", "ldap_timeout": 10**9}).timeout == 300
+
+
+def test_in_chain_is_used_only_where_the_root_dse_announces_active_directory():
+    assert supports_in_chain(["1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1670"])
+    assert not supports_in_chain([])
+    assert not supports_in_chain(["1.3.6.1.4.1.4203.1.5.1"])  # an OpenLDAP feature
