@@ -93,3 +93,18 @@ def pusher(server):
     from tests.support.push import Pusher
 
     return Pusher(server.url)
+
+
+@pytest.fixture
+def registry_client(server):
+    """An OCI Distribution client on the server, as admin (see ``tests/support/oci.py``)."""
+    from tests.support.oci import RegistryClient
+
+    with RegistryClient(server.url, ("admin", ADMIN_PASSWORD)) as client:
+        yield client
+
+
+@pytest.fixture
+def repo(project) -> str:
+    """A fresh repository name inside a fresh private project."""
+    return f"{project}/{unique('repo')}"

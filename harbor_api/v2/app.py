@@ -29,6 +29,7 @@ from harbor_api.v2.uploads import UPLOAD_HANDLERS
 
 log = logging.getLogger(__name__)
 
+_DRAIN_LIMIT = 4 * 1024 * 1024
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 _HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_HANDLERS}
 
@@ -96,4 +97,6 @@ class RegistryApp:
                 self.state, route.name if route else None, access.actions_for(request.method),
                 request.ctx.base_url, route.endpoint if route else None)
         body = oci_error_body(error.code, public_message(error), error.detail)
+        if not request.body_started and request.method in ("POST", "PUT", "PATCH"):
+            await request.drain(_DRAIN_LIMIT)  # lets the client read the error
         await responder.respond(error.status, headers, body, "application/json")

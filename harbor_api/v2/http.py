@@ -22,7 +22,8 @@ class PayloadTooLargeManifestError(HarborError):
 
 
 class Request:
-    __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query")
+    __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query",
+                 "body_started")
 
     def __init__(self, scope: dict, receive) -> None:
         self.scope = scope
@@ -32,6 +33,7 @@ class Request:
         self.ctx = scope["harbor.ctx"]
         self._headers: dict[bytes, bytes] | None = None
         self._query: dict[str, str] | None = None
+        self.body_started = False
 
     def header(self, name: str) -> str | None:
         if self._headers is None:
@@ -68,6 +70,7 @@ class Request:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The request body as it arrives; raises ClientDisconnectedError when cut short."""
+        self.body_started = True
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
@@ -91,11 +94,15 @@ class Request:
                 raise PayloadTooLargeManifestError(f"body exceeds the limit of {limit} bytes")
         return bytes(data)
 
-    async def drain(self) -> None:
-        """Consume (and drop) an unread body so the connection can be reused."""
+    async def drain(self, limit: int | None = None) -> None:
+        """Consume (and drop) an unread body so the connection can be reused; past
+        ``limit`` bytes give up (the server then closes the connection)."""
+        seen = 0
         try:
-            async for _ in self.chunks():
-                pass
+            async for chunk in self.chunks():
+                seen += len(chunk)
+                if limit is not None and seen > limit:
+                    return
         except ClientDisconnectedError:
             pass
 
@@ -125,7 +132,7 @@ class Responder:
         headers = dict(headers or {})
         if content_type:
             headers["Content-Type"] = content_type
-        headers.setdefault("Content-Length", str(len(body)))
+        headers["Content-Length"] = str(len(body))
         await self.start(status, headers)
         await self.send({"type": "http.response.body",
                          "body": b"" if self.head else body})

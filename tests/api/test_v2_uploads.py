@@ -1,0 +1,157 @@
+"""Upload sessions: POST, chunked and streamed PATCH, status, PUT, cancel, truncated bodies."""
+
+import base64
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.oci import sha256
+
+pytestmark = pytest.mark.api
+
+DATA = b"".join(i.to_bytes(4, "big") for i in range(50_000))  # 200,000 bytes
+
+
+def error_code(response) -> str:
+    return response.json()["errors"][0]["code"]
+
+
+def test_session_headers(registry_client, repo):
+    r = registry_client.post(f"/v2/{repo}/blobs/uploads/")
+    assert r.status_code == 202
+    upload_id = r.headers["Docker-Upload-UUID"]
+    assert r.headers["Location"].endswith(f"/v2/{repo}/blobs/uploads/{upload_id}")
+    assert r.headers["Range"] == "0-0" and r.headers["Content-Length"] == "0"
+    status = registry_client.get(r.headers["Location"])
+    assert status.status_code == 204 and status.headers["Docker-Upload-UUID"] == upload_id
+
+
+def test_chunked_upload_with_content_range(registry_client, repo):
+    location = registry_client.start_upload(repo)
+    pieces = [DATA[:70_000], DATA[70_000:150_000], DATA[150_000:]]
+    offset = 0
+    for piece in pieces:
+        end = offset + len(piece) - 1
+        r = registry_client.patch(location, data=piece, headers={
+            "Content-Range": f"{offset}-{end}", "Content-Type": "application/octet-stream"})
+        assert r.status_code == 202, r.text
+        assert r.headers["Range"] == f"0-{end}"
+        location = r.headers["Location"]
+        offset = end + 1
+    status = registry_client.get(location)
+    assert status.status_code == 204 and status.headers["Range"] == f"0-{len(DATA) - 1}"
+    digest = sha256(DATA)
+    r = registry_client.put(location, params={"digest": digest})
+    assert r.status_code == 201, r.text
+    assert r.headers["Docker-Content-Digest"] == digest
+    assert r.headers["Location"].endswith(f"/v2/{repo}/blobs/{digest}")
+    assert registry_client.get(f"/v2/{repo}/blobs/{digest}").content == DATA
+    # the session is gone once finished
+    r = registry_client.get(location)
+    assert r.status_code == 404 and error_code(r) == "BLOB_UPLOAD_UNKNOWN"
+
+
+def test_out_of_order_chunk_is_refused(registry_client, repo):
+    location = registry_client.start_upload(repo)
+    r = registry_client.patch(location, data=DATA[:1000], headers={"Content-Range": "0-999"})
+    assert r.status_code == 202
+    r = registry_client.patch(location, data=DATA[2000:3000],
+                              headers={"Content-Range": "2000-2999"})
+    assert r.status_code == 416
+    assert r.headers["Range"] == "0-999" and r.headers["Location"]
+    r = registry_client.patch(location, data=DATA[1000:1500],
+                              headers={"Content-Range": "1000-1999"})  # length mismatch
+    assert r.status_code == 416
+    r = registry_client.patch(location, data=DATA[1000:], headers={
+        "Content-Range": f"1000-{len(DATA) - 1}"})
+    assert r.status_code == 202
+    assert registry_client.put(location, params={"digest": sha256(DATA)}).status_code == 201
+
+
+def test_streamed_patch_and_final_chunk_in_put(registry_client, repo):
+    location = registry_client.start_upload(repo)
+
+    def generate():  # Transfer-Encoding: chunked, no Content-Length
+        for i in range(0, 150_000, 7_000):
+            yield DATA[i:min(i + 7_000, 150_000)]
+
+    r = registry_client.patch(location, data=generate())
+    assert r.status_code == 202 and r.headers["Range"] == "0-149999"
+    r = registry_client.put(r.headers["Location"], params={"digest": sha256(DATA)},
+                            data=DATA[150_000:],
+                            headers={"Content-Range": f"150000-{len(DATA) - 1}"})
+    assert r.status_code == 201, r.text
+    assert registry_client.get(f"/v2/{repo}/blobs/{sha256(DATA)}").content == DATA
+
+
+def test_finish_requires_a_matching_digest(registry_client, repo):
+    location = registry_client.start_upload(repo)
+    registry_client.patch(location, data=DATA)
+    r = registry_client.put(location)
+    assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
+    wrong = sha256(b"wrong")
+    r = registry_client.put(location, params={"digest": wrong})
+    assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
+    assert registry_client.head(f"/v2/{repo}/blobs/{wrong}").status_code == 404
+    assert registry_client.head(f"/v2/{repo}/blobs/{sha256(DATA)}").status_code == 404
+    # the session survives a bad digest and can still be finished correctly
+    assert registry_client.put(location, params={"digest": sha256(DATA)}).status_code == 201
+
+
+def test_cancel_and_unknown_sessions(registry_client, repo, project):
+    location = registry_client.start_upload(repo)
+    assert registry_client.delete(location).status_code == 204
+    for method in ("GET", "PATCH", "PUT", "DELETE"):
+        r = registry_client.request(method, location, params={"digest": sha256(b"")})
+        assert r.status_code == 404 and error_code(r) == "BLOB_UPLOAD_UNKNOWN", method
+    r = registry_client.get(f"/v2/{repo}/blobs/uploads/not-a-session")
+    assert r.status_code == 404 and error_code(r) == "BLOB_UPLOAD_UNKNOWN"
+    other = registry_client.start_upload(repo)
+    foreign = other.replace(f"/v2/{repo}/", f"/v2/{project}/elsewhere/")
+    assert registry_client.get(foreign).status_code == 404
+
+
+def _raw_patch(base_url: str, path: str, declared: int, body: bytes) -> None:
+    """Send a PATCH whose body stops short of its Content-Length, then hang up."""
+    parts = urlsplit(base_url)
+    auth = base64.b64encode(b"admin:Harbor12345").decode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall((f"PATCH {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                      f"Authorization: Basic {auth}\r\nContent-Length: {declared}\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n").encode() + body)
+        time.sleep(1)  # let the server store what arrived before the connection drops
+
+
+def test_truncated_body_keeps_what_arrived_and_resumes(server, registry_client, repo):
+    location = registry_client.start_upload(repo)
+    path = urlsplit(location).path if location.startswith("http") else location
+    _raw_patch(server.url, path, declared=len(DATA), body=DATA[:60_000])
+    deadline = time.monotonic() + 10
+    while True:  # the server stores what arrived once it notices the disconnect
+        status = registry_client.get(location)
+        assert status.status_code == 204
+        received = int(status.headers["Range"].split("-")[1]) + 1
+        if received > 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert received == 60_000
+    r = registry_client.patch(location, data=DATA[received:],
+                              headers={"Content-Range": f"{received}-{len(DATA) - 1}"})
+    assert r.status_code == 202, r.text
+    assert registry_client.put(location, params={"digest": sha256(DATA)}).status_code == 201
+    assert registry_client.get(f"/v2/{repo}/blobs/{sha256(DATA)}").content == DATA
+
+
+def test_truncated_monolithic_push_stores_nothing(server, registry_client, repo):
+    registry_client.push_blob(repo, b"repository exists")
+    digest = sha256(DATA)
+    parts = urlsplit(server.url)
+    auth = base64.b64encode(b"admin:Harbor12345").decode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall((f"POST /v2/{repo}/blobs/uploads/?digest={digest} HTTP/1.1\r\n"
+                      f"Host: {parts.netloc}\r\nAuthorization: Basic {auth}\r\n"
+                      f"Content-Length: {len(DATA)}\r\n\r\n").encode() + DATA[:1000])
+        time.sleep(1)
+    assert registry_client.head(f"/v2/{repo}/blobs/{digest}").status_code == 404
