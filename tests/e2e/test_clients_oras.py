@@ -8,6 +8,7 @@ import os
 import oras.client
 import oras.oci
 import pytest
+import requests
 
 from tests.support.images import MT_INDEX, MT_MANIFEST, OciLayout
 from tests.support.registry_clients import skopeo_copy
@@ -18,7 +19,8 @@ SIGNATURE_TYPE = "application/vnd.e2e.signature.v1+json"
 
 def oras_client(registry) -> oras.client.OrasClient:
     """oras-py with Basic credentials; a Bearer challenge would need its token backend."""
-    challenge = registry.v2("GET", "", auth=None).headers.get("WWW-Authenticate", "")
+    challenge = requests.get(f"{registry.url}/v2/", timeout=30).headers.get(
+        "WWW-Authenticate", "")
     backend = "token" if challenge.lower().startswith("bearer") else "basic"
     client = oras.client.OrasClient(hostname=registry.host, insecure=True, tls_verify=False,
                                     auth_backend=backend)

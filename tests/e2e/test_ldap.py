@@ -18,7 +18,7 @@ import requests
 
 from tests.support.clients import ApiClient
 from tests.support.images import OciLayout
-from tests.support.registry_clients import Registry, push_image, skopeo_copy
+from tests.support.registry_clients import Podman, Registry, push_image, skopeo_copy
 from tests.support.servers import ADMIN_PASSWORD, postgres_database, running_server
 from tests.support.slapd import GROUP_BASE_DN, USERS, group_dn, running_slapd
 
@@ -429,3 +429,14 @@ def test_ldap_group_member_by_dn_is_onboarded(server, admin):
     assert [g["group_name"] for g in listed] == ["platform"]
     with as_user(server, "carol") as carol:
         assert role_in(carol, name) == GUEST
+
+
+def test_podman_login_as_a_directory_user(server, tmp_path):
+    podman = Podman(tmp_path / "podman")
+    try:
+        podman("login", "--tls-verify=false", "-u", "carol", "-p", pw("carol"), server.host)
+        for user, password in [("*", pw("carol")), ("carol", "wrong")]:
+            with pytest.raises(AssertionError):
+                podman("login", "--tls-verify=false", "-u", user, "-p", password, server.host)
+    finally:
+        podman.cleanup()
