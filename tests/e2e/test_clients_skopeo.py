@@ -126,3 +126,53 @@ def test_multi_arch_index_round_trip(registry, tmp_path):
                           "--creds", registry.creds_arg, f"{ref}:multi"]))
     assert arm["Architecture"] == "arm64"
     assert arm["Layers"] == index.children[1].layer_digests
+
+
+def test_docker_schema2_push_pull_and_delete(registry, tmp_path):
+    """skopeo --format v2s2 writes a Docker manifest; it comes back as pushed, and
+    skopeo delete removes it (by the digest the tag resolves to)."""
+    layout = OciLayout(tmp_path / "src")
+    layout.add_image("v1", layers=1)
+    repo = registry.new_repo("v2s2")
+    ref = f"docker://{registry.host}/{repo}"
+    run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", registry.creds_arg,
+         "--format", "v2s2", f"oci:{layout.path}:v1", f"{ref}:docker"])
+
+    raw = run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+               registry.creds_arg, f"{ref}:docker"]).encode()
+    manifest = json.loads(raw)
+    assert manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    got = registry.manifest(repo, "docker")
+    assert got.headers["Content-Type"] == manifest["mediaType"]
+    assert got.headers["Docker-Content-Digest"] == digest
+    back = tmp_path / "back"
+    skopeo_copy(f"{ref}:docker", f"dir:{back}", src_creds=registry.creds_arg)
+    assert (back / "manifest.json").read_bytes() == raw
+
+    run(["skopeo", "delete", "--tls-verify=false", "--creds", registry.creds_arg, f"{ref}:docker"])
+    gone = registry.manifest(repo, digest)
+    assert gone.status_code == 404
+    assert gone.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+
+
+def test_second_repository_reuses_blobs_by_mount(registry, tmp_path):
+    """Pushing the same image to a second repository: skopeo mounts known blobs across
+    repositories (its blob-info cache remembers the first one); the image is whole there."""
+    layout = OciLayout(tmp_path / "src")
+    image = layout.add_image("v1", layers=2)
+    first, second = registry.new_repo("mount-a"), registry.new_repo("mount-b")
+    for repo in (first, second):
+        skopeo_copy(f"oci:{layout.path}:v1", f"docker://{registry.host}/{repo}:v1",
+                    dest_creds=registry.creds_arg)
+    for digest in [image.config_digest, *image.layer_digests]:
+        blob = registry.v2("GET", f"{second}/blobs/{digest}")
+        assert blob.status_code == 200
+        assert "sha256:" + hashlib.sha256(blob.content).hexdigest() == digest
+
+    third = registry.new_repo("mount-c")
+    mounted = registry.v2("POST", f"{third}/blobs/uploads/",
+                          params={"mount": image.layer_digests[0], "from": first})
+    assert mounted.status_code == 201, mounted.text
+    assert mounted.headers["Docker-Content-Digest"] == image.layer_digests[0]
+    assert registry.v2("HEAD", f"{third}/blobs/{image.layer_digests[0]}").status_code == 200

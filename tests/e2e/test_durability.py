@@ -191,3 +191,31 @@ def test_kill_after_manifest_push_keeps_tags(crashable):
     assert_acknowledged_intact(registry, repo, manifest, blobs)
     tags = registry.v2("GET", f"{repo}/tags/list")
     assert tags.status_code == 200 and tags.json()["tags"] == ["before"]
+
+
+def test_upload_session_spans_workers(tmp_path):
+    """Upload state lives in storage and the database, not in one worker's memory: every
+    chunk goes over a new connection to a two-worker server, landing on either worker."""
+    with running_server(tmp_path, extra_args=["--workers", "2"]) as server:
+        registry = Registry("harbor", server)
+        repo = registry.new_repo("workers")
+        size, piece = 8 * (256 << 10), 256 << 10
+        data = b"".join(GeneratedStream(size, seed=8).chunks())
+        url = start_upload(registry, repo)
+        for start in range(0, size, piece):
+            with requests.Session() as fresh:  # a new connection each time
+                fresh.auth = registry.creds
+                status = fresh.get(url, timeout=30)
+                assert status.status_code == 204, status.text
+                assert status.headers["Range"] == (f"0-{start - 1}" if start else "0-0")
+                response = fresh.patch(url, data=data[start:start + piece], timeout=30, headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{start}-{start + piece - 1}"})
+            assert response.status_code == 202, response.text
+            url = requests.compat.urljoin(registry.url + "/", response.headers["Location"])
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        with requests.Session() as fresh:
+            fresh.auth = registry.creds
+            done = fresh.put(with_digest(url, digest), timeout=30)
+        assert done.status_code == 201, done.text
+        assert blob_sha256(registry, repo, digest) == digest

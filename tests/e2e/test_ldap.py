@@ -440,3 +440,13 @@ def test_podman_login_as_a_directory_user(server, tmp_path):
                 podman("login", "--tls-verify=false", "-u", user, "-p", password, server.host)
     finally:
         podman.cleanup()
+
+
+def test_username_case_maps_to_one_local_user(server, admin):
+    with as_user(server, "bob") as bob:
+        assert bob.get("/users/current").json()["username"] == "bob"
+    with ApiClient(server.url, ("BOB", pw("bob"))) as shouting:
+        r = shouting.get("/users/current")
+        assert r.status_code == 200 and r.json()["username"] == "bob"
+    listed = admin.get("/users/search", params={"username": "bob"}).json()
+    assert [u["username"] for u in listed] == ["bob"]
