@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import covers
-from harbor_api.db.models import Project
 from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
 from harbor_api.registry.names import project_of
-from harbor_api.services.oci.repositories import project_by_name
+from harbor_api.services.oci.repositories import ProjectRef, project_by_name
 
 METHOD_ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push",
                   "PATCH": "push", "DELETE": "delete"}
@@ -30,7 +29,7 @@ def actions_for(method: str) -> frozenset[str]:
 
 
 def authorize(session: Session, principal: Principal, repository: str,
-              actions: frozenset[str]) -> Project:
+              actions: frozenset[str]) -> ProjectRef:
     """Return the repository's project, or raise UNAUTHORIZED (anonymous callers, so that
     clients retry with credentials), NAME_UNKNOWN (project missing or invisible: no
     existence leak) or DENIED (visible, but not allowed)."""
@@ -52,13 +51,13 @@ def authorize(session: Session, principal: Principal, repository: str,
 
 
 def _authorize_token(principal: Principal, repository: str, actions: frozenset[str],
-                     project: Project | None) -> Project:
+                     project: ProjectRef | None) -> ProjectRef:
     granted: set[str] = set()
     for kind, name, allowed in principal.token_access or ():
         if kind == "repository" and name == repository:
             granted.update(allowed)
     if "*" not in granted and not actions <= granted:
-        raise UnauthorizedError("insufficient scope")
+        raise insufficient_scope(principal)
     if project is None:
         raise NameUnknownError(f"repository name not known to registry: {repository}")
     return project
@@ -74,13 +73,22 @@ def challenge(state, repository: str | None, actions: frozenset[str], base_url: 
     return BASIC_CHALLENGE
 
 
+def insufficient_scope(principal: Principal) -> UnauthorizedError | DeniedError:
+    """A valid token lacking the needed access: 401 for an anonymous token (log in), else
+    403 with a challenge naming the scope (RFC 6750 ``insufficient_scope``), so clients such
+    as oras-py fetch a wider token and retry."""
+    if not principal.authenticated:
+        return UnauthorizedError("insufficient scope")
+    return DeniedError("insufficient scope", detail={"error": "insufficient_scope"})
+
+
 def catalog_viewer(session: Session, principal: Principal) -> Principal:
     """Whose visibility filters ``/v2/_catalog``; a Bearer token must hold
     ``registry:catalog:*`` and then sees what its subject can see."""
     if principal.token_access is None:
         return principal
     if not covers(principal.token_access, "registry", "catalog", "*"):
-        raise UnauthorizedError("insufficient scope")
+        raise insufficient_scope(principal)
     from harbor_api.services.tokens import subject_principal
 
     return subject_principal(session, principal)

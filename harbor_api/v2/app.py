@@ -92,10 +92,12 @@ class RegistryApp:
         if error.status >= 500:
             log.error("registry error %s: %s", error.code, error.message)
         headers = {**API_VERSION, **error.headers}
-        if error.status == 401:
+        scope_error = error.detail == {"error": "insufficient_scope"}
+        if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(
                 self.state, route.name if route else None, access.actions_for(request.method),
-                request.ctx.base_url, route.endpoint if route else None)
+                request.ctx.base_url, route.endpoint if route else None) + (
+                ',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
         if not request.body_started and request.method in ("POST", "PUT", "PATCH"):
             await request.drain(_DRAIN_LIMIT)  # lets the client read the error

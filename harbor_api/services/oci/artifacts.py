@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
@@ -94,18 +94,20 @@ def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int, now) 
         existing.push_time = now
 
 
+_MANIFEST = (select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
+             .join(Repository, Repository.id == Artifact.repository_id)
+             .join(Blob, Blob.digest == Artifact.digest)
+             .where(Repository.name == bindparam("name")))
+_MANIFEST_BY_DIGEST = _MANIFEST.where(Artifact.digest == bindparam("reference"))
+_MANIFEST_BY_TAG = (_MANIFEST.join(Tag, Tag.artifact_id == Artifact.id)
+                    .where(Tag.name == bindparam("reference")))
+
+
 def find_manifest(session: Session, name: str, reference: str,
                   by_digest: bool) -> ManifestRef | None:
     """Resolve a tag or digest in repository ``name`` (one query)."""
-    query = (select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
-             .join(Repository, Repository.id == Artifact.repository_id)
-             .join(Blob, Blob.digest == Artifact.digest)
-             .where(Repository.name == name))
-    if by_digest:
-        query = query.where(Artifact.digest == reference)
-    else:
-        query = query.join(Tag, Tag.artifact_id == Artifact.id).where(Tag.name == reference)
-    row = session.execute(query).first()
+    query = _MANIFEST_BY_DIGEST if by_digest else _MANIFEST_BY_TAG
+    row = session.execute(query, {"name": name, "reference": reference}).first()
     return ManifestRef(*row) if row else None
 
 

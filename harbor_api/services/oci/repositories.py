@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,12 +19,30 @@ def insert_ignoring_conflicts(session: Session, model, values: dict) -> None:
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-def project_by_name(session: Session, name: str) -> Project | None:
-    return session.scalar(select(Project).where(Project.name == name))
+class ProjectRef(NamedTuple):
+    """The little the /v2 edge needs of a project (no ORM entity: cheaper on hot paths)."""
+
+    id: int
+    name: str
+
+
+# Hot-path statements are built once; only the bound values change per request.
+_PROJECT_BY_NAME = select(Project.id, Project.name).where(Project.name == bindparam("name"))
+_REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
+_LINKED_BLOB_SIZE = (
+    select(Blob.size)
+    .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
+    .join(Repository, Repository.id == RepositoryBlob.repository_id)
+    .where(Repository.name == bindparam("name"), RepositoryBlob.digest == bindparam("digest")))
+
+
+def project_by_name(session: Session, name: str) -> ProjectRef | None:
+    row = session.execute(_PROJECT_BY_NAME, {"name": name}).first()
+    return ProjectRef(*row) if row else None
 
 
 def repository_id(session: Session, name: str) -> int | None:
-    return session.scalar(select(Repository.id).where(Repository.name == name))
+    return session.execute(_REPOSITORY_ID, {"name": name}).scalar()
 
 
 def ensure_repository(session: Session, name: str, project_id: int) -> int:
@@ -40,11 +60,7 @@ def ensure_repository(session: Session, name: str, project_id: int) -> int:
 
 def linked_blob_size(session: Session, name: str, digest: str) -> int | None:
     """The size of ``digest`` when it is visible in repository ``name`` (one indexed query)."""
-    return session.scalar(
-        select(Blob.size)
-        .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
-        .join(Repository, Repository.id == RepositoryBlob.repository_id)
-        .where(Repository.name == name, RepositoryBlob.digest == digest))
+    return session.execute(_LINKED_BLOB_SIZE, {"name": name, "digest": digest}).scalar()
 
 
 def missing_blobs(session: Session, repo_id: int, digests: set[str]) -> set[str]:
