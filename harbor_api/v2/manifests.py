@@ -88,7 +88,7 @@ async def put_manifest(app, request, responder, route) -> None:
                                       None if by_digest else route.argument)
 
     await anyio.to_thread.run_sync(store)
-    headers = {"Location": f"/v2/{route.name}/manifests/{digest}",
+    headers = {"Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{digest}",
                "Docker-Content-Digest": digest, "Content-Length": "0"}
     if parsed.subject is not None:
         headers["OCI-Subject"] = parsed.subject.digest

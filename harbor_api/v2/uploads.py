@@ -32,14 +32,16 @@ _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
 PUSH = frozenset({"push"})
 
 
-def _upload_headers(name: str, upload_id: str, size: int) -> dict[str, str]:
-    return {"Location": f"/v2/{name}/blobs/uploads/{upload_id}",
+def _upload_headers(base: str, name: str, upload_id: str, size: int) -> dict[str, str]:
+    """Absolute Locations (``base`` is the scheme and host the client used): some clients,
+    python-dxf among them, cannot resolve relative ones."""
+    return {"Location": f"{base}/v2/{name}/blobs/uploads/{upload_id}",
             "Range": f"0-{max(size - 1, 0)}", "Docker-Upload-UUID": upload_id,
             "Content-Length": "0"}
 
 
-def _blob_headers(name: str, digest: str) -> dict[str, str]:
-    return {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest,
+def _blob_headers(base: str, name: str, digest: str) -> dict[str, str]:
+    return {"Location": f"{base}/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest,
             "Content-Length": "0"}
 
 
@@ -51,7 +53,7 @@ async def start_upload(app, request, responder, route) -> None:
         if await anyio.to_thread.run_sync(_mount, app, principal, name, mount,
                                           query.get("from", "")):
             await request.drain()
-            await responder.respond(201, _blob_headers(name, mount))
+            await responder.respond(201, _blob_headers(request.ctx.base_url, name, mount))
             return
     if query.get("digest") is not None:
         await _monolithic(app, request, responder, route, query["digest"])
@@ -66,7 +68,7 @@ async def start_upload(app, request, responder, route) -> None:
 
     await anyio.to_thread.run_sync(create)
     await request.drain()
-    await responder.respond(202, _upload_headers(name, upload_id, 0))
+    await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, 0))
 
 
 def _mount(app, principal, name: str, digest: str, source: str) -> bool:
@@ -114,7 +116,7 @@ async def _monolithic(app, request, responder, route, digest: str) -> None:
         raise
     await anyio.to_thread.run_sync(writer.commit)
     await anyio.to_thread.run_sync(_link, app, route.name, project_id, digest, writer.size)
-    await responder.respond(201, _blob_headers(route.name, digest))
+    await responder.respond(201, _blob_headers(request.ctx.base_url, route.name, digest))
 
 
 def _link(app, name: str, project_id: int, digest: str, size: int,
@@ -143,17 +145,18 @@ def _check_content_range(request, name: str, upload_id: str, offset: int) -> Non
     value = request.header("content-range")
     if not value:
         return
+    current = _upload_headers(request.ctx.base_url, name, upload_id, offset)
     found = _CONTENT_RANGE.match(value.strip())
     if found is None:
         raise RangeInvalidError(f"invalid Content-Range {value[:60]!r}",
-                                headers=_upload_headers(name, upload_id, offset))
+                                headers=current)
     start, end = int(found[1]), int(found[2])
     declared = request.content_length()
     if start != offset or end < start or (declared is not None and
                                           declared != end - start + 1):
         raise RangeInvalidError(f"chunk {start}-{end} does not continue the upload at "
                                 f"offset {offset}",
-                                headers=_upload_headers(name, upload_id, offset))
+                                headers=current)
 
 
 async def _append(app, request, name: str, upload_id: str, offset: int):
@@ -194,7 +197,7 @@ async def patch_upload(app, request, responder, route) -> None:
                                                upload_id)
     _check_content_range(request, name, upload_id, offset)
     size, _ = await _append(app, request, name, upload_id, offset)
-    await responder.respond(202, _upload_headers(name, upload_id, size))
+    await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
 
 
 async def finish_upload(app, request, responder, route) -> None:
@@ -224,14 +227,14 @@ async def finish_upload(app, request, responder, route) -> None:
         app.uploads.discard(upload_id)
 
     await anyio.to_thread.run_sync(commit)
-    await responder.respond(201, _blob_headers(name, digest))
+    await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
 
 
 async def upload_status(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     offset, _ = await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name,
                                                upload_id)
-    await responder.respond(204, _upload_headers(name, upload_id, offset))
+    await responder.respond(204, _upload_headers(request.ctx.base_url, name, upload_id, offset))
 
 
 async def cancel_upload(app, request, responder, route) -> None:
