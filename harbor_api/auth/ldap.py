@@ -195,10 +195,15 @@ def parse_url(url: str) -> tuple[str, int, bool]:
         raise DirectoryConfigError("ldap_url is empty")
     if "://" not in url:
         url = "ldap://" + url
-    parsed = urlparse(url)
-    if parsed.scheme not in ("ldap", "ldaps") or not parsed.hostname:
-        raise DirectoryConfigError("ldap_url must look like ldap://host[:port] or "
+    problem = DirectoryConfigError("ldap_url must look like ldap://host[:port] or "
                                    "ldaps://host[:port]")
+    try:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("ldap", "ldaps") or not parsed.hostname:
+            raise problem
+        parsed.hostname.encode("idna")  # a host name DNS can carry
+    except (ValueError, UnicodeError):
+        raise problem from None
     use_ssl = parsed.scheme == "ldaps"
     try:
         port = parsed.port or (636 if use_ssl else 389)
@@ -258,6 +263,9 @@ class Directory:
         except lexc.LDAPException as exc:
             _safe_unbind(conn)
             raise DirectoryError(type(exc).__name__) from None
+        except (ValueError, UnicodeError) as exc:  # e.g. a DN or host the library refuses
+            _safe_unbind(conn)
+            raise DirectoryConfigError(_short(str(exc))) from None
         return conn
 
     def service_connection(self) -> ldap3.Connection:
@@ -280,6 +288,8 @@ class Directory:
             raise _communication_error(exc) from None
         except lexc.LDAPException as exc:
             raise DirectoryError(f"search failed: {type(exc).__name__}") from None
+        except (ValueError, UnicodeError) as exc:  # a base DN or filter the library refuses
+            raise DirectoryConfigError(_short(str(exc))) from None
         result = conn.result or {}
         code = result.get("result", 0)
         if code == _NO_SUCH_OBJECT:

@@ -29,8 +29,11 @@ def render(group: UserGroup) -> dict:
             "ldap_group_dn": group.ldap_group_dn or ""}
 
 
+_SQL_INT_MAX = 2**63 - 1
+
+
 def _load(s: Session, group_id: int) -> UserGroup:
-    group = s.get(UserGroup, group_id)
+    group = s.get(UserGroup, group_id) if 0 < group_id <= _SQL_INT_MAX else None
     if group is None:
         raise NotFoundError(f"user group {group_id} not found")
     return group
@@ -50,6 +53,8 @@ def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = Non
         stmt = stmt.where(UserGroup.group_name.ilike(_like(group_name), escape="\\"))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        if page.offset >= total:
+            return [], total
         rows = s.scalars(stmt.order_by(UserGroup.id).offset(page.offset).limit(page.page_size))
         return [render(g) for g in rows], total
 
@@ -61,6 +66,8 @@ def search(ctx: RequestContext, groupname: str, page: Page) -> tuple[list[dict],
                                                               escape="\\"))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        if page.offset >= total:
+            return [], total
         rows = s.scalars(stmt.order_by(UserGroup.group_name, UserGroup.id)
                          .offset(page.offset).limit(page.page_size))
         return [{"id": g.id, "group_name": g.group_name, "group_type": g.group_type}

@@ -85,7 +85,8 @@ def test_url_parsing(url, expected):
     assert parse_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["", "http://x", "ldap://", "ldap://host:99999"])
+@pytest.mark.parametrize("url", ["", "http://x", "ldap://", "ldap://host:99999",
+                                 "\u0081^\udad7\udc0e", "ldap://[::1", "ldap://" + "a" * 300])
 def test_bad_urls_are_configuration_errors(url):
     with pytest.raises(DirectoryConfigError):
         parse_url(url)
