@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from harbor_api.registry.storage.base import Writer
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 
-BATCH = 4 * 1024 * 1024
+BATCH = 1024 * 1024
 READ_CHUNK = 1024 * 1024
 
 
