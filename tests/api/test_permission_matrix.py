@@ -181,6 +181,7 @@ def test_matrix(world, caller, operation):
     if expected_allowed(caller, operation):
         assert all(s in success for s in statuses), (caller, operation, statuses)
     else:
-        # a Bearer token without the needed access is a 401 (the client may ask again)
-        allowed_refusals = refusals(caller) | ({401} if operation in ("pull", "push") else set())
+        # a Bearer token without the needed access: 401 when anonymous, else 403
+        allowed_refusals = refusals(caller) | ({401, 403} if operation in ("pull", "push")
+                                               else set())
         assert all(s in allowed_refusals for s in statuses), (caller, operation, statuses)

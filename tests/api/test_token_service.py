@@ -135,12 +135,14 @@ def test_bearer_pull_and_push_exactly_as_granted(server, image):
     r = v2(server, "GET", f"{repo}/manifests/v1", pull, headers={"Accept": OCI_MANIFEST})
     assert r.status_code == 200 and r.headers["Docker-Content-Digest"] == digest
     # the same token: no push, no other repository, no catalog
+    # (RFC 6750 insufficient_scope: 403 with a challenge naming the scope to ask for)
     up = v2(server, "POST", f"{repo}/blobs/uploads/", pull)
-    assert up.status_code == 401 and "insufficient scope" in up.text
-    assert up.headers["WWW-Authenticate"].endswith(f'scope="repository:{repo}:pull,push"')
-    assert v2(server, "GET", f"{project}/other/tags/list", pull).status_code == 401
-    assert v2(server, "GET", f"{repo}x/tags/list", pull).status_code == 401
-    assert v2(server, "GET", "_catalog", pull).status_code == 401
+    assert up.status_code == 403 and "insufficient scope" in up.text
+    assert up.headers["WWW-Authenticate"].endswith(
+        f'scope="repository:{repo}:pull,push",error="insufficient_scope"')
+    assert v2(server, "GET", f"{project}/other/tags/list", pull).status_code == 403
+    assert v2(server, "GET", f"{repo}x/tags/list", pull).status_code == 403
+    assert v2(server, "GET", "_catalog", pull).status_code == 403
     push = token_for(server.url, f"repository:{repo}:pull,push", auth=ADMIN)
     r = v2(server, "POST", f"{repo}/blobs/uploads/", push)
     assert r.status_code == 202
@@ -198,7 +200,7 @@ def test_token_from_before_project_recreation_is_refused(server, admin_client):
         "public": "false"}}).status_code == 201
     try:
         r = v2(server, "POST", f"{name}/app/blobs/uploads/", old)
-        assert r.status_code == 401
+        assert r.status_code == 403 and "insufficient scope" in r.text
         fresh = token_for(server.url, f"repository:{name}/app:pull,push", auth=ADMIN)
         assert v2(server, "POST", f"{name}/app/blobs/uploads/", fresh).status_code == 202
     finally:
