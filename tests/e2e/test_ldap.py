@@ -7,6 +7,7 @@ The directory layout is in ``tests/support/slapd.py``.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -450,3 +451,35 @@ def test_username_case_maps_to_one_local_user(server, admin):
         assert r.status_code == 200 and r.json()["username"] == "bob"
     listed = admin.get("/users/search", params={"username": "bob"}).json()
     assert [u["username"] for u in listed] == ["bob"]
+
+
+def test_harborapi_client_ldap_and_usergroup_calls(server):
+    """The PyPI ``harborapi`` client's LDAP and user-group methods work unchanged."""
+    from harborapi import HarborAsyncClient
+    from harborapi.exceptions import NotFound
+    from harborapi.models import LdapConf, UserGroup
+
+    async def scenario() -> None:
+        client = HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
+                                   secret=ADMIN_PASSWORD)
+        assert (await client.ping_ldap()).success is True
+        bad = await client.ping_ldap(LdapConf(ldap_search_password="wrong"))
+        assert bad.success is False and "credentials" in bad.message
+        users = await client.search_ldap_users("alice")
+        assert [(u.username, u.email) for u in users] == [("alice", "alice@example.org")]
+        groups = await client.search_ldap_groups(group_name="guests")
+        assert [g.ldap_group_dn for g in groups] == [group_dn("guests")]
+        await client.import_ldap_users(["dave"])
+        with pytest.raises(NotFound):
+            await client.import_ldap_users(["nobody-at-all"])
+        found = await client.get_usergroups(ldap_group_dn=group_dn("guests"))
+        if not found:
+            await client.create_usergroup(UserGroup(group_type=1,
+                                                    ldap_group_dn=group_dn("guests")))
+            found = await client.get_usergroups(ldap_group_dn=group_dn("guests"))
+        group = await client.get_usergroup(found[0].id)
+        assert group.group_name and group.ldap_group_dn == group_dn("guests")
+        hits = await client.search_usergroups(group.group_name)
+        assert group.id in [h.id for h in hits]
+
+    asyncio.run(scenario())
