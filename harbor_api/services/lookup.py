@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
@@ -16,7 +16,9 @@ from harbor_api.registry.names import is_tag
 
 
 def project_by_name(session: Session, name: str) -> Project:
-    project = session.scalar(select(Project).where(Project.name == name))
+    # metadata is not needed here (rbac reads "public" itself): skip its eager load
+    project = session.scalar(select(Project).options(lazyload(Project.metadata_entries))
+                             .where(Project.name == name))
     if project is None:
         raise NotFoundError(f"project {name} not found")
     return project
