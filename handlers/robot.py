@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from harbor_api.api import Page, current_context, paged
 from harbor_api.services import robots
+
+
+def _empty(status: int = 200) -> Response:
+    """Harbor answers these writes with no body (and so no JSON content type)."""
+    return Response(status_code=status)
 
 
 def list_robot(q: str | None = None, sort: str | None = None, page: int | None = None,
@@ -26,12 +33,12 @@ def get_robot_by_id(robot_id: int):
 
 def update_robot(robot_id: int, body: dict):
     robots.update(current_context(), robot_id, body)
-    return None, 200
+    return _empty()
 
 
 def delete_robot(robot_id: int):
     robots.delete(current_context(), robot_id)
-    return None, 200
+    return _empty()
 
 
 def refresh_sec(robot_id: int, body: dict | None = None):

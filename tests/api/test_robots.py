@@ -219,3 +219,31 @@ def test_system_robot_covers_listed_projects(server, admin_client, image):
         assert v2_status(server, "POST", "library/robot-x/blobs/uploads/", creds) == 403
     finally:
         admin_client.delete(f"/robots/{r.json()['id']}")
+
+
+def test_harborapi_client_manages_robots(server, project):
+    """The PyPI ``harborapi`` client works unchanged against the robot endpoints."""
+    import asyncio
+
+    from harborapi import HarborAsyncClient
+    from harborapi.models import Access, RobotCreate, RobotPermission
+
+    async def scenario():
+        client = HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
+                                   secret="Harbor12345")
+        created = await client.create_robot(RobotCreate(
+            name=unique("hapi"), level="project", duration=-1, permissions=[RobotPermission(
+                kind="project", namespace=project,
+                access=[Access(resource="repository", action="pull", effect="allow")])]))
+        assert created.name.startswith(f"robot${project}+") and created.secret
+        robot = await client.get_robot(created.id)
+        assert robot.secret is None and robot.permissions[0].namespace == project
+        robot.description = "changed by harborapi"
+        await client.update_robot(created.id, robot)
+        assert (await client.get_robot(created.id)).description == "changed by harborapi"
+        refreshed = await client.refresh_robot_secret(created.id, "Refr3shedSecret")
+        assert refreshed.secret == "Refr3shedSecret"
+        assert created.id in [r.id for r in await client.get_robots(limit=None)]
+        await client.delete_robot(created.id)
+
+    asyncio.run(scenario())
