@@ -13,6 +13,7 @@ import time
 import uuid
 from contextlib import ExitStack
 
+import jwt
 import ldap3
 import pytest
 import requests
@@ -483,3 +484,23 @@ def test_harborapi_client_ldap_and_usergroup_calls(server):
         assert group.id in [h.id for h in hits]
 
     asyncio.run(scenario())
+
+
+def token_actions(server, creds: tuple[str, str], scope: str) -> list[str]:
+    r = requests.get(f"{server.url}/service/token", auth=creds, timeout=30,
+                     params={"service": "harbor-registry", "scope": scope})
+    assert r.status_code == 200, r.text
+    claims = jwt.decode(r.json()["token"], options={"verify_signature": False})
+    return claims["access"][0]["actions"] if claims["access"] else []
+
+
+def test_token_service_grants_by_group_role(server, admin):
+    dev = project_with_group(admin, "developers", DEVELOPER)
+    guest = project_with_group(admin, "guests", GUEST)
+    carol, bob = ("carol", pw("carol")), ("bob", pw("bob"))
+    assert token_actions(server, carol, f"repository:{dev}/app:pull,push") == ["pull", "push"]
+    assert token_actions(server, bob, f"repository:{guest}/app:pull,push") == ["pull"]
+    assert token_actions(server, bob, f"repository:{dev}/app:pull,push") == []
+    r = requests.get(f"{server.url}/service/token", auth=("*", pw("carol")), timeout=30,
+                     params={"service": "harbor-registry", "scope": f"repository:{dev}/a:pull"})
+    assert r.status_code == 401
