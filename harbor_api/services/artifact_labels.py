@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from harbor_api.db.models import ArtifactLabel, Label
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
@@ -26,6 +27,10 @@ def add_label(ctx: RequestContext, project_name: str, repository_name: str, refe
                                                    ArtifactLabel.label_id == label.id)):
             raise ConflictError(f"label {label.name} is already attached")
         s.add(ArtifactLabel(artifact_id=found.id, label_id=label.id))
+        try:
+            s.flush()
+        except IntegrityError:  # attached concurrently
+            raise ConflictError(f"label {label.name} is already attached") from None
         audit.record(s, ctx.principal, "create", "artifact-label",
                      f"{repo.name}@{found.digest}:{label.name}", project.id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Tag
@@ -49,7 +50,10 @@ def create_tag(ctx: RequestContext, project_name: str, repository_name: str, ref
             raise ConflictError(f"tag {name} already exists in {repo.name}")
         tag = Tag(repository_id=repo.id, artifact_id=found.id, name=name, push_time=utcnow())
         s.add(tag)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:  # a concurrent push or create took the name first
+            raise ConflictError(f"tag {name} already exists in {repo.name}") from None
         audit.record(s, ctx.principal, "create", "tag", f"{repo.name}:{name}", project.id)
         return tag.id
 

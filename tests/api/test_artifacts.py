@@ -131,7 +131,27 @@ def test_labels_attach_and_filter(admin_client, project, pusher):
     assert admin_client.delete(f"{url}/v1/labels/{label_id}").status_code == 200
     assert admin_client.delete(f"{url}/v1/labels/{label_id}").status_code == 404
     assert admin_client.get(f"{url}/v1", params={"with_label": "true"}).json()["labels"] == []
-    admin_client.delete(f"/labels/{label_id}")
+    # deleting an attached label detaches it everywhere
+    assert admin_client.post(f"{url}/v1/labels", json={"id": label_id}).status_code == 200
+    assert admin_client.delete(f"/labels/{label_id}").status_code == 200
+    assert admin_client.get(f"{url}/v1", params={"with_label": "true"}).json()["labels"] == []
+
+
+def test_project_label_stays_in_its_project(admin_client, project, pusher):
+    pusher.image(f"{project}/scoped", "v1")
+    other = unique("other")
+    assert admin_client.post("/projects", json={"project_name": other}).status_code == 201
+    try:
+        other_id = admin_client.get(f"/projects/{other}",
+                                    headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+        r = admin_client.post("/labels", json={"name": "mine", "scope": "p",
+                                               "project_id": other_id})
+        label_id = int(r.headers["Location"].rsplit("/", 1)[1])
+        r = admin_client.post(f"{_base(project, 'scoped')}/artifacts/v1/labels",
+                              json={"id": label_id})
+        assert r.status_code == 404
+    finally:
+        admin_client.delete(f"/projects/{other}", headers={"X-Is-Resource-Name": "true"})
 
 
 def test_copy_between_repositories(admin_client, project, pusher):
