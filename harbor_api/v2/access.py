@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
+from harbor_api.auth.denials import record_denied
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import covers
 from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
@@ -35,7 +36,12 @@ def authorize(session: Session, principal: Principal, repository: str,
     existence leak) or DENIED (visible, but not allowed)."""
     project = project_by_name(session, project_of(repository))
     if principal.token_access is not None:
-        return _authorize_token(principal, repository, actions, project)
+        try:
+            return _authorize_token(principal, repository, actions, project)
+        except DeniedError:
+            record_denied(session, principal, "repository",
+                          f"{repository}:{','.join(sorted(actions))}")
+            raise
     if project is None:
         if not principal.authenticated:
             raise UnauthorizedError("authentication required")
@@ -45,6 +51,8 @@ def authorize(session: Session, principal: Principal, repository: str,
         return project
     if not principal.authenticated:
         raise UnauthorizedError("authentication required")
+    record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}",
+                  project.id)
     if ("project", "read") not in granted:
         raise NameUnknownError(f"repository name not known to registry: {repository}")
     raise DeniedError(f"requested access to {repository} is denied")

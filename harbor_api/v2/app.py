@@ -25,6 +25,7 @@ from harbor_api.v2.blobs import BLOB_HANDLERS
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 from harbor_api.v2.listing import LISTING_HANDLERS
 from harbor_api.v2.manifests import MANIFEST_HANDLERS
+from harbor_api.v2.pulls import PullRecorder
 from harbor_api.v2.uploads import UPLOAD_HANDLERS
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class RegistryApp:
         self.driver = state.storage
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
+        self.pulls = PullRecorder(state.db)
 
     @property
     def db(self):

@@ -64,6 +64,8 @@ async def get_manifest(app, request, responder, route) -> None:
                "Content-Type": found.media_type, "Content-Length": str(found.size)}
     await responder.start(200, headers)
     await responder.body(b"" if head else body, False)
+    if not head:
+        app.pulls.record(route.name, found.digest, None if by_digest else route.argument)
 
 
 async def put_manifest(app, request, responder, route) -> None:

@@ -213,8 +213,8 @@ async def finish_upload(app, request, responder, route) -> None:
             request.header("transfer-encoding"):
         _check_content_range(request, name, upload_id, offset)
         offset, hasher = await _append(app, request, name, upload_id, offset)
-    actual = await anyio.to_thread.run_sync(app.uploads.final_digest, upload_id, offset,
-                                            digest, hasher)
+    actual = await anyio.to_thread.run_sync(_final_digest, app, upload_id, offset, digest,
+                                            hasher)
     if actual != digest:
         if hasher is not None:
             app.uploads.remember(upload_id, offset, hasher)
@@ -222,12 +222,26 @@ async def finish_upload(app, request, responder, route) -> None:
                                  detail={"digest": digest})
 
     def commit() -> None:
-        app.blobs.adopt(paths.upload_data_key(upload_id), digest)
+        try:
+            app.blobs.adopt(paths.upload_data_key(upload_id), digest)
+        except StorageNotFoundError:
+            pass  # already moved (see _final_digest)
         _link(app, name, project_id, digest, offset, upload_id)
         app.uploads.discard(upload_id)
 
     await anyio.to_thread.run_sync(commit)
     await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
+
+
+def _final_digest(app, upload_id: str, size: int, expected: str, hasher) -> str:
+    try:
+        return app.uploads.final_digest(upload_id, size, expected, hasher)
+    except StorageNotFoundError:
+        # Bytes already moved under their blob key by a finish that crashed before its
+        # commit: a blob key only ever holds verified content, so the retry may complete.
+        if app.blobs.size(expected) == size:
+            return expected
+        raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
 
 
 async def upload_status(app, request, responder, route) -> None:

@@ -1,6 +1,7 @@
 """Manifests: OCI and Docker types, by tag and digest, negotiation, validation, deletion."""
 
 import json
+import time
 
 import pytest
 
@@ -184,3 +185,17 @@ def test_subject_answers_with_oci_subject(registry_client, repo):
                                       "size": 1}})
     r = registry_client.push_manifest(repo, sha256(dangling), dangling)
     assert r.status_code == 201 and r.headers["OCI-Subject"] == sha256(b"gone")
+
+
+def test_pulls_are_counted(registry_client, admin_client, project):
+    registry_client.push_image(f"{project}/counted", "v1")
+    for _ in range(2):
+        assert registry_client.get(f"/v2/{project}/counted/manifests/v1").status_code == 200
+    registry_client.head(f"/v2/{project}/counted/manifests/v1")  # HEAD is not a pull
+    deadline = time.monotonic() + 10
+    while True:
+        repository = admin_client.get(f"/projects/{project}/repositories/counted").json()
+        if repository["pull_count"] == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert repository["pull_count"] == 2

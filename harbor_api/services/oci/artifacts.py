@@ -158,3 +158,21 @@ def referrers(session: Session, repo_id: int, subject: str,
             descriptor["annotations"] = json.loads(notes)
         out.append(descriptor)
     return out
+
+
+def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None], int]) -> None:
+    """Apply counted pulls: {(repository, digest, tag or None): count}."""
+    now = utcnow()
+    per_repository: dict[str, int] = {}
+    for (name, digest, tag), count in pulls.items():
+        per_repository[name] = per_repository.get(name, 0) + count
+        repo_id = select(Repository.id).where(Repository.name == name).scalar_subquery()
+        session.execute(Artifact.__table__.update().where(
+            Artifact.repository_id == repo_id, Artifact.digest == digest).values(pull_time=now))
+        if tag is not None:
+            session.execute(Tag.__table__.update().where(
+                Tag.repository_id == repo_id, Tag.name == tag).values(pull_time=now))
+    for name, count in per_repository.items():
+        session.execute(Repository.__table__.update().where(Repository.name == name).values(
+            pull_count=Repository.pull_count + count,
+            update_time=Repository.update_time))  # a pull is not an update
