@@ -145,11 +145,17 @@ def test_who_may_manage_robots(server, admin_client, project, new_user):
     assert pa_client.delete(f"/robots/{robot_id}").status_code == 200
 
 
-def test_robot_pulls_but_cannot_push(server, image, puller):
+def test_robot_pulls_but_cannot_push(server, admin_client, image, puller):
     _, name, secret = puller
     creds = (name, secret)
     assert v2_status(server, "GET", f"{image}/manifests/v1", creds) == 200
     assert v2_status(server, "POST", f"{image}/blobs/uploads/", creds) == 403
+    logged = admin_client.get("/audit-logs", params={"q": f"username={name}",
+                                                     "page_size": 100})
+    assert logged.status_code == 200, logged.text
+    assert {"operation": "denied", "resource": f"{image}:push"}.items() <= next(
+        e for e in logged.json() if e["operation"] == "denied").items()
+    assert secret not in logged.text
     project = image.split("/")[0]
     token = fetch_token(server.url, f"repository:{image}:pull,push",
                         "repository:library/x:pull", auth=creds)
