@@ -22,7 +22,7 @@ from tests.support.clients import ApiClient
 from tests.support.images import OciLayout
 from tests.support.registry_clients import Podman, Registry, push_image, skopeo_copy
 from tests.support.servers import ADMIN_PASSWORD, postgres_database, running_server
-from tests.support.slapd import GROUP_BASE_DN, USERS, group_dn, running_slapd
+from tests.support.slapd import BASE_DN, GROUP_BASE_DN, PEOPLE, USERS, group_dn, running_slapd
 
 pytestmark = pytest.mark.e2e
 
@@ -504,3 +504,18 @@ def test_token_service_grants_by_group_role(server, admin):
     r = requests.get(f"{server.url}/service/token", auth=("*", pw("carol")), timeout=30,
                      params={"service": "harbor-registry", "scope": f"repository:{dev}/a:pull"})
     assert r.status_code == 401
+
+
+def test_search_scope_limits_who_can_sign_in(server, admin):
+    try:
+        r = admin.put("/configurations", json={"ldap_base_dn": PEOPLE["eng"], "ldap_scope": 1})
+        assert r.status_code == 200, r.text
+        with as_user(server, "erin") as erin:  # ou=people,ou=eng: one level below the base
+            assert erin.get("/users/current").status_code == 200
+        with as_user(server, "frank") as frank:  # ou=people,ou=sales: outside the base
+            assert frank.get("/users/current").status_code == 401
+        assert admin.put("/configurations", json={"ldap_scope": 0}).status_code == 200
+        with as_user(server, "erin") as erin:  # base scope: only the base entry itself
+            assert erin.get("/users/current").status_code == 401
+    finally:
+        admin.put("/configurations", json={"ldap_base_dn": BASE_DN, "ldap_scope": 2})
