@@ -31,7 +31,6 @@ from harbor_api.v2.uploads import UPLOAD_HANDLERS
 log = logging.getLogger(__name__)
 
 _DRAIN_LIMIT = 4 * 1024 * 1024
-API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 _HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_HANDLERS}
 
 
@@ -80,7 +79,7 @@ class RegistryApp:
             principal = request.ctx.principal
             if not principal.authenticated and principal.token_access is None:
                 raise UnauthorizedError("authentication required")
-            await responder.respond(200, API_VERSION, b"{}", "application/json")
+            await responder.respond(200, {}, b"{}", "application/json")
             return
         if route.name:
             validate_repository_name(route.name)
@@ -93,7 +92,7 @@ class RegistryApp:
                      route: routes.Route | None, error: HarborError) -> None:
         if error.status >= 500:
             log.error("registry error %s: %s", error.code, error.message)
-        headers = {**API_VERSION, **error.headers}
+        headers = dict(error.headers)
         scope_error = error.detail == {"error": "insufficient_scope"}
         if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from harbor_api.errors import HarborError, SizeInvalidError
 
 Headers = list[tuple[bytes, bytes]]
+_API_VERSION_HEADER = (b"docker-distribution-api-version", b"registry/2.0")
 
 
 class ClientDisconnectedError(Exception):
@@ -124,8 +125,9 @@ class Responder:
 
     async def start(self, status: int, headers: dict[str, str]) -> None:
         self.started = True
-        await self.send({"type": "http.response.start", "status": status,
-                         "headers": encode_headers(headers)})
+        encoded = encode_headers(headers)
+        encoded.append(_API_VERSION_HEADER)
+        await self.send({"type": "http.response.start", "status": status, "headers": encoded})
 
     async def respond(self, status: int, headers: dict[str, str] | None = None,
                       body: bytes = b"", content_type: str | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+from sqlalchemy.exc import IntegrityError
 
 from harbor_api.errors import (
     DigestInvalidError,
@@ -84,10 +85,16 @@ async def put_manifest(app, request, responder, route) -> None:
             project_id = access.authorize(session, principal, route.name,
                                           access.actions_for("PUT")).id
         app.blobs.put_verified(digest, body)
-        with app.db.transaction() as session:
-            repo_id = repositories.ensure_repository(session, route.name, project_id)
-            artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
-                                      None if by_digest else route.argument)
+        for attempt in range(3):  # a concurrent push of the same manifest or tag may win
+            try:
+                with app.db.transaction() as session:
+                    repo_id = repositories.ensure_repository(session, route.name, project_id)
+                    artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
+                                              None if by_digest else route.argument)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
     await anyio.to_thread.run_sync(store)
     headers = {"Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{digest}",

@@ -199,3 +199,17 @@ def test_pulls_are_counted(registry_client, admin_client, project):
             break
         time.sleep(0.2)
     assert repository["pull_count"] == 2
+
+
+def test_concurrent_pushes_of_one_tag(registry_client, repo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    digest, body = registry_client.push_image(repo, "seed")
+
+    def push(_):
+        return registry_client.push_manifest(repo, "same", body).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(push, range(12))) == {201}
+    assert registry_client.head(f"/v2/{repo}/manifests/same").headers[
+        "Docker-Content-Digest"] == digest
