@@ -6,6 +6,7 @@ import logging
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from harbor_api.errors import HarborError, api_error_body, public_message
@@ -50,6 +51,17 @@ def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return _response(status, _STATUS_CODES.get(status, "BAD_REQUEST"), str(detail))
 
 
+def undecodable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A body that is not valid UTF-8 (Connexion's JSON parser raises while decoding)."""
+    return _response(400, "BAD_REQUEST", "the request body is not valid UTF-8 text")
+
+
+def invalid_value(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """The database refused a value (NUL byte, number out of range): the input's fault."""
+    log.info("database refused a value: %s", str(exc).splitlines()[0][:200])
+    return _response(400, "BAD_REQUEST", "a value in the request is not acceptable")
+
+
 def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.error("unhandled error", exc_info=exc)
     return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
@@ -61,4 +73,6 @@ def register(app) -> None:
     app.add_error_handler(HTTPException, http_error)
     for status in (404, 405):
         app.add_error_handler(status, http_error)
+    app.add_error_handler(UnicodeDecodeError, undecodable)
+    app.add_error_handler(DataError, invalid_value)
     app.add_error_handler(Exception, unexpected)

@@ -11,6 +11,7 @@ from connexion import request
 from harbor_api.errors import BadRequestError
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10**9
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Page:
             raise BadRequestError("page must be at least 1")
         if size < 1 or size > MAX_PAGE_SIZE:
             raise BadRequestError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        return cls(page, size)
+        # Far past any real data; keeps OFFSET within the databases' 64-bit range.
+        return cls(min(page, MAX_PAGE), size)
 
 
 def link_header(path: str, query: list[tuple[str, str]], page: Page, total: int) -> str | None:

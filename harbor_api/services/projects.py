@@ -23,7 +23,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.query_sql import as_int, as_time, filter_by_q, order_by
+from harbor_api.services.query_sql import INT32_MAX, as_int, as_time, filter_by_q, order_by
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 BOOL_KEYS = frozenset({"public", "enable_content_trust", "enable_content_trust_cosign",
@@ -43,7 +43,8 @@ class ProjectRef:
     is_name: bool = False
 
     def where(self):
-        if not self.is_name and self.value.isascii() and self.value.isdigit():
+        if (not self.is_name and self.value.isascii() and self.value.isdigit()
+                and int(self.value) <= INT32_MAX):
             return Project.id == int(self.value)
         return Project.name == self.value
 

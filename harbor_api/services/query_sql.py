@@ -18,11 +18,17 @@ def _unquote(value: str) -> str:
     return value
 
 
+INT32_MAX = 2**31 - 1
+
+
 def as_int(value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise BadRequestError(f"{value!r} is not an integer") from None
+    if not -INT32_MAX <= number <= INT32_MAX:
+        raise BadRequestError(f"{value!r} is out of range")
+    return number
 
 
 def as_time(value: str) -> dt.datetime:
