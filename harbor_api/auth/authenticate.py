@@ -95,6 +95,24 @@ class LoginThrottle:
             self._state.pop(username, None)
 
 
+class RobotPrefix:
+    """The configured robot name prefix, re-read at most every few seconds (it is consulted on
+    every Basic login and Bearer request; changing it is rare)."""
+
+    def __init__(self, db: Database, ttl: float = 2.0) -> None:
+        self.db, self.ttl = db, ttl
+        self._value, self._expires = "", 0.0
+
+    def get(self) -> str:
+        now = time.monotonic()
+        if now >= self._expires:
+            from harbor_api.services import configurations
+
+            self._value = str(configurations.effective(self.db)["robot_name_prefix"])
+            self._expires = now + self.ttl
+        return self._value
+
+
 def user_principal(user: User, via: str, **extra) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username,
                      sysadmin=user.sysadmin, via=via, **extra)
@@ -107,6 +125,7 @@ class Authenticator:
         self.db = db
         self.cache = CredentialCache()
         self.throttle = LoginThrottle()
+        self.robot_prefix = RobotPrefix(db)
         self.ldap = LdapLogin(db)
 
     def basic(self, username: str, password: str) -> Principal | None:
@@ -155,9 +174,7 @@ class Authenticator:
             return user_principal(user, "basic")
 
     def _robot_prefix(self) -> str:
-        from harbor_api.services import configurations
-
-        return str(configurations.effective(self.db)["robot_name_prefix"])
+        return self.robot_prefix.get()
 
     def _is_robot(self, username: str) -> bool:
         prefix = self._robot_prefix()

@@ -101,7 +101,11 @@ class BearerVerifier:
     """
 
     def __init__(self, state: AppState) -> None:
+        from harbor_api.auth.authenticate import RobotPrefix
+
         self.state = state
+        self.robot_prefix = getattr(state.authenticator, "robot_prefix", None) \
+            or RobotPrefix(state.db)
 
     def __call__(self, token: str, _scope: dict | None = None) -> Principal | None:
         verified = tokens.verify(service_key(self.state), token)
@@ -122,7 +126,7 @@ class BearerVerifier:
             return Principal(kind="anonymous")
         from harbor_api.services import robots  # robots import this module's neighbours
 
-        prefix = configurations.effective(self.state.db)["robot_name_prefix"]
+        prefix = self.robot_prefix.get()
         if prefix and subject.startswith(prefix):
             robot = robots.active_robot(s, subject[len(prefix):])
             return Principal(kind="robot", robot_id=robot.id, username=subject) \
