@@ -9,7 +9,7 @@ from harbor_api.db.models import Project
 from harbor_api.errors import BadRequestError
 from harbor_api.services.context import RequestContext
 
-_PROJECT_SCOPE = re.compile(r"^/project/(\d+)$")
+_PROJECT_SCOPE = re.compile(r"^/project/(\d{1,9})$")  # ids fit every backend's integer
 
 
 def current_permissions(ctx: RequestContext, scope: str | None, relative: bool) -> list[dict]:

@@ -177,8 +177,11 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
     return created, secret
 
 
+MAX_ID = 2**31 - 1  # larger ids cannot exist (and PostgreSQL would refuse to compare them)
+
+
 def _load(s: Session, ctx: RequestContext, robot_id: int, action: str) -> Robot:
-    robot = s.get(Robot, robot_id)
+    robot = s.get(Robot, robot_id) if 0 < robot_id <= MAX_ID else None
     if robot is None:
         if not ctx.principal.authenticated:
             rbac.require_system(ctx.principal)
@@ -257,7 +260,7 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
                 project_id = int(str(project_term.value))
             except ValueError:
                 raise BadRequestError("ProjectID must be an integer") from None
-            project = s.get(Project, project_id)
+            project = s.get(Project, project_id) if 0 < project_id <= MAX_ID else None
             if project is None:
                 raise NotFoundError(f"project {project_id} not found")
             rbac.require(s, ctx.principal, project, "robot", "list")

@@ -54,5 +54,6 @@ def test_public_project_and_system_scope(admin_client, anon_client, new_user):
     assert ("/system/user", "create") not in mine and ("/system/project", "create") in mine
     assert anon_client.get("/users/current/permissions",
                            params={"scope": "/system"}).json() == []
-    assert admin_client.get("/users/current/permissions",
-                            params={"scope": "/nowhere"}).status_code == 400
+    for bad in ("/nowhere", "/project/abc", f"/project/{2**63}"):
+        assert admin_client.get("/users/current/permissions",
+                                params={"scope": bad}).status_code == 400

@@ -253,3 +253,11 @@ def test_harborapi_client_manages_robots(server, project):
         await client.delete_robot(created.id)
 
     asyncio.run(scenario())
+
+
+def test_out_of_range_ids_are_404(admin_client):
+    huge = 2**63 - 1
+    assert admin_client.get(f"/robots/{huge}").status_code == 404
+    assert admin_client.delete(f"/robots/{huge}").status_code == 404
+    r = admin_client.get("/robots", params={"q": f"Level=project,ProjectID={huge}"})
+    assert r.status_code == 404
