@@ -350,9 +350,11 @@ def test_verification_on_succeeds_when_the_certificate_is_trusted(tmp_path, slap
             ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
         config = slapd.ldap_config(url=slapd.tls_url, ldap_verify_cert=True)
         assert admin.put("/configurations", json=config).status_code == 200
-        assert admin.post("/ldap/ping", json={}).json()["success"] is True
+        ping = admin.post("/ldap/ping", json={}).json()
+        assert ping["success"] is True, ping
         with ApiClient(srv.url, ("alice", pw("alice"))) as alice:
-            assert alice.get("/users/current").status_code == 200
+            r = alice.get("/users/current")
+            assert r.status_code == 200, r.text
 
 
 # ---------------------------------------------------------------------------- outages
