@@ -403,6 +403,10 @@ def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, adm
         assert time.monotonic() - started < 3
         v2 = requests.get(f"{server.url}/v2/", auth=("carol", "Carol-Pass1-x"), timeout=30)
         assert v2.status_code == 401
+        portal = requests.post(f"{server.url}/c/login", timeout=30,
+                               data={"principal": "erin", "password": "Erin-Pass1-x"})
+        assert portal.status_code == 401, portal.text
+        assert portal.json()["errors"][0]["message"].startswith("LDAP server unreachable")
         assert admin.get("/users/current").status_code == 200
         assert admin.post("/ldap/ping", json={}).json()["message"].startswith(
             "LDAP server unreachable")
