@@ -9,7 +9,7 @@ from harbor_api.db.models import ArtifactLabel, Label
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.lookup import artifact, authorized_project, repository
+from harbor_api.services.lookup import artifact, authorized_repository
 
 
 def add_label(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
@@ -17,8 +17,8 @@ def add_label(ctx: RequestContext, project_name: str, repository_name: str, refe
     if not label_id:
         raise BadRequestError("the label id is required")
     with ctx.db.transaction() as s:
-        project = authorized_project(s, ctx.principal, project_name, "artifact-label", "create")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact-label", "create")
         found = artifact(s, repo, reference)
         label = s.get(Label, label_id)
         if label is None or (label.scope == "p" and label.project_id != project.id):
@@ -38,8 +38,8 @@ def add_label(ctx: RequestContext, project_name: str, repository_name: str, refe
 def remove_label(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
                  label_id: int) -> None:
     with ctx.db.transaction() as s:
-        project = authorized_project(s, ctx.principal, project_name, "artifact-label", "delete")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact-label", "delete")
         found = artifact(s, repo, reference)
         link = s.scalar(select(ArtifactLabel).where(ArtifactLabel.artifact_id == found.id,
                                                     ArtifactLabel.label_id == label_id))

@@ -107,9 +107,10 @@ def render_many(session: Session, storage: Any, repo: Repository, artifacts: lis
                 .where(ArtifactLabel.artifact_id.in_(ids)).order_by(ArtifactLabel.id)):
             attached[artifact_id].append(label)
     references: dict[int, list[ArtifactReference]] = defaultdict(list)
-    if ids:
+    index_ids = [a.id for a in artifacts if a.manifest_media_type in INDEX_TYPES]
+    if index_ids:  # only an index has children
         for ref in session.scalars(select(ArtifactReference).where(
-                ArtifactReference.parent_id.in_(ids)).order_by(ArtifactReference.id)):
+                ArtifactReference.parent_id.in_(index_ids)).order_by(ArtifactReference.id)):
             references[ref.parent_id].append(ref)
     accessories: dict[str, list[Artifact]] = defaultdict(list)
     signed: set[str] = set()

@@ -18,7 +18,7 @@ from harbor_api.services.artifact_view import (
 )
 from harbor_api.services.context import RequestContext
 from harbor_api.services.filters import int_condition, order_by, text_condition
-from harbor_api.services.lookup import artifact, authorized_project, repository
+from harbor_api.services.lookup import artifact, authorized_repository
 from harbor_api.services.query import Term, parse_q, parse_sort
 
 _SORT = {"push_time": Artifact.push_time, "pull_time": Artifact.pull_time,
@@ -75,8 +75,8 @@ def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str,
                      [Artifact.push_time.desc(), Artifact.id.desc()])
     where = _filters(q)
     with ctx.db.read() as s:
-        project = authorized_project(s, ctx.principal, project_name, "artifact", "list")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact", "list")
         where += [Artifact.repository_id == repo.id, _top_level()]
         total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0
         page = list(s.scalars(select(Artifact).where(*where).order_by(*order)
@@ -87,8 +87,8 @@ def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str,
 def get_artifact(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
                  opts: Options) -> dict[str, Any]:
     with ctx.db.read() as s:
-        project = authorized_project(s, ctx.principal, project_name, "artifact", "read")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact", "read")
         found = artifact(s, repo, reference)
         return render_many(s, ctx.app.storage, repo, [found], opts)[0]
 
@@ -122,8 +122,8 @@ def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str
                     reference: str) -> None:
     """Tags, label links, index references and accessories go; blob bytes stay for GC."""
     with ctx.db.transaction() as s:
-        project = authorized_project(s, ctx.principal, project_name, "artifact", "delete")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact", "delete")
         found = artifact(s, repo, reference)
         parents = s.scalar(select(func.count()).select_from(ArtifactReference).where(
             ArtifactReference.child_id == found.id)) or 0
@@ -138,9 +138,9 @@ def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str
 def build_history(ctx: RequestContext, project_name: str, repository_name: str,
                   reference: str) -> list[dict]:
     with ctx.db.read() as s:
-        project = authorized_project(s, ctx.principal, project_name,
-                                     "artifact-addition", "read")
-        found = artifact(s, repository(s, project, repository_name), reference)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "artifact-addition", "read")
+        found = artifact(s, repo, reference)
         config_digest = found.config_digest
     info = image_config.config_info(ctx.app.storage, config_digest)
     if not info:
@@ -151,8 +151,8 @@ def build_history(ctx: RequestContext, project_name: str, repository_name: str,
 def list_accessories(ctx: RequestContext, project_name: str, repository_name: str,
                      reference: str, *, offset: int, limit: int) -> tuple[list[dict], int]:
     with ctx.db.read() as s:
-        project = authorized_project(s, ctx.principal, project_name, "accessory", "list")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "accessory", "list")
         subject = artifact(s, repo, reference)
         where = [Artifact.repository_id == repo.id, Artifact.subject_digest == subject.digest]
         total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0

@@ -71,3 +71,21 @@ def artifact(session: Session, repo: Repository, reference: str) -> Artifact:
     if found is None:
         raise NotFoundError(f"artifact {repo.name}:{reference} not found")
     return found
+
+
+def authorized_repository(session: Session, principal: Principal, project_name: str,
+                          repository_name: str, resource: str,
+                          action: str) -> tuple[Project, Repository]:
+    """The project and the repository in one query, after the RBAC check on the project."""
+    full = full_repository_name(project_name, repository_name)
+    row = session.execute(
+        select(Project, Repository).options(lazyload(Project.metadata_entries))
+        .outerjoin(Repository, (Repository.project_id == Project.id) & (Repository.name == full))
+        .where(Project.name == project_name)).first()
+    if row is None:
+        raise NotFoundError(f"project {project_name} not found")
+    project, repo = row
+    rbac.require(session, principal, project, resource, action)
+    if repo is None:
+        raise NotFoundError(f"repository {full} not found")
+    return project, repo

@@ -13,7 +13,7 @@ from harbor_api.services import audit
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
 from harbor_api.services.filters import order_by, text_condition
-from harbor_api.services.lookup import artifact, authorized_project, repository
+from harbor_api.services.lookup import artifact, authorized_repository
 from harbor_api.services.query import parse_q, parse_sort
 
 _SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time,
@@ -26,8 +26,9 @@ def list_tags(ctx: RequestContext, project_name: str, repository_name: str, refe
     terms = parse_q(q, {"name"})
     order = order_by(parse_sort(sort, set(_SORT)), _SORT, [Tag.push_time.desc(), Tag.id.desc()])
     with ctx.db.read() as s:
-        project = authorized_project(s, ctx.principal, project_name, "tag", "list")
-        found = artifact(s, repository(s, project, repository_name), reference)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "tag", "list")
+        found = artifact(s, repo, reference)
         where = [Tag.artifact_id == found.id]
         if "name" in terms:
             where.append(text_condition(Tag.name, terms["name"]))
@@ -43,8 +44,8 @@ def create_tag(ctx: RequestContext, project_name: str, repository_name: str, ref
         raise BadRequestError(f"invalid tag name {name[:200]!r}: expected "
                               "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
     with ctx.db.transaction() as s:
-        project = authorized_project(s, ctx.principal, project_name, "tag", "create")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "tag", "create")
         found = artifact(s, repo, reference)
         if s.scalar(select(Tag.id).where(Tag.repository_id == repo.id, Tag.name == name)):
             raise ConflictError(f"tag {name} already exists in {repo.name}")
@@ -61,8 +62,8 @@ def create_tag(ctx: RequestContext, project_name: str, repository_name: str, ref
 def delete_tag(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
                name: str) -> None:
     with ctx.db.transaction() as s:
-        project = authorized_project(s, ctx.principal, project_name, "tag", "delete")
-        repo = repository(s, project, repository_name)
+        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
+                                              "tag", "delete")
         found = artifact(s, repo, reference)
         tag = s.scalar(select(Tag).where(Tag.repository_id == repo.id, Tag.name == name,
                                          Tag.artifact_id == found.id))
