@@ -17,6 +17,7 @@ import jwt
 import ldap3
 import pytest
 import requests
+import sqlalchemy
 
 from tests.support.clients import ApiClient
 from tests.support.images import OciLayout
@@ -525,3 +526,18 @@ def test_search_scope_limits_who_can_sign_in(server, admin):
             assert erin.get("/users/current").status_code == 401
     finally:
         admin.put("/configurations", json={"ldap_base_dn": BASE_DN, "ldap_scope": 2})
+
+
+def test_directory_users_are_stored_with_their_source_and_dn(server):
+    with as_user(server, "jo(h)n*") as john:
+        user_id = john.get("/users/current").json()["user_id"]
+    url = server.database_url or f"sqlite:///{server.data_dir / 'harbor.db'}"
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sqlalchemy.text(
+                "SELECT auth_source, ldap_dn, password_hash FROM users WHERE id = :id"),
+                {"id": user_id}).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("ldap", USERS["jo(h)n*"].dn, "")  # no local password to guess
