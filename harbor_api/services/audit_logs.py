@@ -2,7 +2,9 @@
 
 Retention (configuration key ``audit_log_retention_hours``, 0 = keep forever) is enforced
 by an amortised purge: :func:`maybe_purge` runs at most once per
-:data:`PURGE_INTERVAL_SECONDS` per process, and is called when the log is written or read.
+:data:`PURGE_INTERVAL_SECONDS` per process; it is called when the log is read (the audit
+log APIs) and from the pull recorder's background thread (:mod:`pulls`), so a registry that
+serves pulls purges every five minutes even if nobody reads the log.
 One ``DELETE … WHERE op_time < cutoff`` uses the ``op_time`` index, so a purge costs one
 indexed statement, never a scan per request.
 """

@@ -5,7 +5,8 @@ update under a lock: microseconds, no I/O). A daemon thread flushes the buffer e
 :data:`FLUSH_INTERVAL` seconds in one transaction: one ``UPDATE`` per repository (pull_count
 += n), one per artifact and per tag (latest pull_time), and the ``pull`` audit entries in one
 bulk insert. Up to one interval of counts can be lost if the process is killed hard; a
-graceful stop flushes (``atexit``).
+graceful stop flushes (``atexit``). The same thread also applies the audit log retention
+(:func:`harbor_api.services.audit_logs.maybe_purge`, at most once per five minutes).
 """
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ class PullRecorder:
         atexit.register(self.stop)
 
     def _run(self) -> None:
+        from harbor_api.services.audit_logs import maybe_purge
+
         while not self._stopped:
             self._wake.wait(self.interval)
             self._wake.clear()
             self.flush()
+            maybe_purge(self.db)  # audit retention rides on this timer (throttled inside)
 
     def stop(self) -> None:
         self._stopped = True
