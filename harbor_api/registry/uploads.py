@@ -57,11 +57,6 @@ class UploadFiles:
         self.driver = driver
         self.hashers = HasherCache()
 
-    def create(self, upload_id: str) -> str:
-        key = paths.upload_data_key(upload_id)
-        self.driver.put(key, b"")
-        return key
-
     def stored_size(self, upload_id: str) -> int | None:
         try:
             return self.driver.stat(paths.upload_data_key(upload_id)).size
@@ -75,15 +70,17 @@ class UploadFiles:
             if cached is not None:
                 return cached
         hasher = hashlib.new(algorithm)
-        if offset:
+        if offset:  # (a session at offset 0 may have no object yet)
             for chunk in self.driver.read(paths.upload_data_key(upload_id), 0, offset,
                                           chunk_size=4 * 1024 * 1024):
                 hasher.update(chunk)
         return hasher
 
     def appender(self, upload_id: str, offset: int) -> Writer:
-        """A writer continuing the session at ``offset`` (bytes beyond it are dropped)."""
-        return self.driver.writer(paths.upload_data_key(upload_id), resume_at=offset)
+        """A writer continuing the session at ``offset`` (bytes beyond it are dropped). The
+        session's object is only created by its first chunk (offset 0)."""
+        key = paths.upload_data_key(upload_id)
+        return self.driver.writer(key, resume_at=offset if offset else None)
 
     def remember(self, upload_id: str, offset: int, hasher) -> None:
         self.hashers.put(upload_id, offset, hasher)

@@ -63,8 +63,7 @@ async def start_upload(app, request, responder, route) -> None:
     def create() -> None:
         with app.db.transaction() as session:
             access.authorize(session, principal, name, PUSH)
-            key = app.uploads.create(upload_id)
-            sessions.create_upload(session, upload_id, name, key)
+            sessions.create_upload(session, upload_id, name, paths.upload_data_key(upload_id))
 
     await anyio.to_thread.run_sync(create)
     await request.drain()
@@ -91,7 +90,6 @@ def _mount(app, principal, name: str, digest: str, source: str) -> bool:
 
 async def _monolithic(app, request, responder, route, digest: str) -> None:
     """``POST ?digest=``: the whole blob in one request, written straight under its key."""
-    parsed = parse_digest(digest)
     principal = request.ctx.principal
 
     def check():
@@ -99,6 +97,15 @@ async def _monolithic(app, request, responder, route, digest: str) -> None:
             return access.authorize(session, principal, route.name, PUSH).id
 
     project_id = await anyio.to_thread.run_sync(check)
+    size = await _receive_blob(app, request, digest)
+    await anyio.to_thread.run_sync(_link, app, route.name, project_id, digest, size)
+    await responder.respond(201, _blob_headers(request.ctx.base_url, route.name, digest))
+
+
+async def _receive_blob(app, request, digest: str) -> int:
+    """Stream a whole blob into a temporary object beside its blob key; it replaces the key
+    only when the content matches ``digest``. Returns the size."""
+    parsed = parse_digest(digest)
     writer = await anyio.to_thread.run_sync(app.driver.writer, paths.blob_key(digest))
     hasher = new_hasher(parsed.algorithm)
     try:
@@ -115,8 +122,7 @@ async def _monolithic(app, request, responder, route, digest: str) -> None:
         await anyio.to_thread.run_sync(writer.cancel)
         raise
     await anyio.to_thread.run_sync(writer.commit)
-    await anyio.to_thread.run_sync(_link, app, route.name, project_id, digest, writer.size)
-    await responder.respond(201, _blob_headers(request.ctx.base_url, route.name, digest))
+    return writer.size
 
 
 def _link(app, name: str, project_id: int, digest: str, size: int,
@@ -212,6 +218,12 @@ async def finish_upload(app, request, responder, route) -> None:
     if request.header("content-length") not in (None, "0") or \
             request.header("transfer-encoding"):
         _check_content_range(request, name, upload_id, offset)
+        if offset == 0:  # the whole blob in this request: no session file at all
+            size = await _receive_blob(app, request, digest)
+            await anyio.to_thread.run_sync(_finish_direct, app, name, project_id, digest,
+                                           size, upload_id)
+            await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
+            return
         offset, hasher = await _append(app, request, name, upload_id, offset)
     actual = await anyio.to_thread.run_sync(_final_digest, app, upload_id, offset, digest,
                                             hasher)
@@ -222,15 +234,24 @@ async def finish_upload(app, request, responder, route) -> None:
                                  detail={"digest": digest})
 
     def commit() -> None:
-        try:
-            app.blobs.adopt(paths.upload_data_key(upload_id), digest)
-        except StorageNotFoundError:
-            pass  # already moved (see _final_digest)
+        if offset == 0:  # an empty blob: the session never stored anything
+            app.blobs.put_verified(digest, b"")
+        else:
+            try:
+                app.blobs.adopt(paths.upload_data_key(upload_id), digest)
+            except StorageNotFoundError:
+                pass  # already moved (see _final_digest)
         _link(app, name, project_id, digest, offset, upload_id)
         app.uploads.discard(upload_id)
 
     await anyio.to_thread.run_sync(commit)
     await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
+
+
+def _finish_direct(app, name: str, project_id: int, digest: str, size: int,
+                   upload_id: str) -> None:
+    _link(app, name, project_id, digest, size, upload_id)
+    app.uploads.discard(upload_id)
 
 
 def _final_digest(app, upload_id: str, size: int, expected: str, hasher) -> str:

@@ -155,3 +155,22 @@ def test_truncated_monolithic_push_stores_nothing(server, registry_client, repo)
                       f"Content-Length: {len(DATA)}\r\n\r\n").encode() + DATA[:1000])
         time.sleep(1)
     assert registry_client.head(f"/v2/{repo}/blobs/{digest}").status_code == 404
+
+
+def test_empty_blobs(registry_client, repo):
+    empty = sha256(b"")
+    location = registry_client.start_upload(repo)
+    assert registry_client.put(location, params={"digest": empty}).status_code == 201
+    r = registry_client.get(f"/v2/{repo}/blobs/{empty}")
+    assert r.status_code == 200 and r.content == b"" and r.headers["Content-Length"] == "0"
+    r = registry_client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": empty}, data=b"")
+    assert r.status_code == 201
+
+
+def test_single_put_with_wrong_digest_keeps_nothing(registry_client, repo):
+    location = registry_client.start_upload(repo)
+    r = registry_client.put(location, params={"digest": sha256(b"other")}, data=DATA)
+    assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
+    assert registry_client.head(f"/v2/{repo}/blobs/{sha256(b'other')}").status_code == 404
+    assert registry_client.put(location, params={"digest": sha256(DATA)},
+                               data=DATA).status_code == 201
