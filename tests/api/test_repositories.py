@@ -69,3 +69,23 @@ def test_permissions_and_errors(admin_client, project, pusher, new_user, anon_cl
                             params={"sort": "bogus"}).status_code == 400
     assert admin_client.get(f"/projects/{project}/repositories",
                             params={"page_size": 0}).status_code == 400
+
+
+def test_pulls_are_counted(admin_client, project, pusher):
+    """Manifest GETs through /v2 raise pull_count and set pull_time (batched, ~1 s)."""
+    import time
+
+    img = pusher.image(f"{project}/pulled", "v1")
+    for ref in ("v1", "v1", img.digest):
+        r = pusher.http.get(f"{pusher.base}/v2/{project}/pulled/manifests/{ref}",
+                            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        assert r.status_code == 200
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        repo = admin_client.get(f"/projects/{project}/repositories/pulled").json()
+        if repo["pull_count"] == 3:
+            break
+        time.sleep(0.2)
+    assert repo["pull_count"] == 3
+    artifact = admin_client.get(f"/projects/{project}/repositories/pulled/artifacts/v1").json()
+    assert artifact["pull_time"] and artifact["tags"][0]["pull_time"]
