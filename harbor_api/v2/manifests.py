@@ -14,6 +14,7 @@ from harbor_api.registry.digest import digest_of, parse_digest
 from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST, parse_manifest
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
+from harbor_api.services import audit
 from harbor_api.services.oci import artifacts, repositories
 from harbor_api.v2 import access
 
@@ -28,6 +29,11 @@ def _reference(reference: str) -> bool:
         parse_digest(reference)
         return True
     raise NameInvalidError(f"invalid tag or digest {reference[:130]!r}")
+
+
+def _resource(name: str, reference: str, by_digest: bool) -> str:
+    """How Harbor's audit log names an artifact: ``repo@digest`` or ``repo:tag``."""
+    return f"{name}@{reference}" if by_digest else f"{name}:{reference}"
 
 
 def _acceptable(request, media_type: str) -> bool:
@@ -66,7 +72,8 @@ async def get_manifest(app, request, responder, route) -> None:
     await responder.start(200, headers)
     await responder.body(b"" if head else body, False)
     if not head:
-        app.pulls.record(route.name, found.digest, None if by_digest else route.argument)
+        app.pulls.record(route.name, found.digest, None if by_digest else route.argument,
+                         audit.actor(principal))
 
 
 async def put_manifest(app, request, responder, route) -> None:
@@ -91,6 +98,8 @@ async def put_manifest(app, request, responder, route) -> None:
                     repo_id = repositories.ensure_repository(session, route.name, project_id)
                     artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
                                               None if by_digest else route.argument)
+                    audit.record(session, principal, "create", "artifact",
+                                 _resource(route.name, route.argument, by_digest), project_id)
                 return
             except IntegrityError:
                 if attempt == 2:
@@ -110,13 +119,19 @@ async def delete_manifest(app, request, responder, route) -> None:
 
     def remove() -> bool:
         with app.db.transaction() as session:
-            access.authorize(session, principal, route.name, access.actions_for("DELETE"))
+            project = access.authorize(session, principal, route.name,
+                                       access.actions_for("DELETE"))
             repo_id = repositories.repository_id(session, route.name)
             if repo_id is None:
                 return False
             if by_digest:
-                return artifacts.delete_manifest(session, repo_id, route.argument)
-            return artifacts.delete_tag(session, repo_id, route.argument)
+                deleted = artifacts.delete_manifest(session, repo_id, route.argument)
+            else:
+                deleted = artifacts.delete_tag(session, repo_id, route.argument)
+            if deleted:
+                audit.record(session, principal, "delete", "artifact" if by_digest else "tag",
+                             _resource(route.name, route.argument, by_digest), project.id)
+            return deleted
 
     if not await anyio.to_thread.run_sync(remove):
         raise ManifestUnknownError(f"manifest unknown: {route.argument}",

@@ -1,6 +1,6 @@
 """Pull accounting off the hot path: manifest GETs are counted in memory and written in one
 short transaction about once a second (artifact and tag ``pull_time``, repository
-``pull_count``), as Harbor does asynchronously too."""
+``pull_count``, one audit-log ``pull`` entry per pull), as Harbor does asynchronously too."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ FLUSH_SECONDS = 1.0
 class PullRecorder:
     def __init__(self, db) -> None:
         self.db = db
-        self.pending: Counter[tuple[str, str, str | None]] = Counter()
+        # (repository, digest, tag or None, username) -> pulls since the last flush
+        self.pending: Counter[tuple[str, str, str | None, str]] = Counter()
         self._task: asyncio.Task | None = None
 
-    def record(self, repository: str, digest: str, tag: str | None) -> None:
-        self.pending[(repository, digest, tag)] += 1
+    def record(self, repository: str, digest: str, tag: str | None, username: str) -> None:
+        self.pending[(repository, digest, tag, username)] += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush_later())
 

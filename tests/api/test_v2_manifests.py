@@ -213,3 +213,21 @@ def test_concurrent_pushes_of_one_tag(registry_client, repo):
         assert set(pool.map(push, range(12))) == {201}
     assert registry_client.head(f"/v2/{repo}/manifests/same").headers[
         "Docker-Content-Digest"] == digest
+
+
+def test_push_pull_and_delete_are_audited(registry_client, admin_client, project):
+    name = f"{project}/audited"
+    digest, _ = registry_client.push_image(name, "v1")
+    assert registry_client.get(f"/v2/{name}/manifests/v1").status_code == 200
+    assert registry_client.delete(f"/v2/{name}/manifests/{digest}").status_code == 202
+    wanted = {("create", "artifact", f"{name}:v1"), ("pull", "artifact", f"{name}:v1"),
+              ("delete", "artifact", f"{name}@{digest}")}
+    deadline = time.monotonic() + 10
+    while True:
+        logs = admin_client.get(f"/projects/{project}/logs", params={"page_size": 100}).json()
+        seen = {(e["operation"], e["resource_type"], e["resource"]) for e in logs}
+        if wanted <= seen or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert wanted <= seen
+    assert {e["username"] for e in logs} == {"admin"}

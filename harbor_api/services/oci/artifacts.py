@@ -9,7 +9,14 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import Artifact, ArtifactReference, Blob, Repository, Tag
+from harbor_api.db.models import (
+    Artifact,
+    ArtifactReference,
+    AuditLog,
+    Blob,
+    Repository,
+    Tag,
+)
 from harbor_api.errors import ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
 from harbor_api.services.oci.repositories import link_blob, missing_blobs
@@ -160,11 +167,15 @@ def referrers(session: Session, repo_id: int, subject: str,
     return out
 
 
-def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None], int]) -> None:
-    """Apply counted pulls: {(repository, digest, tag or None): count}."""
+def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None, str], int]) -> None:
+    """Apply counted pulls: {(repository, digest, tag or None, username): count}."""
     now = utcnow()
+    names = {key[0] for key in pulls}
+    projects = dict(session.execute(select(Repository.name, Repository.project_id).where(
+        Repository.name.in_(names))).all())
     per_repository: dict[str, int] = {}
-    for (name, digest, tag), count in pulls.items():
+    entries = []
+    for (name, digest, tag, username), count in pulls.items():
         per_repository[name] = per_repository.get(name, 0) + count
         repo_id = select(Repository.id).where(Repository.name == name).scalar_subquery()
         session.execute(Artifact.__table__.update().where(
@@ -172,7 +183,13 @@ def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None], int]
         if tag is not None:
             session.execute(Tag.__table__.update().where(
                 Tag.repository_id == repo_id, Tag.name == tag).values(pull_time=now))
+        resource = f"{name}:{tag}" if tag is not None else f"{name}@{digest}"
+        entries.extend([{"project_id": projects.get(name), "operation": "pull",
+                         "resource_type": "artifact", "resource": resource[:1024],
+                         "username": username, "op_time": now}] * count)
     for name, count in per_repository.items():
         session.execute(Repository.__table__.update().where(Repository.name == name).values(
             pull_count=Repository.pull_count + count,
             update_time=Repository.update_time))  # a pull is not an update
+    if entries:
+        session.execute(AuditLog.__table__.insert(), entries)
