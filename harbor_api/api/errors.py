@@ -75,4 +75,5 @@ def register(app) -> None:
         app.add_error_handler(status, http_error)
     app.add_error_handler(UnicodeDecodeError, undecodable)
     app.add_error_handler(DataError, invalid_value)
+    app.add_error_handler(OverflowError, invalid_value)  # SQLite: int beyond 64 bits
     app.add_error_handler(Exception, unexpected)
