@@ -137,3 +137,34 @@ def test_member_changes_are_audited(admin_client, new_user, project, server):
         db.dispose()
     assert [op for op, _ in rows] == ["create", "update", "delete"]
     assert name in rows[0][1]
+
+
+def test_group_member_by_id(admin_client, project, server):
+    from sqlalchemy import delete
+
+    from harbor_api.db.models import UserGroup
+    from harbor_api.db.session import Database
+
+    db = Database(server.database_url or f"sqlite:///{server.data_dir / 'harbor.db'}")
+    try:
+        with db.transaction() as s:
+            group = UserGroup(group_name=f"devs-{project}", group_type=1,
+                              ldap_group_dn=f"cn=devs-{project},dc=example,dc=com")
+            s.add(group)
+            s.flush()
+            group_id = group.id
+        r = admin_client.post(f"/projects/{project}/members",
+                              json={"role_id": 2, "member_group": {"id": group_id}})
+        assert r.status_code == 201, r.text
+        member = admin_client.get(r.headers["Location"]).json()
+        assert member["entity_type"] == "g" and member["entity_id"] == group_id
+        assert member["entity_name"] == f"devs-{project}"
+        dn = f"cn=devs-{project},dc=example,dc=com"
+        by_dn = admin_client.post(f"/projects/{project}/members",
+                                  json={"role_id": 3, "member_group": {"ldap_group_dn": dn}})
+        assert by_dn.status_code == 409
+        assert admin_client.delete(r.headers["Location"]).status_code == 200
+    finally:
+        with db.transaction() as s:
+            s.execute(delete(UserGroup).where(UserGroup.id == group_id))
+        db.dispose()

@@ -235,3 +235,18 @@ def test_no_server_error_on_garbage(admin_client):
 
 def test_admin_password_unchanged(server):
     assert ApiClient(server.url, ("admin", ADMIN_PASSWORD)).get("/users/current").ok
+
+
+def test_self_registration(admin_client, anon_client):
+    name = unique("self")
+    body = {"username": name, "email": f"{name}@example.com", "realname": "Self",
+            "password": "Passw0rd!x"}
+    _error(anon_client.post("/users", json=body), 401, "UNAUTHORIZED")
+    assert admin_client.put("/configurations", json={"self_registration": True}).ok
+    try:
+        r = anon_client.post("/users", json=body)
+        assert r.status_code == 201, r.text
+    finally:
+        admin_client.put("/configurations", json={"self_registration": False})
+    assert admin_client.get(r.headers["Location"]).json()["sysadmin_flag"] is False
+    admin_client.delete(r.headers["Location"])
