@@ -20,7 +20,7 @@ from tests.support.registry_clients import (
     upload_blob,
     with_digest,
 )
-from tests.support.servers import running_server
+from tests.support.servers import postgres_database, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 BIG = 96 << 20
@@ -28,11 +28,14 @@ KILL_AFTER = 16 << 20
 CHUNK = 4 << 20
 
 
-@pytest.fixture(params=["harbor", "distribution"])
+@pytest.fixture(params=["harbor", "harbor-postgresql", "distribution"])
 def crashable(request, tmp_path):
     """A registry of its own (this test kills it), restartable on the same data."""
     if request.param == "harbor":
         with running_server(tmp_path) as server:
+            yield Registry("harbor", server)
+    elif request.param == "harbor-postgresql":
+        with postgres_database() as url, running_server(tmp_path, url) as server:
             yield Registry("harbor", server)
     else:
         with distribution_registry(tmp_path) as server:
@@ -40,15 +43,17 @@ def crashable(request, tmp_path):
 
 
 class TrippingStream(GeneratedStream):
-    """Generated body that raises ``tripped`` once ``after`` bytes have been handed out."""
+    """Generated body that sets ``tripped`` once ``after`` bytes have been handed out, then
+    holds the rest back until ``released``, so the kill always lands mid-body."""
 
     def __init__(self, size: int, seed: int, after: int):
         super().__init__(size, seed)
-        self.after, self.tripped = after, threading.Event()
+        self.after, self.tripped, self.released = after, threading.Event(), threading.Event()
 
     def read(self, n: int = -1) -> bytes:
         if self.size - self.left >= self.after:
             self.tripped.set()
+            self.released.wait(60)
         return super().read(n)
 
 
@@ -135,6 +140,7 @@ def test_kill_during_streamed_upload(crashable, method):
     sender.start()
     assert body.tripped.wait(60), "the upload never got going"
     registry.server.kill()
+    body.released.set()
     sender.join(60)
     assert not sender.is_alive()
     assert "error" in outcome, f"upload finished before the kill: {outcome}"
