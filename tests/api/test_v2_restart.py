@@ -1,6 +1,7 @@
 """Upload sessions live in storage + database: they survive a server restart (and a kill)."""
 
 import signal
+import time
 
 import pytest
 
@@ -33,3 +34,31 @@ def test_upload_resumes_after_restart(tmp_path, stop_signal):
         assert client.put(location, params={"digest": sha256(DATA)}).status_code == 201
         assert client.get(f"/v2/library/resumed/blobs/{sha256(DATA)}").content == DATA
         assert client.get(f"/v2/library/resumed/blobs/{sha256(b'small')}").content == b"small"
+
+
+def test_abandoned_uploads_are_purged_at_start(tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    with running_server(tmp_path) as server:
+        client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
+        old = client.start_upload("library/purged")
+        fresh = client.start_upload("library/purged")
+        for location in (old, fresh):
+            assert client.patch(location, data=b"partial").status_code == 202
+        server.stop()
+        engine = sa.create_engine(f"sqlite:///{server.data_dir / 'harbor.db'}")
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE uploads SET updated = :when WHERE uuid = :id"),
+                         {"when": dt.datetime(2000, 1, 1), "id": old.rsplit("/", 1)[1]})
+        engine.dispose()
+        server.start()
+        client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
+        deadline = time.monotonic() + 10
+        while client.get(old).status_code != 404 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.get(old).status_code == 404
+        assert client.get(fresh).status_code == 204
+        uploads = server.data_dir / "storage" / "uploads"
+        assert sorted(p.name for p in uploads.iterdir()) == [fresh.rsplit("/", 1)[1]]

@@ -30,3 +30,12 @@ def advance_upload(session: Session, upload_id: str, expected: int, new_size: in
 
 def remove_upload(session: Session, upload_id: str) -> None:
     session.execute(delete(Upload).where(Upload.uuid == upload_id))
+
+
+def take_stale_uploads(session: Session, older_than) -> list[str]:
+    """Remove the rows of sessions untouched since ``older_than``; return their ids (the
+    caller then deletes their bytes)."""
+    stale = list(session.scalars(select(Upload.uuid).where(Upload.updated < older_than)))
+    if stale:
+        session.execute(delete(Upload).where(Upload.uuid.in_(stale)))
+    return stale
