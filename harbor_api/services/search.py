@@ -16,6 +16,9 @@ SEARCH_LIMIT = 100  # results per kind; Harbor returns every match, we cap to st
 
 
 def _like(keyword: str) -> str:
+    """Project and repository names are lowercase by grammar, so a case-insensitive match is
+    a plain LIKE on the lowercased keyword (much cheaper than ILIKE on PostgreSQL)."""
+    keyword = keyword.lower()
     escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -30,11 +33,11 @@ def search(ctx: RequestContext, keyword: str) -> dict[str, Any]:
     visible = rbac.visible_project_filter(ctx.principal)
     with ctx.db.read() as s:
         project_q = (select(Project, User.username).outerjoin(User, User.id == Project.owner_id)
-                     .where(Project.name.ilike(pattern, escape="\\"))
+                     .where(Project.name.like(pattern, escape="\\"))
                      .order_by(Project.name).limit(SEARCH_LIMIT))
         repo_q = (select(Repository, Project.name).join(Project,
                                                          Project.id == Repository.project_id)
-                  .where(Repository.name.ilike(pattern, escape="\\"))
+                  .where(Repository.name.like(pattern, escape="\\"))
                   .order_by(Repository.name).limit(SEARCH_LIMIT))
         if visible is not None:
             project_q = project_q.where(visible)
