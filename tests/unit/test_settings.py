@@ -117,3 +117,16 @@ def test_readme_documents_every_setting():
         if f.name != "extra":
             row = f"| `{f.name}` | `HARBOR_{f.name.upper()}` |"
             assert row in readme, f"README configuration table lacks {f.name}"
+
+
+def test_readme_and_docs_links_resolve():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(root)} -> {target}")
+    assert broken == []
