@@ -120,6 +120,7 @@ class RegistryApp:
                 request.ctx.base_url, route.endpoint if route else None) + (
                 ',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
-        if not request.body_started and request.method in ("POST", "PUT", "PATCH"):
+        if not request.body_started and request.method in ("POST", "PUT", "PATCH") and \
+                not request.header("expect"):  # (no 100 Continue sent: no body will come)
             await request.drain(_DRAIN_LIMIT)  # lets the client read the error
         await responder.respond(error.status, headers, body, "application/json")
