@@ -101,6 +101,7 @@ DEVCENTER_INDEX = """<!DOCTYPE html>
       url: "/api/v2.0/swagger.json",
       dom_id: "#swagger-ui",
       deepLinking: true,
+      validatorUrl: null,
       persistAuthorization: true,
       requestInterceptor: function (req) { req.credentials = "omit"; return req; }
     });
