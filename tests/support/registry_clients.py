@@ -22,6 +22,14 @@ from pathlib import Path
 
 import requests
 
+from tests.support.images import (
+    MT_CONFIG,
+    MT_LAYER,
+    MT_MANIFEST,
+    canonical_json,
+    sha256_digest,
+    tar_bytes,
+)
 from tests.support.servers import ADMIN_PASSWORD, free_port
 
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -226,7 +234,6 @@ def start_upload(registry: Registry, repo: str) -> str:
 
 def upload_blob(registry: Registry, repo: str, data: bytes) -> str:
     """Monolithic upload (POST, then PUT with the body and digest); returns the digest."""
-    from tests.support.images import sha256_digest
     digest = sha256_digest(data)
     url = start_upload(registry, repo)
     response = registry.session.put(with_digest(url, digest), data=data, timeout=60,
@@ -237,14 +244,6 @@ def upload_blob(registry: Registry, repo: str, data: bytes) -> str:
 
 def push_image(registry: Registry, repo: str, tag: str) -> tuple[str, list[str]]:
     """Push a tiny valid image over raw HTTP; (manifest digest, blob digests)."""
-    from tests.support.images import (
-        MT_CONFIG,
-        MT_LAYER,
-        MT_MANIFEST,
-        canonical_json,
-        sha256_digest,
-        tar_bytes,
-    )
     layer = tar_bytes({"hello.txt": f"{repo}:{tag} {uuid.uuid4()}".encode()})
     layer_digest = upload_blob(registry, repo, layer)
     config = canonical_json({"architecture": "amd64", "os": "linux",
