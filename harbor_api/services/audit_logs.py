@@ -2,9 +2,9 @@
 
 Retention (configuration key ``audit_log_retention_hours``, 0 = keep forever) is enforced
 by an amortised purge: :func:`maybe_purge` runs at most once per
-:data:`PURGE_INTERVAL_SECONDS` per process; it is called when the log is read (the audit
-log APIs) and from the pull recorder's background thread (:mod:`pulls`), so a registry that
-serves pulls purges every five minutes even if nobody reads the log.
+:data:`PURGE_INTERVAL_SECONDS` per process. It is called when the log is read (the audit
+log APIs), and :func:`start_retention_job` runs it on a daemon thread every interval so the
+log is bounded even if nobody reads it (call it once per process, e.g. from app start-up).
 One ``DELETE … WHERE op_time < cutoff`` uses the ``op_time`` index, so a purge costs one
 indexed statement, never a scan per request.
 """
@@ -108,3 +108,17 @@ def maybe_purge(db: Any, force: bool = False) -> int:
         return 0
     finally:
         _purge_lock.release()
+
+
+def start_retention_job(db: Any, interval: float = PURGE_INTERVAL_SECONDS) -> threading.Event:
+    """A daemon thread applying the retention every ``interval`` seconds; set the returned
+    event to stop it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            maybe_purge(db, force=True)
+            stop.wait(interval)
+
+    threading.Thread(target=loop, name="audit-retention", daemon=True).start()
+    return stop

@@ -1,6 +1,7 @@
 """The audit log: system-wide (system admin), per project, filters, paging, retention."""
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -97,4 +98,21 @@ def test_retention_purges_old_entries(tmp_path):
     assert audit_logs.maybe_purge(db, force=True) == 2
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 1
+    # the periodic job purges without anyone reading the log
+    with db.transaction() as s:
+        s.add(AuditLog(operation="create", resource_type="label", resource="old",
+                       username="admin", op_time=now - dt.timedelta(hours=40)))
+    stop = audit_logs.start_retention_job(db, interval=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.read() as s:
+                if s.scalar(select(func.count()).select_from(AuditLog)) == 1:
+                    break
+            time.sleep(0.05)
+        with db.read() as s:
+            assert s.scalar(select(func.count()).select_from(AuditLog)) == 1
+    finally:
+        stop.set()
+        time.sleep(0.1)
     db.dispose()
