@@ -34,11 +34,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _make_dirs(path: Path) -> None:
+    """``mkdir -p`` whose new entries are durable: each created directory's parent is
+    fsync'd, so a crash cannot lose the directory an fsync'd file was renamed into."""
+    if path.is_dir():
+        return
+    _make_dirs(path.parent)
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    _fsync_dir(path.parent)
+
+
 class _NewFileWriter(Writer):
     """Writes a temporary file; commit renames it onto the key."""
 
     def __init__(self, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs(target.parent)
         self._target = target
         self._temp = target.with_name(f"{target.name}{_TEMP_MARK}{uuid.uuid4().hex}")
         self._file: BinaryIO | None = open(self._temp, "xb", buffering=0)  # noqa: SIM115
@@ -195,7 +208,7 @@ class FilesystemDriver(StorageDriver):
         src, dst = self._path(source), self._path(destination)
         if not src.exists():
             raise StorageNotFoundError(source)
-        dst.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs(dst.parent)
         os.replace(src, dst)
         _fsync_dir(dst.parent)
 
