@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from harbor_api.db.models import ConfigEntry
+from harbor_api.db.models import ConfigEntry, User
 from harbor_api.db.session import Database
+from harbor_api.errors import BadRequestError
+from harbor_api.services import audit
 
 DEFAULTS: dict[str, Any] = {
     "auth_mode": "db_auth",
@@ -82,8 +84,6 @@ def for_display(db: Database) -> dict[str, dict[str, Any]]:
 
 def validate(changes: dict[str, Any]) -> dict[str, Any]:
     """Check every key is known and every value has the right type and range."""
-    from harbor_api.errors import BadRequestError
-
     unknown = sorted(set(changes) - set(DEFAULTS))
     if unknown:
         raise BadRequestError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -109,10 +109,6 @@ def update(db: Database, principal, changes: dict[str, Any]) -> None:
 
     Switching ``auth_mode`` is refused once users other than ``admin`` exist (as Harbor does).
     """
-    from harbor_api.db.models import User
-    from harbor_api.errors import BadRequestError
-    from harbor_api.services import audit
-
     validate(changes)
     current = effective(db)
     with db.transaction() as s:

@@ -23,7 +23,15 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.query_sql import INT32_MAX, as_int, as_time, filter_by_q, order_by
+from harbor_api.services.query import Term
+from harbor_api.services.query_sql import (
+    INT32_MAX,
+    as_int,
+    as_time,
+    condition,
+    filter_by_q,
+    order_by,
+)
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 BOOL_KEYS = frozenset({"public", "enable_content_trust", "enable_content_trust_cosign",
@@ -219,7 +227,7 @@ def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | N
     if visible is not None:
         stmt = stmt.where(visible)
     if name:
-        stmt = filter_by_q(stmt, f"name=~{name}", {"name": (Project.name, str)})
+        stmt = stmt.where(condition(Project.name, Term("name", "fuzzy", name)))
     if public is not None:
         stmt = stmt.where(Project.id.in_(_public_ids()) if public
                           else Project.id.not_in(_public_ids()))

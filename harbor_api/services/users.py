@@ -21,7 +21,8 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.query_sql import as_int, as_time, filter_by_q, order_by
+from harbor_api.services.query import Term
+from harbor_api.services.query_sql import as_int, as_time, condition, filter_by_q, order_by
 
 BOOTSTRAP_ADMIN = "admin"
 _ILLEGAL_CHARS = set(",~#$%")
@@ -128,9 +129,9 @@ def _check_unique(s: Session, username: str | None = None, email: str | None = N
 def search(ctx: RequestContext, username: str, page) -> tuple[list, int]:
     if not ctx.principal.authenticated:
         raise UnauthorizedError("authentication required")
-    stmt = filter_by_q(select(User.id, User.username), f"username=~{username}",
-                       {"username": (User.username, str)}) if username else \
-        select(User.id, User.username)
+    stmt = select(User.id, User.username)
+    if username:
+        stmt = stmt.where(condition(User.username, Term("username", "fuzzy", username)))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = s.execute(stmt.order_by(User.username).offset(page.offset)

@@ -250,3 +250,11 @@ def test_self_registration(admin_client, anon_client):
         admin_client.put("/configurations", json={"self_registration": False})
     assert admin_client.get(r.headers["Location"]).json()["sysadmin_flag"] is False
     admin_client.delete(r.headers["Location"])
+
+
+def test_search_and_name_filters_take_any_text(admin_client):
+    for text in ("a,b", "{x y}", "[1~2]", "%", "_", "'quoted'"):
+        r = admin_client.get("/users/search", params={"username": text})
+        assert r.status_code == 200 and r.json() == [], (text, r.text)
+        r = admin_client.get("/projects", params={"name": text})
+        assert r.status_code == 200 and r.json() == [], (text, r.text)
