@@ -285,3 +285,40 @@ def test_list_is_not_n_plus_one(admin_client, new_user):
     assert all(p["current_user_role_id"] == 1 and p["owner_name"] for p in r.json())
     for i in range(20):
         client.delete(f"/projects/{prefix}-{i:02d}")
+
+
+def test_list_query_count_does_not_grow_with_page_size(tmp_path):
+    """No N+1: a page of 25 projects costs the same number of SQL statements as a page of 1."""
+    from sqlalchemy import event
+
+    from harbor_api.api.paging import Page
+    from harbor_api.auth.principal import Principal
+    from harbor_api.db.migrate import upgrade
+    from harbor_api.db.session import Database
+    from harbor_api.services import projects
+    from harbor_api.services.bootstrap import bootstrap
+    from harbor_api.services.context import AppState, RequestContext
+    from harbor_api.settings import Settings
+
+    db = Database(f"sqlite:///{tmp_path / 'count.db'}")
+    try:
+        upgrade(db.engine)
+        bootstrap(db, "Harbor12345")
+        owner = Principal(kind="user", user_id=1, username="admin", via="basic")
+        ctx = RequestContext(app=AppState(settings=Settings(data_dir=tmp_path), db=db),
+                             principal=owner)
+        for i in range(25):
+            projects.create(ctx, {"project_name": f"count-{i:02d}",
+                                  "metadata": {"public": "false", "auto_scan": "true"}})
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_: statements.append(statement))
+        one, _ = projects.list_projects(ctx, Page(1, 1), name="count")
+        small = len(statements)
+        statements.clear()
+        many, total = projects.list_projects(ctx, Page(1, 25), name="count")
+        assert len(one) == 1 and len(many) == 25 and total == 25
+        assert len(statements) == small, statements
+        assert all(p["current_user_role_id"] == 1 and p["owner_name"] == "admin" for p in many)
+    finally:
+        db.dispose()
