@@ -9,22 +9,35 @@ from harbor_api.services import sessions
 CSRF_COOKIE = "__csrf"
 
 
+def _cookie(name: str, value: str, max_age: int, http_only: bool, secure: bool) -> str:
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}"]
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    parts.append("SameSite=Lax")
+    return "; ".join(parts)
+
+
+def _with_cookies(response: Response, cookies: list[str]) -> Response:
+    response.raw_headers.extend((b"set-cookie", c.encode("latin-1")) for c in cookies)
+    return response
+
+
 def login(body=None, principal=None, password=None):
     form = body if isinstance(body, dict) else {}
     ctx = current_context()
     new = sessions.login(ctx, form.get("principal", principal), form.get("password", password))
     secure = ctx.base_url.startswith("https://")
     response = Response(status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token})
-    response.set_cookie(SESSION_COOKIE, new.token, max_age=new.max_age, path="/",
-                        httponly=True, samesite="lax", secure=secure)
-    response.set_cookie(CSRF_COOKIE, new.csrf_token, max_age=new.max_age, path="/",
-                        httponly=False, samesite="lax", secure=secure)
-    return response
+    return _with_cookies(response, [
+        _cookie(SESSION_COOKIE, new.token, new.max_age, True, secure),
+        _cookie(CSRF_COOKIE, new.csrf_token, new.max_age, False, secure)])
 
 
 def logout():
-    sessions.logout(current_context())
-    response = Response(status_code=200)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
-    response.delete_cookie(CSRF_COOKIE, path="/", samesite="lax")
-    return response
+    ctx = current_context()
+    sessions.logout(ctx)
+    secure = ctx.base_url.startswith("https://")
+    return _with_cookies(Response(status_code=200), [
+        _cookie(SESSION_COOKIE, "", 0, True, secure), _cookie(CSRF_COOKIE, "", 0, False, secure)])

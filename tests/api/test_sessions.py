@@ -31,7 +31,7 @@ def test_login_sets_cookies(server):
     csrf_cookie = next(c for c in r.raw.headers.getlist("Set-Cookie")
                        if c.startswith("__csrf="))
     assert "HttpOnly" in sid_cookie and "Path=/" in sid_cookie
-    assert "samesite=lax" in sid_cookie.lower()
+    assert "SameSite=Lax" in sid_cookie and "SameSite=Lax" in csrf_cookie
     assert "HttpOnly" not in csrf_cookie
     assert r.cookies["__csrf"] == r.headers["X-Harbor-CSRF-Token"]
 
