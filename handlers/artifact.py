@@ -92,6 +92,10 @@ def remove_label(project_name, repository_name, reference, label_id):
 
 
 def get_addition(project_name, repository_name, reference, addition):
+    if addition == "vulnerabilities":  # no scanner: no report, as Harbor without one
+        artifacts.get_artifact(current_context(), project_name, repository_name, reference,
+                               Options(with_tag=False))
+        return {}, 200
     if addition != "build_history":
         raise NotFoundError(f"addition {addition} is not available for this artifact")
     return artifacts.build_history(current_context(), project_name, repository_name,

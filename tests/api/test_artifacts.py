@@ -28,6 +28,10 @@ def test_get_by_tag_and_digest(admin_client, project, pusher):
     history = admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/build_history")
     assert history.status_code == 200 and len(history.json()) == 2
     assert a["addition_links"]["build_history"]["href"].endswith("/additions/build_history")
+    vulns = admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/vulnerabilities")
+    assert vulns.status_code == 200 and vulns.json() == {}
+    assert admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/readme.md"
+                            ).status_code == 404
     assert admin_client.get(f"{_base(project, 'app')}/artifacts/nope").status_code == 404
     assert admin_client.get(f"{_base(project, 'app')}/artifacts/bad%20ref").status_code == 400
 
