@@ -17,7 +17,7 @@ from harbor_api.services.artifact_view import (
     render_many,
 )
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import int_condition, order_by, text_condition
+from harbor_api.services.filters import int_condition, order_by, page_and_total, text_condition
 from harbor_api.services.lookup import artifact, authorized_repository
 from harbor_api.services.query import Term, parse_q, parse_sort
 
@@ -78,9 +78,9 @@ def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str,
         project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
                                               "artifact", "list")
         where += [Artifact.repository_id == repo.id, _top_level()]
-        total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0
-        page = list(s.scalars(select(Artifact).where(*where).order_by(*order)
-                              .offset(offset).limit(limit)))
+        page, total = page_and_total(s, select(Artifact).where(*where).order_by(*order),
+                                     select(func.count()).select_from(Artifact).where(*where),
+                                     offset, limit)
         return render_many(s, ctx.app.storage, repo, page, opts), total
 
 
@@ -155,7 +155,7 @@ def list_accessories(ctx: RequestContext, project_name: str, repository_name: st
                                               "accessory", "list")
         subject = artifact(s, repo, reference)
         where = [Artifact.repository_id == repo.id, Artifact.subject_digest == subject.digest]
-        total = s.scalar(select(func.count()).select_from(Artifact).where(*where)) or 0
-        rows = s.scalars(select(Artifact).where(*where).order_by(Artifact.id)
-                         .offset(offset).limit(limit))
+        rows, total = page_and_total(s, select(Artifact).where(*where).order_by(Artifact.id),
+                                     select(func.count()).select_from(Artifact).where(*where),
+                                     offset, limit)
         return [render_accessory(a, subject, repo.name) for a in rows], total

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from harbor_api.db.models import AuditLog, ConfigEntry
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso, order_by, text_condition, time_condition
+from harbor_api.services.filters import (
+    iso,
+    order_by,
+    page_and_total,
+    text_condition,
+    time_condition,
+)
 from harbor_api.services.lookup import authorized_project
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -62,9 +68,9 @@ def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
         if project_name is not None:
             project = authorized_project(s, ctx.principal, project_name, "log", "list")
             where.append(AuditLog.project_id == project.id)
-        total = s.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0
-        rows = s.scalars(select(AuditLog).where(*where).order_by(*order)
-                         .offset(offset).limit(limit))
+        rows, total = page_and_total(s, select(AuditLog).where(*where).order_by(*order),
+                                     select(func.count()).select_from(AuditLog).where(*where),
+                                     offset, limit)
         return [render(r) for r in rows], total
 
 

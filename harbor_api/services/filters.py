@@ -92,3 +92,12 @@ def iso(value: dt.datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def page_and_total(session, query, count_query, offset: int, limit: int) -> tuple[list, int]:
+    """One page of ``query`` and the total, skipping the COUNT when the page itself shows
+    the total: one extra row is fetched, and a page that is not full is the last one."""
+    rows = list(session.scalars(query.offset(offset).limit(limit + 1)))
+    if len(rows) <= limit and (rows or offset == 0):
+        return rows, offset + len(rows)
+    return rows[:limit], session.scalar(count_query) or 0

@@ -14,7 +14,7 @@ from harbor_api.db.models import Label, Project
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError, UnauthorizedError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso, order_by, text_condition
+from harbor_api.services.filters import iso, order_by, page_and_total, text_condition
 from harbor_api.services.lookup import project_by_id
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -51,9 +51,9 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
             where.append(Label.name.ilike(f"%{name}%"))
         if "name" in terms:
             where.append(text_condition(Label.name, terms["name"]))
-        total = s.scalar(select(func.count()).select_from(Label).where(*where)) or 0
-        rows = s.scalars(select(Label).where(*where).order_by(*order)
-                         .offset(offset).limit(limit))
+        rows, total = page_and_total(s, select(Label).where(*where).order_by(*order),
+                                     select(func.count()).select_from(Label).where(*where),
+                                     offset, limit)
         return [render(r) for r in rows], total
 
 

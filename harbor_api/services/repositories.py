@@ -11,7 +11,7 @@ from harbor_api.auth import rbac
 from harbor_api.db.models import Artifact, Project, Repository
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import int_condition, iso, order_by, text_condition
+from harbor_api.services.filters import int_condition, iso, order_by, page_and_total, text_condition
 from harbor_api.services.lookup import authorized_project, repository
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -55,9 +55,9 @@ def list_repositories(ctx: RequestContext, project_name: str | None, *, q: str |
             visible = rbac.visible_project_filter(ctx.principal)
             if visible is not None:
                 where.append(Repository.project_id.in_(select(Project.id).where(visible)))
-        total = s.scalar(select(func.count()).select_from(Repository).where(*where)) or 0
-        repos = list(s.scalars(select(Repository).where(*where).order_by(*order)
-                               .offset(offset).limit(limit)))
+        repos, total = page_and_total(
+            s, select(Repository).where(*where).order_by(*order),
+            select(func.count()).select_from(Repository).where(*where), offset, limit)
         counts = artifact_counts(s, [r.id for r in repos])
         return [render(r, counts.get(r.id, 0)) for r in repos], total
 

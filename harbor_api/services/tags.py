@@ -12,7 +12,7 @@ from harbor_api.registry.names import is_tag
 from harbor_api.services import audit
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import order_by, text_condition
+from harbor_api.services.filters import order_by, page_and_total, text_condition
 from harbor_api.services.lookup import artifact, authorized_repository
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -32,8 +32,9 @@ def list_tags(ctx: RequestContext, project_name: str, repository_name: str, refe
         where = [Tag.artifact_id == found.id]
         if "name" in terms:
             where.append(text_condition(Tag.name, terms["name"]))
-        total = s.scalar(select(func.count()).select_from(Tag).where(*where)) or 0
-        rows = s.scalars(select(Tag).where(*where).order_by(*order).offset(offset).limit(limit))
+        rows, total = page_and_total(s, select(Tag).where(*where).order_by(*order),
+                                     select(func.count()).select_from(Tag).where(*where),
+                                     offset, limit)
         return [render_tag(t) for t in rows], total
 
 
