@@ -24,6 +24,16 @@ class DriverSuite:
         assert driver.put("file", io.BytesIO(b"x" * 3_000_000)) == 3_000_000
         assert driver.stat("file").size == 3_000_000
 
+    def test_large_streamed_writes(self, driver):
+        chunk = bytes(range(256)) * (7 * 4096)  # 7 MiB: crosses writeback thresholds
+        with driver.writer("large") as writer:
+            for _ in range(3):
+                writer.write(chunk)
+        with driver.writer("large", resume_at=len(chunk)) as writer:
+            writer.write(memoryview(chunk)[:100])
+        assert driver.stat("large").size == len(chunk) + 100
+        assert b"".join(driver.read("large", len(chunk) - 5)) == chunk[-5:] + chunk[:100]
+
     def test_put_replaces_atomically(self, driver):
         driver.put("k", b"old")
         driver.put("k", b"new content")
