@@ -6,7 +6,7 @@ import os
 import pytest
 
 from tests.support.oci import RegistryClient
-from tests.support.servers import ADMIN_PASSWORD
+from tests.support.servers import ADMIN_PASSWORD, running_server
 
 pytestmark = [pytest.mark.api, pytest.mark.slow]
 
@@ -27,11 +27,17 @@ def _tree_kib(pid: int, field: str) -> int:
     return total
 
 
-def test_two_gib_push_and_pull_keep_memory_flat(sqlite_server):
-    pid = sqlite_server.proc.pid
-    client = RegistryClient(sqlite_server.url, ("admin", ADMIN_PASSWORD))
+def test_two_gib_push_and_pull_keep_memory_flat(tmp_path):
+    with running_server(tmp_path) as server:  # its own server: nothing else moves the peak
+        _push_and_pull(server)
+
+
+def _push_and_pull(server) -> None:
+    pid = server.proc.pid
+    client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
     client.push_image("library/memory-warmup", "v1")
-    before = _tree_kib(pid, "VmRSS")
+    assert client.get("/v2/library/memory-warmup/manifests/v1").status_code == 200
+    before = _tree_kib(pid, "VmHWM")
 
     def body():
         for _ in range(TOTAL // len(CHUNK)):
