@@ -16,7 +16,8 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    operation: Mapped[str] = mapped_column(String(64), index=True)  # create|update|delete|pull|push|denied...
+    # create, update, delete, pull, push, denied, login_failed ...
+    operation: Mapped[str] = mapped_column(String(64), index=True)
     resource_type: Mapped[str] = mapped_column(String(64), index=True)
     resource: Mapped[str] = mapped_column(String(1024))
     username: Mapped[str] = mapped_column(String(255), index=True)
