@@ -15,6 +15,7 @@ from harbor_api.services.oci import artifacts, repositories
 from harbor_api.v2 import access
 
 CATALOG_DEFAULT_PAGE = 1000
+MAX_PAGE = 10000
 
 
 def _page_size(request, default: int | None) -> int | None:
@@ -27,7 +28,7 @@ def _page_size(request, default: int | None) -> int | None:
         raise BadRequestError(f"n must be a non-negative integer, got {raw[:20]!r}") from None
     if value < 0:
         raise BadRequestError("n must be a non-negative integer")
-    return value
+    return min(value, MAX_PAGE)
 
 
 def _paginate(items: list[str], limit: int | None, path: str) -> tuple[list[str], dict]:

@@ -40,6 +40,8 @@ def test_tags_list_and_pagination(registry_client, repo):
                                params={"n": 10, "last": "v10"}).json()["tags"] == ["v2"]
     assert registry_client.get(f"/v2/{repo}/tags/list", params={"n": 0}).json()["tags"] == []
     assert registry_client.get(f"/v2/{repo}/tags/list", params={"n": "x"}).status_code == 400
+    huge = registry_client.get(f"/v2/{repo}/tags/list", params={"n": 10**20})
+    assert huge.status_code == 200 and len(huge.json()["tags"]) == 4
 
 
 def test_tags_of_unknown_repository(registry_client, project):

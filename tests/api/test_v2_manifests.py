@@ -231,3 +231,17 @@ def test_push_pull_and_delete_are_audited(registry_client, admin_client, project
         time.sleep(0.2)
     assert wanted <= seen
     assert {e["username"] for e in logs} == {"admin"}
+
+
+def test_hostile_manifests_are_refused_not_crashing(registry_client, repo):
+    registry_client.push_image(repo, "seed")
+    deep = b"[" * 50_000 + b"]" * 50_000
+    r = registry_client.push_manifest(repo, "deep", deep)
+    assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID"
+    config = registry_client.push_blob(repo, b"{}")
+    long_type = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                           "artifactType": "application/" + "x" * 400,
+                           "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                                      "digest": config, "size": 2}, "layers": []})
+    r = registry_client.push_manifest(repo, "long", long_type)
+    assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID"

@@ -7,6 +7,7 @@ Only the structure is checked here; whether referenced blobs exist is the caller
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,18 @@ class ParsedManifest:
 
     def referenced_size(self) -> int:
         parts = ([self.config] if self.config else []) + list(self.layers) + list(self.manifests)
-        return sum(d.size for d in parts)
+        return min(sum(d.size for d in parts), MAX_SIZE // 2)
+
+
+MAX_SIZE = 2**63 - 1
+# RFC 6838 type/subtype (no parameters), as the OCI image spec requires of mediaType
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/"
+                         r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
+
+
+def _check_media_type(value: str, where: str) -> None:
+    if not _MEDIA_TYPE.match(value):
+        raise _fail(f"{where} {value[:80]!r} is not a valid media type")
 
 
 def _fail(message: str) -> ManifestInvalidError:
@@ -88,17 +100,20 @@ def parse_descriptor(value: Any, where: str) -> Descriptor:
     media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
     if not isinstance(media_type, str) or not media_type:
         raise _fail(f"{where}.mediaType is required")
+    _check_media_type(media_type, f"{where}.mediaType")
     if not isinstance(digest, str):
         raise _fail(f"{where}.digest is required")
     try:
         parse_digest(digest)
     except DigestInvalidError:
         raise _fail(f"{where}.digest {digest[:80]!r} is not a valid digest") from None
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise _fail(f"{where}.size must be a non-negative integer")
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
+        raise _fail(f"{where}.size must be a non-negative 64-bit integer")
     artifact_type = value.get("artifactType", "")
     if not isinstance(artifact_type, str):
         raise _fail(f"{where}.artifactType must be a string")
+    if artifact_type:
+        _check_media_type(artifact_type, f"{where}.artifactType")
     platform = value.get("platform")
     if platform is not None and not isinstance(platform, dict):
         raise _fail(f"{where}.platform must be an object")
@@ -133,7 +148,7 @@ def _media_type(document: dict[str, Any], content_type: str) -> str:
 def parse_manifest(body: bytes, content_type: str = "") -> ParsedManifest:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _fail("body is not valid JSON") from None
     if not isinstance(document, dict):
         raise _fail("body must be a JSON object")
@@ -143,6 +158,8 @@ def parse_manifest(body: bytes, content_type: str = "") -> ParsedManifest:
     artifact_type = document.get("artifactType", "")
     if not isinstance(artifact_type, str):
         raise _fail("artifactType must be a string")
+    if artifact_type:
+        _check_media_type(artifact_type, "artifactType")
     subject = (parse_descriptor(document["subject"], "subject")
                if document.get("subject") is not None else None)
     annotations = _string_map(document.get("annotations"), "annotations")
