@@ -44,3 +44,17 @@ def test_podman_login_pull_and_push(registry, podman, tmp_path):
            f"{registry.host}/{target}@{pushed}")
     [again] = json.loads(podman("image", "inspect", f"{registry.host}/{target}@{pushed}"))
     assert again["Id"] == image.config_digest.split(":", 1)[1]
+
+
+def test_podman_pulls_the_requested_platform_from_an_index(registry, podman, tmp_path):
+    layout = OciLayout(tmp_path / "src")
+    index = layout.add_index("multi", [("linux", "amd64"), ("linux", "arm64")])
+    repo = registry.new_repo("podmulti")
+    skopeo_copy(f"oci:{layout.path}:multi", f"docker://{registry.host}/{repo}:multi",
+                dest_creds=registry.creds_arg, extra=["--all"])
+
+    podman("pull", "-q", "--tls-verify=false", "--creds", registry.creds_arg, "--arch", "arm64",
+           f"{registry.host}/{repo}:multi")
+    [local] = json.loads(podman("image", "inspect", f"{registry.host}/{repo}:multi"))
+    assert local["Architecture"] == "arm64"
+    assert local["Id"] == index.children[1].config_digest.split(":", 1)[1]

@@ -199,6 +199,7 @@ class Podman:
                      "--runroot", self.runroot, "--storage-driver", "vfs",
                      "--cgroup-manager", "cgroupfs", "--events-backend", "file",
                      "--tmpdir", str(self.root / "tmp")]
+        (self.root / "auth.json").write_text('{"auths": {}}')
         self.env = {**os.environ, "REGISTRY_AUTH_FILE": str(self.root / "auth.json"),
                     "TMPDIR": str(self.root / "tmp")}
 
