@@ -31,10 +31,12 @@ POLICY_MESSAGE = ("the password must be 8-128 characters long with at least one 
                   "letter, one lowercase letter and one number")
 
 
-def render(user: User) -> dict:
+def render(user: User, admin_role_in_auth: bool = False) -> dict:
+    """Harbor's UserResp: ``sysadmin_flag`` is the stored flag; ``admin_role_in_auth`` says
+    the authentication source (the LDAP admin group) makes the user a system administrator."""
     return {"email": user.email or "", "realname": user.realname or "",
             "comment": user.comment or "", "user_id": user.id, "username": user.username,
-            "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": False,
+            "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
             "creation_time": user.creation_time, "update_time": user.update_time}
 
 
@@ -146,7 +148,8 @@ def current(ctx: RequestContext) -> dict:
     if principal.kind != "user" or principal.user_id is None:
         raise ForbiddenError("only users have a profile")
     with ctx.db.read() as s:
-        return render(_load(s, principal.user_id))
+        user = _load(s, principal.user_id)
+        return render(user, admin_role_in_auth=principal.sysadmin and not user.sysadmin)
 
 
 def get(ctx: RequestContext, user_id: int) -> dict:

@@ -230,6 +230,17 @@ def test_session_keeps_group_roles(server, admin):
         assert got.status_code == 200 and got.json()["current_user_role_id"] == DEVELOPER
 
 
+def test_current_user_shows_the_admin_role_granted_by_the_directory(server):
+    for uid in ("dave", "erin"):  # in the LDAP admin group: admin by the directory
+        with as_user(server, uid) as client:
+            me = client.get("/users/current").json()
+            assert (me["sysadmin_flag"], me["admin_role_in_auth"]) == (False, True), uid
+    with as_user(server, "alice") as alice:
+        me = alice.get("/users/current").json()
+        assert (me["sysadmin_flag"], me["admin_role_in_auth"]) == (False, False)
+
+
+
 # ---------------------------------------------------------------------------- usergroups
 def test_usergroups_crud(server, admin):
     dn = group_dn("ops")
@@ -416,6 +427,7 @@ def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, adm
     with as_user(server, "alice") as alice:
         r = alice.get("/users/current")
         assert r.status_code == 200, r.text + slapd.log_tail()
+
 
 
 def test_ldap_group_member_by_dn_is_onboarded(server, admin):
