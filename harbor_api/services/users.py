@@ -191,6 +191,16 @@ def delete_user(ctx: RequestContext, user_id: int) -> None:
         s.delete(user)
 
 
+def _require_password_managed_here(ctx: RequestContext, user: User) -> None:
+    """Harbor: passwords are changed only in db_auth mode (or the local admin's, in any mode);
+    a directory user's password belongs to the directory."""
+    if user.auth_source == "ldap" or (
+            configurations.effective(ctx.db)["auth_mode"] != "db_auth"
+            and user.username != BOOTSTRAP_ADMIN):
+        raise ForbiddenError(f"the password of user {user.id} can't be updated here: it is "
+                             "managed by the authentication source")
+
+
 def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str | None) -> None:
     principal = ctx.principal
     _require_self_or_admin(principal, user_id)
@@ -198,6 +208,7 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
     new = new or ""
     with ctx.db.read() as s:
         user = _load(s, user_id)
+        _require_password_managed_here(ctx, user)
         current_hash = user.password_hash
     if need_old:
         if not old:

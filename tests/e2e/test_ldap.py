@@ -240,6 +240,20 @@ def test_current_user_shows_the_admin_role_granted_by_the_directory(server):
         assert (me["sysadmin_flag"], me["admin_role_in_auth"]) == (False, False)
 
 
+def test_directory_users_cannot_change_their_password_here(server, admin):
+    """Harbor: only the local admin's password is managed locally outside db_auth (403)."""
+    with as_user(server, "bob") as bob:
+        bob_id = bob.get("/users/current").json()["user_id"]
+        r = bob.put(f"/users/{bob_id}/password",
+                    json={"old_password": pw("bob"), "new_password": "Another-Pass1"})
+        assert r.status_code == 403, r.text
+    r = admin.put(f"/users/{bob_id}/password", json={"new_password": "Another-Pass1"})
+    assert r.status_code == 403, r.text
+    with as_user(server, "bob", "Another-Pass1") as stale:
+        assert stale.get("/users/current").status_code == 401
+    with as_user(server, "bob") as bob:
+        assert bob.get("/users/current").status_code == 200
+
 
 # ---------------------------------------------------------------------------- usergroups
 def test_usergroups_crud(server, admin):
