@@ -64,7 +64,8 @@ class CredentialCache:
 class LoginThrottle:
     """Brute-force brake, per username and in-process: after ``free`` consecutive failures a
     username is refused outright for a while (doubling per further failure, capped), without
-    checking the password; a success resets it. Other usernames are never slowed."""
+    checking the password; a success resets it. Other usernames are never slowed. Only wrong
+    credentials count: a directory outage is not the caller's failure."""
 
     def __init__(self, free: int = 5, base_seconds: float = 2.0, max_seconds: float = 10.0,
                  max_entries: int = 10000) -> None:
@@ -141,9 +142,8 @@ class Authenticator:
             return None
         try:
             found = self._verify(username, password)
-        except Exception:  # a directory failure (DirectoryError → 401) still counts
-            self.throttle.failed(username)
-            self._record_denied(username, "directory refused")
+        except Exception:  # the directory could not answer: not a wrong password, no count
+            self._record_denied(username, "directory unavailable")
             raise
         if found is None:
             self.throttle.failed(username)

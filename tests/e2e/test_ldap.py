@@ -443,6 +443,25 @@ def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, adm
         assert r.status_code == 200, r.text + slapd.log_tail()
 
 
+def test_directory_outage_does_not_count_toward_the_login_throttle(server, admin, slapd):
+    """Logins refused because the directory is down are not wrong passwords: once it is
+    back, the same user signs in at once (no lock from the outage)."""
+    # a settings change drops the short verification cache: every login asks the directory
+    assert admin.put("/configurations", json={"ldap_timeout": 4}).status_code == 200
+    slapd.stop()
+    try:
+        for _ in range(8):
+            with as_user(server, "frank") as frank:
+                r = frank.get("/users/current")
+            assert r.status_code == 401, r.text
+            assert r.json()["errors"][0]["message"].startswith("LDAP server unreachable")
+    finally:
+        slapd.start()
+        admin.put("/configurations", json={"ldap_timeout": 3})
+    with as_user(server, "frank") as frank:
+        r = frank.get("/users/current")
+        assert r.status_code == 200, r.text
+
 
 def test_ldap_group_member_by_dn_is_onboarded(server, admin):
     name = f"ldap-bydn-{uuid.uuid4().hex[:6]}"
