@@ -5,17 +5,20 @@ upload session either resumes correctly or is refused cleanly, and a retry succe
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import threading
+import time
 
 import pytest
 import requests
 
-from tests.support.images import GeneratedStream, stream_digest
+from tests.support.images import GeneratedStream, OciLayout, stream_digest
 from tests.support.registry_clients import (
     Registry,
     distribution_registry,
     error_codes,
     push_image,
+    skopeo_copy,
     start_upload,
     upload_blob,
     with_digest,
@@ -228,3 +231,34 @@ def test_upload_session_spans_workers(tmp_path):
             done = fresh.put(with_digest(url, digest), timeout=30)
         assert done.status_code == 201, done.text
         assert blob_sha256(registry, repo, digest) == digest
+
+
+@pytest.mark.slow
+def test_skopeo_push_killed_midway_then_retried(crashable, tmp_path):
+    """A real client's push dies with the server; after the restart nothing of it is
+    visible and the same push, retried, completes with the same digests."""
+    registry = crashable
+    layout = OciLayout(tmp_path / "src")
+    image = layout.add_image("v1", layers=1, big_layer=384 << 20)
+    repo = registry.new_repo("skopeo-crash")
+    ref = f"docker://{registry.host}/{repo}:v1"
+    push = subprocess.Popen(
+        ["skopeo", "copy", "-q", "--preserve-digests", "--dest-tls-verify=false",
+         "--dest-creds", registry.creds_arg, f"oci:{layout.path}:v1", ref],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.0)
+        assert push.poll() is None, "the push finished before the kill"
+        registry.server.kill()
+        assert push.wait(60) != 0
+    finally:
+        if push.poll() is None:
+            push.kill()
+            push.wait()
+    registry.server.start()
+
+    assert registry.manifest(repo, "v1").status_code == 404
+    assert_invisible(registry, repo, image.layer_digests[-1])
+    skopeo_copy(f"oci:{layout.path}:v1", ref, dest_creds=registry.creds_arg)
+    assert registry.manifest(repo, "v1").headers["Docker-Content-Digest"] == image.manifest_digest
+    assert blob_sha256(registry, repo, image.layer_digests[-1]) == image.layer_digests[-1]
