@@ -31,6 +31,8 @@ from tests.support.servers import postgres_database
 
 pytestmark = pytest.mark.api
 ADMIN = Principal(kind="user", user_id=1, username="admin", sysadmin=True)
+# not a member of anything: sees the (public) seeded projects through the RBAC queries
+VISITOR = Principal(kind="user", user_id=999, username="visitor")
 
 
 def _digest(text: str) -> str:
@@ -104,8 +106,8 @@ def counting(db: Database):
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-def _ctx(db: Database) -> RequestContext:
-    return RequestContext(app=AppState(settings=Settings(), db=db), principal=ADMIN)
+def _ctx(db: Database, principal: Principal = ADMIN) -> RequestContext:
+    return RequestContext(app=AppState(settings=Settings(), db=db), principal=principal)
 
 
 def _both(db, call):
@@ -121,10 +123,11 @@ def _both(db, call):
     return counts, sizes
 
 
-def test_artifact_list_is_constant(db):
+@pytest.mark.parametrize("who", [ADMIN, VISITOR], ids=["admin", "visitor"])
+def test_artifact_list_is_constant(db, who):
     opts = Options(with_tag=True, with_label=True, with_accessory=True, with_signature=True)
     counts, sizes = _both(db, lambda n: artifacts.list_artifacts(
-        _ctx(db), f"p{n}", "main", q=None, sort=None, offset=0, limit=100, opts=opts))
+        _ctx(db, who), f"p{n}", "main", q=None, sort=None, offset=0, limit=100, opts=opts))
     assert sizes == [1, 20]
     assert counts[0] == counts[1], counts
 
@@ -141,7 +144,8 @@ def test_audit_log_list_is_constant(db):
     assert sizes == [1, 20] and counts[0] == counts[1], counts
 
 
-def test_search_is_constant(db):
+@pytest.mark.parametrize("who", [ADMIN, VISITOR], ids=["admin", "visitor"])
+def test_search_is_constant(db, who):
     counts, sizes = _both(db, lambda n: (lambda r: (r["repository"], 0))(
-        search.search(_ctx(db), f"p{n}/")))
+        search.search(_ctx(db, who), f"p{n}/")))
     assert sizes == [2, 21] and counts[0] == counts[1], counts
