@@ -22,7 +22,7 @@ from harbor_api.auth import rbac
 from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Project, Robot
-from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
+from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
 from harbor_api.services.query import parse_q, parse_sort
@@ -126,6 +126,23 @@ def _authorise(s: Session, ctx: RequestContext, robot_level: str, project: Proje
         rbac.require_system(ctx.principal)
 
 
+def _within_caller(ctx: RequestContext, perms: list[dict]) -> None:
+    """A robot managing robots grants at most what it holds itself (no escalation through a
+    robot it creates or edits); users are bounded by :func:`_authorise` already."""
+    caller = ctx.principal
+    if caller.kind != "robot":
+        return
+    held = set(caller.robot_access)
+    for perm in perms:
+        for item in perm["access"]:
+            if item["effect"] != "allow":
+                continue
+            wanted = (perm["namespace"], item["resource"], item["action"])
+            if wanted not in held and ("*",) + wanted[1:] not in held:
+                raise ForbiddenError(f"a robot cannot grant {wanted[1]}:{wanted[2]} in "
+                                     f"{wanted[0]}: it does not hold it")
+
+
 def _expiry(duration: Any, default_days: int, created: float) -> tuple[int, int]:
     if duration is None or duration == 0:
         duration = default_days
@@ -157,6 +174,7 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
     with ctx.db.transaction() as s:
         perms, project = _permissions(s, ctx, level, body.get("permissions"))
         _authorise(s, ctx, level, project, "create")
+        _within_caller(ctx, perms)
         stored = f"{project.name}+{name}" if level == "project" and project else name
         if s.scalar(select(Robot.id).where(Robot.name == stored)) is not None:
             raise ConflictError(f"robot {cfg['robot_name_prefix']}{stored} already exists")
@@ -208,6 +226,7 @@ def update(ctx: RequestContext, robot_id: int, body: dict) -> None:
             perms, project = _permissions(s, ctx, robot.level, body["permissions"])
             if robot.level == "project" and (project is None or project.id != robot.project_id):
                 raise BadRequestError("a project robot cannot move to another project")
+            _within_caller(ctx, perms)
             robot.permissions = json.dumps(perms)
         if "description" in body:
             robot.description = str(body.get("description") or "")

@@ -261,3 +261,24 @@ def test_out_of_range_ids_are_404(admin_client):
     assert admin_client.delete(f"/robots/{huge}").status_code == 404
     r = admin_client.get("/robots", params={"q": f"Level=project,ProjectID={huge}"})
     assert r.status_code == 404
+
+
+def test_a_robot_cannot_grant_more_than_it_holds(server, admin_client, project):
+    """A robot allowed to manage robots creates and edits robots only within its own access."""
+    r = admin_client.post("/robots", json=robot_body(
+        unique("boss"), project, "robot:create", "robot:update", "robot:read",
+        "repository:pull"))
+    assert r.status_code == 201, r.text
+    boss = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
+    escalate = boss.post("/robots", json=robot_body(unique("up"), project,
+                                                    "repository:pull", "repository:delete"))
+    assert escalate.status_code == 403, escalate.text
+    r = boss.post("/robots", json=robot_body(unique("ok"), project, "repository:pull"))
+    assert r.status_code == 201, r.text
+    child = r.json()["id"]
+    wider = {"permissions": robot_body("x", project, "repository:pull",
+                                       "member:create")["permissions"]}
+    refused = boss.put(f"/robots/{child}", json=wider)
+    assert refused.status_code == 403 and "does not hold" in refused.text, refused.text
+    got = admin_client.get(f"/robots/{child}").json()
+    assert got["permissions"][0]["access"] == access("repository:pull")
