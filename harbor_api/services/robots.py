@@ -220,6 +220,7 @@ def get(ctx: RequestContext, robot_id: int) -> dict:
 def update(ctx: RequestContext, robot_id: int, body: dict) -> None:
     with ctx.db.transaction() as s:
         robot = _load(s, ctx, robot_id, "update")
+        _within_caller(ctx, json.loads(robot.permissions or "[]"))
         if body.get("level") not in (None, robot.level):
             raise BadRequestError("the level of a robot cannot be changed")
         if "permissions" in body and body["permissions"] is not None:
@@ -255,6 +256,7 @@ def refresh_secret(ctx: RequestContext, robot_id: int, body: dict | None) -> str
     secret = _secret((body or {}).get("secret"))
     with ctx.db.transaction() as s:
         robot = _load(s, ctx, robot_id, "update")
+        _within_caller(ctx, json.loads(robot.permissions or "[]"))  # no takeover of a wider one
         robot.secret_hash = hash_password(secret)
         robot.update_time = utcnow()
         audit.record(s, ctx.principal, "update", "robot", prefix(ctx) + robot.name,

@@ -282,3 +282,22 @@ def test_a_robot_cannot_grant_more_than_it_holds(server, admin_client, project):
     assert refused.status_code == 403 and "does not hold" in refused.text, refused.text
     got = admin_client.get(f"/robots/{child}").json()
     assert got["permissions"][0]["access"] == access("repository:pull")
+
+
+def test_a_robot_cannot_take_over_a_wider_robot(server, admin_client, project):
+    """Refreshing the secret of a robot with more access would hand that access over."""
+    r = admin_client.post("/robots", json=robot_body(
+        unique("mgr"), project, "robot:update", "robot:read", "repository:pull"))
+    assert r.status_code == 201, r.text
+    manager = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
+    r = admin_client.post("/robots", json=robot_body(
+        unique("wide"), project, "repository:pull", "repository:push", "repository:delete"))
+    assert r.status_code == 201, r.text
+    wide = r.json()["id"]
+    refused = manager.patch(f"/robots/{wide}", json={"secret": "N3w-secret-value"})
+    assert refused.status_code == 403, refused.text
+    assert manager.put(f"/robots/{wide}", json={"disable": True}).status_code == 403
+    r = admin_client.post("/robots", json=robot_body(unique("narrow"), project,
+                                                     "repository:pull"))
+    narrow = r.json()["id"]
+    assert manager.patch(f"/robots/{narrow}", json={}).status_code == 200
