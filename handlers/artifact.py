@@ -2,8 +2,8 @@
 
 from urllib.parse import quote, unquote
 
-from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import empty
 from harbor_api.errors import NotFoundError
 from harbor_api.services import artifact_copy, artifact_labels, artifacts, tags
 from harbor_api.services.artifact_view import Options

@@ -1,7 +1,7 @@
 """Labels: global and project scoped."""
 
-from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import empty
 from harbor_api.services import labels
 
 

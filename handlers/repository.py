@@ -1,7 +1,7 @@
 """Repositories: list (all or one project's), get, update the description, delete."""
 
-from handlers._responses import empty
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import empty
 from harbor_api.services import repositories
 
 

@@ -14,6 +14,7 @@ from harbor_api.api.resolver import TagResolver
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
 from harbor_api.db.session import Database
+from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
 from harbor_api.settings import Settings
 from harbor_api.web.static import DEVCENTER_INDEX, SpecDocument, StaticDirectory
@@ -32,6 +33,7 @@ def build_state(settings: Settings) -> AppState:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     state = AppState(settings=settings, db=db, authenticator=Authenticator(db))
+    state.extras["audit.retention"] = start_retention_job(db)
     return state
 
 

@@ -1,16 +1,18 @@
-from harbor_api.db.models.audit import AuditLog  # noqa: F401
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
-from harbor_api.db.models.identity import Session as LoginSession  # noqa: F401
-from harbor_api.db.models.identity import User, UserGroup  # noqa: F401
-from harbor_api.db.models.projects import (  # noqa: F401
+from harbor_api.db.models.audit import AuditLog
+from harbor_api.db.models.identity import Session as LoginSession
+from harbor_api.db.models.identity import User, UserGroup
+from harbor_api.db.models.labels import ArtifactLabel, Label
+from harbor_api.db.models.ldap import LdapMembership
+from harbor_api.db.models.projects import (
     ConfigEntry,
     Project,
     ProjectMember,
     ProjectMetadata,
     Repository,
 )
-from harbor_api.db.models.registry import (  # noqa: F401
+from harbor_api.db.models.registry import (
     Artifact,
     ArtifactReference,
     Blob,
@@ -18,6 +20,10 @@ from harbor_api.db.models.registry import (  # noqa: F401
     Tag,
     Upload,
 )
-from harbor_api.db.models.ldap import LdapMembership  # noqa: F401
-from harbor_api.db.models.robots import Robot  # noqa: F401
-from harbor_api.db.models.labels import ArtifactLabel, Label  # noqa: F401
+from harbor_api.db.models.robots import Robot
+
+__all__ = [
+    "Artifact", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob", "ConfigEntry",
+    "Label", "LdapMembership", "LoginSession", "Project", "ProjectMember", "ProjectMetadata",
+    "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
+]

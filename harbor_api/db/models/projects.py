@@ -12,6 +12,9 @@ from harbor_api.db.base import Base, UTCDateTime, utcnow
 
 class Project(Base):
     __tablename__ = "projects"
+    # Never reuse ids on SQLite: a recreated project must not inherit old audit entries or
+    # tokens that named the old id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True, index=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8b29b2bb407e
+Revision ID: 0d2772253f7f
 Revises: 
-Create Date: 2026-11-27 22:15:51.718353
+Create Date: 2026-11-27 22:54:16.364791
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import harbor_api.db.base
 
 
-revision = '8b29b2bb407e'
+revision = '0d2772253f7f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -88,7 +88,8 @@ def upgrade() -> None:
     sa.Column('creation_time', harbor_api.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('update_time', harbor_api.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_username'), ['username'], unique=True)
@@ -121,7 +122,8 @@ def upgrade() -> None:
     sa.Column('creation_time', harbor_api.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('update_time', harbor_api.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_projects_owner_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_projects'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_projects_name'), ['name'], unique=True)
