@@ -74,13 +74,20 @@ class LoginThrottle:
         self._state: dict[str, tuple[int, float]] = {}  # username -> (failures, locked until)
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _key(username: str) -> str:
+        """Case variants name the same account (user names are unique regardless of case,
+        directories match them case-insensitively), so they share one counter."""
+        return username.lower()
+
     def locked(self, username: str) -> bool:
         with self._lock:
-            entry = self._state.get(username)
+            entry = self._state.get(self._key(username))
             return entry is not None and entry[1] > time.monotonic()
 
     def failed(self, username: str) -> None:
         now = time.monotonic()
+        username = self._key(username)
         with self._lock:
             failures = self._state.get(username, (0, 0.0))[0] + 1
             until = 0.0
@@ -93,7 +100,7 @@ class LoginThrottle:
 
     def succeeded(self, username: str) -> None:
         with self._lock:
-            self._state.pop(username, None)
+            self._state.pop(self._key(username), None)
 
 
 class RobotPrefix:

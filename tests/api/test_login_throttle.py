@@ -45,3 +45,18 @@ def test_repeated_failures_lock_only_that_user(server, admin_client, new_user):
     entries = r.json()
     assert sum(e["operation"] == "login_failed" for e in entries) >= 7
     assert wrong not in r.text and password not in r.text
+
+
+def test_case_variants_of_a_username_share_one_counter(server, new_user):
+    """Otherwise each spelling ("Victim", "vIctim", ...) would get its own free attempts."""
+    _, victim, password, _ = new_user()
+    wrong = "Wr0ngGuess-not-the-password"
+    variants = [victim.upper(), victim.capitalize(), victim.swapcase().capitalize(),
+                victim[:-1] + victim[-1].upper(), victim.title(), victim.upper()]
+    for spelling in variants:
+        assert status(server, (spelling, wrong)) == 401
+    assert status(server, (victim, password)) == 401  # locked: the right password waits
+    deadline = time.monotonic() + 15
+    while status(server, (victim, password)) != 200:
+        assert time.monotonic() < deadline, "the lock did not expire"
+        time.sleep(0.5)
