@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import logging
 import time
 import uuid
@@ -55,6 +56,13 @@ def _basic_credentials(value: str) -> tuple[str, str] | None:
         return ("", "")
     username, _, password = decoded.partition(":")
     return username, password
+
+
+def _csrf_matches(sent: str | None, expected: str | None) -> bool:
+    """Constant-time comparison; a session without a CSRF token accepts no write."""
+    if not sent or not expected:
+        return False
+    return hmac.compare_digest(sent.encode("latin-1"), expected.encode("latin-1"))
 
 
 class RootApp:
@@ -127,7 +135,8 @@ class RootApp:
             return
         if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
                 and path not in _CSRF_EXEMPT
-                and _header(scope, CSRF_HEADER.encode()) != principal.csrf_token):
+                and not _csrf_matches(_header(scope, CSRF_HEADER.encode()),
+                                      principal.csrf_token)):
             await _send_error(send, 403, "FORBIDDEN", "CSRF token missing or invalid; send the "
                               "X-Harbor-CSRF-Token header with the value from login")
             return
