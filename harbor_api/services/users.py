@@ -165,6 +165,7 @@ def update_profile(ctx: RequestContext, user_id: int, body: dict) -> None:
     try:
         with ctx.db.transaction() as s:
             user = _load(s, user_id)
+            _require_managed_here(ctx, user, "profile")
             _check_unique(s, email=email, exclude_id=user_id)
             if email is not None:
                 user.email = email
@@ -191,13 +192,13 @@ def delete_user(ctx: RequestContext, user_id: int) -> None:
         s.delete(user)
 
 
-def _require_password_managed_here(ctx: RequestContext, user: User) -> None:
-    """Harbor: passwords are changed only in db_auth mode (or the local admin's, in any mode);
-    a directory user's password belongs to the directory."""
+def _require_managed_here(ctx: RequestContext, user: User, what: str) -> None:
+    """Harbor: users are changed only in db_auth mode (or the local admin, in any mode); a
+    directory user's password and profile belong to the directory."""
     if user.auth_source == "ldap" or (
             configurations.effective(ctx.db)["auth_mode"] != "db_auth"
             and user.username != BOOTSTRAP_ADMIN):
-        raise ForbiddenError(f"the password of user {user.id} can't be updated here: it is "
+        raise ForbiddenError(f"the {what} of user {user.id} can't be updated here: it is "
                              "managed by the authentication source")
 
 
@@ -208,7 +209,7 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
     new = new or ""
     with ctx.db.read() as s:
         user = _load(s, user_id)
-        _require_password_managed_here(ctx, user)
+        _require_managed_here(ctx, user, "password")
         current_hash = user.password_hash
     if need_old:
         if not old:

@@ -255,6 +255,20 @@ def test_directory_users_cannot_change_their_password_here(server, admin):
         assert bob.get("/users/current").status_code == 200
 
 
+def test_directory_users_profiles_are_not_edited_here(server, admin):
+    """Harbor: outside db_auth only the local admin's profile is edited locally (403)."""
+    with as_user(server, "bob") as bob:
+        bob_id = bob.get("/users/current").json()["user_id"]
+        change = {"email": "bob2@example.org", "realname": "Bob Two", "comment": ""}
+        assert bob.put(f"/users/{bob_id}", json=change).status_code == 403
+        assert admin.put(f"/users/{bob_id}", json=change).status_code == 403
+        assert bob.get("/users/current").json()["email"] == "bob@example.org"
+    admin_id = admin.get("/users/current").json()["user_id"]
+    r = admin.put(f"/users/{admin_id}", json={"email": "admin@example.org",
+                                              "realname": "Admin", "comment": ""})
+    assert r.status_code == 200, r.text
+
+
 # ---------------------------------------------------------------------------- usergroups
 def test_usergroups_crud(server, admin):
     dn = group_dn("ops")
