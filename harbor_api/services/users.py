@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.rbac import require_system
-from harbor_api.db.models import ProjectMember, User
+from harbor_api.db.models import LoginSession, ProjectMember, User
 from harbor_api.errors import (
     BadRequestError,
     ConflictError,
@@ -224,6 +224,9 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
     with ctx.db.transaction() as s:
         user = _load(s, user_id)
         user.password_hash = new_hash
+        # a new password ends the user's other browser sessions (e.g. after a compromise)
+        s.execute(delete(LoginSession).where(LoginSession.user_id == user_id,
+                                             LoginSession.id != (principal.session_id or "")))
         audit.record(s, principal, "update", "user", f"{user.username} (password)")
 
 

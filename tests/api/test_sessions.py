@@ -113,3 +113,19 @@ def test_ordinary_user_session(server, new_user):
     r = browser.get(f"{server.url}/api/v2.0/users/current")
     assert r.json()["username"] == name
     assert browser.get(f"{server.url}/api/v2.0/users").status_code == 403
+
+
+def test_password_change_ends_the_users_other_sessions(server, admin_client, new_user):
+    user_id, name, password, _ = new_user()
+    me = f"{server.url}/api/v2.0/users/current"
+    stolen, own = _login(server, name, password), _login(server, name, password)
+    r = own.put(f"{server.url}/api/v2.0/users/{user_id}/password",
+                json={"old_password": password, "new_password": "Fresh-Pass12"},
+                headers={"X-Harbor-CSRF-Token": own.cookies["__csrf"]})
+    assert r.status_code == 200, r.text
+    assert stolen.get(me).status_code == 401  # the other cookie is worthless now
+    assert own.get(me).status_code == 200  # the session that changed it stays
+    again = _login(server, name, "Fresh-Pass12")
+    r = admin_client.put(f"/users/{user_id}/password", json={"new_password": "Admin-Set-12"})
+    assert r.status_code == 200, r.text
+    assert again.get(me).status_code == 401 and own.get(me).status_code == 401
