@@ -16,9 +16,10 @@ _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def blob_key(digest: str) -> str:
-    """``blobs/sha256/ab/abcdef…/data`` (manifests are blobs too)."""
+    """``blobs/sha256/ab/abcdef…`` (manifests are blobs too). One object per digest directly
+    in its fan-out directory: storing a new blob creates no directory (fewer fsyncs)."""
     parsed = parse_digest(digest)
-    return f"{BLOBS}/{parsed.algorithm}/{parsed.hex[:2]}/{parsed.hex}/data"
+    return f"{BLOBS}/{parsed.algorithm}/{parsed.hex[:2]}/{parsed.hex}"
 
 
 def upload_prefix(upload_id: str) -> str:

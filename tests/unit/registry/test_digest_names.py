@@ -60,7 +60,7 @@ def test_project_and_references():
 
 
 def test_storage_layout():
-    assert paths.blob_key(SHA256) == f"blobs/sha256/aa/{'a' * 64}/data"
+    assert paths.blob_key(SHA256) == f"blobs/sha256/aa/{'a' * 64}"
     assert paths.upload_data_key("0" * 32) == f"uploads/{'0' * 32}/data"
     with pytest.raises(ValueError):
         paths.upload_prefix("../etc")
