@@ -58,6 +58,10 @@ def _basic_credentials(value: str) -> tuple[str, str] | None:
     return username, password
 
 
+def _is_registry_path(path: str) -> bool:
+    return path == "/v2" or path.startswith("/v2/")
+
+
 def _csrf_matches(sent: str | None, expected: str | None) -> bool:
     """Constant-time comparison; a session without a CSRF token accepts no write."""
     if not sent or not expected:
@@ -115,7 +119,7 @@ class RootApp:
         if path in self.spec_routes:
             await self.spec_routes[path](scope, receive, send)
             return
-        is_registry = path == "/v2" or path.startswith("/v2/")
+        is_registry = _is_registry_path(path)
         is_api = path.startswith("/api/")
         if not (is_registry or is_api):
             for prefix, app in self.static.items():
@@ -162,6 +166,8 @@ class RootApp:
                 return (found, None) if found else (ANONYMOUS, "invalid credentials")
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer" and self.bearer is not None:
+                if not _is_registry_path(scope["path"]):  # as Harbor: no API credential
+                    return ANONYMOUS, "registry tokens are accepted on /v2/ only"
                 found = await anyio.to_thread.run_sync(self.bearer, value.strip(), scope)
                 return (found, None) if found else (ANONYMOUS, "invalid or expired token")
             return ANONYMOUS, "unsupported authorization scheme"

@@ -244,3 +244,17 @@ def test_realm_follows_external_url(tmp_path):
         srv.stop()
         srv.start()
         assert header_of(token_for(srv.url, auth=ADMIN))["kid"] == kid
+
+
+def test_registry_tokens_are_no_credential_for_the_management_api(server, new_user):
+    """A token is scoped to /v2/ access; on /api/v2.0 it must not act as its subject."""
+    _, name, password, _ = new_user()
+    token = token_for(server.url, "registry:catalog:*", auth=(name, password))
+    api = f"{server.url}/api/v2.0"
+    r = requests.post(f"{api}/projects", json={"project_name": unique("viatoken")},
+                      headers=bearer(token), timeout=30)
+    assert r.status_code == 401, r.text
+    assert requests.get(f"{api}/users/current", headers=bearer(token),
+                        timeout=30).status_code == 401
+    assert requests.get(f"{server.url}/v2/_catalog", headers=bearer(token),
+                        timeout=30).status_code == 200
