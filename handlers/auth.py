@@ -24,11 +24,18 @@ def _with_cookies(response: Response, cookies: list[str]) -> Response:
     return response
 
 
+def _secure(ctx) -> bool:
+    """Secure cookies when the client used https or the server is published at an https
+    external URL (TLS ended by a proxy in front: the request itself arrives as http)."""
+    return ctx.base_url.startswith("https://") or \
+        ctx.settings.external_url.lower().startswith("https://")
+
+
 def login(body=None, principal=None, password=None):
     form = body if isinstance(body, dict) else {}
     ctx = current_context()
     new = sessions.login(ctx, form.get("principal", principal), form.get("password", password))
-    secure = ctx.base_url.startswith("https://")
+    secure = _secure(ctx)
     response = Response(status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token})
     return _with_cookies(response, [
         _cookie(SESSION_COOKIE, new.token, new.max_age, True, secure),
@@ -38,6 +45,6 @@ def login(body=None, principal=None, password=None):
 def logout():
     ctx = current_context()
     sessions.logout(ctx)
-    secure = ctx.base_url.startswith("https://")
+    secure = _secure(ctx)
     return _with_cookies(Response(status_code=200), [
         _cookie(SESSION_COOKIE, "", 0, True, secure), _cookie(CSRF_COOKIE, "", 0, False, secure)])

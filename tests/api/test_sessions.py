@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.conftest import unique
-from tests.support.servers import ADMIN_PASSWORD
+from tests.support.servers import ADMIN_PASSWORD, running_server
 
 pytestmark = pytest.mark.api
 
@@ -129,3 +129,14 @@ def test_password_change_ends_the_users_other_sessions(server, admin_client, new
     r = admin_client.put(f"/users/{user_id}/password", json={"new_password": "Admin-Set-12"})
     assert r.status_code == 200, r.text
     assert again.get(me).status_code == 401 and own.get(me).status_code == 401
+
+
+def test_cookies_are_secure_behind_an_https_external_url(tmp_path):
+    """TLS ended by a proxy: the request arrives as http, the browser talks https."""
+    with running_server(tmp_path, extra_env={
+            "HARBOR_EXTERNAL_URL": "https://registry.example.com"}) as srv:
+        r = requests.post(f"{srv.url}/c/login", timeout=30,
+                          data={"principal": "admin", "password": ADMIN_PASSWORD})
+        assert r.status_code == 200, r.text
+        cookies = r.raw.headers.getlist("Set-Cookie")
+        assert len(cookies) == 2 and all("; Secure" in c for c in cookies), cookies
