@@ -76,23 +76,21 @@ def test_bad_config_value_is_one_line_exit_2(tmp_path):
     (["serve", "--data-dir", "{tmp}/d"], {"HARBOR_TOKEN_PRIVATE_KEY": "/nonexistent/key.pem"},
      "token_private_key"),
 ])
-def test_configuration_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, env,
-                                                   fragment):
+def test_configuration_errors_exit_2_with_one_line(tmp_path, args, env, fragment):
     (tmp_path / "bad.yml").write_text("colour: blue\n")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    assert main([a.format(tmp=tmp_path) for a in args]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("harbor-api: configuration error: ")
+    result = run_cli(*[a.format(tmp=tmp_path) for a in args], **env)
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("harbor-api: configuration error: "), err
     assert fragment in err[0]
 
 
-def test_unreachable_database_is_one_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("HARBOR_DATABASE_URL",
-                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
-    assert main(["migrate", "--data-dir", str(tmp_path)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("harbor-api: cannot reach the database")
+def test_unreachable_database_is_one_line(tmp_path):
+    result = run_cli("migrate", "--data-dir", str(tmp_path), HARBOR_DATABASE_URL=(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"))
+    assert result.returncode == 1
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("harbor-api: cannot reach the database"), err
 
 
 def test_migrate_creates_the_database(tmp_path, capsys, monkeypatch):
