@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import os
 import sys
+import traceback
 
 from harbor_api import __version__
 from harbor_api.settings import ConfigError, Settings, load_settings
@@ -87,34 +91,76 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = settings_from(args)
-        if args.command == "migrate":
-            prepare(settings)
-            print(f"database at {_redact(settings.resolved_database_url)} is up to date")
-            return 0
-        return serve(settings)
     except ConfigError as exc:
         print(f"harbor-api: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "migrate":
+        code, _ = _reporting_errors(prepare, settings)
+        if code == 0:
+            print(f"database at {_redact(settings.resolved_database_url)} is up to date")
+        return code
+    return serve(settings)
+
+
+def _reporting_errors(fn, settings: Settings):
+    """Run ``fn(settings)``; turn start-up failures into one readable line and an exit code."""
+    try:
+        return 0, fn(settings)
+    except ConfigError as exc:
+        print(f"harbor-api: configuration error: {exc}", file=sys.stderr)
+        return 2, None
     except Exception as exc:  # one readable line instead of a traceback for start-up failures
         from sqlalchemy.exc import ArgumentError, OperationalError
         if isinstance(exc, OperationalError):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             print(f"harbor-api: cannot reach the database: {reason}", file=sys.stderr)
-            return 1
+            return 1, None
         if isinstance(exc, ArgumentError):
             print(f"harbor-api: configuration error: setting database_url: {exc}",
                   file=sys.stderr)
-            return 2
+            return 2, None
         if isinstance(exc, OSError):
             print(f"harbor-api: cannot start: {exc}", file=sys.stderr)
-            return 1
+            return 1, None
         raise
+
+
+def _prepare_in_child(settings: Settings) -> tuple[int, str | None]:
+    """Migrate and bootstrap in a forked child, so the gunicorn master never loads the ORM,
+    Alembic and the models: it stays small, which keeps the server's total memory low."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_end)
+        code, errors = 1, io.StringIO()
+        try:
+            with contextlib.redirect_stderr(errors):
+                code, generated = _reporting_errors(prepare, settings)
+            message = {"password": generated, "stderr": errors.getvalue()}
+        except BaseException:
+            message = {"password": None, "stderr": errors.getvalue() + traceback.format_exc()}
+        finally:
+            os.write(write_end, json.dumps(message).encode())
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    result = json.loads(payload) if payload else {"password": None, "stderr": ""}
+    if result["stderr"]:
+        print(result["stderr"], end="", file=sys.stderr)
+    if code != 0:
+        return code, None
+    return 0, result["password"]
 
 
 def serve(settings: Settings) -> int:
     from harbor_api.server import run
 
-    generated = prepare(settings)
+    code, generated = _prepare_in_child(settings)
+    if code != 0:
+        return code
     url = settings.resolved_external_url
     print(f"harbor-api {__version__} listening on {url}", flush=True)
     print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
