@@ -144,6 +144,9 @@ class Authenticator:
         """
         if not username or not password:
             return None
+        if "\x00" in username:  # no account has one (and PostgreSQL text cannot hold it)
+            self._record_denied(username, "invalid credentials")
+            return None
         if self.throttle.locked(username):
             self._record_denied(username, "locked after repeated failures")
             return None
@@ -208,6 +211,7 @@ class Authenticator:
         """Audit a refused login: who was tried, never the secret."""
         from harbor_api.services import audit
 
+        username = username.replace("\x00", "\\0")
         try:
             with self.db.transaction() as s:
                 audit.record(s, Principal(kind="anonymous", username=username[:255]),

@@ -1,8 +1,10 @@
 """Users: administration, self-service, search, password policy, audit."""
 
+import base64
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from tests.conftest import unique
 from tests.support.clients import ApiClient
@@ -258,3 +260,16 @@ def test_search_and_name_filters_take_any_text(admin_client):
         assert r.status_code == 200 and r.json() == [], (text, r.text)
         r = admin_client.get("/projects", params={"name": text})
         assert r.status_code == 200 and r.json() == [], (text, r.text)
+
+
+@pytest.mark.parametrize("username", ["ad\x00min", "robot$x\x00y"])
+def test_nul_in_a_basic_username_is_a_401_not_a_500(server, username):
+    """PostgreSQL text cannot hold NUL: such a name must be refused before any query."""
+    encoded = base64.b64encode(f"{username}:Passw0rd1".encode()).decode()
+    for path in ("/api/v2.0/users/current", "/v2/", "/service/token"):
+        r = requests.get(f"{server.url}{path}", headers={"Authorization": f"Basic {encoded}"},
+                         timeout=30)
+        assert r.status_code == 401, (path, r.text)
+    r = requests.post(f"{server.url}/c/login", timeout=30,
+                      data={"principal": username, "password": "Passw0rd1"})
+    assert r.status_code == 401, r.text
