@@ -116,6 +116,8 @@ def create(ctx: RequestContext, body: dict) -> Project:
     principal = ctx.principal
     if not principal.authenticated:
         raise UnauthorizedError("authentication required")
+    if principal.kind != "user":  # robots hold project-scoped access only
+        raise ForbiddenError("robot accounts cannot create projects")
     restriction = configurations.effective(ctx.db)["project_creation_restriction"]
     if restriction == "adminonly" and not principal.sysadmin:
         raise ForbiddenError("only system administrators may create projects")

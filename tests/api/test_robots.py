@@ -301,3 +301,11 @@ def test_a_robot_cannot_take_over_a_wider_robot(server, admin_client, project):
                                                      "repository:pull"))
     narrow = r.json()["id"]
     assert manager.patch(f"/robots/{narrow}", json={}).status_code == 200
+
+
+def test_a_robot_cannot_create_projects(server, puller):
+    """Robots hold project-scoped access; creating a project would be a system grant."""
+    _, name, secret = puller
+    robot = ApiClient(server.url, (name, secret))
+    r = robot.post("/projects", json={"project_name": unique("byrobot")})
+    assert r.status_code == 403, r.text
