@@ -70,7 +70,7 @@ class DirectoryConfigError(DirectoryError):
 class LdapSettings:
     url: str
     search_dn: str = ""
-    search_password: str = ""
+    search_password: str = field(default="", repr=False)  # never in a log or a message
     base_dn: str = ""
     user_filter: str = ""
     uid_attribute: str = "uid"

@@ -12,6 +12,7 @@ bound to a fingerprint of the LDAP settings) so repeated Basic calls don't bind 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -61,7 +62,7 @@ class _VerifiedCache:
         self._lock = threading.Lock()
 
     def _slot(self, username: str, password: str, settings: LdapSettings) -> bytes:
-        material = f"{username}\0{password}\0{settings!r}".encode()
+        material = f"{username}\0{password}\0{dataclasses.astuple(settings)!r}".encode()
         return hmac.new(self._key, material, hashlib.sha256).digest()
 
     def get(self, username: str, password: str, settings: LdapSettings) -> str | None:
