@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -12,7 +13,14 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import Project, ProjectMember, ProjectMetadata, Repository, User
+from harbor_api.db.models import (
+    Project,
+    ProjectMember,
+    ProjectMetadata,
+    Repository,
+    Robot,
+    User,
+)
 from harbor_api.errors import (
     BadRequestError,
     ConflictError,
@@ -178,8 +186,20 @@ def remove(ctx: RequestContext, ref: ProjectRef) -> None:
             raise PreconditionFailedError(
                 f"project {project.name} still contains {repos} repositories; delete them first")
         s.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id))
+        _forget_in_system_robots(s, project.name)
         audit.record(s, ctx.principal, "delete", "project", project.name, project.id)
         s.delete(project)
+
+
+def _forget_in_system_robots(s: Session, name: str) -> None:
+    """System robots name projects; a later project of the same name must not inherit them.
+    (Project robots go with their project: ON DELETE CASCADE.)"""
+    needle = json.dumps({"namespace": name})[1:-1]  # '"namespace": "<name>"'
+    for robot in s.scalars(select(Robot).where(Robot.level == "system",
+                                               Robot.permissions.contains(needle,
+                                                                          autoescape=True))):
+        kept = [p for p in json.loads(robot.permissions or "[]") if p.get("namespace") != name]
+        robot.permissions = json.dumps(kept)
 
 
 def exists(ctx: RequestContext, name: str) -> bool:

@@ -309,3 +309,25 @@ def test_a_robot_cannot_create_projects(server, puller):
     robot = ApiClient(server.url, (name, secret))
     r = robot.post("/projects", json={"project_name": unique("byrobot")})
     assert r.status_code == 403, r.text
+
+
+def test_a_recreated_project_is_not_covered_by_old_system_robots(server, admin_client,
+                                                                  new_user):
+    """A system robot named project P; P is deleted and someone creates a new P: the robot
+    must not reach the newcomer's private project."""
+    name = unique("gone")
+    assert admin_client.post("/projects", json={"project_name": name}).status_code == 201
+    body = {"name": unique("old"), "level": "system", "duration": -1, "permissions": [
+        {"kind": "project", "namespace": name, "access": access("repository:pull")},
+        {"kind": "project", "namespace": "library", "access": access("repository:pull")}]}
+    r = admin_client.post("/robots", json=body)
+    assert r.status_code == 201, r.text
+    robot_id, creds = r.json()["id"], (r.json()["name"], r.json()["secret"])
+    assert ApiClient(server.url, creds).get(f"/projects/{name}").status_code == 200
+    assert admin_client.delete(f"/projects/{name}").status_code == 200
+    _, _, _, owner = new_user()
+    r = owner.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
+    assert r.status_code == 201, r.text
+    assert ApiClient(server.url, creds).get(f"/projects/{name}").status_code == 404
+    kept = admin_client.get(f"/robots/{robot_id}").json()["permissions"]
+    assert [p["namespace"] for p in kept] == ["library"]
