@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac, tokens
 from harbor_api.auth.principal import Principal
+from harbor_api.auth.token_cache import VerifiedTokenCache
 from harbor_api.auth.tokens import ResourceScope
 from harbor_api.db.models import Project, Robot, User
 from harbor_api.services import audit, configurations
@@ -106,9 +107,10 @@ class BearerVerifier:
         self.state = state
         self.robot_prefix = getattr(state.authenticator, "robot_prefix", None) \
             or RobotPrefix(state.db)
+        self.verified = VerifiedTokenCache()  # signature checks only; DB checks stay per call
 
     def __call__(self, token: str, _scope: dict | None = None) -> Principal | None:
-        verified = tokens.verify(service_key(self.state), token)
+        verified = self.verified.verify(service_key(self.state), token)
         if verified is None:
             return None
         with self.state.db.read() as s:
