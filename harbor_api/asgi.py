@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 
 from harbor_api.auth.principal import ANONYMOUS, Principal
-from harbor_api.errors import UnauthorizedError, api_error_body
+from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
 from harbor_api.log_setup import request_id_var
 from harbor_api.services.context import AppState, RequestContext
 
@@ -131,18 +131,20 @@ class RootApp:
                              base_url=self._base_url(scope))
         scope["harbor.ctx"] = ctx
         scope["harbor.auth_error"] = auth_error
+        if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
+                and path not in _CSRF_EXEMPT
+                and not _csrf_matches(_header(scope, CSRF_HEADER.encode()),
+                                      principal.csrf_token)):  # /v2 writes included
+            message = ("CSRF token missing or invalid; send the X-Harbor-CSRF-Token header "
+                       "with the value from login")
+            body = oci_error_body("DENIED", message) if is_registry else None
+            await _send_error(send, 403, "FORBIDDEN", message, body=body)
+            return
         if is_registry and self.registry is not None:
             await self.registry(scope, receive, send)
             return
         if auth_error:
             await _send_error(send, 401, "UNAUTHORIZED", auth_error)
-            return
-        if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
-                and path not in _CSRF_EXEMPT
-                and not _csrf_matches(_header(scope, CSRF_HEADER.encode()),
-                                      principal.csrf_token)):
-            await _send_error(send, 403, "FORBIDDEN", "CSRF token missing or invalid; send the "
-                              "X-Harbor-CSRF-Token header with the value from login")
             return
         await self.api(scope, receive, send)
 
@@ -187,8 +189,9 @@ class RootApp:
 
 
 async def _send_error(send, status: int, code: str, message: str,
-                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = api_error_body(code, message)
+                      headers: list[tuple[bytes, bytes]] | None = None,
+                      body: bytes | None = None) -> None:
+    body = body if body is not None else api_error_body(code, message)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())] + (headers or [])})

@@ -140,3 +140,14 @@ def test_cookies_are_secure_behind_an_https_external_url(tmp_path):
         assert r.status_code == 200, r.text
         cookies = r.raw.headers.getlist("Set-Cookie")
         assert len(cookies) == 2 and all("; Secure" in c for c in cookies), cookies
+
+
+def test_cookie_authenticated_registry_writes_need_the_csrf_token(server, project):
+    """The session cookie works on /v2/ too, so its writes need the CSRF header as well."""
+    browser = _login(server)
+    uploads = f"{server.url}/v2/{project}/app/blobs/uploads/"
+    r = browser.post(uploads)
+    assert r.status_code == 403 and r.json()["errors"][0]["code"] == "DENIED", r.text
+    assert browser.get(f"{server.url}/v2/{project}/app/tags/list").status_code in (200, 404)
+    r = browser.post(uploads, headers={"X-Harbor-CSRF-Token": browser.cookies["__csrf"]})
+    assert r.status_code == 202, r.text
