@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac, tokens
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_KEY = "token_key"
 REPOSITORY_ACTIONS = ("pull", "push", "delete")
+_USERNAME = select(User.username).where(User.username == bindparam("name"))
 
 
 def service_key(state: AppState):
@@ -133,8 +134,8 @@ class BearerVerifier:
             robot = robots.active_robot(s, subject[len(prefix):])
             return Principal(kind="robot", robot_id=robot.id, username=subject) \
                 if robot else None
-        user = s.scalar(select(User).where(User.username == subject))
-        return Principal(kind="user", username=user.username) if user else None
+        username = s.execute(_USERNAME, {"name": subject}).scalar()  # no ORM load: hot path
+        return Principal(kind="user", username=username) if username is not None else None
 
     @staticmethod
     def _still_valid(s: Session, verified: tokens.VerifiedToken) -> list[ResourceScope]:
