@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import ProjectMember, User, UserGroup
-from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
+from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.projects import ProjectRef, load
@@ -32,6 +32,18 @@ def render(member: ProjectMember, entity_name: str | None) -> dict:
             "entity_name": entity_name or "", "role_name": rbac.ROLE_NAMES.get(member.role, ""),
             "role_id": member.role, "entity_id": member.entity_id,
             "entity_type": member.entity_type}
+
+
+def _within_caller(ctx: RequestContext, project, role: int) -> None:
+    """A robot allowed to manage members gives at most the access it holds itself (else a
+    member:create robot could make anyone projectAdmin); users are bounded by their role."""
+    caller = ctx.principal
+    if caller.kind != "robot":
+        return
+    held = {(res, act) for ns, res, act in caller.robot_access if ns in ("*", project.name)}
+    if not rbac.ROLE_PERMISSIONS[role] <= held:
+        raise ForbiddenError(f"a robot cannot grant the role {rbac.ROLE_NAMES[role]}: it "
+                             "does not hold all of its permissions")
 
 
 def _check_role(role_id) -> int:
@@ -91,6 +103,7 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
     try:
         with ctx.db.transaction() as s:
             project = load(s, ctx.principal, ref, "member", "create")
+            _within_caller(ctx, project, role)
             entity_type, entity_id, name = _entity(s, body, ctx)
             if s.scalar(select(ProjectMember.id).where(
                     ProjectMember.project_id == project.id,
@@ -129,6 +142,7 @@ def update(ctx: RequestContext, ref: ProjectRef, member_id: int, role_id) -> Non
     role = _check_role(role_id)
     with ctx.db.transaction() as s:
         project = load(s, ctx.principal, ref, "member", "update")
+        _within_caller(ctx, project, role)
         member = _load_member(s, project.id, member_id)
         member.role = role
         member.update_time = utcnow()

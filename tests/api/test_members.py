@@ -4,6 +4,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support.clients import ApiClient
+
 pytestmark = pytest.mark.api
 
 MEMBER_FIELDS = {"id", "project_id", "entity_name", "role_name", "role_id", "entity_id",
@@ -168,3 +170,21 @@ def test_group_member_by_id(admin_client, project, server):
         with db.transaction() as s:
             s.execute(delete(UserGroup).where(UserGroup.id == group_id))
         db.dispose()
+
+
+def test_a_robot_cannot_grant_a_role_wider_than_its_access(server, admin_client, new_user,
+                                                          project):
+    """A robot holding member:create must not make anyone projectAdmin (escalation)."""
+    perms = [{"kind": "project", "namespace": project, "access": [
+        {"resource": r, "action": a, "effect": "allow"}
+        for r, a in (("member", "create"), ("member", "update"), ("member", "list"),
+                     ("repository", "pull"))]}]
+    r = admin_client.post("/robots", json={"name": "mgr", "level": "project", "duration": -1,
+                                           "permissions": perms})
+    assert r.status_code == 201, r.text
+    robot = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
+    _, name, _, _ = new_user()
+    _error(_add(robot, project, 1, username=name), 403, "FORBIDDEN")
+    _error(_add(robot, project, 5, username=name), 403, "FORBIDDEN")
+    assert [m["entity_name"] for m in admin_client.get(
+        f"/projects/{project}/members").json()] == ["admin"]
