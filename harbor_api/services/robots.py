@@ -247,6 +247,7 @@ def update(ctx: RequestContext, robot_id: int, body: dict) -> None:
 def delete(ctx: RequestContext, robot_id: int) -> None:
     with ctx.db.transaction() as s:
         robot = _load(s, ctx, robot_id, "delete")
+        _within_caller(ctx, json.loads(robot.permissions or "[]"))
         audit.record(s, ctx.principal, "delete", "robot", prefix(ctx) + robot.name,
                      robot.project_id)
         s.delete(robot)

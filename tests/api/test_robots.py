@@ -331,3 +331,17 @@ def test_a_recreated_project_is_not_covered_by_old_system_robots(server, admin_c
     assert ApiClient(server.url, creds).get(f"/projects/{name}").status_code == 404
     kept = admin_client.get(f"/robots/{robot_id}").json()["permissions"]
     assert [p["namespace"] for p in kept] == ["library"]
+
+
+def test_a_robot_cannot_delete_a_wider_robot(server, admin_client, project):
+    r = admin_client.post("/robots", json=robot_body(
+        unique("del"), project, "robot:delete", "robot:read", "repository:pull"))
+    assert r.status_code == 201, r.text
+    deleter = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
+    wide = admin_client.post("/robots", json=robot_body(
+        unique("wide"), project, "repository:pull", "repository:push")).json()["id"]
+    assert deleter.delete(f"/robots/{wide}").status_code == 403
+    narrow = admin_client.post("/robots", json=robot_body(
+        unique("narrow"), project, "repository:pull")).json()["id"]
+    assert deleter.delete(f"/robots/{narrow}").status_code == 200
+    assert admin_client.get(f"/robots/{wide}").status_code == 200
