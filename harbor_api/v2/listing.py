@@ -12,7 +12,7 @@ from harbor_api.errors import BadRequestError, NameUnknownError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.manifests import OCI_INDEX
 from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access
+from harbor_api.v2 import access, offload
 
 CATALOG_DEFAULT_PAGE = 1000
 MAX_PAGE = 10000
@@ -48,16 +48,16 @@ async def list_tags(app, request, responder, route) -> None:
     def load() -> list[str]:
         with app.db.read() as session:
             access.authorize(session, principal, route.name, access.actions_for("GET"))
-            repo_id = repositories.repository_id(session, route.name)
-            if repo_id is None:
+            tags = [] if limit == 0 else artifacts.list_tags_by_name(
+                session, route.name, None if limit is None else limit + 1, last)
+            # an empty page may also mean no such repository: only then ask
+            if not tags and repositories.repository_id(session, route.name) is None:
                 raise NameUnknownError(f"repository name not known to registry: {route.name}",
                                        detail={"name": route.name})
-            if limit == 0:
-                return []
-            return artifacts.list_tags(session, repo_id,
-                                       None if limit is None else limit + 1, last)
+            return tags
 
-    tags, headers = _paginate(await anyio.to_thread.run_sync(load), limit,
+    inline = access.token_allows(principal, route.name, access.actions_for("GET"))
+    tags, headers = _paginate(await offload.run_read(app, load, inline), limit,
                               f"/v2/{route.name}/tags/list")
     body = json.dumps({"name": route.name, "tags": tags}).encode()
     await responder.respond(200, headers, body, "application/json")

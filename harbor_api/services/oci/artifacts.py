@@ -139,6 +139,19 @@ def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
 def list_tags(session: Session, repo_id: int, limit: int | None,
               last: str | None) -> list[str]:
     query = select(Tag.name).where(Tag.repository_id == repo_id).order_by(Tag.name)
+    return _tag_page(session, query, limit, last)
+
+
+def list_tags_by_name(session: Session, repository: str, limit: int | None,
+                      last: str | None) -> list[str]:
+    """Tags of the repository named ``repository`` (one query, joined by name); an empty
+    list also when the repository does not exist."""
+    query = (select(Tag.name).join(Repository, Repository.id == Tag.repository_id)
+             .where(Repository.name == repository).order_by(Tag.name))
+    return _tag_page(session, query, limit, last)
+
+
+def _tag_page(session: Session, query, limit: int | None, last: str | None) -> list[str]:
     if last:
         query = query.where(Tag.name > last)
     if limit is not None:
