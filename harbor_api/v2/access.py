@@ -58,13 +58,21 @@ def authorize(session: Session, principal: Principal, repository: str,
     raise DeniedError(f"requested access to {repository} is denied")
 
 
-def _authorize_token(principal: Principal, repository: str, actions: frozenset[str],
-                     project: ProjectRef | None) -> ProjectRef:
+def token_allows(principal: Principal, repository: str, actions: frozenset[str]) -> bool:
+    """Whether a Bearer principal's token holds ``actions`` on ``repository`` (no I/O;
+    False for other principals). When it does, :func:`authorize` writes nothing."""
+    if principal.token_access is None:
+        return False
     granted: set[str] = set()
-    for kind, name, allowed in principal.token_access or ():
+    for kind, name, allowed in principal.token_access:
         if kind == "repository" and name == repository:
             granted.update(allowed)
-    if "*" not in granted and not actions <= granted:
+    return "*" in granted or actions <= granted
+
+
+def _authorize_token(principal: Principal, repository: str, actions: frozenset[str],
+                     project: ProjectRef | None) -> ProjectRef:
+    if not token_allows(principal, repository, actions):
         raise insufficient_scope(principal)
     if project is None:
         raise NameUnknownError(f"repository name not known to registry: {repository}")

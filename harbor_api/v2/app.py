@@ -24,7 +24,7 @@ from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
 from harbor_api.registry.uploads import UploadFiles
 from harbor_api.services.oci import uploads as sessions
-from harbor_api.v2 import access, routes
+from harbor_api.v2 import access, offload, routes
 from harbor_api.v2.blobs import BLOB_HANDLERS
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 from harbor_api.v2.listing import LISTING_HANDLERS
@@ -49,6 +49,7 @@ class RegistryApp:
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
         self.pulls = PullRecorder(state.db)
+        self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
         threading.Thread(target=self.purge_stale_uploads, name="purge-uploads",
                          daemon=True).start()
 

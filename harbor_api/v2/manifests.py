@@ -16,7 +16,7 @@ from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit
 from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access
+from harbor_api.v2 import access, offload
 
 _OCI_TYPES = (OCI_MANIFEST, OCI_INDEX)
 
@@ -63,7 +63,9 @@ async def get_manifest(app, request, responder, route) -> None:
         except StorageNotFoundError:
             return None, b""
 
-    found, body = await anyio.to_thread.run_sync(load)
+    pull = access.actions_for("GET")
+    found, body = await offload.run_read(app, load, access.token_allows(principal, route.name,
+                                                                        pull))
     if found is None or (not by_digest and not _acceptable(request, found.media_type)):
         raise ManifestUnknownError(f"manifest unknown: {route.argument}",
                                    detail={"name": route.name, "reference": route.argument})
