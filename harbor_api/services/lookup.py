@@ -12,7 +12,7 @@ from harbor_api.auth.principal import Principal
 from harbor_api.db.models import Artifact, Project, Repository, Tag
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.registry.digest import is_digest
-from harbor_api.registry.names import is_tag
+from harbor_api.registry.names import is_repository_name, is_tag
 
 
 def project_by_name(session: Session, name: str) -> Project:
@@ -44,9 +44,11 @@ def authorized_project(session: Session, principal: Principal, name: str, resour
 def full_repository_name(project_name: str, repository_name: str) -> str:
     """``a%2Fb`` (what is left of Harbor's double encoding after routing) → ``project/a/b``."""
     path = unquote(repository_name)
-    if not path or path.startswith("/") or path.endswith("/") or "//" in path:
-        raise BadRequestError(f"invalid repository name {repository_name!r}")
-    return f"{project_name}/{path}"
+    full = f"{project_name}/{path}"
+    if not is_repository_name(full):
+        raise BadRequestError(f"invalid repository name {path!r}: components are lowercase "
+                              "letters and digits joined by '.', '_', '__' or '-'")
+    return full
 
 
 def repository(session: Session, project: Project, repository_name: str) -> Repository:

@@ -89,3 +89,10 @@ def test_pulls_are_counted(admin_client, project, pusher):
     assert repo["pull_count"] == 3
     artifact = admin_client.get(f"/projects/{project}/repositories/pulled/artifacts/v1").json()
     assert artifact["pull_time"] and artifact["tags"][0]["pull_time"]
+
+
+@pytest.mark.parametrize("bad", ["a%252F..%252Fb", "a..b", "A-Upper", "a%252F%252Fb", "a%252F"])
+def test_invalid_repository_names_are_400(admin_client, bad):
+    r = admin_client.get(f"/projects/library/repositories/{bad}")
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["code"] == "BAD_REQUEST"
