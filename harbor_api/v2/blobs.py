@@ -8,7 +8,7 @@ from harbor_api.errors import BlobUnknownError, HarborError, RangeInvalidError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services.oci import repositories
-from harbor_api.v2 import access
+from harbor_api.v2 import access, offload
 from harbor_api.v2.streaming import READ_CHUNK, send_chunks
 
 BLOB_CONTENT_TYPE = "application/octet-stream"
@@ -51,7 +51,8 @@ async def get_blob(app, request, responder, route) -> None:
             access.authorize(session, principal, route.name, access.actions_for("GET"))
             return repositories.linked_blob_size(session, route.name, digest)
 
-    size = await anyio.to_thread.run_sync(lookup)
+    pull = access.actions_for("GET")
+    size = await offload.run_read(app, lookup, access.token_allows(principal, route.name, pull))
     if size is None:
         raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
     headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes",
