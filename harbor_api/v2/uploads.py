@@ -183,13 +183,14 @@ async def _append(app, request, name: str, upload_id: str, offset: int):
     except BaseException:
         await anyio.to_thread.run_sync(writer.cancel)
         raise
-    await anyio.to_thread.run_sync(writer.commit)
 
-    def advance() -> bool:
+    def commit_and_advance() -> bool:
+        """Data durable first (fsync), then the session offset: one thread hop for both."""
+        writer.commit()
         with app.db.transaction() as session:
             return sessions.advance_upload(session, upload_id, offset, writer.size)
 
-    if not await anyio.to_thread.run_sync(advance):
+    if not await anyio.to_thread.run_sync(commit_and_advance):
         raise BlobUploadInvalidError("the upload was changed by a concurrent request")
     app.uploads.remember(upload_id, writer.size, hasher)
     if not complete:
@@ -225,15 +226,12 @@ async def finish_upload(app, request, responder, route) -> None:
             await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
             return
         offset, hasher = await _append(app, request, name, upload_id, offset)
-    actual = await anyio.to_thread.run_sync(_final_digest, app, upload_id, offset, digest,
-                                            hasher)
-    if actual != digest:
-        if hasher is not None:
-            app.uploads.remember(upload_id, offset, hasher)
-        raise DigestInvalidError(f"content digest {actual} does not match {digest}",
-                                 detail={"digest": digest})
 
-    def commit() -> None:
+    def verify_and_commit() -> str:
+        """The digest check and, when it matches, the commit: one thread hop for both."""
+        actual = _final_digest(app, upload_id, offset, digest, hasher)
+        if actual != digest:
+            return actual
         if offset == 0:  # an empty blob: the session never stored anything
             app.blobs.put_verified(digest, b"")
         else:
@@ -243,8 +241,14 @@ async def finish_upload(app, request, responder, route) -> None:
                 pass  # already moved (see _final_digest)
         _link(app, name, project_id, digest, offset, upload_id)
         app.uploads.discard(upload_id)
+        return actual
 
-    await anyio.to_thread.run_sync(commit)
+    actual = await anyio.to_thread.run_sync(verify_and_commit)
+    if actual != digest:
+        if hasher is not None:
+            app.uploads.remember(upload_id, offset, hasher)
+        raise DigestInvalidError(f"content digest {actual} does not match {digest}",
+                                 detail={"digest": digest})
     await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
 
 
