@@ -137,15 +137,15 @@ class BearerVerifier:
             robot = robots.active_robot(s, subject[len(prefix):])
             return Principal(kind="robot", robot_id=robot.id, username=subject) \
                 if robot else None
-        username = s.execute(_USERNAME, {"name": subject}).scalar()  # no ORM load: hot path
+        username = s.connection().execute(_USERNAME, {"name": subject}).scalar()  # Core: hot
         return Principal(kind="user", username=username) if username is not None else None
 
     @staticmethod
     def _still_valid(s: Session, verified: tokens.VerifiedToken) -> list[ResourceScope]:
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
         names.discard(None)
-        created = dict(s.execute(select(Project.name, Project.creation_time)
-                                 .where(Project.name.in_(names))).all()) if names else {}
+        query = select(Project.name, Project.creation_time).where(Project.name.in_(names))
+        created = dict(s.connection().execute(query).all()) if names else {}
         kept = []
         for entry in verified.access:
             if entry.type == "repository":

@@ -108,13 +108,15 @@ _MANIFEST = (select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
 _MANIFEST_BY_DIGEST = _MANIFEST.where(Artifact.digest == bindparam("reference"))
 _MANIFEST_BY_TAG = (_MANIFEST.join(Tag, Tag.artifact_id == Artifact.id)
                     .where(Tag.name == bindparam("reference")))
+_TAGS_BY_NAME = (select(Tag.name).join(Repository, Repository.id == Tag.repository_id)
+                 .where(Repository.name == bindparam("name")).order_by(Tag.name))
 
 
 def find_manifest(session: Session, name: str, reference: str,
                   by_digest: bool) -> ManifestRef | None:
     """Resolve a tag or digest in repository ``name`` (one query)."""
     query = _MANIFEST_BY_DIGEST if by_digest else _MANIFEST_BY_TAG
-    row = session.execute(query, {"name": name, "reference": reference}).first()
+    row = session.connection().execute(query, {"name": name, "reference": reference}).first()
     return ManifestRef(*row) if row else None
 
 
@@ -146,6 +148,9 @@ def list_tags_by_name(session: Session, repository: str, limit: int | None,
                       last: str | None) -> list[str]:
     """Tags of the repository named ``repository`` (one query, joined by name); an empty
     list also when the repository does not exist."""
+    if limit is None and not last:  # the common case: a prebuilt statement, Core execution
+        return list(session.connection().execute(_TAGS_BY_NAME, {"name": repository})
+                    .scalars())
     query = (select(Tag.name).join(Repository, Repository.id == Tag.repository_id)
              .where(Repository.name == repository).order_by(Tag.name))
     return _tag_page(session, query, limit, last)
