@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 TOKEN_KEY = "token_key"
 REPOSITORY_ACTIONS = ("pull", "push", "delete")
 _USERNAME = select(User.username).where(User.username == bindparam("name"))
+_PROJECT_CREATED = select(Project.name, Project.creation_time).where(
+    Project.name == bindparam("name"))
 
 
 def service_key(state: AppState):
@@ -144,8 +146,12 @@ class BearerVerifier:
     def _still_valid(s: Session, verified: tokens.VerifiedToken) -> list[ResourceScope]:
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
         names.discard(None)
-        query = select(Project.name, Project.creation_time).where(Project.name.in_(names))
-        created = dict(s.connection().execute(query).all()) if names else {}
+        if len(names) == 1:  # the usual token: one project, a prebuilt statement
+            created = dict(s.connection().execute(_PROJECT_CREATED,
+                                                  {"name": next(iter(names))}).all())
+        else:
+            query = select(Project.name, Project.creation_time).where(Project.name.in_(names))
+            created = dict(s.connection().execute(query).all()) if names else {}
         kept = []
         for entry in verified.access:
             if entry.type == "repository":
