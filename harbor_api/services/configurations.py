@@ -6,6 +6,9 @@ Secrets (``ldap_search_password``) are write-only: stored, never returned.
 from __future__ import annotations
 
 import json
+import threading
+import time
+import weakref
 from typing import Any
 
 from sqlalchemy import select
@@ -43,24 +46,50 @@ DEFAULTS: dict[str, Any] = {
 SECRET_KEYS = frozenset({"ldap_search_password"})
 
 
+# Configuration is read on hot paths (every token issued, every login), so each process keeps
+# what it read for a moment. A change made through this process is seen at once; a change made
+# by another worker or node is seen within CACHE_SECONDS.
+CACHE_SECONDS = 1.0
+_cache: weakref.WeakKeyDictionary[Database, tuple[float, dict[str, Any]]] = \
+    weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
 def effective(db: Database) -> dict[str, Any]:
     """Every key with its stored value or default (secrets included: internal use only)."""
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(db)
+    if cached is not None and cached[0] > now:
+        return dict(cached[1])
     values = dict(DEFAULTS)
     with db.read() as s:
         for row in s.scalars(select(ConfigEntry)):
             if row.key in DEFAULTS:
                 values[row.key] = json.loads(row.value)
-    return values
+    with _cache_lock:
+        _cache[db] = (now + CACHE_SECONDS, values)
+    return dict(values)
+
+
+def forget_cached(db: Database) -> None:
+    with _cache_lock:
+        _cache.pop(db, None)
+
+
+def _write(session, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        row = session.get(ConfigEntry, key)
+        if row is None:
+            session.add(ConfigEntry(key=key, value=json.dumps(value)))
+        else:
+            row.value = json.dumps(value)
 
 
 def store(db: Database, changes: dict[str, Any]) -> None:
     with db.transaction() as s:
-        for key, value in changes.items():
-            row = s.get(ConfigEntry, key)
-            if row is None:
-                s.add(ConfigEntry(key=key, value=json.dumps(value)))
-            else:
-                row.value = json.dumps(value)
+        _write(s, changes)
+    forget_cached(db)
 
 
 # --- the management API -------------------------------------------------------------------
@@ -117,11 +146,7 @@ def update(db: Database, principal, changes: dict[str, Any]) -> None:
             if others is not None:
                 raise BadRequestError("auth_mode cannot be changed once users other than "
                                       "admin exist")
-        for key, value in changes.items():
-            row = s.get(ConfigEntry, key)
-            if row is None:
-                s.add(ConfigEntry(key=key, value=json.dumps(value)))
-            else:
-                row.value = json.dumps(value)
+        _write(s, changes)
         if changes:
             audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))
+    forget_cached(db)

@@ -76,14 +76,13 @@ def test_project_logs(admin_client, project, new_user):
 
 def test_retention_purges_old_entries(tmp_path):
     """In-process: the purge deletes what is older than the configured window."""
-    import json
 
     from sqlalchemy import func, select
 
     from harbor_api.db.migrate import upgrade
-    from harbor_api.db.models import AuditLog, ConfigEntry
+    from harbor_api.db.models import AuditLog
     from harbor_api.db.session import Database
-    from harbor_api.services import audit_logs
+    from harbor_api.services import audit_logs, configurations
 
     db = Database(f"sqlite:///{tmp_path / 'r.db'}")
     upgrade(db.engine)
@@ -93,8 +92,7 @@ def test_retention_purges_old_entries(tmp_path):
             s.add(AuditLog(operation="create", resource_type="label", resource=f"h{hours}",
                            username="admin", op_time=now - dt.timedelta(hours=hours)))
     assert audit_logs.maybe_purge(db, force=True) == 0  # retention 0 = keep everything
-    with db.transaction() as s:
-        s.add(ConfigEntry(key="audit_log_retention_hours", value=json.dumps(24)))
+    configurations.store(db, {"audit_log_retention_hours": 24})
     assert audit_logs.maybe_purge(db, force=True) == 2
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 1
