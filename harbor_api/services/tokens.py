@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, noload
 
 from harbor_api.auth import rbac, tokens
 from harbor_api.auth.principal import Principal
@@ -58,7 +58,8 @@ def grant(session: Session, principal: Principal, requested: list[ResourceScope]
     """The subset of ``requested`` the principal may have (one query for all projects)."""
     names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
     projects = {p.name: p for p in session.scalars(
-        select(Project).where(Project.name.in_(names)))} if names else {}
+        select(Project).where(Project.name.in_(names))
+        .options(noload(Project.metadata_entries)))} if names else {}  # rbac reads "public"
     cache: dict[int, frozenset[tuple[str, str]]] = {}
     result = []
     for scope in requested:
