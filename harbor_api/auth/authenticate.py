@@ -9,16 +9,14 @@ invalidates it at once.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
-import os
 import threading
 import time
-from collections import OrderedDict
 
 from sqlalchemy import select
 
 from harbor_api.auth.ldap_login import LOCAL_ADMIN, LdapLogin, ldap_mode, principal_for
+from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.passwords import verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.db.base import utcnow
@@ -26,40 +24,6 @@ from harbor_api.db.models import LoginSession, User
 from harbor_api.db.session import Database
 
 log = logging.getLogger(__name__)
-
-_CACHE_SECONDS = 60.0
-_CACHE_SIZE = 4096
-
-
-class CredentialCache:
-    def __init__(self) -> None:
-        self._key = os.urandom(32)
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _slot(self, username: str, password: str) -> bytes:
-        return hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
-
-    def hit(self, username: str, password: str, stored_hash: str) -> bool:
-        slot = self._slot(username, password)
-        with self._lock:
-            entry = self._entries.get(slot)
-            if entry is None:
-                return False
-            cached_hash, expires = entry
-            if expires < time.monotonic() or cached_hash != stored_hash:
-                self._entries.pop(slot, None)
-                return False
-            return True
-
-    def remember(self, username: str, password: str, stored_hash: str) -> None:
-        slot = self._slot(username, password)
-        with self._lock:
-            self._entries[slot] = (stored_hash, time.monotonic() + _CACHE_SECONDS)
-            self._entries.move_to_end(slot)
-            while len(self._entries) > _CACHE_SIZE:
-                self._entries.popitem(last=False)
-
 
 class LoginThrottle:
     """Brute-force brake, per username and in-process: after ``free`` consecutive failures a
@@ -131,7 +95,7 @@ class Authenticator:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.cache = CredentialCache()
+        self.cache = LoginCache()  # verified credentials → the stored hash
         self.throttle = LoginThrottle()
         self.robot_prefix = RobotPrefix(db)
         self.ldap = LdapLogin(db)
@@ -176,11 +140,11 @@ class Authenticator:
             if user is None or not user.password_hash:
                 verify_password(password, _DUMMY_HASH)  # same cost whether or not user exists
                 return None
-            if self.cache.hit(username, password, user.password_hash):
+            if self.cache.get(username, password) == user.password_hash:
                 return user_principal(user, "basic")
             if not verify_password(password, user.password_hash):
                 return None
-            self.cache.remember(username, password, user.password_hash)
+            self.cache.put(user.password_hash, username, password)
             return user_principal(user, "basic")
 
     def _robot_prefix(self) -> str:
@@ -200,10 +164,10 @@ class Authenticator:
             if robot is None:
                 verify_password(secret, _DUMMY_HASH)
                 return None
-            if not (self.cache.hit(username, secret, robot.secret_hash)
+            if not (self.cache.get(username, secret) == robot.secret_hash
                     or robots.check_secret(robot, secret)):
                 return None
-            self.cache.remember(username, secret, robot.secret_hash)
+            self.cache.put(robot.secret_hash, username, secret)
             return Principal(kind="robot", robot_id=robot.id, username=username, via="basic",
                              robot_access=robots.access_entries(robot))
 

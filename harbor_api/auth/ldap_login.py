@@ -13,14 +13,9 @@ bound to a fingerprint of the LDAP settings) so repeated Basic calls don't bind 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import json
 import logging
-import os
 import threading
-import time
-from collections import OrderedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +28,7 @@ from harbor_api.auth.ldap import (
     LdapSettings,
     canonical_dn,
 )
+from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
@@ -42,9 +38,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_ADMIN = "admin"  # always signs in against the database, whatever the auth mode
 LDAP_GROUP = 1
-_CACHE_SECONDS = 60.0
 MAX_CONCURRENT_DIRECTORY_LOGINS = 16
-_CACHE_SIZE = 4096
 
 
 def ldap_mode(db: Database) -> LdapSettings | None:
@@ -55,38 +49,15 @@ def ldap_mode(db: Database) -> LdapSettings | None:
     return LdapSettings.from_config(cfg)
 
 
-class _VerifiedCache:
-    def __init__(self) -> None:
-        self._key = os.urandom(32)
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _slot(self, username: str, password: str, settings: LdapSettings) -> bytes:
-        material = f"{username}\0{password}\0{dataclasses.astuple(settings)!r}".encode()
-        return hmac.new(self._key, material, hashlib.sha256).digest()
-
-    def get(self, username: str, password: str, settings: LdapSettings) -> str | None:
-        slot = self._slot(username, password, settings)
-        with self._lock:
-            entry = self._entries.get(slot)
-            if entry is None or entry[1] < time.monotonic():
-                self._entries.pop(slot, None)
-                return None
-            return entry[0]
-
-    def put(self, username: str, password: str, settings: LdapSettings, local: str) -> None:
-        slot = self._slot(username, password, settings)
-        with self._lock:
-            self._entries[slot] = (local, time.monotonic() + _CACHE_SECONDS)
-            self._entries.move_to_end(slot)
-            while len(self._entries) > _CACHE_SIZE:
-                self._entries.popitem(last=False)
+def _settings_key(settings: LdapSettings) -> str:
+    """Part of the cache key: a change to the LDAP settings forgets earlier logins."""
+    return repr(dataclasses.astuple(settings))
 
 
 class LdapLogin:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.cache = _VerifiedCache()
+        self.cache = LoginCache()  # verified (credentials, settings) → local username
         self._directories: dict[LdapSettings, Directory] = {}
         # a slow directory may hold at most this many worker threads; the rest of the
         # server (and the local admin) keeps its threads
@@ -104,7 +75,7 @@ class LdapLogin:
         """Raises DirectoryError (a 401 with the reason) when the directory can't answer."""
         if not username or not password:
             return None
-        local = self.cache.get(username, password, settings)
+        local = self.cache.get(username, password, _settings_key(settings))
         if local is not None:
             with self.db.read() as s:
                 user = s.scalar(select(User).where(User.username == local))
@@ -120,7 +91,7 @@ class LdapLogin:
             return None
         principal = self.onboard(found, via)
         if principal is not None:
-            self.cache.put(username, password, settings, principal.username)
+            self.cache.put(principal.username, username, password, _settings_key(settings))
         return principal
 
     def onboard(self, found: DirectoryUser, via: str) -> Principal | None:
