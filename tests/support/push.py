@@ -3,29 +3,23 @@ manifest PUTs), so API tests need no external client."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 
 import requests
 
+from tests.support.oci import (  # noqa: F401  (constants re-exported for the tests)
+    EMPTY_CONFIG,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER,
+    OCI_MANIFEST,
+)
+from tests.support.oci import canonical as _json
+from tests.support.oci import sha256 as digest_of
 from tests.support.servers import ADMIN_PASSWORD
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 COSIGN_SIG = "application/vnd.dev.cosign.artifact.sig.v1+json"
-EMPTY_CONFIG = "application/vnd.oci.empty.v1+json"
-
-
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _json(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
 @dataclass

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.servers import free_port
+
 SLAPD = "/usr/sbin/slapd"
 MODULE_PATH = "/usr/lib/ldap"
 SCHEMA_DIR = "/etc/ldap/schema"
@@ -83,12 +85,6 @@ GROUPS: dict[str, list[str]] = {
     "loop-b": [group_dn("loop-a")],
 }
 GROUP_CYCLE = ("loop-a", "loop-b")  # loop-a is added to loop-b after both exist
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
