@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from connexion import request
 
-from harbor_api.errors import ForbiddenError, UnauthorizedError
+from harbor_api.auth.rbac import require_system
+from harbor_api.errors import UnauthorizedError
 from harbor_api.services.context import RequestContext
 
 
@@ -19,6 +20,5 @@ def require_authenticated(ctx: RequestContext) -> None:
 
 
 def require_sysadmin(ctx: RequestContext) -> None:
-    require_authenticated(ctx)
-    if not ctx.principal.sysadmin:
-        raise ForbiddenError("system administrator role required")
+    """System-level operations: the same rule the services apply (``rbac.require_system``)."""
+    require_system(ctx.principal)
