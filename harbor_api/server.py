@@ -20,7 +20,7 @@ class HarborServer(BaseApplication):
         options = {
             "bind": f"[{s.host}]:{s.port}" if ":" in s.host else f"{s.host}:{s.port}",
             "workers": s.workers,
-            "worker_class": "uvicorn_worker.UvicornWorker",
+            "worker_class": "harbor_api.worker.HarborWorker",
             "timeout": 0 if s.workers == 1 else 300,
             "graceful_timeout": 10,
             "keepalive": 75,

@@ -8,13 +8,14 @@ previous one is being hashed and written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 
 from harbor_api.registry.storage.base import Writer
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 
 BATCH = 1024 * 1024
-READ_CHUNK = 1024 * 1024
+READ_CHUNK = 4 * 1024 * 1024
 
 
 async def receive_into(request: Request, writer: Writer, hasher) -> bool:
@@ -37,12 +38,16 @@ async def receive_into(request: Request, writer: Writer, hasher) -> bool:
 
     try:
         async for chunk in request.chunks():
-            buffer += chunk
-            if len(buffer) >= BATCH:
-                await settle()
-                pending = (loop.run_in_executor(None, hasher.update, buffer),
-                           loop.run_in_executor(None, writer.write, buffer))
-                buffer = bytearray()
+            if buffer or len(chunk) < BATCH:
+                buffer += chunk
+                if len(buffer) < BATCH:
+                    continue
+                batch, buffer = buffer, bytearray()
+            else:  # already big enough: no copy
+                batch = chunk
+            await settle()
+            pending = (loop.run_in_executor(None, hasher.update, batch),
+                       loop.run_in_executor(None, writer.write, batch))
     except ClientDisconnectedError:
         complete = False
     finally:
@@ -55,16 +60,26 @@ async def receive_into(request: Request, writer: Writer, hasher) -> bool:
 
 
 async def send_chunks(responder: Responder, chunks: Iterator[bytes]) -> None:
-    """Send a blocking chunk iterator as the response body (the response has started)."""
+    """Send a blocking chunk iterator as the response body (the response has started).
+
+    The next chunk is read in a worker thread while the current one is being sent, so a
+    blob that is not in the page cache streams at the disk's pace and the network's, not
+    at the sum of both latencies."""
     loop = asyncio.get_running_loop()
+    pending: asyncio.Future | None = loop.run_in_executor(None, next, chunks, None)
     try:
         while True:
-            chunk = await loop.run_in_executor(None, next, chunks, None)
+            chunk = await pending
+            pending = None
             if chunk is None:
                 break
+            pending = loop.run_in_executor(None, next, chunks, None)
             await responder.body(chunk, True)
         await responder.body(b"", False)
     finally:
+        if pending is not None:  # the client went away mid-body: let the read finish first
+            with contextlib.suppress(Exception):
+                await asyncio.shield(pending)
         close = getattr(chunks, "close", None)
         if close is not None:
             await loop.run_in_executor(None, close)

@@ -6,7 +6,6 @@ renamed into place, and the directory is fsync'd so the rename survives a crash.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import stat as stat_module
@@ -23,6 +22,8 @@ from harbor_api.registry.storage.base import (
     StorageNotFoundError,
     Writer,
 )
+from harbor_api.registry.storage.fileread import read_region
+from harbor_api.registry.storage.filesink import FileSink
 
 _TEMP_MARK = ".tmp-"
 
@@ -33,42 +34,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _load_sync_file_range():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.sync_file_range
-    except (OSError, AttributeError):  # not Linux: the final fsync does all the work
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    return function
-
-
-_SYNC_FILE_RANGE = _load_sync_file_range()
-_SYNC_FILE_RANGE_WRITE = 2
-_WRITEBACK_EVERY = 8 * 1024 * 1024
-
-
-class _FileSink:
-    """Writes fully (a raw write may be short) and starts writeback of every few MiB as it
-    goes, so the fsync at commit waits for little and disk time overlaps network time."""
-
-    def __init__(self, handle: BinaryIO, start: int) -> None:
-        self.handle = handle
-        self.size = start
-        self._kicked = start
-
-    def write(self, data) -> None:
-        view = memoryview(data)
-        while view:
-            written = self.handle.write(view)
-            view = view[written:]
-        self.size += len(data)
-        if _SYNC_FILE_RANGE is not None and self.size - self._kicked >= _WRITEBACK_EVERY:
-            _SYNC_FILE_RANGE(self.handle.fileno(), self._kicked, self.size - self._kicked,
-                             _SYNC_FILE_RANGE_WRITE)
-            self._kicked = self.size
 
 
 def _make_dirs(path: Path) -> None:
@@ -92,7 +57,7 @@ class _NewFileWriter(Writer):
         self._target = target
         self._temp = target.with_name(f"{target.name}{_TEMP_MARK}{uuid.uuid4().hex}")
         self._file: BinaryIO | None = open(self._temp, "xb", buffering=0)  # noqa: SIM115
-        self._sink = _FileSink(self._file, 0)
+        self._sink = FileSink(self._file.fileno(), 0)
 
     @property
     def size(self) -> int:
@@ -105,6 +70,7 @@ class _NewFileWriter(Writer):
     def commit(self) -> None:
         if self._file is None:
             return
+        self._sink.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         self._file = None
@@ -113,6 +79,7 @@ class _NewFileWriter(Writer):
 
     def cancel(self) -> None:
         if self._file is not None:
+            self._sink.close()
             self._file.close()
             self._file = None
             self._temp.unlink(missing_ok=True)
@@ -134,7 +101,7 @@ class _AppendWriter(Writer):
         self._file.truncate(resume_at)
         self._file.seek(resume_at)
         self._start = resume_at
-        self._sink = _FileSink(self._file, resume_at)
+        self._sink = FileSink(self._file.fileno(), resume_at)
 
     @property
     def size(self) -> int:
@@ -146,12 +113,14 @@ class _AppendWriter(Writer):
 
     def commit(self) -> None:
         if self._file is not None:
+            self._sink.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
 
     def cancel(self) -> None:
         if self._file is not None:
+            self._sink.close()
             self._file.truncate(self._start)
             self._file.close()
             self._file = None
@@ -199,23 +168,7 @@ class FilesystemDriver(StorageDriver):
             handle = open(self._path(key), "rb", buffering=0)  # noqa: SIM115
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise StorageNotFoundError(key) from None
-        return self._chunks(handle, offset, length, chunk_size)
-
-    @staticmethod
-    def _chunks(handle: BinaryIO, offset: int, length: int | None,
-                chunk_size: int) -> Iterator[bytes]:
-        with handle:
-            if offset:
-                handle.seek(offset)
-            remaining = length
-            while remaining is None or remaining > 0:
-                want = chunk_size if remaining is None else min(chunk_size, remaining)
-                chunk = handle.read(want)
-                if not chunk:
-                    return
-                if remaining is not None:
-                    remaining -= len(chunk)
-                yield chunk
+        return read_region(handle, offset, length, chunk_size)
 
     def writer(self, key: str, resume_at: int | None = None) -> Writer:
         path = self._path(key)
