@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import os
 import tempfile
@@ -34,11 +35,11 @@ class ServiceKey:
     certificate: x509.Certificate
     kid: str
 
-    @property
+    @functools.cached_property
     def public_key(self) -> rsa.RSAPublicKey:
         return self.private_key.public_key()
 
-    @property
+    @functools.cached_property
     def x5c(self) -> list[str]:
         """The certificate chain for the JWS header (base64 DER, leaf first)."""
         der = self.certificate.public_bytes(serialization.Encoding.DER)

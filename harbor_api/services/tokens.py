@@ -81,12 +81,16 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
     """A token for the caller holding what it asked for and may have."""
     requested = tokens.parse_scopes(scope_values)
     minutes = int(configurations.effective(ctx.db).get("token_expiration") or 30)
-    with ctx.db.transaction() as s:
+    with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
         granted = grant(s, ctx.principal, requested)
-        for scope in requested:
-            got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)),
-                       None)
-            if got is None or (set(scope.actions) - set(got.actions) and "*" not in got.actions):
+    denied = []
+    for scope in requested:
+        got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)), None)
+        if got is None or (set(scope.actions) - set(got.actions) and "*" not in got.actions):
+            denied.append(scope)
+    if denied:
+        with ctx.db.transaction() as s:
+            for scope in denied:
                 audit.record(s, ctx.principal, "denied", scope.type,
                              f"{scope.name}:{','.join(scope.actions)}")
     issued = tokens.issue(service_key(ctx.app), ctx.principal.username, granted,

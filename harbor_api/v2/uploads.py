@@ -165,19 +165,30 @@ def _check_content_range(request, name: str, upload_id: str, offset: int) -> Non
                                 headers=current)
 
 
-async def _append(app, request, name: str, upload_id: str, offset: int):
-    """Stream the body onto the session; return (new offset, hasher)."""
+def _open_session(app, upload_id: str, offset: int):
+    """(writer continuing the session at ``offset``, hasher of its first ``offset`` bytes)."""
+    try:
+        hasher = app.uploads.hasher_at(upload_id, offset)
+        return app.uploads.appender(upload_id, offset), hasher
+    except StorageNotFoundError:
+        raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+    except StorageError as exc:
+        raise BlobUploadInvalidError(str(exc)) from None
 
-    def open_session():
-        try:
-            hasher = app.uploads.hasher_at(upload_id, offset)
-            return app.uploads.appender(upload_id, offset), hasher
-        except StorageNotFoundError:
-            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
-        except StorageError as exc:
-            raise BlobUploadInvalidError(str(exc)) from None
 
-    writer, hasher = await anyio.to_thread.run_sync(open_session)
+def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = False):
+    """Authorise, find the session, check Content-Range and open it: one thread hop. A
+    finishing PUT at offset 0 carries the whole blob and opens nothing (writer None)."""
+    offset, project_id = _load(app, request.ctx.principal, name, upload_id)
+    _check_content_range(request, name, upload_id, offset)
+    if finishing and offset == 0:
+        return offset, project_id, None, None
+    writer, hasher = _open_session(app, upload_id, offset)
+    return offset, project_id, writer, hasher
+
+
+async def _append(app, request, upload_id: str, offset: int, writer, hasher):
+    """Stream the body onto the opened session; return (new offset, hasher)."""
     try:
         complete = await receive_into(request, writer, hasher)
     except BaseException:
@@ -200,10 +211,9 @@ async def _append(app, request, name: str, upload_id: str, offset: int):
 
 async def patch_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
-    offset, _ = await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name,
-                                               upload_id)
-    _check_content_range(request, name, upload_id, offset)
-    size, _ = await _append(app, request, name, upload_id, offset)
+    offset, _, writer, hasher = await anyio.to_thread.run_sync(
+        _prepare_append, app, request, name, upload_id)
+    size, _ = await _append(app, request, upload_id, offset, writer, hasher)
     await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
 
 
@@ -213,43 +223,53 @@ async def finish_upload(app, request, responder, route) -> None:
     if not digest:
         raise DigestInvalidError("the digest query parameter is required")
     parse_digest(digest)
-    offset, project_id = await anyio.to_thread.run_sync(_load, app, request.ctx.principal,
-                                                        name, upload_id)
-    hasher = None
-    if request.header("content-length") not in (None, "0") or \
-            request.header("transfer-encoding"):
-        _check_content_range(request, name, upload_id, offset)
-        if offset == 0:  # the whole blob in this request: no session file at all
+    has_body = request.header("content-length") not in (None, "0") or \
+        request.header("transfer-encoding")
+    if not has_body:  # the usual finish: authorise, verify and commit in one thread hop
+        def load_and_commit() -> tuple[int, str]:
+            offset, project_id = _load(app, request.ctx.principal, name, upload_id)
+            return offset, _verify_and_commit(app, name, upload_id, digest, offset,
+                                              project_id, None)
+
+        offset, actual = await anyio.to_thread.run_sync(load_and_commit)
+        hasher = None
+    else:
+        offset, project_id, writer, hasher = await anyio.to_thread.run_sync(
+            _prepare_append, app, request, name, upload_id, True)
+        if writer is None:  # the whole blob in this request: no session file at all
             size = await _receive_blob(app, request, digest)
             await anyio.to_thread.run_sync(_finish_direct, app, name, project_id, digest,
                                            size, upload_id)
             await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
             return
-        offset, hasher = await _append(app, request, name, upload_id, offset)
-
-    def verify_and_commit() -> str:
-        """The digest check and, when it matches, the commit: one thread hop for both."""
-        actual = _final_digest(app, upload_id, offset, digest, hasher)
-        if actual != digest:
-            return actual
-        if offset == 0:  # an empty blob: the session never stored anything
-            app.blobs.put_verified(digest, b"")
-        else:
-            try:
-                app.blobs.adopt(paths.upload_data_key(upload_id), digest)
-            except StorageNotFoundError:
-                pass  # already moved (see _final_digest)
-        _link(app, name, project_id, digest, offset, upload_id)
-        app.uploads.discard(upload_id)
-        return actual
-
-    actual = await anyio.to_thread.run_sync(verify_and_commit)
+        offset, hasher = await _append(app, request, upload_id, offset, writer, hasher)
+        actual = await anyio.to_thread.run_sync(_verify_and_commit, app, name, upload_id,
+                                                digest, offset, project_id, hasher)
     if actual != digest:
         if hasher is not None:
             app.uploads.remember(upload_id, offset, hasher)
         raise DigestInvalidError(f"content digest {actual} does not match {digest}",
                                  detail={"digest": digest})
     await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
+
+
+def _verify_and_commit(app, name: str, upload_id: str, digest: str, size: int,
+                       project_id: int, hasher) -> str:
+    """The digest check and, when it matches, the commit (bytes under the blob key, then the
+    repository link). Returns the actual digest."""
+    actual = _final_digest(app, upload_id, size, digest, hasher)
+    if actual != digest:
+        return actual
+    if size == 0:  # an empty blob: the session never stored anything
+        app.blobs.put_verified(digest, b"")
+    else:
+        try:
+            app.blobs.adopt(paths.upload_data_key(upload_id), digest)
+        except StorageNotFoundError:
+            pass  # already moved (see _final_digest)
+    _link(app, name, project_id, digest, size, upload_id)
+    app.uploads.discard(upload_id)
+    return actual
 
 
 def _finish_direct(app, name: str, project_id: int, digest: str, size: int,
