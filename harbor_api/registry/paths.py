@@ -22,14 +22,11 @@ def blob_key(digest: str) -> str:
     return f"{BLOBS}/{parsed.algorithm}/{parsed.hex[:2]}/{parsed.hex}"
 
 
-def upload_prefix(upload_id: str) -> str:
+def upload_data_key(upload_id: str) -> str:
+    """``uploads/<id>``: one flat object per session (no directory to create or remove)."""
     if not _UPLOAD_ID.match(upload_id):
         raise ValueError(f"invalid upload id {upload_id!r}")
     return f"{UPLOADS}/{upload_id}"
-
-
-def upload_data_key(upload_id: str) -> str:
-    return f"{upload_prefix(upload_id)}/data"
 
 
 def is_upload_id(value: str) -> bool:

@@ -78,9 +78,12 @@ class UploadFiles:
 
     def appender(self, upload_id: str, offset: int) -> Writer:
         """A writer continuing the session at ``offset`` (bytes beyond it are dropped). The
-        session's object is only created by its first chunk (offset 0)."""
+        session's object is only created by its first chunk (offset 0), in place: its valid
+        length is the offset in the database, so it needs no atomic rename."""
         key = paths.upload_data_key(upload_id)
-        return self.driver.writer(key, resume_at=offset if offset else None)
+        if offset == 0:
+            return self.driver.in_place_writer(key)
+        return self.driver.writer(key, resume_at=offset)
 
     def remember(self, upload_id: str, offset: int, hasher) -> None:
         self.hashers.put(upload_id, offset, hasher)
@@ -95,6 +98,6 @@ class UploadFiles:
     def discard(self, upload_id: str) -> None:
         self.hashers.drop(upload_id)
         try:
-            self.driver.delete(paths.upload_prefix(upload_id))
+            self.driver.delete(paths.upload_data_key(upload_id))
         except StorageNotFoundError:
             pass

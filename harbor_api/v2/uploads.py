@@ -30,6 +30,8 @@ from harbor_api.v2.streaming import receive_into
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
 PUSH = frozenset({"push"})
+#: Chunks up to this size are read into memory first and stored in one thread hop.
+SMALL_CHUNK = 1024 * 1024
 
 
 def _upload_headers(base: str, name: str, upload_id: str, size: int) -> dict[str, str]:
@@ -187,6 +189,14 @@ def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = F
     return offset, project_id, writer, hasher
 
 
+def _commit_and_advance(app, upload_id: str, offset: int, writer) -> None:
+    """Data durable first (fsync), then the session's offset."""
+    writer.commit()
+    with app.db.transaction() as session:
+        if not sessions.advance_upload(session, upload_id, offset, writer.size):
+            raise BlobUploadInvalidError("the upload was changed by a concurrent request")
+
+
 async def _append(app, request, upload_id: str, offset: int, writer, hasher):
     """Stream the body onto the opened session; return (new offset, hasher)."""
     try:
@@ -194,26 +204,54 @@ async def _append(app, request, upload_id: str, offset: int, writer, hasher):
     except BaseException:
         await anyio.to_thread.run_sync(writer.cancel)
         raise
-
-    def commit_and_advance() -> bool:
-        """Data durable first (fsync), then the session offset: one thread hop for both."""
-        writer.commit()
-        with app.db.transaction() as session:
-            return sessions.advance_upload(session, upload_id, offset, writer.size)
-
-    if not await anyio.to_thread.run_sync(commit_and_advance):
-        raise BlobUploadInvalidError("the upload was changed by a concurrent request")
+    await anyio.to_thread.run_sync(_commit_and_advance, app, upload_id, offset, writer)
     app.uploads.remember(upload_id, writer.size, hasher)
     if not complete:
         raise ClientDisconnectedError()
     return writer.size, hasher
 
 
+def _append_small(app, request, name: str, upload_id: str, body: bytes) -> int:
+    """A small chunk already in memory: authorise, check, open, hash, write, commit and
+    advance in one thread hop (four hops for a streamed chunk). Returns the new offset."""
+    offset, _, writer, hasher = _prepare_append(app, request, name, upload_id)
+    try:
+        hasher.update(body)
+        writer.write(body)
+    except BaseException:
+        writer.cancel()
+        raise
+    _commit_and_advance(app, upload_id, offset, writer)
+    app.uploads.remember(upload_id, writer.size, hasher)
+    return writer.size
+
+
+async def _read_small(request, limit: int) -> tuple[bytes, bool]:
+    """The body (at most ``limit`` bytes, as declared) and whether it arrived whole."""
+    data = bytearray()
+    try:
+        async for chunk in request.chunks():
+            data += chunk
+            if len(data) > limit:
+                raise BlobUploadInvalidError("body longer than its Content-Length")
+    except ClientDisconnectedError:
+        return bytes(data), False
+    return bytes(data), True
+
+
 async def patch_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
-    offset, _, writer, hasher = await anyio.to_thread.run_sync(
-        _prepare_append, app, request, name, upload_id)
-    size, _ = await _append(app, request, upload_id, offset, writer, hasher)
+    declared = request.content_length()
+    if declared is not None and declared <= SMALL_CHUNK:
+        body, complete = await _read_small(request, declared)
+        size = await anyio.to_thread.run_sync(_append_small, app, request, name, upload_id,
+                                              body)
+        if not complete:
+            raise ClientDisconnectedError()
+    else:
+        offset, _, writer, hasher = await anyio.to_thread.run_sync(
+            _prepare_append, app, request, name, upload_id)
+        size, _ = await _append(app, request, upload_id, offset, writer, hasher)
     await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
 
 

@@ -85,6 +85,14 @@ class StorageDriver(abc.ABC):
         """A writer for ``key``: new content when ``resume_at`` is None, else append to the
         existing content after truncating it to ``resume_at`` bytes."""
 
+    def in_place_writer(self, key: str) -> Writer:
+        """A writer creating (or emptying) ``key`` in place, for objects whose valid length
+        is recorded elsewhere (an upload session's offset lives in the database): the object
+        may be seen partially written before :meth:`Writer.commit`, which makes what was
+        written durable; :meth:`Writer.cancel` removes it. Drivers without a cheaper way
+        use the atomic writer."""
+        return self.writer(key)
+
     @abc.abstractmethod
     def stat(self, key: str) -> StatInfo:
         """Size and time of ``key``; raises :class:`StorageNotFoundError`."""

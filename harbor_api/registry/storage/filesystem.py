@@ -126,6 +126,41 @@ class _AppendWriter(Writer):
             self._file = None
 
 
+class _InPlaceWriter(Writer):
+    """Creates (or empties) the file itself; commit makes the data and the directory entry
+    durable, cancel removes the file."""
+
+    def __init__(self, target: Path) -> None:
+        _make_dirs(target.parent)
+        self._target = target
+        self._file: BinaryIO | None = open(target, "wb", buffering=0)  # noqa: SIM115
+        self._sink = FileSink(self._file.fileno(), 0)
+
+    @property
+    def size(self) -> int:
+        return self._sink.size
+
+    def write(self, data) -> None:
+        assert self._file is not None, "writer already closed"
+        self._sink.write(data)
+
+    def commit(self) -> None:
+        if self._file is None:
+            return
+        self._sink.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        _fsync_dir(self._target.parent)
+
+    def cancel(self) -> None:
+        if self._file is not None:
+            self._sink.close()
+            self._file.close()
+            self._file = None
+            self._target.unlink(missing_ok=True)
+
+
 class FilesystemDriver(StorageDriver):
     name = "filesystem"
 
@@ -175,6 +210,9 @@ class FilesystemDriver(StorageDriver):
         if resume_at is None:
             return _NewFileWriter(path)
         return _AppendWriter(path, resume_at)
+
+    def in_place_writer(self, key: str) -> Writer:
+        return _InPlaceWriter(self._path(key))
 
     def stat(self, key: str) -> StatInfo:
         try:

@@ -16,7 +16,8 @@ def insert_ignoring_conflicts(session: Session, model, values: dict) -> None:
     """``INSERT … ON CONFLICT DO NOTHING`` on either backend (concurrent pushes race)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    session.connection().execute(insert(model.__table__).values(**values)
+                                 .on_conflict_do_nothing())
 
 
 class ProjectRef(NamedTuple):
@@ -32,6 +33,7 @@ class ProjectRef(NamedTuple):
 # change in their transaction.)
 _PROJECT_BY_NAME = select(Project.id, Project.name).where(Project.name == bindparam("name"))
 _REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
+_BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
 _LINKED_BLOB_SIZE = (
     select(Blob.size)
     .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
@@ -45,7 +47,7 @@ def project_by_name(session: Session, name: str) -> ProjectRef | None:
 
 
 def repository_id(session: Session, name: str) -> int | None:
-    return session.execute(_REPOSITORY_ID, {"name": name}).scalar()
+    return session.connection().execute(_REPOSITORY_ID, {"name": name}).scalar()
 
 
 def ensure_repository(session: Session, name: str, project_id: int) -> int:
@@ -81,7 +83,7 @@ def link_blob(session: Session, repo_id: int, digest: str, size: int,
     insert_ignoring_conflicts(session, Blob, {"digest": digest, "size": size,
                                               "media_type": media_type,
                                               "creation_time": utcnow()})
-    blob_id = session.scalar(select(Blob.id).where(Blob.digest == digest))
+    blob_id = session.connection().execute(_BLOB_ID, {"digest": digest}).scalar()
     insert_ignoring_conflicts(session, RepositoryBlob, {
         "repository_id": repo_id, "blob_id": blob_id, "digest": digest,
         "creation_time": utcnow()})

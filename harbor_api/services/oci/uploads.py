@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Upload
 
+# The hot writes run on the session's connection (Core): the ORM's bulk UPDATE/DELETE path
+# evaluates its criteria against the identity map first, several times the cost of the SQL.
+_UPLOADS = Upload.__table__
+
 
 def create_upload(session: Session, upload_id: str, repository: str, key: str) -> None:
     now = utcnow()
-    session.add(Upload(uuid=upload_id, repository=repository, storage_key=key, size=0,
-                       created=now, updated=now))
+    session.connection().execute(insert(_UPLOADS).values(
+        uuid=upload_id, repository=repository, storage_key=key, size=0, created=now,
+        updated=now))
 
 
 def find_upload(session: Session, upload_id: str, repository: str) -> Upload | None:
@@ -22,14 +27,14 @@ def find_upload(session: Session, upload_id: str, repository: str) -> Upload | N
 
 def advance_upload(session: Session, upload_id: str, expected: int, new_size: int) -> bool:
     """Move the offset from ``expected`` to ``new_size``; False when another request won."""
-    result = session.execute(update(Upload).where(
-        Upload.uuid == upload_id, Upload.size == expected).values(size=new_size,
-                                                                  updated=utcnow()))
+    result = session.connection().execute(update(_UPLOADS).where(
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == expected).values(size=new_size,
+                                                                          updated=utcnow()))
     return bool(result.rowcount)
 
 
 def remove_upload(session: Session, upload_id: str) -> None:
-    session.execute(delete(Upload).where(Upload.uuid == upload_id))
+    session.connection().execute(delete(_UPLOADS).where(_UPLOADS.c.uuid == upload_id))
 
 
 def take_stale_uploads(session: Session, older_than) -> list[str]:

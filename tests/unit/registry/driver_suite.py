@@ -100,6 +100,21 @@ class DriverSuite:
         with pytest.raises(StorageNotFoundError):
             driver.writer("missing", resume_at=0)
 
+    def test_in_place_writer_creates_empties_and_cancels(self, driver):
+        with driver.in_place_writer("session/a") as writer:
+            writer.write(b"first")
+        assert driver.get("session/a") == b"first"
+        with driver.in_place_writer("session/a") as writer:  # a retried first chunk
+            writer.write(b"2nd")
+        assert driver.get("session/a") == b"2nd"
+        with driver.writer("session/a", resume_at=3) as writer:  # later chunks append
+            writer.write(b"+3rd")
+        assert driver.get("session/a") == b"2nd+3rd"
+        cancelled = driver.in_place_writer("session/b")
+        cancelled.write(b"zzz")
+        cancelled.cancel()
+        assert not driver.exists("session/b")
+
     def test_list_move_delete_walk(self, driver):
         driver.put("d/x/1", b"1")
         driver.put("d/x/2", b"2")

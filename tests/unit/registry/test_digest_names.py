@@ -61,8 +61,8 @@ def test_project_and_references():
 
 def test_storage_layout():
     assert paths.blob_key(SHA256) == f"blobs/sha256/aa/{'a' * 64}"
-    assert paths.upload_data_key("0" * 32) == f"uploads/{'0' * 32}/data"
+    assert paths.upload_data_key("0" * 32) == f"uploads/{'0' * 32}"
     with pytest.raises(ValueError):
-        paths.upload_prefix("../etc")
+        paths.upload_data_key("../etc")
     with pytest.raises(DigestInvalidError):
         paths.blob_key("sha256:../../x")
