@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from harbor_api.auth.ldap_login import LOCAL_ADMIN, LdapLogin, ldap_mode, principal_for
 from harbor_api.auth.login_cache import LoginCache
@@ -24,6 +24,8 @@ from harbor_api.db.models import LoginSession, User
 from harbor_api.db.session import Database
 
 log = logging.getLogger(__name__)
+_LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
+    User.username == bindparam("name"))
 
 class LoginThrottle:
     """Brute-force brake, per username and in-process: after ``free`` consecutive failures a
@@ -125,6 +127,24 @@ class Authenticator:
         else:
             self.throttle.succeeded(username)
         return found
+
+    def basic_cached(self, username: str, password: str) -> Principal | None:
+        """A local user whose exact credentials were verified recently, from one indexed
+        read (no KDF, no directory, no write: safe to run on the event loop with SQLite).
+        None means "not known here": the caller then runs :meth:`basic`."""
+        if not username or not password or "\x00" in username \
+                or self.throttle.locked(username) or self._is_robot(username):
+            return None
+        if username != LOCAL_ADMIN and ldap_mode(self.db) is not None:
+            return None
+        with self.db.read() as s:
+            row = s.connection().execute(_LOGIN_ROW, {"name": username}).first()
+        if row is None or not row.password_hash \
+                or self.cache.get(username, password) != row.password_hash:
+            return None
+        self.throttle.succeeded(username)
+        return Principal(kind="user", user_id=row.id, username=row.username,
+                         sysadmin=row.sysadmin, via="basic")
 
     def _verify(self, username: str, password: str) -> Principal | None:
         if self._is_robot(username):
