@@ -12,6 +12,8 @@ from harbor_api.v2 import access, offload
 from harbor_api.v2.streaming import READ_CHUNK, send_chunks
 
 BLOB_CONTENT_TYPE = "application/octet-stream"
+#: Blobs (or ranges) up to this size are read whole in one thread hop, then sent.
+SMALL_BLOB = 1024 * 1024
 
 
 def parse_range(value: str, size: int) -> tuple[int, int] | None:
@@ -72,12 +74,25 @@ async def get_blob(app, request, responder, route) -> None:
         await responder.body(b"", False)
         return
     try:
-        chunks = await anyio.to_thread.run_sync(app.blobs.read, digest, start, length,
-                                                READ_CHUNK)
+        if length <= SMALL_BLOB:  # one thread hop for open, read and close
+            body = await anyio.to_thread.run_sync(_read_whole, app, digest, start, length)
+        else:
+            chunks = await anyio.to_thread.run_sync(app.blobs.read, digest, start, length,
+                                                    READ_CHUNK)
     except StorageNotFoundError:
         raise HarborError(f"blob {digest} is recorded but missing from storage") from None
     await responder.start(status, headers)
-    await send_chunks(responder, chunks)
+    if length <= SMALL_BLOB:
+        await responder.body(body, False)
+    else:
+        await send_chunks(responder, chunks)
+
+
+def _read_whole(app, digest: str, start: int, length: int) -> bytes:
+    body = b"".join(app.blobs.read(digest, start, length, READ_CHUNK))
+    if len(body) != length:  # the stored object is shorter than its recorded size
+        raise HarborError(f"blob {digest} is shorter in storage than recorded")
+    return body
 
 
 async def delete_blob(app, request, responder, route) -> None:
