@@ -15,7 +15,7 @@ from harbor_api.registry.storage.base import Writer
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 
 BATCH = 1024 * 1024
-READ_CHUNK = 4 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
 
 
 async def receive_into(request: Request, writer: Writer, hasher) -> bool:

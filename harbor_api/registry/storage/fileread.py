@@ -2,10 +2,10 @@
 
 A blob that is not in the page cache (pushed with direct I/O, or simply old) is read from
 disk. One read at a time, even with the kernel's readahead, keeps the disk at a queue depth
-of about one; on the virtual disks measured here that reads 0.4-1.3 GB/s where four 4 MiB
-reads in flight read 1.0-2.2 GB/s. So long reads keep ``DEPTH`` positional reads running
-in a small shared thread pool (``os.pread`` releases the GIL) and hand the chunks out in
-order. Memory per stream stays bounded at ``DEPTH`` chunks.
+of about one; on the virtual disks measured here that read 0.4-1.3 GB/s where four reads
+in flight read 1.0-2.2 GB/s. So long reads keep ``DEPTH`` positional reads running in a
+small shared thread pool (``os.pread`` releases the GIL) and hand the chunks out in order.
+Memory per stream stays bounded at ``DEPTH`` chunks (the /v2 edge reads 1 MiB chunks).
 """
 
 from __future__ import annotations
