@@ -49,116 +49,96 @@ def _make_dirs(path: Path) -> None:
     _fsync_dir(path.parent)
 
 
-class _NewFileWriter(Writer):
+class _FileWriter(Writer):
+    """An open file written through a :class:`FileSink`. Commit flushes, fsyncs and closes
+    it, then :meth:`_published` makes it visible; cancel closes it after :meth:`_discard`."""
+
+    def __init__(self, handle: BinaryIO, start: int) -> None:
+        self._file: BinaryIO | None = handle
+        self._sink = FileSink(handle.fileno(), start)
+
+    @property
+    def size(self) -> int:
+        return self._sink.size
+
+    def write(self, data) -> None:
+        assert self._file is not None, "writer already closed"
+        self._sink.write(data)
+
+    def commit(self) -> None:
+        if self._file is None:
+            return
+        self._sink.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        self._published()
+
+    def cancel(self) -> None:
+        if self._file is not None:
+            self._sink.close()
+            self._discard(self._file)
+            self._file.close()
+            self._file = None
+
+    def _published(self) -> None:
+        """After the data is durable."""
+
+    def _discard(self, handle: BinaryIO) -> None:
+        """Undo what this writer wrote (the file is still open)."""
+
+
+class _NewFileWriter(_FileWriter):
     """Writes a temporary file; commit renames it onto the key."""
 
     def __init__(self, target: Path) -> None:
         _make_dirs(target.parent)
         self._target = target
         self._temp = target.with_name(f"{target.name}{_TEMP_MARK}{uuid.uuid4().hex}")
-        self._file: BinaryIO | None = open(self._temp, "xb", buffering=0)  # noqa: SIM115
-        self._sink = FileSink(self._file.fileno(), 0)
+        super().__init__(open(self._temp, "xb", buffering=0), 0)  # noqa: SIM115
 
-    @property
-    def size(self) -> int:
-        return self._sink.size
-
-    def write(self, data) -> None:
-        assert self._file is not None, "writer already closed"
-        self._sink.write(data)
-
-    def commit(self) -> None:
-        if self._file is None:
-            return
-        self._sink.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
+    def _published(self) -> None:
         os.replace(self._temp, self._target)
         _fsync_dir(self._target.parent)
 
-    def cancel(self) -> None:
-        if self._file is not None:
-            self._sink.close()
-            self._file.close()
-            self._file = None
-            self._temp.unlink(missing_ok=True)
+    def _discard(self, handle: BinaryIO) -> None:
+        self._temp.unlink(missing_ok=True)
 
 
-class _AppendWriter(Writer):
+class _AppendWriter(_FileWriter):
     """Appends to an existing file after truncating it; cancel truncates back."""
 
     def __init__(self, target: Path, resume_at: int) -> None:
-        self._target = target
         try:
-            self._file: BinaryIO | None = open(target, "r+b", buffering=0)  # noqa: SIM115
+            handle = open(target, "r+b", buffering=0)  # noqa: SIM115
         except FileNotFoundError:
             raise StorageNotFoundError(str(target)) from None
-        length = os.fstat(self._file.fileno()).st_size
+        length = os.fstat(handle.fileno()).st_size
         if resume_at > length:
-            self._file.close()
+            handle.close()
             raise StorageError(f"cannot resume at {resume_at}: only {length} bytes stored")
-        self._file.truncate(resume_at)
-        self._file.seek(resume_at)
+        handle.truncate(resume_at)
         self._start = resume_at
-        self._sink = FileSink(self._file.fileno(), resume_at)
+        super().__init__(handle, resume_at)
 
-    @property
-    def size(self) -> int:
-        return self._sink.size
-
-    def write(self, data) -> None:
-        assert self._file is not None, "writer already closed"
-        self._sink.write(data)
-
-    def commit(self) -> None:
-        if self._file is not None:
-            self._sink.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
-
-    def cancel(self) -> None:
-        if self._file is not None:
-            self._sink.close()
-            self._file.truncate(self._start)
-            self._file.close()
-            self._file = None
+    def _discard(self, handle: BinaryIO) -> None:
+        handle.truncate(self._start)
 
 
-class _InPlaceWriter(Writer):
+class _InPlaceWriter(_FileWriter):
     """Creates (or empties) the file itself; commit makes the data and the directory entry
     durable, cancel removes the file."""
 
     def __init__(self, target: Path) -> None:
         _make_dirs(target.parent)
         self._target = target
-        self._file: BinaryIO | None = open(target, "wb", buffering=0)  # noqa: SIM115
-        self._sink = FileSink(self._file.fileno(), 0)
+        super().__init__(open(target, "wb", buffering=0), 0)  # noqa: SIM115
 
-    @property
-    def size(self) -> int:
-        return self._sink.size
-
-    def write(self, data) -> None:
-        assert self._file is not None, "writer already closed"
-        self._sink.write(data)
-
-    def commit(self) -> None:
-        if self._file is None:
-            return
-        self._sink.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
+    def _published(self) -> None:
         _fsync_dir(self._target.parent)
 
-    def cancel(self) -> None:
-        if self._file is not None:
-            self._sink.close()
-            self._file.close()
-            self._file = None
-            self._target.unlink(missing_ok=True)
+    def _discard(self, handle: BinaryIO) -> None:
+        self._target.unlink(missing_ok=True)
 
 
 class FilesystemDriver(StorageDriver):
