@@ -65,12 +65,13 @@ health:
 class DistributionProcess:
     """``docker-registry serve`` in its own process group, restartable on the same root."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, extra_config: str = ""):
         self.port = free_port()
         self.root = tmp / f"distribution-{self.port}"
         self.root.mkdir(parents=True, exist_ok=True)
         self.config = tmp / f"distribution-{self.port}.yml"
-        self.config.write_text(DISTRIBUTION_CONFIG.format(root=self.root, port=self.port))
+        self.config.write_text(DISTRIBUTION_CONFIG.format(root=self.root, port=self.port)
+                               + extra_config)
         self.log_path = tmp / f"distribution-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -109,8 +110,8 @@ def wait_for_v2(url: str, proc: subprocess.Popen, timeout: float, log_path: Path
 
 
 @contextmanager
-def distribution_registry(tmp: Path):
-    server = DistributionProcess(tmp)
+def distribution_registry(tmp: Path, extra_config: str = ""):
+    server = DistributionProcess(tmp, extra_config)
     server.start()
     try:
         yield server
