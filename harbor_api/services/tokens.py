@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac, tokens
 from harbor_api.auth.principal import Principal
@@ -20,6 +20,7 @@ from harbor_api.auth.tokens import ResourceScope
 from harbor_api.db.models import Project, Robot, User
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import AppState, RequestContext
+from harbor_api.services.oci.repositories import ProjectRef
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def grant(session: Session, principal: Principal, requested: list[ResourceScope]
           ) -> list[ResourceScope]:
     """The subset of ``requested`` the principal may have (one query for all projects)."""
     names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
-    projects = {p.name: p for p in session.scalars(
-        select(Project).where(Project.name.in_(names))
-        .options(noload(Project.metadata_entries)))} if names else {}  # rbac reads "public"
+    # (id, name) rows, no ORM entities: rbac needs no more, and reads "public" itself
+    projects = {row.name: ProjectRef(*row) for row in session.connection().execute(
+        select(Project.id, Project.name).where(Project.name.in_(names)))} if names else {}
     cache: dict[int, frozenset[tuple[str, str]]] = {}
     result = []
     for scope in requested:
