@@ -85,6 +85,16 @@ class UploadFiles:
             return self.driver.in_place_writer(key)
         return self.driver.writer(key, resume_at=offset)
 
+    def lock(self, upload_id: str):
+        """The session's exclusive lock (see ``StorageDriver.lock``)."""
+        return self.driver.lock(paths.upload_data_key(upload_id))
+
+    def trim(self, upload_id: str, size: int) -> None:
+        """Cut what lies beyond ``size`` (bytes of a request that died mid-write)."""
+        stored = self.stored_size(upload_id)
+        if stored is not None and stored > size:
+            self.driver.writer(paths.upload_data_key(upload_id), resume_at=size).commit()
+
     def remember(self, upload_id: str, offset: int, hasher) -> None:
         self.hashers.put(upload_id, offset, hasher)
 

@@ -20,7 +20,11 @@ from harbor_api.errors import (
 from harbor_api.registry import paths
 from harbor_api.registry.digest import new_hasher, parse_digest
 from harbor_api.registry.names import is_repository_name
-from harbor_api.registry.storage.base import StorageError, StorageNotFoundError
+from harbor_api.registry.storage.base import (
+    StorageBusyError,
+    StorageError,
+    StorageNotFoundError,
+)
 from harbor_api.registry.uploads import new_upload_id
 from harbor_api.services.oci import repositories
 from harbor_api.services.oci import uploads as sessions
@@ -178,15 +182,43 @@ def _open_session(app, upload_id: str, offset: int):
         raise BlobUploadInvalidError(str(exc)) from None
 
 
+def _locked(app, name: str, upload_id: str):
+    """Take the session's lock, then read its offset: with the lock held nobody else writes
+    it, so the offset, the stored bytes and the remembered hash agree until ``release()``.
+    A second request writing the same session meanwhile is refused (416), never mixed in."""
+    try:
+        lock = app.uploads.lock(upload_id)
+    except StorageBusyError:
+        raise RangeInvalidError(f"upload {upload_id} is being written by another request",
+                                detail={"uuid": upload_id}) from None
+    try:
+        with app.db.read() as session:
+            offset = sessions.upload_offset(session, upload_id, name)
+        if offset is None:  # finished or cancelled meanwhile: what the lock created is litter
+            app.uploads.discard(upload_id)
+            raise BlobUploadUnknownError(f"upload {upload_id} unknown",
+                                         detail={"uuid": upload_id})
+        return lock, offset
+    except BaseException:
+        lock.release()
+        raise
+
+
 def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = False):
-    """Authorise, find the session, check Content-Range and open it: one thread hop. A
-    finishing PUT at offset 0 carries the whole blob and opens nothing (writer None)."""
-    offset, project_id = _load(app, request.ctx.principal, name, upload_id)
-    _check_content_range(request, name, upload_id, offset)
-    if finishing and offset == 0:
-        return offset, project_id, None, None
-    writer, hasher = _open_session(app, upload_id, offset)
-    return offset, project_id, writer, hasher
+    """Authorise, lock the session, check Content-Range and open it: one thread hop. A
+    finishing PUT at offset 0 carries the whole blob and opens nothing (writer None). The
+    caller releases the lock (last item) when done."""
+    _, project_id = _load(app, request.ctx.principal, name, upload_id)
+    lock, offset = _locked(app, name, upload_id)
+    try:
+        _check_content_range(request, name, upload_id, offset)
+        if finishing and offset == 0:
+            return offset, project_id, None, None, lock
+        writer, hasher = _open_session(app, upload_id, offset)
+        return offset, project_id, writer, hasher, lock
+    except BaseException:
+        lock.release()
+        raise
 
 
 def _commit_and_advance(app, upload_id: str, offset: int, writer) -> None:
@@ -214,16 +246,19 @@ async def _append(app, request, upload_id: str, offset: int, writer, hasher):
 def _append_small(app, request, name: str, upload_id: str, body: bytes) -> int:
     """A small chunk already in memory: authorise, check, open, hash, write, commit and
     advance in one thread hop (four hops for a streamed chunk). Returns the new offset."""
-    offset, _, writer, hasher = _prepare_append(app, request, name, upload_id)
+    offset, _, writer, hasher, lock = _prepare_append(app, request, name, upload_id)
     try:
-        hasher.update(body)
-        writer.write(body)
-    except BaseException:
-        writer.cancel()
-        raise
-    _commit_and_advance(app, upload_id, offset, writer)
-    app.uploads.remember(upload_id, writer.size, hasher)
-    return writer.size
+        try:
+            hasher.update(body)
+            writer.write(body)
+        except BaseException:
+            writer.cancel()
+            raise
+        _commit_and_advance(app, upload_id, offset, writer)
+        app.uploads.remember(upload_id, writer.size, hasher)
+        return writer.size
+    finally:
+        lock.release()
 
 
 async def _read_small(request, limit: int) -> tuple[bytes, bool]:
@@ -249,9 +284,12 @@ async def patch_upload(app, request, responder, route) -> None:
         if not complete:
             raise ClientDisconnectedError()
     else:
-        offset, _, writer, hasher = await anyio.to_thread.run_sync(
+        offset, _, writer, hasher, lock = await anyio.to_thread.run_sync(
             _prepare_append, app, request, name, upload_id)
-        size, _ = await _append(app, request, upload_id, offset, writer, hasher)
+        try:
+            size, _ = await _append(app, request, upload_id, offset, writer, hasher)
+        finally:
+            lock.release()
     await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
 
 
@@ -265,24 +303,33 @@ async def finish_upload(app, request, responder, route) -> None:
         request.header("transfer-encoding")
     if not has_body:  # the usual finish: authorise, verify and commit in one thread hop
         def load_and_commit() -> tuple[int, str]:
-            offset, project_id = _load(app, request.ctx.principal, name, upload_id)
-            return offset, _verify_and_commit(app, name, upload_id, digest, offset,
-                                              project_id, None)
+            _, project_id = _load(app, request.ctx.principal, name, upload_id)
+            lock, offset = _locked(app, name, upload_id)
+            try:
+                return offset, _verify_and_commit(app, name, upload_id, digest, offset,
+                                                  project_id, None)
+            finally:
+                lock.release()
 
         offset, actual = await anyio.to_thread.run_sync(load_and_commit)
         hasher = None
     else:
-        offset, project_id, writer, hasher = await anyio.to_thread.run_sync(
+        offset, project_id, writer, hasher, lock = await anyio.to_thread.run_sync(
             _prepare_append, app, request, name, upload_id, True)
-        if writer is None:  # the whole blob in this request: no session file at all
-            size = await _receive_blob(app, request, digest)
-            await anyio.to_thread.run_sync(_finish_direct, app, name, project_id, digest,
-                                           size, upload_id)
-            await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
-            return
-        offset, hasher = await _append(app, request, upload_id, offset, writer, hasher)
-        actual = await anyio.to_thread.run_sync(_verify_and_commit, app, name, upload_id,
-                                                digest, offset, project_id, hasher)
+        try:
+            if writer is None:  # the whole blob in this request: no session file at all
+                size = await _receive_blob(app, request, digest)
+                await anyio.to_thread.run_sync(_finish_direct, app, name, project_id,
+                                               digest, size, upload_id)
+                await responder.respond(201, _blob_headers(request.ctx.base_url, name,
+                                                           digest))
+                return
+            offset, hasher = await _append(app, request, upload_id, offset, writer, hasher)
+            actual = await anyio.to_thread.run_sync(_verify_and_commit, app, name,
+                                                    upload_id, digest, offset, project_id,
+                                                    hasher)
+        finally:
+            lock.release()
     if actual != digest:
         if hasher is not None:
             app.uploads.remember(upload_id, offset, hasher)
@@ -302,6 +349,7 @@ def _verify_and_commit(app, name: str, upload_id: str, digest: str, size: int,
         app.blobs.put_verified(digest, b"")
     else:
         try:
+            app.uploads.trim(upload_id, size)  # the blob key holds exactly the blob
             app.blobs.adopt(paths.upload_data_key(upload_id), digest)
         except StorageNotFoundError:
             pass  # already moved (see _final_digest)
@@ -340,9 +388,13 @@ async def cancel_upload(app, request, responder, route) -> None:
 
     def cancel() -> None:
         _load(app, principal, name, upload_id)
-        with app.db.transaction() as session:
-            sessions.remove_upload(session, upload_id)
-        app.uploads.discard(upload_id)
+        lock, _ = _locked(app, name, upload_id)
+        try:
+            with app.db.transaction() as session:
+                sessions.remove_upload(session, upload_id)
+            app.uploads.discard(upload_id)
+        finally:
+            lock.release()
 
     await anyio.to_thread.run_sync(cancel)
     await responder.respond(204, {"Content-Length": "0"})

@@ -174,3 +174,47 @@ def test_single_put_with_wrong_digest_keeps_nothing(registry_client, repo):
     assert registry_client.head(f"/v2/{repo}/blobs/{sha256(b'other')}").status_code == 404
     assert registry_client.put(location, params={"digest": sha256(DATA)},
                                data=DATA).status_code == 201
+
+
+def test_concurrent_writer_of_a_session_is_refused_not_mixed_in(registry_client, repo):
+    """While one request streams into a session, a second PATCH of the same session is
+    refused (416); the first completes, and the blob holds exactly its bytes. Without the
+    session lock the second would truncate and overwrite the first's bytes, and the finish
+    would store them under the first's digest."""
+    import threading
+
+    location = registry_client.start_upload(repo)
+    first = DATA * 20  # 4 MB, streamed
+    paused, resume = threading.Event(), threading.Event()
+
+    def body():
+        yield first[:1_000_000]
+        paused.set()
+        resume.wait(30)
+        yield first[1_000_000:]
+
+    result = {}
+
+    def stream():
+        result["r"] = registry_client.patch(location, data=body(), headers={
+            "Content-Type": "application/octet-stream"})
+
+    writer = threading.Thread(target=stream)
+    writer.start()
+    assert paused.wait(30)
+    time.sleep(0.3)  # the first request holds the session now
+    try:
+        intruder = registry_client.patch(location, data=b"x" * 10_000, headers={
+            "Content-Range": "0-9999", "Content-Type": "application/octet-stream"})
+        assert intruder.status_code == 416, intruder.text
+        assert error_code(intruder) == "RANGE_INVALID"
+    finally:
+        resume.set()
+        writer.join(60)
+    assert result["r"].status_code == 202, result["r"].text
+    assert result["r"].headers["Range"] == f"0-{len(first) - 1}"
+    digest = sha256(first)
+    done = registry_client.put(f"{location}?digest={digest}")
+    assert done.status_code == 201, done.text
+    got = registry_client.get(f"/v2/{repo}/blobs/{digest}")
+    assert got.status_code == 200 and sha256(got.content) == digest

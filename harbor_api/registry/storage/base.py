@@ -25,6 +25,17 @@ class StorageNotFoundError(StorageError):
         self.key = key
 
 
+class StorageBusyError(StorageError):
+    """Another holder has the lock on this key."""
+
+
+class NoLock:
+    """The lock of a driver without locking: nothing to release."""
+
+    def release(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class StatInfo:
     key: str
@@ -92,6 +103,14 @@ class StorageDriver(abc.ABC):
         written durable; :meth:`Writer.cancel` removes it. Drivers without a cheaper way
         use the atomic writer."""
         return self.writer(key)
+
+    def lock(self, key: str):
+        """An exclusive lock on ``key``, taken without waiting (creating an empty object when
+        there is none) and held until its ``release()``; raises :class:`StorageBusyError`
+        when another holder, in this process or another, has it. It serialises the writers
+        of one upload session. This default locks nothing: a driver whose storage several
+        nodes share must provide a real one."""
+        return NoLock()
 
     @abc.abstractmethod
     def stat(self, key: str) -> StatInfo:

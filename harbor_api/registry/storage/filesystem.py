@@ -6,6 +6,7 @@ renamed into place, and the directory is fsync'd so the rename survives a crash.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import stat as stat_module
@@ -17,6 +18,7 @@ from typing import BinaryIO
 from harbor_api.registry.storage.base import (
     DEFAULT_CHUNK,
     StatInfo,
+    StorageBusyError,
     StorageDriver,
     StorageError,
     StorageNotFoundError,
@@ -141,6 +143,18 @@ class _InPlaceWriter(_FileWriter):
         self._target.unlink(missing_ok=True)
 
 
+class _FileLock:
+    """An flock(2) held through an open descriptor; closing it releases the lock."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class FilesystemDriver(StorageDriver):
     name = "filesystem"
 
@@ -193,6 +207,17 @@ class FilesystemDriver(StorageDriver):
 
     def in_place_writer(self, key: str) -> Writer:
         return _InPlaceWriter(self._path(key))
+
+    def lock(self, key: str) -> _FileLock:
+        path = self._path(key)
+        _make_dirs(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: threads too
+        except BlockingIOError:
+            os.close(fd)
+            raise StorageBusyError(key) from None
+        return _FileLock(fd)
 
     def stat(self, key: str) -> StatInfo:
         try:

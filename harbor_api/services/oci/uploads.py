@@ -25,6 +25,12 @@ def find_upload(session: Session, upload_id: str, repository: str) -> Upload | N
                                                Upload.repository == repository))
 
 
+def upload_offset(session: Session, upload_id: str, repository: str) -> int | None:
+    """The session's offset (None: no such session), one indexed Core read."""
+    return session.connection().execute(select(_UPLOADS.c.size).where(
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.repository == repository)).scalar()
+
+
 def advance_upload(session: Session, upload_id: str, expected: int, new_size: int) -> bool:
     """Move the offset from ``expected`` to ``new_size``; False when another request won."""
     result = session.connection().execute(update(_UPLOADS).where(

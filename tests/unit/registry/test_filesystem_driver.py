@@ -24,3 +24,17 @@ class TestFilesystemDriver(DriverSuite):
         assert isinstance(make_driver("filesystem", tmp_path), FilesystemDriver)
         with pytest.raises(ValueError):
             make_driver("nonsense", tmp_path)
+
+
+def test_lock_is_exclusive_until_released(driver):
+    from harbor_api.registry.storage.base import StorageBusyError
+
+    held = driver.lock("uploads/s1")  # creates an empty object to lock
+    assert driver.exists("uploads/s1")
+    with pytest.raises(StorageBusyError):
+        driver.lock("uploads/s1")  # another holder, even in this process
+    other = driver.lock("uploads/s2")  # other keys are independent
+    held.release()
+    held.release()  # idempotent
+    driver.lock("uploads/s1").release()
+    other.release()
