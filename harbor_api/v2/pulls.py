@@ -29,14 +29,18 @@ class PullRecorder:
             self._task = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
-        batch, self.pending = self.pending, Counter()
-        if not batch:
-            return
-        try:
-            await anyio.to_thread.run_sync(self._write, batch)
-        except Exception:  # accounting must never break pulls
-            log.exception("could not record %d pulls", sum(batch.values()))
+        """Flush every second while pulls keep coming. Pulls recorded while a batch is being
+        written go into the next round (record() starts no task while this one runs), and
+        the task ends only when a round finds nothing to write."""
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            batch, self.pending = self.pending, Counter()
+            if not batch:
+                return
+            try:
+                await anyio.to_thread.run_sync(self._write, batch)
+            except Exception:  # accounting must never break pulls
+                log.exception("could not record %d pulls", sum(batch.values()))
 
     def _write(self, batch: Counter) -> None:
         with self.db.transaction() as session:
