@@ -106,7 +106,10 @@ class FileSink:
         stage = self._stage
         if stage is not None and stage.fill:
             aligned = stage.fill - stage.fill % ALIGN
-            done = self._direct_write(stage.view[:aligned], self._offset) if aligned else 0
+            done, refused = (self._direct_write(stage.view[:aligned], self._offset)
+                             if aligned and self._direct else (0, False))
+            if refused:
+                self._direct = False
             self._offset += done
             self._buffered(stage.view[done:stage.fill])
             stage.fill = 0
@@ -152,26 +155,25 @@ class FileSink:
             return
         future, stage, position = self._inflight
         self._inflight = None
-        done = future.result()
+        done, refused = future.result()
+        if refused:  # decided here, in the caller's thread, before any later byte is placed
+            self._direct = False
         if done < stage.fill:
             self._pwrite_all(stage.view[done:stage.fill], position + done)
         stage.fill = 0
         self._spare = stage
 
-    def _direct_write(self, block: memoryview, position: int) -> int:
-        """Write ``block`` at ``position`` with O_DIRECT; returns how much was written, short
-        when the filesystem refuses direct I/O (then every later write of this sink uses the
-        page cache)."""
-        if not self._direct:
-            return 0
+    def _direct_write(self, block: memoryview, position: int) -> tuple[int, bool]:
+        """Write ``block`` at ``position`` with O_DIRECT (in the background pool). Returns
+        (bytes written, whether the filesystem refused direct I/O); the caller's thread
+        alone acts on a refusal, so no later byte can be placed before this block's rest."""
         flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
         try:
             fcntl.fcntl(self.fd, fcntl.F_SETFL, flags | _O_DIRECT)
         except OSError as exc:
             if exc.errno != errno.EINVAL:
                 raise
-            self._direct = False
-            return 0
+            return 0, True
         written = 0
         try:
             while written < len(block):
@@ -179,10 +181,10 @@ class FileSink:
         except OSError as exc:
             if exc.errno != errno.EINVAL or written % ALIGN:
                 raise
-            self._direct = False
+            return written, True
         finally:
             fcntl.fcntl(self.fd, fcntl.F_SETFL, flags)
-        return written
+        return written, False
 
     def _buffered(self, view: memoryview) -> None:
         self._pwrite_all(view, self._offset)

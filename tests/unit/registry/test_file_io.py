@@ -8,6 +8,7 @@ import errno
 import mmap
 import os
 import random
+import time
 
 import pytest
 
@@ -107,9 +108,13 @@ def test_sink_bulk_bypasses_the_page_cache(tmp_path):
     assert _cached_bytes(path) <= STAGE  # at most the staged tail went through the cache
 
 
-def test_sink_falls_back_to_the_page_cache_when_direct_io_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("piece", [MiB, 3 * MiB // 2], ids=["stage-aligned", "straddling"])
+def test_sink_falls_back_to_the_page_cache_when_direct_io_is_refused(tmp_path, monkeypatch,
+                                                                      piece):
     """A filesystem without O_DIRECT (tmpfs on older kernels) refuses the flag with EINVAL;
-    no such filesystem is mountable here, so the refusal is simulated at fcntl."""
+    no such filesystem is mountable here, so the refusal is simulated at fcntl. Pieces that
+    straddle stages, arriving while the refused background write fails, must still land in
+    order (the refusal is acted on by the writing thread only)."""
     real_fcntl = filesink.fcntl.fcntl
 
     def refusing(fd, command, *args):
@@ -120,7 +125,15 @@ def test_sink_falls_back_to_the_page_cache_when_direct_io_is_refused(tmp_path, m
     monkeypatch.setattr(filesink.fcntl, "fcntl", refusing)
     data = _payload(3 * STAGE + 77)
     path = tmp_path / "fallback"
-    sink = _write(path, _split(data, [MiB] * 10))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        sink = FileSink(fd, 0)
+        for chunk in _split(data, [piece] * (len(data) // piece)):
+            sink.write(chunk)
+            time.sleep(0.002)  # let the background write fail before the next piece
+        sink.flush()
+    finally:
+        os.close(fd)
     assert path.read_bytes() == data
     assert sink._direct is False
 
