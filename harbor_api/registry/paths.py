@@ -29,5 +29,11 @@ def upload_data_key(upload_id: str) -> str:
     return f"{UPLOADS}/{upload_id}"
 
 
+def upload_lock_key(upload_id: str) -> str:
+    """``uploads/<id>.lock``: what a session's writers lock. Beside the data, never renamed
+    with it: finishing moves the data under its blob key while the lock is still held."""
+    return f"{upload_data_key(upload_id)}.lock"
+
+
 def is_upload_id(value: str) -> bool:
     return bool(_UPLOAD_ID.match(value))

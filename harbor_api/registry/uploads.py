@@ -71,9 +71,13 @@ class UploadFiles:
                 return cached
         hasher = hashlib.new(algorithm)
         if offset:  # (a session at offset 0 may have no object yet)
+            seen = 0
             for chunk in self.driver.read(paths.upload_data_key(upload_id), 0, offset,
                                           chunk_size=4 * 1024 * 1024):
                 hasher.update(chunk)
+                seen += len(chunk)
+            if seen < offset:  # the bytes are gone (moved under a blob key, or lost)
+                raise StorageNotFoundError(paths.upload_data_key(upload_id))
         return hasher
 
     def appender(self, upload_id: str, offset: int) -> Writer:
@@ -87,7 +91,7 @@ class UploadFiles:
 
     def lock(self, upload_id: str):
         """The session's exclusive lock (see ``StorageDriver.lock``)."""
-        return self.driver.lock(paths.upload_data_key(upload_id))
+        return self.driver.lock(paths.upload_lock_key(upload_id))
 
     def trim(self, upload_id: str, size: int) -> None:
         """Cut what lies beyond ``size`` (bytes of a request that died mid-write)."""
@@ -107,7 +111,8 @@ class UploadFiles:
 
     def discard(self, upload_id: str) -> None:
         self.hashers.drop(upload_id)
-        try:
-            self.driver.delete(paths.upload_data_key(upload_id))
-        except StorageNotFoundError:
-            pass
+        for key in (paths.upload_data_key(upload_id), paths.upload_lock_key(upload_id)):
+            try:
+                self.driver.delete(key)
+            except StorageNotFoundError:
+                pass

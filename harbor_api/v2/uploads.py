@@ -127,8 +127,18 @@ async def _receive_blob(app, request, digest: str) -> int:
     except BaseException:
         await anyio.to_thread.run_sync(writer.cancel)
         raise
-    await anyio.to_thread.run_sync(writer.commit)
+    await anyio.to_thread.run_sync(_commit_or_cancel, writer)
     return writer.size
+
+
+def _commit_or_cancel(writer) -> None:
+    """Commit; when that fails (a write error surfacing at the flush, ENOSPC at the fsync)
+    drop what was written instead of leaving it and its buffers to the garbage collector."""
+    try:
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
 
 
 def _link(app, name: str, project_id: int, digest: str, size: int,
@@ -223,7 +233,7 @@ def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = F
 
 def _commit_and_advance(app, upload_id: str, offset: int, writer) -> None:
     """Data durable first (fsync), then the session's offset."""
-    writer.commit()
+    _commit_or_cancel(writer)
     with app.db.transaction() as session:
         if not sessions.advance_upload(session, upload_id, offset, writer.size):
             raise BlobUploadInvalidError("the upload was changed by a concurrent request")
@@ -277,7 +287,9 @@ async def _read_small(request, limit: int) -> tuple[bytes, bool]:
 async def patch_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     declared = request.content_length()
-    if declared is not None and declared <= SMALL_CHUNK:
+    # Only a signed-in caller's small chunk is read before the authorisation (anonymous
+    # callers never push: their request takes the path that checks first).
+    if declared is not None and declared <= SMALL_CHUNK and request.ctx.principal.authenticated:
         body, complete = await _read_small(request, declared)
         size = await anyio.to_thread.run_sync(_append_small, app, request, name, upload_id,
                                               body)

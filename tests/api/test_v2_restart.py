@@ -61,4 +61,5 @@ def test_abandoned_uploads_are_purged_at_start(tmp_path):
         assert client.get(old).status_code == 404
         assert client.get(fresh).status_code == 204
         uploads = server.data_dir / "storage" / "uploads"
-        assert sorted(p.name for p in uploads.iterdir()) == [fresh.rsplit("/", 1)[1]]
+        fresh_id = fresh.rsplit("/", 1)[1]  # its bytes, and the file its writers lock
+        assert sorted(p.name for p in uploads.iterdir()) == [fresh_id, f"{fresh_id}.lock"]

@@ -218,3 +218,26 @@ def test_concurrent_writer_of_a_session_is_refused_not_mixed_in(registry_client,
     assert done.status_code == 201, done.text
     got = registry_client.get(f"/v2/{repo}/blobs/{digest}")
     assert got.status_code == 200 and sha256(got.content) == digest
+
+
+def test_finish_retried_after_its_bytes_moved_but_before_the_link(registry_client, repo,
+                                                                   server):
+    """A finish that died after moving the session's bytes under their blob key and before
+    recording the link: the retry completes from the blob key (a blob key only ever holds
+    verified bytes). Locking must not recreate the moved session file in the meantime."""
+    location = registry_client.start_upload(repo)
+    r = registry_client.patch(location, data=DATA,
+                              headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 202, r.text
+    upload_id, digest = r.headers["Docker-Upload-UUID"], sha256(DATA)
+    wrong = registry_client.put(f"{location}?digest={sha256(b'other')}")
+    assert wrong.status_code == 400  # (and this process no longer holds the running hash)
+    storage = server.data_dir / "storage"
+    blob = storage / "blobs" / "sha256" / digest[7:9] / digest[7:]
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    (storage / "uploads" / upload_id).rename(blob)  # the move, then the "crash"
+    done = registry_client.put(f"{location}?digest={digest}")
+    assert done.status_code == 201, done.text
+    assert registry_client.get(f"/v2/{repo}/blobs/{digest}").content == DATA
+    assert not (storage / "uploads" / upload_id).exists()
+    assert not (storage / "uploads" / f"{upload_id}.lock").exists()
