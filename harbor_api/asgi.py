@@ -177,7 +177,7 @@ class RootApp:
             if scheme.lower() == "bearer" and self.bearer is not None:
                 if not _is_registry_path(scope["path"]):  # as Harbor: no API credential
                     return ANONYMOUS, "registry tokens are accepted on /v2/ only"
-                if getattr(self.bearer, "inline", False):  # reads only, cheaper than a hop
+                if self.inline_reads:  # the verifier only reads: cheaper than a hop
                     found = self.bearer(value.strip(), scope)
                 else:
                     found = await anyio.to_thread.run_sync(self.bearer, value.strip(), scope)

@@ -122,9 +122,7 @@ class BearerVerifier:
         self.robot_prefix = getattr(state.authenticator, "robot_prefix", None) \
             or RobotPrefix(state.db)
         self.verified = VerifiedTokenCache()  # signature checks only; DB checks stay per call
-        # Only indexed reads happen here (SQLite in WAL mode never waits for a writer), so on
-        # SQLite the root app runs this on the event loop rather than via a thread hop.
-        self.inline = state.db.dialect == "sqlite"
+        # Only indexed reads happen here: RootApp runs it on the event loop on SQLite.
 
     def __call__(self, token: str, _scope: dict | None = None) -> Principal | None:
         verified = self.verified.verify(service_key(self.state), token)
