@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from harbor_api.auth import tokens
-from harbor_api.auth.keys import ServiceKey, load_service_key
+from harbor_api.auth.keys import ServiceKey
 from harbor_api.auth.token_cache import VerifiedTokenCache
-from harbor_api.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def key(tmp_path_factory) -> ServiceKey:
-    return load_service_key(Settings(data_dir=tmp_path_factory.mktemp("key")))
-
-
-@pytest.fixture(scope="module")
-def other_key(tmp_path_factory) -> ServiceKey:
-    return load_service_key(Settings(data_dir=tmp_path_factory.mktemp("other")))
 
 
 def _token(key: ServiceKey, seconds: int = 300) -> str:

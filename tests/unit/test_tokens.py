@@ -14,19 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harbor_api.auth import tokens
-from harbor_api.auth.keys import ServiceKey, libtrust_kid, load_service_key
+from harbor_api.auth.keys import libtrust_kid, load_service_key
 from harbor_api.auth.tokens import ResourceScope, covers, parse_scope, parse_scopes
 from harbor_api.settings import ConfigError, Settings
-
-
-@pytest.fixture(scope="module")
-def key(tmp_path_factory) -> ServiceKey:
-    return load_service_key(Settings(data_dir=tmp_path_factory.mktemp("key")))
-
-
-@pytest.fixture(scope="module")
-def other_key(tmp_path_factory) -> ServiceKey:
-    return load_service_key(Settings(data_dir=tmp_path_factory.mktemp("other")))
 
 
 def _b64(part: bytes) -> str:
