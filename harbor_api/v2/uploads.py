@@ -150,17 +150,20 @@ def _link(app, name: str, project_id: int, digest: str, size: int,
             sessions.remove_upload(session, upload_id)
 
 
-def _load(app, principal, name: str, upload_id: str, actions=PUSH) -> tuple[int, int]:
+def _unknown(upload_id: str) -> BlobUploadUnknownError:
+    return BlobUploadUnknownError(f"upload {upload_id} unknown", detail={"uuid": upload_id})
+
+
+def _load(app, principal, name: str, upload_id: str) -> tuple[int, int]:
     """(offset, project id) of a session, after authorising the caller."""
     if not paths.is_upload_id(upload_id):
         raise BlobUploadUnknownError(f"upload {upload_id[:80]} unknown")
     with app.db.read() as session:
-        project = access.authorize(session, principal, name, actions)
-        row = sessions.find_upload(session, upload_id, name)
-        if row is None:
-            raise BlobUploadUnknownError(f"upload {upload_id} unknown",
-                                         detail={"uuid": upload_id})
-        return row.size, project.id
+        project = access.authorize(session, principal, name, PUSH)
+        offset = sessions.upload_offset(session, upload_id, name)
+    if offset is None:
+        raise _unknown(upload_id)
+    return offset, project.id
 
 
 def _check_content_range(request, name: str, upload_id: str, offset: int) -> None:
@@ -192,10 +195,15 @@ def _open_session(app, upload_id: str, offset: int):
         raise BlobUploadInvalidError(str(exc)) from None
 
 
-def _locked(app, name: str, upload_id: str):
-    """Take the session's lock, then read its offset: with the lock held nobody else writes
-    it, so the offset, the stored bytes and the remembered hash agree until ``release()``.
-    A second request writing the same session meanwhile is refused (416), never mixed in."""
+def _locked(app, principal, name: str, upload_id: str):
+    """Authorise the caller, take the session's lock, then read its offset: with the lock
+    held nobody else writes the session, so the offset, the stored bytes and the remembered
+    hash agree until ``release()``. A second request writing the same session meanwhile is
+    refused (416), never mixed in. Returns (lock, offset, project id)."""
+    if not paths.is_upload_id(upload_id):
+        raise BlobUploadUnknownError(f"upload {upload_id[:80]} unknown")
+    with app.db.read() as session:  # before the lock: it creates a file
+        project_id = access.authorize(session, principal, name, PUSH).id
     try:
         lock = app.uploads.lock(upload_id)
     except StorageBusyError:
@@ -204,11 +212,10 @@ def _locked(app, name: str, upload_id: str):
     try:
         with app.db.read() as session:
             offset = sessions.upload_offset(session, upload_id, name)
-        if offset is None:  # finished or cancelled meanwhile: what the lock created is litter
+        if offset is None:  # unknown, finished or cancelled: what the lock created is litter
             app.uploads.discard(upload_id)
-            raise BlobUploadUnknownError(f"upload {upload_id} unknown",
-                                         detail={"uuid": upload_id})
-        return lock, offset
+            raise _unknown(upload_id)
+        return lock, offset, project_id
     except BaseException:
         lock.release()
         raise
@@ -218,8 +225,7 @@ def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = F
     """Authorise, lock the session, check Content-Range and open it: one thread hop. A
     finishing PUT at offset 0 carries the whole blob and opens nothing (writer None). The
     caller releases the lock (last item) when done."""
-    _, project_id = _load(app, request.ctx.principal, name, upload_id)
-    lock, offset = _locked(app, name, upload_id)
+    lock, offset, project_id = _locked(app, request.ctx.principal, name, upload_id)
     try:
         _check_content_range(request, name, upload_id, offset)
         if finishing and offset == 0:
@@ -315,8 +321,8 @@ async def finish_upload(app, request, responder, route) -> None:
         request.header("transfer-encoding")
     if not has_body:  # the usual finish: authorise, verify and commit in one thread hop
         def load_and_commit() -> tuple[int, str]:
-            _, project_id = _load(app, request.ctx.principal, name, upload_id)
-            lock, offset = _locked(app, name, upload_id)
+            lock, offset, project_id = _locked(app, request.ctx.principal, name,
+                                               upload_id)
             try:
                 return offset, _verify_and_commit(app, name, upload_id, digest, offset,
                                                   project_id, None)
@@ -399,8 +405,7 @@ async def cancel_upload(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def cancel() -> None:
-        _load(app, principal, name, upload_id)
-        lock, _ = _locked(app, name, upload_id)
+        lock, _, _ = _locked(app, principal, name, upload_id)
         try:
             with app.db.transaction() as session:
                 sessions.remove_upload(session, upload_id)

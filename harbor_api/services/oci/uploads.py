@@ -20,11 +20,6 @@ def create_upload(session: Session, upload_id: str, repository: str, key: str) -
         updated=now))
 
 
-def find_upload(session: Session, upload_id: str, repository: str) -> Upload | None:
-    return session.scalar(select(Upload).where(Upload.uuid == upload_id,
-                                               Upload.repository == repository))
-
-
 def upload_offset(session: Session, upload_id: str, repository: str) -> int | None:
     """The session's offset (None: no such session), one indexed Core read."""
     return session.connection().execute(select(_UPLOADS.c.size).where(
