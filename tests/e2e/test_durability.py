@@ -5,6 +5,7 @@ upload session either resumes correctly or is refused cleanly, and a retry succe
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import threading
 import time
@@ -234,6 +235,29 @@ def test_upload_session_spans_workers(tmp_path):
 
 
 @pytest.mark.slow
+def storage_root(registry: Registry):
+    return registry.server.root if registry.kind == "distribution" else registry.server.data_dir
+
+
+def wait_for_partial_upload(root, size: int, client: subprocess.Popen, timeout: float = 60):
+    """Wait until an upload session under ``root`` holds some, but not all, of ``size``
+    bytes (ours: ``uploads/<id>``; Distribution: ``_uploads/<id>/data``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and client.poll() is None:
+        for directory, _, files in os.walk(root):
+            if "uploads" not in directory:
+                continue
+            for name in files:
+                try:
+                    stored = os.stat(os.path.join(directory, name)).st_size
+                except FileNotFoundError:
+                    continue
+                if (1 << 20) <= stored < size - (1 << 20):
+                    return
+        time.sleep(0.005)
+    raise AssertionError("no partly stored upload was seen before the client finished")
+
+
 def test_skopeo_push_killed_midway_then_retried(crashable, tmp_path):
     """A real client's push dies with the server; after the restart nothing of it is
     visible and the same push, retried, completes with the same digests."""
@@ -247,7 +271,9 @@ def test_skopeo_push_killed_midway_then_retried(crashable, tmp_path):
          "--dest-creds", registry.creds_arg, f"oci:{layout.path}:v1", ref],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        time.sleep(1.0)
+        # Kill once the big layer is partly stored (a fixed sleep raced fast uploads: the
+        # whole layer could be acknowledged, hence rightly visible, before the kill).
+        wait_for_partial_upload(storage_root(registry), 384 << 20, push)
         assert push.poll() is None, "the push finished before the kill"
         registry.server.kill()
         assert push.wait(60) != 0
