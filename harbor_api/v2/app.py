@@ -19,6 +19,7 @@ from harbor_api.errors import (
     oci_error_body,
     public_message,
 )
+from harbor_api.faults import translate
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
@@ -83,10 +84,15 @@ class RegistryApp:
                 log.warning("error after the response started: %s", error)
                 return
             await self._error(request, responder, route, error)
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
+        except Exception as exc:
+            fault = translate(exc)  # a full disk, a locked or unreachable database
+            if fault is None:
+                log.exception("unhandled error in %s %s", request.method, request.path)
+                fault = HarborError()
+            else:
+                log.warning("%s %s failed: %s", request.method, request.path, exc)
             if not responder.started:
-                await self._error(request, responder, route, HarborError())
+                await self._error(request, responder, route, fault)
 
     async def _dispatch(self, request: Request, responder: Responder,
                         route: routes.Route | None) -> None:
@@ -121,7 +127,8 @@ class RegistryApp:
                 request.ctx.base_url, route.endpoint if route else None) + (
                 ',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
-        if not request.body_started and request.method in ("POST", "PUT", "PATCH") and \
-                not request.header("expect"):  # (no 100 Continue sent: no body will come)
+        if request.method in ("POST", "PUT", "PATCH") and not request.body_done and (
+                request.body_started or not request.header("expect")):
+            # (with Expect and nothing read yet no 100 Continue was sent: no body will come)
             await request.drain(_DRAIN_LIMIT)  # lets the client read the error
         await responder.respond(error.status, headers, body, "application/json")

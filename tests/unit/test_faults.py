@@ -1,0 +1,59 @@
+"""Faults of the environment become the errors a client can act on; bugs stay bugs."""
+
+import errno
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from harbor_api.errors import DatabaseUnavailableError, StorageFullError
+from harbor_api.faults import translate
+
+
+def test_no_space_is_storage_full_even_when_wrapped():
+    assert isinstance(translate(OSError(errno.ENOSPC, "No space left on device")),
+                      StorageFullError)
+    assert isinstance(translate(OSError(errno.EDQUOT, "Disk quota exceeded")), StorageFullError)
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as inner:
+            raise RuntimeError("write failed") from inner
+    except RuntimeError as outer:
+        assert isinstance(translate(outer), StorageFullError)
+
+
+def test_other_errors_are_not_faults():
+    assert translate(OSError(errno.EIO, "Input/output error")) is None
+    assert translate(ValueError("bug")) is None
+
+
+def test_sqlite_locked_past_the_busy_timeout_is_unavailable_with_retry_after(tmp_path):
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+    try:
+        with pytest.raises(sa.exc.OperationalError) as caught, engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        fault = translate(caught.value)
+        assert isinstance(fault, DatabaseUnavailableError)
+        assert fault.status == 503 and fault.headers["Retry-After"].isdigit()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
+
+
+def test_sqlite_programming_errors_stay_unexpected(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(sa.exc.OperationalError) as caught, engine.connect() as conn:
+        conn.exec_driver_sql("SELECT * FROM no_such_table")
+    engine.dispose()
+    assert translate(caught.value) is None
+
+
+def test_pool_exhaustion_is_unavailable():
+    assert isinstance(translate(sa.exc.TimeoutError("QueuePool limit")),
+                      DatabaseUnavailableError)
