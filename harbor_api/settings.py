@@ -24,6 +24,8 @@ class ConfigError(Exception):
 class Settings:
     data_dir: Path = Path("./data")
     database_url: str = ""
+    # how long a write waits for SQLite's lock before answering 503 (DATABASE_UNAVAILABLE)
+    database_busy_timeout_seconds: int = 30
     admin_password: str | None = None
     external_url: str = ""
     host: str = "127.0.0.1"
@@ -147,7 +149,7 @@ def _validated(settings: Settings) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
     for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
-                 "session_max_age_seconds"):
+                 "session_max_age_seconds", "database_busy_timeout_seconds"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
     if settings.storage_driver not in STORAGE_DRIVERS:

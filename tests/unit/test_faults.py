@@ -57,3 +57,19 @@ def test_sqlite_programming_errors_stay_unexpected(tmp_path):
 def test_pool_exhaustion_is_unavailable():
     assert isinstance(translate(sa.exc.TimeoutError("QueuePool limit")),
                       DatabaseUnavailableError)
+
+
+def test_the_busy_timeout_setting_reaches_sqlite(tmp_path):
+    from harbor_api.db.session import Database
+    from harbor_api.settings import ConfigError, load_settings
+
+    assert load_settings(environ={}).database_busy_timeout_seconds == 30
+    settings = load_settings(environ={"HARBOR_DATABASE_BUSY_TIMEOUT_SECONDS": "2"})
+    db = Database(f"sqlite:///{tmp_path / 'b.db'}", settings.database_busy_timeout_seconds)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
+    finally:
+        db.dispose()
+    with pytest.raises(ConfigError, match="database_busy_timeout_seconds"):
+        load_settings(environ={"HARBOR_DATABASE_BUSY_TIMEOUT_SECONDS": "0"})
