@@ -73,3 +73,22 @@ def test_the_busy_timeout_setting_reaches_sqlite(tmp_path):
         db.dispose()
     with pytest.raises(ConfigError, match="database_busy_timeout_seconds"):
         load_settings(environ={"HARBOR_DATABASE_BUSY_TIMEOUT_SECONDS": "0"})
+
+
+def test_upload_sweep_and_limit_settings():
+    from harbor_api.registry.paths import upload_id_of
+    from harbor_api.settings import ConfigError, load_settings
+
+    s = load_settings(environ={})
+    assert (s.upload_purge_age_seconds, s.upload_purge_interval_seconds) == (86400, 3600)
+    assert s.max_open_uploads_per_user == 100 and s.max_upload_bytes_per_user == 32 << 30
+    assert load_settings(environ={"HARBOR_MAX_OPEN_UPLOADS_PER_USER": "0"}
+                         ).max_open_uploads_per_user == 0  # no limit
+    for name, bad in (("UPLOAD_PURGE_AGE_SECONDS", "0"), ("UPLOAD_PURGE_INTERVAL_SECONDS", "0"),
+                      ("MAX_UPLOAD_BYTES_PER_USER", "-1")):
+        with pytest.raises(ConfigError, match=name.lower()):
+            load_settings(environ={f"HARBOR_{name}": bad})
+    hex_id = "ab" * 16
+    assert upload_id_of(f"uploads/{hex_id}") == hex_id
+    assert upload_id_of(f"uploads/{hex_id}.lock") == hex_id
+    assert upload_id_of("uploads/README") is None
