@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, busy_timeout: float = 30) -> Engine:
-    """``busy_timeout``: seconds a statement waits for a lock (SQLite) or for a pooled
-    connection before failing (then answered 503, see ``harbor_api.faults``). PostgreSQL
+    """``busy_timeout``: seconds a statement waits for a lock (SQLite's busy timeout,
+    PostgreSQL's ``lock_timeout``) or for a pooled connection before failing (then answered 503, see ``harbor_api.faults``). PostgreSQL
     connections are pinged before use, so a restarted server is reconnected to by itself."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False,
@@ -24,8 +24,11 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
                                pool_size=20, max_overflow=20, pool_timeout=busy_timeout)
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
         return engine
+    # a statement waiting for a lock longer than that fails too (LockNotAvailable)
+    options = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} \
+        if "+psycopg" in url else {}
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         pool_timeout=busy_timeout)
+                         pool_timeout=busy_timeout, connect_args=options)
 
 
 def _sqlite_pragmas(busy_timeout: float):

@@ -136,9 +136,18 @@ def private_postgres():
 
 
 def test_postgresql_stopped_and_restarted(tmp_path, private_postgres):
-    with running_server(tmp_path, private_postgres.url) as server:
+    import sqlalchemy as sa
+
+    with running_server(tmp_path, private_postgres.url, extra_env=FAST_BUSY) as server:
         api, registry = clients(server)
         assert_writes_work(api, registry, "before-stop")
+        holder = sa.create_engine(private_postgres.url)
+        with holder.connect() as conn:  # tables locked past the timeout: 503 too
+            conn.exec_driver_sql("LOCK TABLE projects, uploads IN ACCESS EXCLUSIVE MODE")
+            assert_writes_fail_cleanly(api, registry, "while-locked")
+            conn.rollback()
+        holder.dispose()
+        assert_writes_work(api, registry, "after-lock")
         private_postgres.stop()
         assert_writes_fail_cleanly(api, registry, "while-stopped")
         private_postgres.start()
