@@ -92,3 +92,38 @@ def test_upload_sweep_and_limit_settings():
     assert upload_id_of(f"uploads/{hex_id}") == hex_id
     assert upload_id_of(f"uploads/{hex_id}.lock") == hex_id
     assert upload_id_of("uploads/README") is None
+
+
+def test_sweep_removes_stale_sessions_in_batches_and_skips_locked_ones(tmp_path):
+    import datetime as dt
+
+    from harbor_api.db.base import utcnow
+    from harbor_api.db.migrate import upgrade
+    from harbor_api.db.session import Database
+    from harbor_api.registry import paths
+    from harbor_api.registry.storage.filesystem import FilesystemDriver
+    from harbor_api.registry.uploads import UploadFiles, new_upload_id
+    from harbor_api.services.oci import uploads as sessions
+    from harbor_api.services.oci.upload_sweep import UploadSweeper
+
+    db = Database(f"sqlite:///{tmp_path / 'sweep.db'}")
+    upgrade(db.engine)
+    files = UploadFiles(FilesystemDriver(tmp_path / "storage"))
+    ids = [new_upload_id() for _ in range(7)]
+    with db.transaction() as s:
+        for upload_id in ids:
+            sessions.create_upload(s, upload_id, "library/a", paths.upload_data_key(upload_id))
+        s.execute(sa.text("UPDATE uploads SET updated = :t"),
+                  {"t": utcnow() - dt.timedelta(hours=2)})
+    for upload_id in ids:
+        files.driver.put(paths.upload_data_key(upload_id), b"bytes")
+    busy = files.lock(ids[0])  # a request writing this one
+    sweeper = UploadSweeper(db, files, age_seconds=3600, interval_seconds=3600)
+    try:
+        assert sweeper._stale_sessions(utcnow() - dt.timedelta(hours=1), batch=2) == 6
+    finally:
+        busy.release()
+    with db.read() as s:
+        assert sessions.known_upload_ids(s, ids) == {ids[0]}
+    assert [files.stored_size(i) for i in ids] == [5] + [None] * 6
+    db.dispose()

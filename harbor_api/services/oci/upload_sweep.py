@@ -70,14 +70,15 @@ class UploadSweeper:
             log.info("upload sweep removed %d abandoned sessions and files", removed)
         return removed
 
-    def _stale_sessions(self, cutoff) -> int:
+    def _stale_sessions(self, cutoff, batch: int = 1000) -> int:
         removed = 0
-        with self.db.read() as session:
-            stale = sessions.stale_upload_ids(session, cutoff)
-        for upload_id in stale:
-            if self._remove(upload_id, cutoff):
-                removed += 1
-        return removed
+        while True:  # in batches; sessions in use stay listed, so stop when none goes
+            with self.db.read() as session:
+                stale = sessions.stale_upload_ids(session, cutoff, batch)
+            gone = sum(1 for upload_id in stale if self._remove(upload_id, cutoff))
+            removed += gone
+            if len(stale) < batch or not gone:
+                return removed
 
     def _remove(self, upload_id: str, cutoff) -> bool:
         try:
