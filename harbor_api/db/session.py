@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, busy_timeout: float = 30) -> Engine:
     """``busy_timeout``: seconds a statement waits for a lock (SQLite's busy timeout,
-    PostgreSQL's ``lock_timeout``) or for a pooled connection before failing (then answered 503, see ``harbor_api.faults``). PostgreSQL
-    connections are pinged before use, so a restarted server is reconnected to by itself."""
+    PostgreSQL's ``lock_timeout``) or for a pooled connection before failing (then answered
+    503, see ``harbor_api.faults``). PostgreSQL connections are pinged before use, so a
+    restarted server is reconnected to by itself."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": busy_timeout},
