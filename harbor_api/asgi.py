@@ -21,6 +21,7 @@ import anyio
 
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
+from harbor_api.faults import translate
 from harbor_api.log_setup import request_id_var
 from harbor_api.services.context import AppState, RequestContext
 
@@ -128,7 +129,18 @@ class RootApp:
                 if path == prefix or path.startswith(prefix.rstrip("/") + "/") or prefix == "/":
                     await app(scope, receive, send)
                     return
-        principal, auth_error = await self._principal(scope)
+        try:
+            principal, auth_error = await self._principal(scope)
+        except Exception as exc:  # e.g. the database is locked or unreachable
+            fault = translate(exc)
+            if fault is None:
+                raise
+            log.warning("%s %s: resolving the caller failed: %s", scope["method"], path, exc)
+            body = oci_error_body(fault.code, fault.message) if is_registry else None
+            await _send_error(send, fault.status, fault.code, fault.message, body=body,
+                              headers=[(k.lower().encode(), v.encode())
+                                       for k, v in fault.headers.items()])
+            return
         ctx = RequestContext(app=self.state, principal=principal, request_id=rid,
                              base_url=self._base_url(scope))
         scope["harbor.ctx"] = ctx

@@ -31,6 +31,10 @@ ERROR_TABLE: dict[str, ErrorSpec] = {
     "TOO_MANY_REQUESTS": ErrorSpec(429, "too many requests"),
     "INTERNAL_SERVER_ERROR": ErrorSpec(500, "internal server error"),
     "SERVICE_UNAVAILABLE": ErrorSpec(503, "service unavailable"),
+    "INSUFFICIENT_STORAGE": ErrorSpec(507, "the registry's storage is full; free space or "
+                                           "retry later"),
+    "DATABASE_UNAVAILABLE": ErrorSpec(503, "the database is unavailable (locked or "
+                                           "unreachable); retry later"),
     # OCI Distribution codes
     "BLOB_UNKNOWN": ErrorSpec(404, "blob unknown to registry"),
     "BLOB_UPLOAD_INVALID": ErrorSpec(400, "blob upload invalid"),
@@ -57,6 +61,8 @@ _API_TO_OCI = {
     "TOO_MANY_REQUESTS": "TOOMANYREQUESTS",
     "PAYLOAD_TOO_LARGE": "SIZE_INVALID",
     "UNSUPPORTED_MEDIA_TYPE": "UNSUPPORTED",
+    "SERVICE_UNAVAILABLE": "UNAVAILABLE",  # Distribution's code for a 503
+    "DATABASE_UNAVAILABLE": "UNAVAILABLE",
 }
 
 
@@ -119,6 +125,24 @@ class TooManyRequestsError(HarborError):
 
 class ServiceUnavailableError(HarborError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class StorageFullError(HarborError):
+    """The disk (blob storage or the database's) has no space left (ENOSPC, EDQUOT)."""
+
+    code = "INSUFFICIENT_STORAGE"
+
+
+class DatabaseUnavailableError(HarborError):
+    """The database stayed locked past the busy timeout, or cannot be reached: a passing
+    condition, so the client is told when to retry."""
+
+    code = "DATABASE_UNAVAILABLE"
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(self.RETRY_AFTER_SECONDS))
 
 
 class InternalError(HarborError):

@@ -24,6 +24,8 @@ class ConfigError(Exception):
 class Settings:
     data_dir: Path = Path("./data")
     database_url: str = ""
+    # how long a write waits for SQLite's lock before answering 503 (DATABASE_UNAVAILABLE)
+    database_busy_timeout_seconds: int = 30
     admin_password: str | None = None
     external_url: str = ""
     host: str = "127.0.0.1"
@@ -36,6 +38,14 @@ class Settings:
     token_expiration_minutes: int = 30
     max_manifest_bytes: int = 4 * 1024 * 1024
     session_max_age_seconds: int = 8 * 3600
+    # abandoned upload sessions (and temporary files) are removed once untouched this long,
+    # by a sweep that runs every upload_purge_interval_seconds (and at start)
+    upload_purge_age_seconds: int = 24 * 3600
+    upload_purge_interval_seconds: int = 3600
+    # per account (system administrators excepted): open upload sessions and the bytes they
+    # hold; 0 means no limit
+    max_open_uploads_per_user: int = 100
+    max_upload_bytes_per_user: int = 32 * 1024 ** 3
     tls_cert: Path | None = None
     tls_key: Path | None = None
     robot_name_prefix: str = "robot$"
@@ -147,9 +157,14 @@ def _validated(settings: Settings) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
     for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
-                 "session_max_age_seconds"):
+                 "session_max_age_seconds", "database_busy_timeout_seconds",
+                 "upload_purge_age_seconds", "upload_purge_interval_seconds"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
+    for name in ("max_open_uploads_per_user", "max_upload_bytes_per_user"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting {name} must be 0 (no limit) or more, "
+                              f"got {getattr(settings, name)}")
     if settings.storage_driver not in STORAGE_DRIVERS:
         raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
                           f"got {settings.storage_driver!r}")

@@ -6,10 +6,11 @@ import logging
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from harbor_api.errors import HarborError, api_error_body, public_message
+from harbor_api.faults import translate
 
 log = logging.getLogger("harbor_api.api")
 
@@ -62,6 +63,16 @@ def invalid_value(_request: ConnexionRequest, exc: Exception) -> ConnexionRespon
     return _response(400, "BAD_REQUEST", "a value in the request is not acceptable")
 
 
+def environment_fault(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A full disk or an unavailable database (507, 503 + Retry-After); other OS and
+    database errors are unexpected."""
+    fault = translate(exc)
+    if fault is None:
+        return unexpected(request, exc)
+    log.warning("request failed: %s", exc)
+    return _response(fault.status, fault.code, public_message(fault), fault.headers)
+
+
 def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.error("unhandled error", exc_info=exc)
     return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
@@ -76,4 +87,6 @@ def register(app) -> None:
     app.add_error_handler(UnicodeDecodeError, undecodable)
     app.add_error_handler(DataError, invalid_value)
     app.add_error_handler(OverflowError, invalid_value)  # SQLite: int beyond 64 bits
+    app.add_error_handler(OSError, environment_fault)
+    app.add_error_handler(SQLAlchemyError, environment_fault)
     app.add_error_handler(Exception, unexpected)

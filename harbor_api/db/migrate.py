@@ -22,6 +22,7 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 0")  # wait for the other migrator
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7261134)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -14,30 +14,42 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout: float = 30) -> Engine:
+    """``busy_timeout``: seconds a statement waits for a lock (SQLite's busy timeout,
+    PostgreSQL's ``lock_timeout``) or for a pooled connection before failing (then answered
+    503, see ``harbor_api.faults``). PostgreSQL connections are pinged before use, so a
+    restarted server is reconnected to by itself."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=20, max_overflow=20)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": busy_timeout},
+                               pool_size=20, max_overflow=20, pool_timeout=busy_timeout)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # a statement waiting for a lock longer than that fails too (LockNotAvailable)
+    options = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} \
+        if "+psycopg" in url else {}
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         pool_timeout=busy_timeout, connect_args=options)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def _sqlite_pragmas(busy_timeout: float):
+    def on_connect(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cur.close()
+
+    return on_connect
 
 
 class Database:
     """One per process; shared by every request and job."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout: float = 30) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -35,5 +35,15 @@ def upload_lock_key(upload_id: str) -> str:
     return f"{upload_data_key(upload_id)}.lock"
 
 
+#: What the upload sweep locks, so one process at a time sweeps (see ``docs/storage-layout.md``).
+UPLOAD_SWEEP_LOCK = "locks/upload-sweep"
+
+
+def upload_id_of(key: str) -> str | None:
+    """The session id a key under ``uploads/`` belongs to (its data or its lock), or None."""
+    name = key.rsplit("/", 1)[-1].removesuffix(".lock")
+    return name if _UPLOAD_ID.match(name) else None
+
+
 def is_upload_id(value: str) -> bool:
     return bool(_UPLOAD_ID.match(value))

@@ -6,11 +6,8 @@ short transactions before and after, in worker threads, never while a body strea
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import threading
 
-from harbor_api.db.base import utcnow
 from harbor_api.errors import (
     HarborError,
     MethodNotAllowedError,
@@ -19,11 +16,12 @@ from harbor_api.errors import (
     oci_error_body,
     public_message,
 )
+from harbor_api.faults import translate
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
 from harbor_api.registry.uploads import UploadFiles
-from harbor_api.services.oci import uploads as sessions
+from harbor_api.services.oci.upload_sweep import UploadSweeper
 from harbor_api.v2 import access, offload, routes
 from harbor_api.v2.blobs import BLOB_HANDLERS
 from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
@@ -33,7 +31,6 @@ from harbor_api.v2.pulls import PullRecorder
 from harbor_api.v2.uploads import UPLOAD_HANDLERS
 
 log = logging.getLogger(__name__)
-UPLOAD_MAX_AGE = dt.timedelta(days=7)
 
 _DRAIN_LIMIT = 4 * 1024 * 1024
 _HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_HANDLERS}
@@ -50,21 +47,14 @@ class RegistryApp:
         self.uploads = UploadFiles(self.driver)
         self.pulls = PullRecorder(state.db)
         self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
-        threading.Thread(target=self.purge_stale_uploads, name="purge-uploads",
-                         daemon=True).start()
+        settings = state.settings
+        self.sweeper = UploadSweeper(state.db, self.uploads, settings.upload_purge_age_seconds,
+                                     settings.upload_purge_interval_seconds)
+        self.sweeper.start()  # at start, then every upload_purge_interval_seconds
 
     def purge_stale_uploads(self) -> int:
-        """Drop upload sessions abandoned for longer than ``UPLOAD_MAX_AGE`` (as Distribution's
-        upload purging does); runs once per process start."""
-        try:
-            with self.db.transaction() as session:
-                stale = sessions.take_stale_uploads(session, utcnow() - UPLOAD_MAX_AGE)
-            for upload_id in stale:
-                self.uploads.discard(upload_id)
-            return len(stale)
-        except Exception:  # e.g. schema not migrated yet in a bare test app: try next start
-            log.debug("stale upload purge skipped", exc_info=True)
-            return 0
+        """One sweep of abandoned uploads now (see ``services.oci.upload_sweep``)."""
+        return self.sweeper.sweep()
 
     @property
     def db(self):
@@ -83,10 +73,15 @@ class RegistryApp:
                 log.warning("error after the response started: %s", error)
                 return
             await self._error(request, responder, route, error)
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
+        except Exception as exc:
+            fault = translate(exc)  # a full disk, a locked or unreachable database
+            if fault is None:
+                log.exception("unhandled error in %s %s", request.method, request.path)
+                fault = HarborError()
+            else:
+                log.warning("%s %s failed: %s", request.method, request.path, exc)
             if not responder.started:
-                await self._error(request, responder, route, HarborError())
+                await self._error(request, responder, route, fault)
 
     async def _dispatch(self, request: Request, responder: Responder,
                         route: routes.Route | None) -> None:
@@ -121,7 +116,8 @@ class RegistryApp:
                 request.ctx.base_url, route.endpoint if route else None) + (
                 ',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
-        if not request.body_started and request.method in ("POST", "PUT", "PATCH") and \
-                not request.header("expect"):  # (no 100 Continue sent: no body will come)
+        if request.method in ("POST", "PUT", "PATCH") and not request.body_done and (
+                request.body_started or not request.header("expect")):
+            # (with Expect and nothing read yet no 100 Continue was sent: no body will come)
             await request.drain(_DRAIN_LIMIT)  # lets the client read the error
         await responder.respond(error.status, headers, body, "application/json")

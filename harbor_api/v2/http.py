@@ -24,7 +24,7 @@ class PayloadTooLargeManifestError(HarborError):
 
 class Request:
     __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query",
-                 "body_started")
+                 "body_started", "body_done")
 
     def __init__(self, scope: dict, receive) -> None:
         self.scope = scope
@@ -35,6 +35,7 @@ class Request:
         self._headers: dict[bytes, bytes] | None = None
         self._query: dict[str, str] | None = None
         self.body_started = False
+        self.body_done = False  # the last body message (or the disconnect) was received
 
     def header(self, name: str) -> str | None:
         if self._headers is None:
@@ -75,11 +76,14 @@ class Request:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
+                self.body_done = True
                 raise ClientDisconnectedError()
+            if not message.get("more_body", False):
+                self.body_done = True
             body = message.get("body", b"")
             if body:
                 yield body
-            if not message.get("more_body", False):
+            if self.body_done:
                 return
 
     async def read_body(self, limit: int) -> bytes:

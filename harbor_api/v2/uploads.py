@@ -26,7 +26,7 @@ from harbor_api.registry.storage.base import (
     StorageNotFoundError,
 )
 from harbor_api.registry.uploads import new_upload_id
-from harbor_api.services.oci import repositories
+from harbor_api.services.oci import repositories, upload_limits
 from harbor_api.services.oci import uploads as sessions
 from harbor_api.v2 import access
 from harbor_api.v2.http import ClientDisconnectedError
@@ -69,7 +69,10 @@ async def start_upload(app, request, responder, route) -> None:
     def create() -> None:
         with app.db.transaction() as session:
             access.authorize(session, principal, name, PUSH)
-            sessions.create_upload(session, upload_id, name, paths.upload_data_key(upload_id))
+            owner = upload_limits.owner_of(principal)
+            upload_limits.check_can_open(session, app.state.settings, owner)
+            sessions.create_upload(session, upload_id, name, paths.upload_data_key(upload_id),
+                                   owner)
 
     await anyio.to_thread.run_sync(create)
     await request.drain()
@@ -221,6 +224,21 @@ def _locked(app, principal, name: str, upload_id: str):
         raise
 
 
+def _byte_allowance(app, request) -> int | None:
+    """What the caller's open sessions may still grow by (None: no limit applies); refuses
+    a chunk whose declared length would pass it."""
+    owner = upload_limits.owner_of(request.ctx.principal)
+    if owner is None:
+        return None
+    settings = app.state.settings
+    with app.db.read() as session:
+        allowance = upload_limits.byte_allowance(session, settings, owner)
+    declared = request.content_length()
+    if allowance is not None and declared is not None and declared > allowance:
+        raise upload_limits.bytes_refused(settings)
+    return allowance
+
+
 def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = False):
     """Authorise, lock the session, check Content-Range and open it: one thread hop. A
     finishing PUT at offset 0 carries the whole blob and opens nothing (writer None). The
@@ -230,7 +248,11 @@ def _prepare_append(app, request, name: str, upload_id: str, finishing: bool = F
         _check_content_range(request, name, upload_id, offset)
         if finishing and offset == 0:
             return offset, project_id, None, None, lock
+        allowance = _byte_allowance(app, request)  # 429 before a byte when it cannot fit
         writer, hasher = _open_session(app, upload_id, offset)
+        if allowance is not None:
+            writer = upload_limits.CappedWriter(writer, allowance,
+                                                upload_limits.bytes_refused(app.state.settings))
         return offset, project_id, writer, hasher, lock
     except BaseException:
         lock.release()

@@ -110,3 +110,5 @@ class Upload(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes received = next offset
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # who opened it (see harbor_api.services.oci.upload_limits); None for older sessions
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)

@@ -112,6 +112,12 @@ class StorageDriver(abc.ABC):
         nodes share must provide a real one."""
         return NoLock()
 
+    def remove_stale_temporaries(self, prefix: str, older_than: float) -> int:
+        """Remove the temporary objects under ``prefix`` (a write a crash interrupted) last
+        modified before ``older_than`` (seconds since the epoch); return how many. Drivers
+        whose writes leave no temporary objects have nothing to do."""
+        return 0
+
     @abc.abstractmethod
     def stat(self, key: str) -> StatInfo:
         """Size and time of ``key``; raises :class:`StorageNotFoundError`."""

@@ -219,6 +219,21 @@ class FilesystemDriver(StorageDriver):
             raise StorageBusyError(key) from None
         return _FileLock(fd)
 
+    def remove_stale_temporaries(self, prefix: str, older_than: float) -> int:
+        removed = 0
+        for directory, _, names in os.walk(self._path(prefix)):
+            for name in names:
+                if _TEMP_MARK not in name:
+                    continue
+                path = os.path.join(directory, name)
+                try:
+                    if os.stat(path).st_mtime < older_than:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:  # committed or cancelled meanwhile
+                    pass
+        return removed
+
     def stat(self, key: str) -> StatInfo:
         try:
             info = self._path(key).stat()

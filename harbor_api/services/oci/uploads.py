@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
@@ -13,11 +13,20 @@ from harbor_api.db.models import Upload
 _UPLOADS = Upload.__table__
 
 
-def create_upload(session: Session, upload_id: str, repository: str, key: str) -> None:
+def create_upload(session: Session, upload_id: str, repository: str, key: str,
+                  owner: str | None = None) -> None:
     now = utcnow()
     session.connection().execute(insert(_UPLOADS).values(
         uuid=upload_id, repository=repository, storage_key=key, size=0, created=now,
-        updated=now))
+        updated=now, owner=owner))
+
+
+def owner_totals(session: Session, owner: str) -> tuple[int, int]:
+    """(open sessions, bytes they hold) of one owner."""
+    count, total = session.connection().execute(
+        select(func.count(), func.coalesce(func.sum(_UPLOADS.c.size), 0)).where(
+            _UPLOADS.c.owner == owner)).one()
+    return int(count), int(total)
 
 
 def upload_offset(session: Session, upload_id: str, repository: str) -> int | None:
@@ -38,10 +47,20 @@ def remove_upload(session: Session, upload_id: str) -> None:
     session.connection().execute(delete(_UPLOADS).where(_UPLOADS.c.uuid == upload_id))
 
 
-def take_stale_uploads(session: Session, older_than) -> list[str]:
-    """Remove the rows of sessions untouched since ``older_than``; return their ids (the
-    caller then deletes their bytes)."""
-    stale = list(session.scalars(select(Upload.uuid).where(Upload.updated < older_than)))
-    if stale:
-        session.execute(delete(Upload).where(Upload.uuid.in_(stale)))
-    return stale
+def stale_upload_ids(session: Session, older_than, limit: int = 1000) -> list[str]:
+    """Ids of sessions untouched since ``older_than`` (oldest first, at most ``limit``)."""
+    return list(session.scalars(select(Upload.uuid).where(Upload.updated < older_than)
+                                .order_by(Upload.updated).limit(limit)))
+
+
+def remove_stale_upload(session: Session, upload_id: str, older_than) -> bool:
+    """Remove the session's row if it is still untouched since ``older_than`` (a request
+    may have advanced it since it was listed); True when removed."""
+    result = session.connection().execute(delete(_UPLOADS).where(
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.updated < older_than))
+    return bool(result.rowcount)
+
+
+def known_upload_ids(session: Session, upload_ids: list[str]) -> set[str]:
+    """Which of ``upload_ids`` have a session row."""
+    return set(session.scalars(select(Upload.uuid).where(Upload.uuid.in_(upload_ids))))

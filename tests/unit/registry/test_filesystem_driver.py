@@ -38,3 +38,18 @@ def test_lock_is_exclusive_until_released(driver):
     held.release()  # idempotent
     driver.lock("uploads/s1").release()
     other.release()
+
+
+def test_stale_temporaries_are_removed_fresh_ones_and_objects_kept(driver):
+    import time
+
+    driver.put("blobs/sha256/ab/kept", b"x")
+    folder = driver.root / "blobs" / "sha256" / "ab"
+    old, fresh = folder / "abc.tmp-old", folder / "abc.tmp-fresh"
+    old.write_bytes(b"interrupted")
+    fresh.write_bytes(b"being written")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    os.utime(folder / "kept", (time.time() - 7200, time.time() - 7200))
+    assert driver.remove_stale_temporaries("blobs", time.time() - 3600) == 1
+    assert sorted(os.listdir(folder)) == ["abc.tmp-fresh", "kept"]
+    assert driver.remove_stale_temporaries("uploads", time.time()) == 0  # no such prefix
