@@ -6,6 +6,7 @@ The same rules answer ``/users/current/permissions``; see ``docs/permissions.md`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -121,14 +122,42 @@ def can(session: Session, principal: Principal, project: Project, resource: str,
 
 
 def require(session: Session, principal: Principal, project: Project, resource: str,
-            action: str) -> None:
+            action: str, shown: str | None = None) -> None:
     """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
-    401 for anonymous callers, 403 otherwise."""
+    401 for anonymous callers, 403 otherwise. ``shown`` is how the caller named the project
+    (its id or name): the 404 repeats only that, never the name behind an id."""
     granted = permissions(session, principal, project)
     if (resource, action) in granted:
         return
     if ("project", "read") not in granted:
-        raise NotFoundError(f"project {project.name} not found")
+        raise NotFoundError(f"project {project.name if shown is None else shown} not found")
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
+
+
+@dataclass(frozen=True)
+class _Absent:
+    """Stands in for a project that does not exist, so the permission lookups still run."""
+
+    id: int = 0
+    name: str = ""
+
+
+_ABSENT = _Absent()
+
+
+def require_found(session: Session, principal: Principal, project: Project | None,
+                  shown: str, resource: str, action: str) -> Project:
+    """:func:`require` for a project looked up by the caller's reference ``shown``, which
+    may have found nothing. A missing project and one the caller may not see give the same
+    404 (same message: ``shown`` only) after the same queries (the role and visibility
+    lookups run for a missing one too), so neither the body nor the time tells them apart."""
+    granted = permissions(session, principal, project if project is not None else _ABSENT)
+    if project is None or ("project", "read") not in granted:
+        raise NotFoundError(f"project {shown} not found")
+    if (resource, action) in granted:
+        return project
     if not principal.authenticated:
         raise UnauthorizedError("authentication required")
     raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")

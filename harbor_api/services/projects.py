@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
@@ -108,11 +108,10 @@ def _metadata_value(key: str, value) -> str:
 def load(session: Session, principal: Principal, ref: ProjectRef, resource: str = "project",
          action: str = "read") -> Project:
     """The project, if the caller may do ``action`` on ``resource`` in it (else 401/403/404)."""
-    project = session.scalar(select(Project).where(ref.where()))
-    if project is None:
-        raise NotFoundError(f"project {ref.value} not found")
-    rbac.require(session, principal, project, resource, action)
-    return project
+    project = session.scalar(select(Project).options(lazyload(Project.metadata_entries))
+                             .where(ref.where()))
+    # missing or invisible: the same 404, after the same queries (see rbac.require_found)
+    return rbac.require_found(session, principal, project, ref.value, resource, action)
 
 
 def _check_storage_limit(limit: int | None) -> None:

@@ -25,6 +25,7 @@ from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.lookup import authorized_project_id
 from harbor_api.services.query import parse_q, parse_sort
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -282,10 +283,7 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
                 project_id = int(str(project_term.value))
             except ValueError:
                 raise BadRequestError("ProjectID must be an integer") from None
-            project = s.get(Project, project_id) if 0 < project_id <= MAX_ID else None
-            if project is None:
-                raise NotFoundError(f"project {project_id} not found")
-            rbac.require(s, ctx.principal, project, "robot", "list")
+            authorized_project_id(s, ctx.principal, project_id, "robot", "list")
             query = query.where(Robot.project_id == project_id)
         else:
             rbac.require_system(ctx.principal)
