@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 
+from harbor_api import body_guard
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
 from harbor_api.log_setup import request_id_var
@@ -128,6 +129,14 @@ class RootApp:
                 if path == prefix or path.startswith(prefix.rstrip("/") + "/") or prefix == "/":
                     await app(scope, receive, send)
                     return
+        if is_api and scope["method"] not in ("GET", "HEAD"):
+            try:  # before authentication: a hostile body never reaches a parser
+                receive = await body_guard.read_checked(
+                    scope, receive, _header(scope, b"content-type"),
+                    _header(scope, b"content-length"))
+            except body_guard.BodyRefused as refused:
+                await _send_error(send, refused.status, refused.code, refused.message)
+                return
         principal, auth_error = await self._principal(scope)
         ctx = RequestContext(app=self.state, principal=principal, request_id=rid,
                              base_url=self._base_url(scope))
