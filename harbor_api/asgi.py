@@ -96,8 +96,10 @@ class RootApp:
         async def send_with_id(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_box["status"] = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers = [h for h in message.get("headers", [])
+                           if h[0].lower() not in (b"x-request-id", b"x-content-type-options")]
                 headers.append((b"x-request-id", rid.encode("latin-1")))
+                headers.append((b"x-content-type-options", b"nosniff"))  # no type sniffing
                 message = {**message, "headers": headers}
             await send(message)
 
