@@ -10,6 +10,7 @@ from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 
 from harbor_api.api import errors as api_errors
+from harbor_api.api.forms import validator_map
 from harbor_api.api.resolver import TagResolver
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
@@ -42,6 +43,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     spec = load_spec()
     api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent))
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
+                validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
     api_errors.register(api)
 
