@@ -33,17 +33,18 @@ def _grants(spec: str) -> frozenset[tuple[str, str]]:
 
 # Harbor's project role policies (see docs/permissions.md, which the tests check against).
 _LIMITED_GUEST = _grants(
-    "project:read quota:read configuration:read repository:list,pull "
-    "artifact:read,list artifact-addition:read tag:list accessory:list scan:read "
+    "project:read quota:read configuration:read repository:list,read,pull "
+    "artifact:read,list artifact-addition:read tag:list accessory:list scan:read sbom:read "
     "scanner:read")
 _GUEST = _LIMITED_GUEST | _grants(
-    "member:read,list log:list label:read,list repository:read robot:read,list")
+    "member:read,list log:list label:read,list robot:read,list")
 _DEVELOPER = _GUEST | _grants(
     "repository:create,update,push artifact:create tag:create artifact-label:create,delete "
     "tag-retention:create,read,update,delete,list,operate")
 _MAINTAINER = _DEVELOPER | _grants(
     "metadata:create,read,update,delete label:create,update,delete repository:delete "
-    "artifact:delete tag:delete scan:create,stop immutable-tag:create,update,delete,list "
+    "artifact:delete tag:delete scan:create,stop sbom:create,stop "
+    "immutable-tag:create,update,delete,list "
     "notification-policy:list")
 _PROJECT_ADMIN = _MAINTAINER | _grants(
     "project:update,delete member:create,update,delete configuration:update "
@@ -57,7 +58,7 @@ ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
 # What anyone, anonymous included, may do in a public project.
 PUBLIC_PERMISSIONS = _grants(
     "project:read repository:list,read,pull artifact:read,list artifact-addition:read "
-    "tag:list accessory:list label:read,list scan:read")
+    "tag:list accessory:list label:read,list scan:read scanner:read")
 # System-level resources (scope ``/system``): system administrators hold all of them.
 SYSTEM_PERMISSIONS = _grants(
     "audit-log:list project:create,list user:create,read,update,delete,list "
