@@ -77,6 +77,7 @@ def to_json(robot: Robot, name_prefix: str) -> dict:
             "level": robot.level, "duration": robot.duration, "editable": True,
             "disable": robot.disabled, "expires_at": robot.expires_at,
             "permissions": json.loads(robot.permissions or "[]"),
+            "creator_type": robot.creator_type, "creator_ref": robot.creator_ref,
             "creation_time": _iso(robot.creation_time), "update_time": _iso(robot.update_time)}
 
 
@@ -185,7 +186,10 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
                       secret_hash=hash_password(secret), level=level,
                       project_id=project.id if level == "project" and project else None,
                       duration=duration, expires_at=expires, disabled=bool(body.get("disable")),
-                      permissions=json.dumps(perms), creator=ctx.principal.username)
+                      permissions=json.dumps(perms), creator=ctx.principal.username,
+                      creator_type="robot" if ctx.principal.kind == "robot" else "local",
+                      creator_ref=(ctx.principal.robot_id if ctx.principal.kind == "robot"
+                                   else ctx.principal.user_id) or 0)
         s.add(robot)
         s.flush()
         audit.record(s, ctx.principal, "create", "robot", cfg["robot_name_prefix"] + stored,
