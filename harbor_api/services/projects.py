@@ -221,7 +221,8 @@ def summary(ctx: RequestContext, ref: ProjectRef) -> dict:
             "maintainer_count": counts.get(rbac.MAINTAINER, 0),
             "developer_count": counts.get(rbac.DEVELOPER, 0),
             "guest_count": counts.get(rbac.GUEST, 0),
-            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0)}
+            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
+            "registry": None}  # a proxy cache's upstream registry: none, no proxy cache
 
 
 # --- reading --------------------------------------------------------------------------------

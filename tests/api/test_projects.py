@@ -219,8 +219,10 @@ def test_summary_counts_members(admin_client, new_user, project):
         admin_client.post(f"/projects/{project}/members",
                           json={"role_id": role, "member_user": {"user_id": user_id}})
     summary = admin_client.get(f"/projects/{project}/summary").json()
+    # registry: the proxy cache's upstream, as Harbor; null, as proxy cache is not supported
     assert summary == {"repo_count": 0, "project_admin_count": 1, "maintainer_count": 1,
-                       "developer_count": 1, "guest_count": 1, "limited_guest_count": 1}
+                       "developer_count": 1, "guest_count": 1, "limited_guest_count": 1,
+                       "registry": None}
 
 
 def test_numeric_name_needs_header(admin_client):
