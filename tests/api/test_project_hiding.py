@@ -49,6 +49,9 @@ def _walk(project_id: int, name: str, repo: str, member_id: int, label_id: int, 
         ("PUT", f"/labels/{label_id}", {"name": "l2"}, {}),
         ("DELETE", f"/labels/{label_id}", None, {}),
         ("GET", f"/robots?q=ProjectID={p}", None, {}),
+        ("POST", "/robots", {"name": "r", "level": "project", "duration": -1, "permissions": [
+            {"kind": "project", "namespace": n, "access": [
+                {"resource": "repository", "action": "pull", "effect": "allow"}]}]}, {}),
         ("GET", f"/projects/{n}/logs", None, {}),
         ("GET", f"/projects/{n}/repositories", None, {}),
         ("GET", f"/projects/{n}/repositories/{r}", None, {}),
