@@ -106,13 +106,14 @@ def create_label(ctx: RequestContext, body: dict[str, Any]) -> int:
 
 def _visible_label(s: Session, ctx: RequestContext, label_id: int, action: str) -> Label:
     label = s.get(Label, label_id)
-    if label is None:
-        raise NotFoundError(f"label {label_id} not found")
-    if label.scope == PROJECT:
-        try:
-            authorized_project_id(s, ctx.principal, label.project_id or 0, "label", action)
+    if label is None or label.scope == PROJECT:
+        try:  # a missing label does the project lookups too: it costs what a hidden one does
+            authorized_project_id(s, ctx.principal, label.project_id or 0 if label else 0,
+                                  "label", action)
         except NotFoundError:  # the label's project is invisible: so is the label (by id)
             raise NotFoundError(f"label {label_id} not found") from None
+        if label is None:  # not reached: a missing project is always a 404
+            raise NotFoundError(f"label {label_id} not found")
     elif not ctx.principal.authenticated:
         raise UnauthorizedError("authentication required")
     return label

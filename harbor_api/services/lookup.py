@@ -49,8 +49,9 @@ def authorized_project(session: Session, principal: Principal, name: str, resour
 def authorized_project_id(session: Session, principal: Principal, project_id: int,
                           resource: str, action: str) -> Project:
     """:func:`authorized_project` for a project named by its id (``?project_id=``...)."""
-    project = (session.scalar(_projects().where(Project.id == project_id))
-               if 0 < project_id <= INT32_MAX else None)
+    # an id no project can have is still looked up (as -1): the same query either way
+    lookup_id = project_id if 0 < project_id <= INT32_MAX else -1
+    project = session.scalar(_projects().where(Project.id == lookup_id))
     return rbac.require_found(session, principal, project, str(project_id), resource, action)
 
 

@@ -12,7 +12,14 @@ from sqlalchemy import event
 from harbor_api.api.paging import Page
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.db.migrate import upgrade
-from harbor_api.db.models import Project, ProjectMember, ProjectMetadata, Repository, User
+from harbor_api.db.models import (
+    Label,
+    Project,
+    ProjectMember,
+    ProjectMetadata,
+    Repository,
+    User,
+)
 from harbor_api.db.session import Database
 from harbor_api.errors import NotFoundError
 from harbor_api.services import (
@@ -59,6 +66,7 @@ def db(request, tmp_path_factory):
             s.add(ProjectMember(project_id=project.id, entity_type="u", entity_id=owner.id,
                                 role=1))
             s.add(Repository(project_id=project.id, name="secret/app"))
+            s.add(Label(name="secret-label", scope="p", project_id=project.id))
         yield database
         database.dispose()
 
@@ -66,6 +74,11 @@ def db(request, tmp_path_factory):
 def _secret_id(db: Database) -> int:
     with db.read() as s:
         return s.query(Project.id).filter(Project.name == "secret").scalar()
+
+
+def _label_id(db: Database) -> int:
+    with db.read() as s:
+        return s.query(Label.id).filter(Label.name == "secret-label").scalar()
 
 
 CALLS = {
@@ -107,6 +120,23 @@ def _statements(db: Database, principal: Principal, call, project_id: str, name:
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     return statements, raised.value.message
+
+
+@pytest.mark.parametrize("who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous",
+                                                                    "robot"])
+def test_label_of_a_hidden_project_costs_what_a_missing_label_does(db, who):
+    hidden_id = str(_label_id(db))
+    missing_id = str(int(hidden_id) + 1000)
+
+    def call(ctx, label_id, _name):
+        return labels.get_label(ctx, int(label_id))
+
+    _statements(db, who, call, hidden_id, "")
+    hidden, hidden_message = _statements(db, who, call, hidden_id, "")
+    missing, missing_message = _statements(db, who, call, missing_id, "")
+    assert hidden == missing and hidden
+    assert hidden_message == f"label {hidden_id} not found"
+    assert missing_message == f"label {missing_id} not found"
 
 
 @pytest.mark.parametrize("who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous",
