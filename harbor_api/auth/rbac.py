@@ -123,15 +123,15 @@ def can(session: Session, principal: Principal, project: Project, resource: str,
 
 
 def require(session: Session, principal: Principal, project: Project, resource: str,
-            action: str, shown: str | None = None) -> None:
+            action: str) -> None:
     """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
-    401 for anonymous callers, 403 otherwise. ``shown`` is how the caller named the project
-    (its id or name): the 404 repeats only that, never the name behind an id."""
+    401 for anonymous callers, 403 otherwise. For a project the caller named by id, or that
+    may not exist, use :func:`require_found`."""
     granted = permissions(session, principal, project)
     if (resource, action) in granted:
         return
     if ("project", "read") not in granted:
-        raise NotFoundError(f"project {project.name if shown is None else shown} not found")
+        raise NotFoundError(f"project {project.name} not found")
     if not principal.authenticated:
         raise UnauthorizedError("authentication required")
     raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")

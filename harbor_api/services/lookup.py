@@ -22,20 +22,6 @@ def _projects():
     return select(Project).options(lazyload(Project.metadata_entries))
 
 
-def project_by_name(session: Session, name: str) -> Project:
-    project = session.scalar(_projects().where(Project.name == name))
-    if project is None:
-        raise NotFoundError(f"project {name} not found")
-    return project
-
-
-def project_by_id(session: Session, project_id: int) -> Project:
-    project = session.scalar(_projects().where(Project.id == project_id))
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found")
-    return project
-
-
 def authorized_project(session: Session, principal: Principal, name: str, resource: str,
                        action: str) -> Project:
     """The project, after checking the principal may ``action`` on ``resource`` in it.
