@@ -48,3 +48,8 @@ def logout():
     secure = _secure(ctx)
     return _with_cookies(Response(status_code=200), [
         _cookie(SESSION_COOKIE, "", 0, True, secure), _cookie(CSRF_COOKIE, "", 0, False, secure)])
+
+
+def logout_by_post():
+    """``POST /c/log_out``: the root app has already required the CSRF header of a session."""
+    return logout()

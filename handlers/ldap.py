@@ -1,6 +1,7 @@
 """LDAP tools for system admins: ``/ldap``."""
 
 from harbor_api.api import current_context
+from harbor_api.api.responses import empty
 from harbor_api.services import ldap_admin
 
 
@@ -16,7 +17,7 @@ def import_ldap_user(body):
     failed = ldap_admin.import_users(current_context(), body.get("ldap_uid_list") or [])
     if failed:
         return failed, 404
-    return None, 200
+    return empty()
 
 
 def search_ldap_group(groupname=None, groupdn=None):

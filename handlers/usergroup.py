@@ -1,6 +1,7 @@
 """User groups: ``/usergroups``."""
 
 from harbor_api.api import Page, current_context, paged
+from harbor_api.api.responses import created, empty
 from harbor_api.services import usergroups
 
 
@@ -12,7 +13,7 @@ def list_user_groups(page=None, page_size=None, ldap_group_dn=None, group_name=N
 
 def create_user_group(body):
     group_id = usergroups.create(current_context(), body)
-    return None, 201, {"Location": f"/api/v2.0/usergroups/{group_id}"}
+    return created(f"/api/v2.0/usergroups/{group_id}")
 
 
 def search_user_groups(groupname, page=None, page_size=None):
@@ -27,9 +28,9 @@ def get_user_group(group_id):
 
 def update_user_group(group_id, body):
     usergroups.update(current_context(), group_id, body)
-    return None, 200
+    return empty()
 
 
 def delete_user_group(group_id):
     usergroups.delete_group(current_context(), group_id)
-    return None, 200
+    return empty()

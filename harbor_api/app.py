@@ -10,6 +10,7 @@ from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 
 from harbor_api.api import errors as api_errors
+from harbor_api.api.forms import validator_map
 from harbor_api.api.resolver import TagResolver
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
@@ -17,7 +18,7 @@ from harbor_api.db.session import Database
 from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
 from harbor_api.settings import Settings
-from harbor_api.web.static import DEVCENTER_INDEX, SpecDocument, StaticDirectory
+from harbor_api.web.static import DEVCENTER_FILES, SpecDocument, StaticDirectory
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "swagger.yaml"
 PORTAL_DIR = Path(__file__).resolve().parent / "web" / "portal"
@@ -42,14 +43,13 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     spec = load_spec()
     api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent))
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
+                validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
     api_errors.register(api)
 
     document = SpecDocument(spec)
     static = {
-        "/devcenter": StaticDirectory("/devcenter", _swagger_ui_dir(),
-                                      {"index.html": (DEVCENTER_INDEX.encode(),
-                                                      "text/html; charset=utf-8")}),
+        "/devcenter": StaticDirectory("/devcenter", _swagger_ui_dir(), DEVCENTER_FILES),
         "/": StaticDirectory("", PORTAL_DIR if PORTAL_DIR.is_dir() else None),
     }
     spec_routes = {"/api/v2.0/swagger.json": document, "/api/v2.0/swagger.yaml": document}

@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 
+from harbor_api import body_guard
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
 from harbor_api.faults import translate
@@ -96,8 +97,10 @@ class RootApp:
         async def send_with_id(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_box["status"] = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers = [h for h in message.get("headers", [])
+                           if h[0].lower() not in (b"x-request-id", b"x-content-type-options")]
                 headers.append((b"x-request-id", rid.encode("latin-1")))
+                headers.append((b"x-content-type-options", b"nosniff"))  # no type sniffing
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -129,6 +132,14 @@ class RootApp:
                 if path == prefix or path.startswith(prefix.rstrip("/") + "/") or prefix == "/":
                     await app(scope, receive, send)
                     return
+        if is_api and scope["method"] not in ("GET", "HEAD"):
+            try:  # before authentication: a hostile body never reaches a parser
+                receive = await body_guard.read_checked(
+                    scope, receive, _header(scope, b"content-type"),
+                    _header(scope, b"content-length"))
+            except body_guard.BodyRefused as refused:
+                await _send_error(send, refused.status, refused.code, refused.message)
+                return
         try:
             principal, auth_error = await self._principal(scope)
         except Exception as exc:  # e.g. the database is locked or unreachable

@@ -6,6 +6,7 @@ The same rules answer ``/users/current/permissions``; see ``docs/permissions.md`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -32,17 +33,18 @@ def _grants(spec: str) -> frozenset[tuple[str, str]]:
 
 # Harbor's project role policies (see docs/permissions.md, which the tests check against).
 _LIMITED_GUEST = _grants(
-    "project:read quota:read configuration:read repository:list,pull "
-    "artifact:read,list artifact-addition:read tag:list accessory:list scan:read "
+    "project:read quota:read configuration:read repository:list,read,pull "
+    "artifact:read,list artifact-addition:read tag:list accessory:list scan:read sbom:read "
     "scanner:read")
 _GUEST = _LIMITED_GUEST | _grants(
-    "member:read,list log:list label:read,list repository:read robot:read,list")
+    "member:read,list log:list label:read,list robot:read,list")
 _DEVELOPER = _GUEST | _grants(
     "repository:create,update,push artifact:create tag:create artifact-label:create,delete "
     "tag-retention:create,read,update,delete,list,operate")
 _MAINTAINER = _DEVELOPER | _grants(
     "metadata:create,read,update,delete label:create,update,delete repository:delete "
-    "artifact:delete tag:delete scan:create,stop immutable-tag:create,update,delete,list "
+    "artifact:delete tag:delete scan:create,stop sbom:create,stop "
+    "immutable-tag:create,update,delete,list "
     "notification-policy:list")
 _PROJECT_ADMIN = _MAINTAINER | _grants(
     "project:update,delete member:create,update,delete configuration:update "
@@ -56,7 +58,7 @@ ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
 # What anyone, anonymous included, may do in a public project.
 PUBLIC_PERMISSIONS = _grants(
     "project:read repository:list,read,pull artifact:read,list artifact-addition:read "
-    "tag:list accessory:list label:read,list scan:read")
+    "tag:list accessory:list label:read,list scan:read scanner:read")
 # System-level resources (scope ``/system``): system administrators hold all of them.
 SYSTEM_PERMISSIONS = _grants(
     "audit-log:list project:create,list user:create,read,update,delete,list "
@@ -123,12 +125,40 @@ def can(session: Session, principal: Principal, project: Project, resource: str,
 def require(session: Session, principal: Principal, project: Project, resource: str,
             action: str) -> None:
     """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
-    401 for anonymous callers, 403 otherwise."""
+    401 for anonymous callers, 403 otherwise. For a project the caller named by id, or that
+    may not exist, use :func:`require_found`."""
     granted = permissions(session, principal, project)
     if (resource, action) in granted:
         return
     if ("project", "read") not in granted:
         raise NotFoundError(f"project {project.name} not found")
+    if not principal.authenticated:
+        raise UnauthorizedError("authentication required")
+    raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
+
+
+@dataclass(frozen=True)
+class _Absent:
+    """Stands in for a project that does not exist, so the permission lookups still run."""
+
+    id: int = 0
+    name: str = ""
+
+
+_ABSENT = _Absent()
+
+
+def require_found(session: Session, principal: Principal, project: Project | None,
+                  shown: str, resource: str, action: str) -> Project:
+    """:func:`require` for a project looked up by the caller's reference ``shown``, which
+    may have found nothing. A missing project and one the caller may not see give the same
+    404 (same message: ``shown`` only) after the same queries (the role and visibility
+    lookups run for a missing one too), so neither the body nor the time tells them apart."""
+    granted = permissions(session, principal, project if project is not None else _ABSENT)
+    if project is None or ("project", "read") not in granted:
+        raise NotFoundError(f"project {shown} not found")
+    if (resource, action) in granted:
+        return project
     if not principal.authenticated:
         raise UnauthorizedError("authentication required")
     raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")

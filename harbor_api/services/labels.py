@@ -15,7 +15,7 @@ from harbor_api.errors import BadRequestError, ConflictError, NotFoundError, Una
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.filters import iso, order_by, page_and_total, text_condition
-from harbor_api.services.lookup import project_by_id
+from harbor_api.services.lookup import authorized_project_id
 from harbor_api.services.query import parse_q, parse_sort
 
 GLOBAL, PROJECT = "g", "p"
@@ -41,7 +41,7 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
         if scope == PROJECT:
             if not project_id:
                 raise BadRequestError("project_id is required for project labels (scope p)")
-            rbac.require(s, ctx.principal, project_by_id(s, project_id), "label", "list")
+            authorized_project_id(s, ctx.principal, project_id, "label", "list")
             where = [Label.scope == PROJECT, Label.project_id == project_id]
         else:
             if not ctx.principal.authenticated:
@@ -62,9 +62,7 @@ def _authorize_manage(s: Session, ctx: RequestContext, label_scope: str,
     if label_scope == GLOBAL:
         rbac.require_system(ctx.principal)
         return None
-    project = project_by_id(s, project_id or 0)
-    rbac.require(s, ctx.principal, project, "label", action)
-    return project
+    return authorized_project_id(s, ctx.principal, project_id or 0, "label", action)
 
 
 def _validate(name: str | None, color: str | None) -> str:
@@ -108,10 +106,14 @@ def create_label(ctx: RequestContext, body: dict[str, Any]) -> int:
 
 def _visible_label(s: Session, ctx: RequestContext, label_id: int, action: str) -> Label:
     label = s.get(Label, label_id)
-    if label is None:
-        raise NotFoundError(f"label {label_id} not found")
-    if label.scope == PROJECT:
-        rbac.require(s, ctx.principal, project_by_id(s, label.project_id or 0), "label", action)
+    if label is None or label.scope == PROJECT:
+        try:  # a missing label does the project lookups too: it costs what a hidden one does
+            authorized_project_id(s, ctx.principal, label.project_id or 0 if label else 0,
+                                  "label", action)
+        except NotFoundError:  # the label's project is invisible: so is the label (by id)
+            raise NotFoundError(f"label {label_id} not found") from None
+        if label is None:  # not reached: a missing project is always a 404
+            raise NotFoundError(f"label {label_id} not found")
     elif not ctx.principal.authenticated:
         raise UnauthorizedError("authentication required")
     return label

@@ -13,32 +13,32 @@ from harbor_api.db.models import Artifact, Project, Repository, Tag
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.registry.digest import is_digest
 from harbor_api.registry.names import is_repository_name, is_tag
+from harbor_api.services.query_sql import INT32_MAX
 
 
-def project_by_name(session: Session, name: str) -> Project:
-    # metadata is not needed here (rbac reads "public" itself): skip its eager load
-    project = session.scalar(select(Project).options(lazyload(Project.metadata_entries))
-                             .where(Project.name == name))
-    if project is None:
-        raise NotFoundError(f"project {name} not found")
-    return project
-
-
-def project_by_id(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found")
-    return project
+def _projects():
+    # metadata is not needed to authorise (rbac reads "public" itself): skip its eager load,
+    # so that finding a project costs one query whether it exists or not
+    return select(Project).options(lazyload(Project.metadata_entries))
 
 
 def authorized_project(session: Session, principal: Principal, name: str, resource: str,
                        action: str) -> Project:
     """The project, after checking the principal may ``action`` on ``resource`` in it.
 
-    A missing project and an invisible one both read as 404 (no existence leak)."""
-    project = project_by_name(session, name)
-    rbac.require(session, principal, project, resource, action)
-    return project
+    A missing project and an invisible one both read as the same 404 after the same work
+    (no existence leak, by body or by time)."""
+    project = session.scalar(_projects().where(Project.name == name))
+    return rbac.require_found(session, principal, project, name, resource, action)
+
+
+def authorized_project_id(session: Session, principal: Principal, project_id: int,
+                          resource: str, action: str) -> Project:
+    """:func:`authorized_project` for a project named by its id (``?project_id=``...)."""
+    # an id no project can have is still looked up (as -1): the same query either way
+    lookup_id = project_id if 0 < project_id <= INT32_MAX else -1
+    project = session.scalar(_projects().where(Project.id == lookup_id))
+    return rbac.require_found(session, principal, project, str(project_id), resource, action)
 
 
 def full_repository_name(project_name: str, repository_name: str) -> str:
@@ -84,10 +84,8 @@ def authorized_repository(session: Session, principal: Principal, project_name: 
         select(Project, Repository).options(lazyload(Project.metadata_entries))
         .outerjoin(Repository, (Repository.project_id == Project.id) & (Repository.name == full))
         .where(Project.name == project_name)).first()
-    if row is None:
-        raise NotFoundError(f"project {project_name} not found")
-    project, repo = row
-    rbac.require(session, principal, project, resource, action)
+    project, repo = row if row is not None else (None, None)
+    rbac.require_found(session, principal, project, project_name, resource, action)
     if repo is None:
         raise NotFoundError(f"repository {full} not found")
     return project, repo

@@ -14,6 +14,8 @@ _PROJECT_SCOPE = re.compile(r"^/project/(\d{1,9})$")  # ids fit every backend's 
 
 def current_permissions(ctx: RequestContext, scope: str | None, relative: bool) -> list[dict]:
     scope = (scope or "").rstrip("/")
+    if not scope:  # as Harbor: no scope, nothing to list
+        return []
     principal = ctx.principal
     if scope == "/system":
         if principal.sysadmin:

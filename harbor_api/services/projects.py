@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import (
+    CVEAllowlist,
     Project,
     ProjectMember,
     ProjectMetadata,
@@ -108,11 +109,43 @@ def _metadata_value(key: str, value) -> str:
 def load(session: Session, principal: Principal, ref: ProjectRef, resource: str = "project",
          action: str = "read") -> Project:
     """The project, if the caller may do ``action`` on ``resource`` in it (else 401/403/404)."""
-    project = session.scalar(select(Project).where(ref.where()))
-    if project is None:
-        raise NotFoundError(f"project {ref.value} not found")
-    rbac.require(session, principal, project, resource, action)
-    return project
+    project = session.scalar(select(Project).options(lazyload(Project.metadata_entries))
+                             .where(ref.where()))
+    # missing or invisible: the same 404, after the same queries (see rbac.require_found)
+    return rbac.require_found(session, principal, project, ref.value, resource, action)
+
+
+def normalize_allowlist(raw) -> tuple[int | None, list[dict]] | None:
+    """Harbor's CVEAllowlist body → (expires_at or None for never, items); None if absent.
+    CVE ids are trimmed and kept once each, in order."""
+    if raw is None:
+        return None
+    expires = raw.get("expires_at")
+    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)
+                                or expires < 0):
+        raise BadRequestError("cve_allowlist.expires_at must be Unix seconds (or null: never)")
+    items: list[dict] = []
+    seen: set[str] = set()
+    for item in raw.get("items") or []:
+        cve = item.get("cve_id") if isinstance(item, dict) else None
+        cve = cve.strip() if isinstance(cve, str) else ""
+        if not cve or len(cve) > 64:
+            raise BadRequestError("every cve_allowlist item needs a cve_id (at most 64 "
+                                  "characters), such as CVE-2019-10164")
+        if cve not in seen:
+            seen.add(cve)
+            items.append({"cve_id": cve})
+    return expires, items
+
+
+def _store_allowlist(s: Session, project_id: int, allowlist: tuple[int | None, list[dict]]
+                     ) -> None:
+    expires, items = allowlist
+    row = s.scalar(select(CVEAllowlist).where(CVEAllowlist.project_id == project_id))
+    if row is None:
+        s.add(CVEAllowlist(project_id=project_id, expires_at=expires, items=json.dumps(items)))
+    else:
+        row.expires_at, row.items, row.update_time = expires, json.dumps(items), utcnow()
 
 
 def _check_storage_limit(limit: int | None) -> None:
@@ -135,6 +168,7 @@ def create(ctx: RequestContext, body: dict) -> Project:
                               "projects are not supported")
     _check_storage_limit(body.get("storage_limit"))
     metadata = normalize_metadata(body.get("metadata"))
+    allowlist = normalize_allowlist(body.get("cve_allowlist"))
     if "public" not in metadata:
         public = body.get("public")
         metadata["public"] = "true" if public else "false"
@@ -147,6 +181,8 @@ def create(ctx: RequestContext, body: dict) -> Project:
                 ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items()))
             s.add(project)
             s.flush()
+            if allowlist is not None:
+                _store_allowlist(s, project.id, allowlist)
             if principal.kind == "user" and principal.user_id is not None:
                 s.add(ProjectMember(project_id=project.id, entity_id=principal.user_id,
                                     entity_type="u", role=rbac.PROJECT_ADMIN))
@@ -170,9 +206,12 @@ def update(ctx: RequestContext, ref: ProjectRef, body: dict) -> None:
     if body.get("public") is not None and "public" not in metadata:
         metadata["public"] = "true" if body["public"] else "false"
     _check_storage_limit(body.get("storage_limit"))
+    allowlist = normalize_allowlist(body.get("cve_allowlist"))
     with ctx.db.transaction() as s:
         project = load(s, ctx.principal, ref, "project", "update")
         set_metadata(s, project, metadata)
+        if allowlist is not None:
+            _store_allowlist(s, project.id, allowlist)
         project.update_time = utcnow()
         audit.record(s, ctx.principal, "update", "project", project.name, project.id)
 
@@ -222,7 +261,8 @@ def summary(ctx: RequestContext, ref: ProjectRef) -> dict:
             "maintainer_count": counts.get(rbac.MAINTAINER, 0),
             "developer_count": counts.get(rbac.DEVELOPER, 0),
             "guest_count": counts.get(rbac.GUEST, 0),
-            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0)}
+            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
+            "registry": None}  # a proxy cache's upstream registry: none, no proxy cache
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -301,13 +341,27 @@ def render_many(s: Session, principal: Principal, rows: list[tuple[Project, str 
     ids = [p.id for p, _ in rows]
     repo_counts: dict[int, int] = {}
     roles: dict[int, list[int]] = {}
+    allowlists: dict[int, CVEAllowlist] = {}
     if ids:
         repo_counts = dict(s.execute(select(Repository.project_id, func.count())
                                      .where(Repository.project_id.in_(ids))
                                      .group_by(Repository.project_id)).all())
         roles = _roles_by_project(s, principal, ids)
-    return [_render(p, owner, repo_counts.get(p.id, 0), roles.get(p.id, []), principal)
-            for p, owner in rows]
+        allowlists = {a.project_id: a for a in s.scalars(
+            select(CVEAllowlist).where(CVEAllowlist.project_id.in_(ids)))}
+    return [_render(p, owner, repo_counts.get(p.id, 0), roles.get(p.id, []), principal,
+                    allowlists.get(p.id)) for p, owner in rows]
+
+
+def _render_allowlist(project_id: int, row: CVEAllowlist | None) -> dict:
+    """Harbor's CVEAllowlist; a project that never set one has an empty list."""
+    if row is None:
+        return {"project_id": project_id, "items": []}
+    body = {"id": row.id, "project_id": project_id, "items": json.loads(row.items or "[]"),
+            "creation_time": row.creation_time, "update_time": row.update_time}
+    if row.expires_at is not None:
+        body["expires_at"] = row.expires_at
+    return body
 
 
 def _roles_by_project(s: Session, principal: Principal, ids: list[int]) -> dict[int, list[int]]:
@@ -325,7 +379,7 @@ def _roles_by_project(s: Session, principal: Principal, ids: list[int]) -> dict[
 
 
 def _render(project: Project, owner: str | None, repo_count: int, roles: list[int],
-            principal: Principal) -> dict:
+            principal: Principal, allowlist: CVEAllowlist | None = None) -> dict:
     metadata = {m.name: m.value for m in project.metadata_entries}
     metadata.setdefault("public", "false")
     best = rbac.best_role(roles)
@@ -334,7 +388,7 @@ def _render(project: Project, owner: str | None, repo_count: int, roles: list[in
             "update_time": project.update_time, "deleted": False, "owner_name": owner or "",
             "togglable": principal.sysadmin or rbac.PROJECT_ADMIN in roles,
             "current_user_role_ids": sorted(set(roles)), "repo_count": repo_count,
-            "metadata": metadata, "cve_allowlist": {"project_id": project.id, "items": []}}
+            "metadata": metadata, "cve_allowlist": _render_allowlist(project.id, allowlist)}
     if best is not None:
         body["current_user_role_id"] = best
     return body

@@ -25,6 +25,7 @@ from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.lookup import authorized_project_id
 from harbor_api.services.query import parse_q, parse_sort
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -76,6 +77,7 @@ def to_json(robot: Robot, name_prefix: str) -> dict:
             "level": robot.level, "duration": robot.duration, "editable": True,
             "disable": robot.disabled, "expires_at": robot.expires_at,
             "permissions": json.loads(robot.permissions or "[]"),
+            "creator_type": robot.creator_type, "creator_ref": robot.creator_ref,
             "creation_time": _iso(robot.creation_time), "update_time": _iso(robot.update_time)}
 
 
@@ -184,7 +186,10 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
                       secret_hash=hash_password(secret), level=level,
                       project_id=project.id if level == "project" and project else None,
                       duration=duration, expires_at=expires, disabled=bool(body.get("disable")),
-                      permissions=json.dumps(perms), creator=ctx.principal.username)
+                      permissions=json.dumps(perms), creator=ctx.principal.username,
+                      creator_type="robot" if ctx.principal.kind == "robot" else "local",
+                      creator_ref=(ctx.principal.robot_id if ctx.principal.kind == "robot"
+                                   else ctx.principal.user_id) or 0)
         s.add(robot)
         s.flush()
         audit.record(s, ctx.principal, "create", "robot", cfg["robot_name_prefix"] + stored,
@@ -282,10 +287,7 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
                 project_id = int(str(project_term.value))
             except ValueError:
                 raise BadRequestError("ProjectID must be an integer") from None
-            project = s.get(Project, project_id) if 0 < project_id <= MAX_ID else None
-            if project is None:
-                raise NotFoundError(f"project {project_id} not found")
-            rbac.require(s, ctx.principal, project, "robot", "list")
+            authorized_project_id(s, ctx.principal, project_id, "robot", "list")
             query = query.where(Robot.project_id == project_id)
         else:
             rbac.require_system(ctx.principal)

@@ -12,6 +12,12 @@ from harbor_api.services.context import RequestContext
 
 log = logging.getLogger(__name__)
 
+# The Harbor release whose API this server implements, in Harbor's own ``harbor_version``
+# form (``v2.11.0-<build>``), for clients that compare versions to pick features. The
+# product's own version is reported beside it as ``harbor_api_version``.
+HARBOR_API_LEVEL = "2.11.0"
+HARBOR_VERSION = f"v{HARBOR_API_LEVEL}-harbor-api"
+
 
 def health(ctx: RequestContext) -> dict:
     components = []
@@ -38,14 +44,13 @@ def general_info(ctx: RequestContext) -> dict:
     external = ctx.settings.external_url.rstrip("/") or ctx.base_url
     info = {
         "current_time": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "with_notary": False,
-        "with_chartmuseum": False,
         "auth_mode": cfg["auth_mode"],
         "primary_auth_mode": False,
         "project_creation_restriction": cfg["project_creation_restriction"],
         "self_registration": cfg["self_registration"],
         "has_ca_root": False,
-        "harbor_version": f"v{__version__}-harbor-api",
+        "harbor_version": HARBOR_VERSION,
+        "harbor_api_version": __version__,
         "registry_storage_provider_name": ctx.settings.storage_driver,
         "read_only": cfg["read_only"],
         "notification_enable": False,

@@ -12,11 +12,23 @@ _TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/ht
           ".png": "image/png", ".map": "application/json", ".json": "application/json"}
 
 
+# The pages run only their own files: no inline or foreign script, no framing (clickjacking),
+# requests to this origin only. Swagger UI sets inline styles and shows data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"same-origin")]
+
+
 async def respond(send, status: int, body: bytes, content_type: str,
                   extra: list[tuple[bytes, bytes]] | None = None, head: bool = False) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type.encode()),
-                            (b"content-length", str(len(body)).encode())] + (extra or [])})
+                            (b"content-length", str(len(body)).encode())]
+                + PAGE_HEADERS + (extra or [])})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
@@ -96,16 +108,20 @@ DEVCENTER_INDEX = """<!DOCTYPE html>
 <body>
   <div id="swagger-ui"></div>
   <script src="/devcenter/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "/api/v2.0/swagger.json",
-      dom_id: "#swagger-ui",
-      deepLinking: true,
-      validatorUrl: null,
-      persistAuthorization: true,
-      requestInterceptor: function (req) { req.credentials = "omit"; return req; }
-    });
-  </script>
+  <script src="/devcenter/devcenter-init.js"></script>
 </body>
 </html>
 """
+
+# Loaded as a file, not inline: the page's CSP allows no inline script.
+DEVCENTER_INIT = """window.ui = SwaggerUIBundle({
+  url: "/api/v2.0/swagger.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  persistAuthorization: true,
+  requestInterceptor: function (req) { req.credentials = "omit"; return req; }
+});
+"""
+DEVCENTER_FILES = {"index.html": (DEVCENTER_INDEX.encode(), "text/html; charset=utf-8"),
+                   "devcenter-init.js": (DEVCENTER_INIT.encode(), "application/javascript")}

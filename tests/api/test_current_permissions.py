@@ -57,3 +57,13 @@ def test_public_project_and_system_scope(admin_client, anon_client, new_user):
     for bad in ("/nowhere", "/project/abc", f"/project/{2**63}"):
         assert admin_client.get("/users/current/permissions",
                                 params={"scope": bad}).status_code == 400
+
+
+@pytest.mark.parametrize("params", [{}, {"scope": ""}, {"relative": "true"}])
+def test_no_scope_is_an_empty_list(admin_client, anon_client, new_user, params):
+    """As Harbor: without a scope there is nothing to list (200 and [], not a 400)."""
+    _, _, _, user = new_user()
+    for client in (admin_client, user, anon_client):
+        r = client.get("/users/current/permissions", params=params)
+        assert r.status_code == 200, r.text
+        assert r.json() == []

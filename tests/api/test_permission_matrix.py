@@ -163,7 +163,32 @@ def do_project_delete(w: World, caller: str) -> list[int]:
                                  headers={"X-Is-Resource-Name": "true"}).status_code]
 
 
-ACTIONS = {"pull": (do_pull, {200}), "push": (do_push, {201}), "delete": (do_delete, {200}),
+def do_repository_read(w: World, caller: str) -> list[int]:
+    return [w.api(caller).get(f"/projects/{w.project}/repositories/seed").status_code]
+
+
+def do_repository_list(w: World, caller: str) -> list[int]:
+    return [w.api(caller).get(f"/projects/{w.project}/repositories").status_code]
+
+
+def do_artifact_read(w: World, caller: str) -> list[int]:
+    return [w.api(caller).get(f"/projects/{w.project}/repositories/seed/artifacts/v1")
+            .status_code]
+
+
+def do_member_list(w: World, caller: str) -> list[int]:
+    return [w.api(caller).get(f"/projects/{w.project}/members").status_code]
+
+
+def do_log_list(w: World, caller: str) -> list[int]:
+    return [w.api(caller).get(f"/projects/{w.project}/logs").status_code]
+
+
+ACTIONS = {"repository read": (do_repository_read, {200}),
+           "repository list": (do_repository_list, {200}),
+           "artifact read": (do_artifact_read, {200}), "member list": (do_member_list, {200}),
+           "log list": (do_log_list, {200}),
+           "pull": (do_pull, {200}), "push": (do_push, {201}), "delete": (do_delete, {200}),
            "tag": (do_tag, {201}), "member management": (do_member, {201}),
            "robot management": (do_robot, {201}), "project update": (do_update, {200}),
            "project delete": (do_project_delete, {200})}

@@ -219,8 +219,10 @@ def test_summary_counts_members(admin_client, new_user, project):
         admin_client.post(f"/projects/{project}/members",
                           json={"role_id": role, "member_user": {"user_id": user_id}})
     summary = admin_client.get(f"/projects/{project}/summary").json()
+    # registry: the proxy cache's upstream, as Harbor; null, as proxy cache is not supported
     assert summary == {"repo_count": 0, "project_admin_count": 1, "maintainer_count": 1,
-                       "developer_count": 1, "guest_count": 1, "limited_guest_count": 1}
+                       "developer_count": 1, "guest_count": 1, "limited_guest_count": 1,
+                       "registry": None}
 
 
 def test_numeric_name_needs_header(admin_client):
@@ -322,3 +324,42 @@ def test_list_query_count_does_not_grow_with_page_size(tmp_path):
         assert all(p["current_user_role_id"] == 1 and p["owner_name"] == "admin" for p in many)
     finally:
         db.dispose()
+
+
+def test_cve_allowlist_is_stored_and_returned(admin_client):
+    """Harbor's CVEAllowlist, on create and on update (it used to be accepted and dropped)."""
+    name = unique("p")
+    r = admin_client.post("/projects", json={"project_name": name, "cve_allowlist": {
+        "items": [{"cve_id": "CVE-2021-44228"}], "expires_at": 1893456000}})
+    assert r.status_code == 201, r.text
+    project_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    try:
+        allow = admin_client.get(f"/projects/{project_id}").json()["cve_allowlist"]
+        assert allow["project_id"] == project_id and allow["id"] > 0
+        assert allow["items"] == [{"cve_id": "CVE-2021-44228"}]
+        assert allow["expires_at"] == 1893456000
+        assert {"creation_time", "update_time"} <= set(allow)
+        r = admin_client.put(f"/projects/{project_id}", json={"cve_allowlist": {
+            "items": [{"cve_id": " CVE-2022-0001 "}, {"cve_id": "CVE-2022-0002"},
+                      {"cve_id": "CVE-2022-0001"}]}})
+        assert r.status_code == 200, r.text
+        again = admin_client.get(f"/projects/{name}").json()["cve_allowlist"]
+        assert again["items"] == [{"cve_id": "CVE-2022-0001"}, {"cve_id": "CVE-2022-0002"}]
+        assert "expires_at" not in again and again["id"] == allow["id"]  # never expires
+        listed = [p for p in admin_client.get("/projects", params={"name": name}).json()
+                  if p["name"] == name]
+        assert listed[0]["cve_allowlist"]["items"] == again["items"]
+        # other updates leave it alone
+        admin_client.put(f"/projects/{project_id}", json={"metadata": {"auto_scan": "true"}})
+        assert admin_client.get(f"/projects/{project_id}").json()["cve_allowlist"][
+            "items"] == again["items"]
+        for bad in ({"items": [{"cve_id": ""}]}, {"items": [{}]}, {"expires_at": -5}):
+            _error(admin_client.put(f"/projects/{project_id}", json={"cve_allowlist": bad}),
+                   400, "BAD_REQUEST")
+    finally:
+        admin_client.delete(f"/projects/{project_id}")
+
+
+def test_project_without_allowlist_shows_an_empty_one(admin_client, project):
+    allow = admin_client.get(f"/projects/{project}").json()["cve_allowlist"]
+    assert allow["items"] == [] and allow["project_id"] > 0

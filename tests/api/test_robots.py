@@ -345,3 +345,25 @@ def test_a_robot_cannot_delete_a_wider_robot(server, admin_client, project):
         unique("narrow"), project, "repository:pull")).json()["id"]
     assert deleter.delete(f"/robots/{narrow}").status_code == 200
     assert admin_client.get(f"/robots/{wide}").status_code == 200
+
+
+def test_robot_records_its_creator(admin_client, project):
+    """Harbor's creator_type ("local" for a user, "robot" for a robot) and creator_ref (its
+    id) on reads."""
+    admin_id = admin_client.get("/users/current").json()["user_id"]
+    r = admin_client.post("/robots", json=robot_body(unique("maker"), project,
+                                                     "repository:pull", "robot:create",
+                                                     "robot:read", "robot:list"))
+    assert r.status_code == 201, r.text
+    maker = r.json()
+    shown = admin_client.get(f"/robots/{maker['id']}").json()
+    assert (shown["creator_type"], shown["creator_ref"]) == ("local", admin_id)
+    as_robot = ApiClient(admin_client.base_url, (maker["name"], maker["secret"]))
+    r = as_robot.post("/robots", json=robot_body(unique("made"), project, "repository:pull"))
+    assert r.status_code == 201, r.text
+    made = r.json()
+    listed = admin_client.get("/robots", params={"q": f"name=~{made['name'].split('+')[1]}"})
+    found = [b for b in listed.json() if b["id"] == made["id"]]
+    assert [(b["creator_type"], b["creator_ref"]) for b in found] == [("robot", maker["id"])]
+    for robot_id in (made["id"], maker["id"]):
+        admin_client.delete(f"/robots/{robot_id}")

@@ -151,3 +151,32 @@ def test_cookie_authenticated_registry_writes_need_the_csrf_token(server, projec
     assert browser.get(f"{server.url}/v2/{project}/app/tags/list").status_code in (200, 404)
     r = browser.post(uploads, headers={"X-Harbor-CSRF-Token": browser.cookies["__csrf"]})
     assert r.status_code == 202, r.text
+
+
+def test_logout_by_post_needs_the_csrf_token(server):
+    """POST /c/log_out ends the session like Harbor's GET, but a cross-site form cannot
+    send it: a cookie-authenticated POST needs the X-Harbor-CSRF-Token header."""
+    browser = _login(server)
+    api = f"{server.url}/api/v2.0"
+    csrf = browser.cookies["__csrf"]
+    refused = browser.post(f"{server.url}/c/log_out")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "FORBIDDEN"
+    assert browser.get(f"{api}/users/current").status_code == 200  # still signed in
+    stolen = dict(browser.cookies)
+    r = browser.post(f"{server.url}/c/log_out", headers={"X-Harbor-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert "sid" not in browser.cookies
+    assert requests.get(f"{api}/users/current", cookies=stolen).status_code == 401
+    assert requests.post(f"{server.url}/c/log_out").status_code == 200  # idempotent
+
+
+@pytest.mark.parametrize("extra", [{"redirect_url": "/harbor/projects"},
+                                   {"remember": "on", "lang": "en-us"}])
+def test_login_ignores_unknown_form_fields(server, extra):
+    """Harbor reads principal and password and ignores anything else a form sends."""
+    browser = requests.Session()
+    r = browser.post(f"{server.url}/c/login", data={"principal": "admin",
+                                                     "password": ADMIN_PASSWORD, **extra})
+    assert r.status_code == 200, r.text
+    assert browser.get(f"{server.url}/api/v2.0/users/current").json()["username"] == "admin"

@@ -39,3 +39,19 @@ def test_bad_credentials_rejected(server):
     from tests.support.clients import ApiClient
     r = ApiClient(server.url, ("admin", "wrong")).get("/systeminfo")
     assert r.status_code == 401 and r.json()["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_systeminfo_reports_a_harbor_version_clients_can_compare(anon_client):
+    """``harbor_version`` reads like Harbor's (``v<major>.<minor>.<patch>-<build>``) at the
+    Harbor API level implemented; the product's own version is ``harbor_api_version``.
+    Notary and ChartMuseum are gone from Harbor, and so are their flags."""
+    import re
+
+    from harbor_api import __version__
+
+    info = anon_client.get("/systeminfo").json()
+    match = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)-([0-9A-Za-z-]+)", info["harbor_version"])
+    assert match, info["harbor_version"]
+    assert tuple(int(g) for g in match.groups()[:3]) >= (2, 11, 0)
+    assert info["harbor_api_version"] == __version__
+    assert "with_notary" not in info and "with_chartmuseum" not in info

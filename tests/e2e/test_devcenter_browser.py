@@ -42,9 +42,13 @@ def page(browser, sqlite_server):
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(origin)
             or r.url.startswith("data:") else outside.append(r.url))
+    refused: list[str] = []  # the pages' Content-Security-Policy must not block them
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
     yield page
     context.close()
     assert outside == [], f"the UI must work offline; it fetched {outside}"
+    assert refused == [], f"the page's CSP blocked: {refused}"
 
 
 def authorize(page: Page, username: str, password: str) -> None:

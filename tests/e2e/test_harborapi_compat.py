@@ -13,6 +13,7 @@ from harborapi.models import (
     ProjectMetadata,
     ProjectReq,
     UserCreationReq,
+    UserGroup,
     UserProfile,
 )
 
@@ -157,5 +158,23 @@ def test_configurations(sqlite_server):
         await client.update_config(Configurations(token_expiration=before + 5))
         assert (await client.get_config()).token_expiration.value == before + 5
         await client.update_config(Configurations(token_expiration=before))
+
+    asyncio.run(scenario())
+
+
+def test_user_groups(sqlite_server):
+    """Create, rename and delete a user group: the bodiless answers parse."""
+    async def scenario():
+        client = _client(sqlite_server)
+        name = _name("grp")
+        location = await client.create_usergroup(UserGroup(
+            group_name=name, group_type=1, ldap_group_dn=f"cn={name},dc=example,dc=com"))
+        group_id = int(location.rsplit("/", 1)[1])
+        await client.update_usergroup(group_id, UserGroup(group_name=name + "-x",
+                                                          group_type=1))
+        assert (await client.get_usergroup(group_id)).group_name == name + "-x"
+        await client.delete_usergroup(group_id)
+        with pytest.raises(NotFound):
+            await client.get_usergroup(group_id)
 
     asyncio.run(scenario())

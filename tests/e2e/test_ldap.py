@@ -358,6 +358,7 @@ def test_ldap_user_search_and_import(server, admin):
                                              params={"username": "erin"}).json()] == ["erin"]
     again = admin.post("/ldap/users/import", json={"ldap_uid_list": ["erin"]})
     assert again.status_code == 200, again.text
+    assert again.content == b"" and "json" not in again.headers.get("Content-Type", "")
     with as_user(server, "alice") as alice:
         assert alice.get("/ldap/users/search").status_code == 403
 

@@ -27,5 +27,7 @@ def test_operations_refer_to_documented_permissions():
     documented = matrix()
     ops = operations()
     assert set(ops) == {"pull", "push", "delete", "tag", "member management",
-                        "robot management", "project update", "project delete"}
+                        "robot management", "project update", "project delete",
+                        "repository read", "repository list", "artifact read", "member list",
+                        "log list"}
     assert all(perm in documented for perm in ops.values())

@@ -7,6 +7,7 @@ from harbor_api.db.models.labels import ArtifactLabel, Label
 from harbor_api.db.models.ldap import LdapMembership
 from harbor_api.db.models.projects import (
     ConfigEntry,
+    CVEAllowlist,
     Project,
     ProjectMember,
     ProjectMetadata,
@@ -24,6 +25,7 @@ from harbor_api.db.models.robots import Robot
 
 __all__ = [
     "Artifact", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob", "ConfigEntry",
+    "CVEAllowlist",
     "Label", "LdapMembership", "LoginSession", "Project", "ProjectMember", "ProjectMetadata",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from harbor_api.db.base import Base, UTCDateTime, utcnow
@@ -26,6 +26,22 @@ class Project(Base):
                                                      onupdate=utcnow)
     metadata_entries: Mapped[list[ProjectMetadata]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+
+
+class CVEAllowlist(Base):
+    """A project's CVE allowlist (Harbor's CVEAllowlist): ``items`` is a JSON list of
+    ``{"cve_id": ...}``; ``expires_at`` Unix seconds, NULL = never."""
+
+    __tablename__ = "cve_allowlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    items: Mapped[str] = mapped_column(Text, default="[]")
+    creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                     onupdate=utcnow)
 
 
 class ProjectMetadata(Base):

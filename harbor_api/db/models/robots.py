@@ -28,6 +28,9 @@ class Robot(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[str] = mapped_column(Text, default="[]")  # JSON, Harbor's shape
     creator: Mapped[str] = mapped_column(String(255), default="")
+    # Harbor's creator_type/creator_ref: "local" (a user) or "robot", and that one's id
+    creator_type: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    creator_ref: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
                                                      onupdate=utcnow)

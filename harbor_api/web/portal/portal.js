@@ -109,7 +109,8 @@ $("#create-form").addEventListener("submit", async (event) => {
 });
 
 $("#logout").addEventListener("click", async () => {
-  await fetch("/c/log_out", { credentials: "same-origin" });
+  await fetch("/c/log_out", { method: "POST", credentials: "same-origin",
+                              headers: { "X-Harbor-CSRF-Token": csrfToken } });
   csrfToken = "";
   show("login");
 });
