@@ -4,7 +4,7 @@ Robots record who created them (Harbor's creator_type/creator_ref); projects kee
 allowlist (Harbor's CVEAllowlist), which PUT /projects used to accept and drop.
 
 Revision ID: 58001d1ae083
-Revises: 0d2772253f7f
+Revises: a7c3e91f0b42
 Create Date: 2026-12-01 19:01:33.516961
 """
 
@@ -14,7 +14,7 @@ import harbor_api.db.base
 
 
 revision = '58001d1ae083'
-down_revision = '0d2772253f7f'
+down_revision = 'a7c3e91f0b42'
 branch_labels = None
 depends_on = None
 
