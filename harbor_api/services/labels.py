@@ -45,7 +45,7 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
             where = [Label.scope == PROJECT, Label.project_id == project_id]
         else:
             if not ctx.principal.authenticated:
-                raise UnauthorizedError("authentication required")
+                raise UnauthorizedError("unauthorized")
             where = [Label.scope == GLOBAL]
         if name:
             where.append(Label.name.ilike(f"%{name}%"))
@@ -113,7 +113,7 @@ def _visible_label(s: Session, ctx: RequestContext, label_id: int, action: str) 
     if label.scope == PROJECT:
         rbac.require(s, ctx.principal, project_by_id(s, label.project_id or 0), "label", action)
     elif not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     return label
 
 

@@ -78,7 +78,7 @@ def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[
         else:
             raise BadRequestError("member_user needs a user_id or a username")
         if found is None:
-            raise NotFoundError("user not found")
+            raise NotFoundError(f"user {user.get('username') or user.get('user_id')} not found")
         return "u", found.id, found.username
     if group:
         if group.get("id"):
@@ -109,7 +109,7 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
                     ProjectMember.project_id == project.id,
                     ProjectMember.entity_type == entity_type,
                     ProjectMember.entity_id == entity_id)) is not None:
-                raise ConflictError(f"{name} is already a member of {project.name}")
+                raise ConflictError("The project member specified already exist")
             member = ProjectMember(project_id=project.id, entity_type=entity_type,
                                    entity_id=entity_id, role=role)
             s.add(member)
@@ -118,7 +118,7 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
                          f"{project.name}:{name}:{rbac.ROLE_NAMES[role]}", project.id)
             return member.id
     except IntegrityError:
-        raise ConflictError("the member already exists") from None
+        raise ConflictError("The project member specified already exist") from None
 
 
 def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
