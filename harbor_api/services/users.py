@@ -21,6 +21,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import iso, without_empty
 from harbor_api.services.query import Term
 from harbor_api.services.query_sql import as_int, as_time, condition, filter_by_q, order_by
 
@@ -34,10 +35,12 @@ POLICY_MESSAGE = ("the password must be 8-128 characters long with at least one 
 def render(user: User, admin_role_in_auth: bool = False) -> dict:
     """Harbor's UserResp: ``sysadmin_flag`` is the stored flag; ``admin_role_in_auth`` says
     the authentication source (the LDAP admin group) makes the user a system administrator."""
-    return {"email": user.email or "", "realname": user.realname or "",
-            "comment": user.comment or "", "user_id": user.id, "username": user.username,
-            "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
-            "creation_time": user.creation_time, "update_time": user.update_time}
+    return without_empty({
+        "email": user.email or "", "realname": user.realname or "",
+        "comment": user.comment or "", "user_id": user.id, "username": user.username,
+        "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
+        "creation_time": iso(user.creation_time), "update_time": iso(user.update_time)},
+        "email", "realname", "comment")
 
 
 def _load(session: Session, user_id: int) -> User:
