@@ -121,10 +121,14 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
         raise ConflictError("The project member specified already exist") from None
 
 
+def _member_not_found(project_id: int, member_id: int) -> str:
+    return f"the project member is not found, project id {project_id}, member id {member_id}"
+
+
 def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
     member = s.get(ProjectMember, member_id)
     if member is None or member.project_id != project_id:
-        raise NotFoundError(f"member {member_id} not found")
+        raise NotFoundError(_member_not_found(project_id, member_id))
     return member
 
 
@@ -134,7 +138,7 @@ def get(ctx: RequestContext, ref: ProjectRef, member_id: int) -> dict:
         row = s.execute(_select().where(ProjectMember.project_id == project.id,
                                         ProjectMember.id == member_id)).first()
         if row is None:
-            raise NotFoundError(f"member {member_id} not found")
+            raise NotFoundError(_member_not_found(project.id, member_id))
         return render(row[0], row[1])
 
 

@@ -94,6 +94,10 @@ def test_projects_members_labels_robots(admin_client, project):
         "username": "nobody-here"}}), 404, "NOT_FOUND", "user nobody-here not found")
     _exactly(admin_client.post(members, json={"role_id": 2, "member_user": {
         "username": "admin"}}), 409, "CONFLICT", "The project member specified already exist")
+    project_id = admin_client.get(f"/projects/{project}",
+                                  headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+    _exactly(admin_client.get(f"{members}/999999"), 404, "NOT_FOUND",
+             f"the project member is not found, project id {project_id}, member id 999999")
     _exactly(admin_client.get("/labels/999999"), 404, "NOT_FOUND", "label 999999 not found")
     _exactly(admin_client.get("/robots/999999"), 404, "NOT_FOUND", "robot 999999 not found")
 
