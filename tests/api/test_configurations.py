@@ -246,7 +246,7 @@ def test_change_seen_at_once_by_every_worker(tmp_path, backend_name):
             assert admin.put("/configurations", json={
                 "project_creation_restriction": "everyone",
                 "token_expiration": 40 + round_}).status_code == 200
-            for i in range(12):
+            for _ in range(12):
                 with fresh(("admin", ADMIN_PASSWORD)) as client:
                     assert client.get("/configurations").json()[
                         "token_expiration"]["value"] == 40 + round_

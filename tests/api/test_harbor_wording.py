@@ -13,7 +13,7 @@ DIGEST = "sha256:" + "0" * 64
 
 
 def _body(code: str, message: str) -> str:
-    return '{"errors":[{"code":"%s","message":%s}]}' % (code, json.dumps(message))
+    return '{"errors":[{"code":"' + code + '","message":' + json.dumps(message) + "}]}"
 
 
 def _exactly(response, status: int, code: str, message: str) -> None:
@@ -40,7 +40,7 @@ def test_success_bodies_are_compact(admin_client, project):
 def test_registry_bodies_are_compact(admin_client, project, pusher):
     pusher.image(f"{project}/app", "v1")
     r = admin_client.get(f"/v2/{project}/app/tags/list")
-    assert r.status_code == 200 and r.text == '{"name":"%s/app","tags":["v1"]}' % project
+    assert r.status_code == 200 and r.text == '{"name":"' + project + '/app","tags":["v1"]}'
     r = admin_client.get(f"/v2/{project}/app/manifests/nope")
     assert r.status_code == 404 and r.text.startswith('{"errors":[{"code":"MANIFEST_UNKNOWN",')
 
