@@ -277,3 +277,11 @@ def test_robot_prefix_change_holds_on_next_request(admin_client, project, server
     finally:
         admin_client.put("/configurations", json={"robot_name_prefix": "robot$"})
         admin_client.delete(f"/robots/{robot['id']}")
+
+
+def test_what_get_returns_can_be_put_back(admin_client):
+    """Configuration as code: read every setting, write them all back unchanged."""
+    before = admin_client.get("/configurations").json()
+    r = admin_client.put("/configurations", json={k: v["value"] for k, v in before.items()})
+    assert r.status_code == 200, r.text
+    assert admin_client.get("/configurations").json() == before
