@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from harbor_api import __version__
 from harbor_api.services import configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import iso
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def general_info(ctx: RequestContext) -> dict:
     cfg = configurations.effective(ctx.db)
     external = ctx.settings.external_url.rstrip("/") or ctx.base_url
     info = {
-        "current_time": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "current_time": iso(dt.datetime.now(dt.UTC)),
         "with_notary": False,
         "with_chartmuseum": False,
         "auth_mode": cfg["auth_mode"],

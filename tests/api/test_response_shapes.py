@@ -41,6 +41,7 @@ def test_timestamps_in_harbors_format(admin_client, project, pusher, new_user):
     _harbor_times(admin_client.get("/audit-logs", params={"page_size": 1}).json()[0], "op_time")
     _harbor_times(admin_client.get("/projects", params={"name": project}).json()[0],
                   "creation_time", "update_time")
+    _harbor_times(admin_client.get("/systeminfo").json(), "current_time")
 
 
 def test_no_empty_optional_strings(admin_client, project, pusher, new_user):
