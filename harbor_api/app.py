@@ -12,6 +12,7 @@ from connexion.options import SwaggerUIOptions
 from harbor_api.api import errors as api_errors
 from harbor_api.api.forms import validator_map
 from harbor_api.api.resolver import TagResolver
+from harbor_api.api.responses import jsonifier
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
 from harbor_api.db.session import Database
@@ -41,7 +42,7 @@ def build_state(settings: Settings) -> AppState:
 def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     state = state or build_state(settings)
     spec = load_spec()
-    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent))
+    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier())
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
                 validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))

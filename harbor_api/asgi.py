@@ -24,6 +24,7 @@ from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
 from harbor_api.faults import translate
 from harbor_api.log_setup import request_id_var
+from harbor_api.services import configurations
 from harbor_api.services.context import AppState, RequestContext
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
@@ -105,7 +106,8 @@ class RootApp:
             await send(message)
 
         try:
-            await self._dispatch(scope, receive, send_with_id, rid)
+            with configurations.request_scope():  # checked once per request, then reused
+                await self._dispatch(scope, receive, send_with_id, rid)
         finally:
             log.info("%s %s %s", scope["method"], scope["path"], status_box["status"],
                      extra={"method": scope["method"], "path": scope["path"],

@@ -212,8 +212,12 @@ def public_message(error: HarborError) -> str:
         "INTERNAL_SERVER_ERROR" else error.message
 
 
+# Compact, as Harbor (Go's encoder) writes it: clients match substrings of these bodies.
+COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
+
+
 def api_error_body(code: str, message: str) -> bytes:
-    return json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+    return json.dumps({"errors": [{"code": code, "message": message}]}, **COMPACT).encode()
 
 
 def oci_error_body(code: str, message: str, detail: Any = None) -> bytes:
@@ -221,4 +225,4 @@ def oci_error_body(code: str, message: str, detail: Any = None) -> bytes:
     entry: dict[str, Any] = {"code": oci_code, "message": message}
     if detail is not None:
         entry["detail"] = detail
-    return json.dumps({"errors": [entry]}).encode()
+    return json.dumps({"errors": [entry]}, **COMPACT).encode()

@@ -20,11 +20,17 @@ Every error the server raises on purpose is a subclass of `harbor_api.errors.Har
 Each class names a `code`; `ERROR_TABLE` maps the code to its HTTP status and default
 message. The error is rendered once, at the edge:
 
-- under `/api/v2.0/` as Harbor's envelope:
-  `{"errors": [{"code": "NOT_FOUND", "message": "project demo not found"}]}`
+- under `/api/v2.0/` as Harbor's envelope, written compactly as Harbor writes it:
+  `{"errors":[{"code":"NOT_FOUND","message":"project demo not found"}]}`
 - under `/v2/` as the OCI Distribution envelope, where the management codes read as the
   distribution ones (`FORBIDDEN` → `DENIED`, `NOT_FOUND` → `NAME_UNKNOWN`, ...) and an
   optional `detail` is added.
+
+Messages use Harbor's wording where Harbor has one (`unauthorized`, `forbidden`,
+`Only system admin can create project`, `user <id> not found`, `artifact <repo>@<digest> not
+found`, `The project named <name> already exists`, ...), so scripts that match substrings of
+Harbor's bodies keep working. Every JSON body (success or error, `/api/v2.0` and `/v2`) is
+compact: no spaces after `,` and `:`.
 
 A 500 never shows its internal message to the client: it reads "internal server error; see
 the server log for the request id", and the log line carries the same `X-Request-Id`.

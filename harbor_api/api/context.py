@@ -16,7 +16,7 @@ def current_context() -> RequestContext:
 
 def require_authenticated(ctx: RequestContext) -> None:
     if not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
 
 
 def require_sysadmin(ctx: RequestContext) -> None:

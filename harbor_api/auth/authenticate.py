@@ -70,21 +70,16 @@ class LoginThrottle:
 
 
 class RobotPrefix:
-    """The configured robot name prefix, re-read at most every few seconds (it is consulted on
-    every Basic login and Bearer request; changing it is rare)."""
+    """The configured robot name prefix (consulted on every Basic login and Bearer request):
+    the configuration's per-request view, so a change holds from the next request on."""
 
-    def __init__(self, db: Database, ttl: float = 2.0) -> None:
-        self.db, self.ttl = db, ttl
-        self._value, self._expires = "", 0.0
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def get(self) -> str:
-        now = time.monotonic()
-        if now >= self._expires:
-            from harbor_api.services import configurations
+        from harbor_api.services import configurations
 
-            self._value = str(configurations.effective(self.db)["robot_name_prefix"])
-            self._expires = now + self.ttl
-        return self._value
+        return str(configurations.effective(self.db)["robot_name_prefix"])
 
 
 def user_principal(user: User, via: str, **extra) -> Principal:

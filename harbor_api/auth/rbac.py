@@ -133,8 +133,8 @@ def require(session: Session, principal: Principal, project: Project, resource: 
     if ("project", "read") not in granted:
         raise NotFoundError(f"project {project.name} not found")
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
-    raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
+        raise UnauthorizedError("unauthorized")
+    raise ForbiddenError("forbidden")
 
 
 @dataclass(frozen=True)
@@ -167,9 +167,9 @@ def require_found(session: Session, principal: Principal, project: Project | Non
 def require_system(principal: Principal, resource: str = "", action: str = "") -> None:
     """System-level operations (users, configuration, global labels): system admins only."""
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     if not principal.sysadmin:
-        raise ForbiddenError("system administrator role required")
+        raise ForbiddenError("forbidden")
 
 
 def visible_project_filter(principal: Principal):

@@ -137,7 +137,7 @@ def render_many(session: Session, storage: Any, repo: Repository, artifacts: lis
                               for r in references.get(a.id, [])] or None
         if opts.with_accessory:
             item["accessories"] = [render_accessory(acc, a, repo.name)
-                                   for acc in accessories.get(a.digest, [])]
+                                   for acc in accessories.get(a.digest, [])] or None
         out.append(item)
     return out
 
@@ -157,6 +157,6 @@ def _render(a: Artifact, repo: Repository, project_id: int, storage: Any) -> dic
             "manifest_media_type": a.manifest_media_type,
             "artifact_type": a.artifact_type or a.media_type, "project_id": project_id,
             "repository_id": a.repository_id, "repository_name": repo.name,
-            "digest": a.digest, "size": a.size, "icon": "", "push_time": iso(a.push_time),
+            "digest": a.digest, "size": a.size, "push_time": iso(a.push_time),
             "pull_time": iso(a.pull_time), "extra_attrs": extra,
             "annotations": _loads(a.annotations), "addition_links": links}

@@ -1,14 +1,18 @@
 """System configuration: typed keys with defaults, stored as JSON in ``configurations``.
 
-Secrets (``ldap_search_password``) are write-only: stored, never returned.
+Every key of Harbor's configuration schema is accepted; secrets (``ldap_search_password``,
+``oidc_client_secret``, ``uaa_client_secret``) are write-only: stored, never returned.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
+import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import select
@@ -43,38 +47,89 @@ DEFAULTS: dict[str, Any] = {
     "ldap_group_admin_dn": "",
     "ldap_group_membership_attribute": "memberof",
 }
-SECRET_KEYS = frozenset({"ldap_search_password"})
+# The rest of Harbor's configuration schema, with Harbor's defaults: stored and returned so
+# that configuration-as-code tools round-trip, but nothing here acts on them (no OIDC, UAA,
+# HTTP auth proxy, quota defaults, webhooks, audit forwarding or portal banner here).
+HARBOR_ONLY: dict[str, Any] = {
+    "primary_auth_mode": False,
+    "ldap_group_attach_parallel": False,
+    "uaa_client_id": "", "uaa_client_secret": "", "uaa_endpoint": "", "uaa_verify_cert": False,
+    "http_authproxy_endpoint": "", "http_authproxy_tokenreview_endpoint": "",
+    "http_authproxy_admin_groups": "", "http_authproxy_admin_usernames": "",
+    "http_authproxy_verify_cert": True, "http_authproxy_skip_search": False,
+    "http_authproxy_server_certificate": "",
+    "oidc_name": "", "oidc_endpoint": "", "oidc_client_id": "", "oidc_client_secret": "",
+    "oidc_groups_claim": "", "oidc_admin_group": "", "oidc_group_filter": "",
+    "oidc_scope": "", "oidc_user_claim": "", "oidc_verify_cert": True,
+    "oidc_auto_onboard": False, "oidc_extra_redirect_parms": "{}", "oidc_logout": False,
+    "notification_enable": True, "quota_per_project_enable": True, "storage_per_project": -1,
+    "audit_log_forward_endpoint": "", "skip_audit_log_database": False,
+    "scanner_skip_update_pulltime": False, "session_timeout": 60, "banner_message": "",
+    "disabled_audit_log_event_types": "",
+}
+DEFAULTS.update(HARBOR_ONLY)
+SECRET_KEYS = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
 
-
-# Configuration is read on hot paths (every token issued, every login), so each process keeps
-# what it read for a moment. A change made through this process is seen at once; a change made
-# by another worker or node is seen within CACHE_SECONDS.
-CACHE_SECONDS = 1.0
-_cache: weakref.WeakKeyDictionary[Database, tuple[float, dict[str, Any]]] = \
+# Configuration is read on hot paths (every token issued, every login). Each process keeps
+# the values it read together with the version row's value at that time; every request
+# checks the version (one primary-key read) and reloads when it changed, so a change made
+# through any worker or node holds from the next request on. Within one request the first
+# check is reused (see ``request_scope``).
+VERSION_KEY = "_version"  # not a configuration key: a token every write replaces
+# a constant statement run as it is: the cheapest read SQLAlchemy offers on both databases
+_VERSION = f"SELECT value FROM configurations WHERE key = '{VERSION_KEY}'"
+_cache: weakref.WeakKeyDictionary[Database, tuple[str | None, dict[str, Any]]] = \
     weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
+_request_memo: ContextVar[dict[Database, dict[str, Any]] | None] = \
+    ContextVar("harbor_configuration_memo", default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """One request: configuration is checked against the version once, then reused (the
+    memo is a shared dict, so worker threads the request hops to see it too)."""
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
+def _current_version(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(_VERSION).scalar()
 
 
 def effective(db: Database) -> dict[str, Any]:
     """Every key with its stored value or default (secrets included: internal use only)."""
-    now = time.monotonic()
+    memo = _request_memo.get()
+    if memo is not None and (values := memo.get(db)) is not None:
+        return dict(values)
+    version = _current_version(db)  # first: a write after it makes the next check reload
     with _cache_lock:
         cached = _cache.get(db)
-    if cached is not None and cached[0] > now:
-        return dict(cached[1])
-    values = dict(DEFAULTS)
-    with db.read() as s:
-        for row in s.scalars(select(ConfigEntry)):
-            if row.key in DEFAULTS:
-                values[row.key] = json.loads(row.value)
-    with _cache_lock:
-        _cache[db] = (now + CACHE_SECONDS, values)
+    if cached is not None and cached[0] == version:
+        values = cached[1]
+    else:
+        values = dict(DEFAULTS)
+        with db.read() as s:
+            for row in s.scalars(select(ConfigEntry)):
+                if row.key in DEFAULTS:
+                    values[row.key] = json.loads(row.value)
+        with _cache_lock:
+            _cache[db] = (version, values)
+    if memo is not None:
+        memo[db] = values
     return dict(values)
 
 
 def forget_cached(db: Database) -> None:
     with _cache_lock:
         _cache.pop(db, None)
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.pop(db, None)
 
 
 def _write(session, changes: dict[str, Any]) -> None:
@@ -84,6 +139,23 @@ def _write(session, changes: dict[str, Any]) -> None:
             session.add(ConfigEntry(key=key, value=json.dumps(value)))
         else:
             row.value = json.dumps(value)
+    if changes:
+        session.flush()
+        _bump_version(session)
+
+
+def _bump_version(session) -> None:
+    """A new version token in the writing transaction (an upsert: two first writers cannot
+    collide; a token, not a counter: two concurrent writers cannot leave the same value)."""
+    table = ConfigEntry.__table__
+    values = {"key": VERSION_KEY, "value": json.dumps(uuid.uuid4().hex)}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=[table.c.key],
+                                                    set_={"value": values["value"]}))
 
 
 def store(db: Database, changes: dict[str, Any]) -> None:
@@ -101,51 +173,93 @@ CHOICES: dict[str, tuple[str, ...]] = {
 RANGES: dict[str, tuple[int, int | None]] = {
     "token_expiration": (1, None), "robot_token_duration": (1, None), "ldap_scope": (0, 2),
     "ldap_group_search_scope": (0, 2), "ldap_timeout": (1, None),
-    "audit_log_retention_hours": (0, None),
+    "audit_log_retention_hours": (0, None), "session_timeout": (1, None),
 }
+# Harbor's bound for durations typed in its portal (ten digits)
+MAX_DURATION = 9_999_999_999
+_DURATIONS = ("token_expiration", "robot_token_duration", "session_timeout")
+
+
+def _auth_mode_editable(db: Database) -> bool:
+    with db.read() as s:
+        return s.scalar(select(User.id).where(User.username != "admin").limit(1)) is None
 
 
 def for_display(db: Database) -> dict[str, dict[str, Any]]:
-    """Harbor's ConfigurationsResponse: ``{key: {"value": v, "editable": true}}``, no secrets."""
-    return {key: {"value": value, "editable": True}
-            for key, value in effective(db).items() if key not in SECRET_KEYS}
+    """Harbor's ConfigurationsResponse: ``{key: {"value": v, "editable": bool}}``, every key
+    but the secrets; ``auth_mode`` is editable only while no user but ``admin`` exists."""
+    shown = {key: {"value": value, "editable": True}
+             for key, value in effective(db).items() if key not in SECRET_KEYS}
+    shown["auth_mode"]["editable"] = _auth_mode_editable(db)
+    return shown
 
 
-def validate(changes: dict[str, Any]) -> dict[str, Any]:
-    """Check every key is known and every value has the right type and range."""
-    unknown = sorted(set(changes) - set(DEFAULTS))
-    if unknown:
-        raise BadRequestError(f"unknown configuration key(s): {', '.join(unknown)}")
+def meaningful(body: Any) -> dict[str, Any]:
+    """The keys of a PUT body that change something, as Harbor reads it: a key outside the
+    schema is dropped, and so is a null (Harbor's model leaves it unset)."""
+    if not isinstance(body, dict):
+        raise BadRequestError("the configurations must be a JSON object")
+    return {key: value for key, value in body.items()
+            if key in DEFAULTS and value is not None}
+
+
+def validate(changes: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check every value has the right type and range (keys already known, see
+    :func:`meaningful`)."""
     for key, value in changes.items():
         expected = type(DEFAULTS[key])
         if type(value) is not expected:
             raise BadRequestError(f"configuration {key} must be a {expected.__name__}")
         if key in CHOICES and value not in CHOICES[key]:
             raise BadRequestError(f"configuration {key} must be one of {', '.join(CHOICES[key])}")
+        if key in _DURATIONS and value > MAX_DURATION:
+            raise BadRequestError(f"the {key} value is over the limit value: {MAX_DURATION}")
         if key in RANGES:
             low, high = RANGES[key]
             if value < low or (high is not None and value > high):
+                if key in _DURATIONS:
+                    raise BadRequestError(f"the {key} value must be positive")
                 raise BadRequestError(f"configuration {key} is out of range")
+        if key == "storage_per_project" and value <= 0 and value != -1:
+            raise BadRequestError("storage_per_project must be -1 (unlimited) or greater "
+                                  "than zero")
         if key == "ldap_url" and value and not value.lower().startswith(("ldap://", "ldaps://")):
             raise BadRequestError("ldap_url must start with ldap:// or ldaps://")
         if key == "robot_name_prefix" and not value:
             raise BadRequestError("robot_name_prefix must not be empty")
+        if key == "oidc_extra_redirect_parms" and not _string_map(value):
+            raise BadRequestError("oidc_extra_redirect_parms must be a JSON object of strings")
+    merged = {**(current or DEFAULTS), **changes}
+    if ({"skip_audit_log_database", "audit_log_forward_endpoint"} & set(changes)
+            and merged["skip_audit_log_database"] and not merged["audit_log_forward_endpoint"]):
+        raise BadRequestError("audit log forward endpoint should be configured before enable "
+                              "skip audit log in database")
     return changes
 
 
-def update(db: Database, principal, changes: dict[str, Any]) -> None:
-    """Validate and store ``changes`` with an audit record, in one transaction.
+def _string_map(value: str) -> bool:
+    try:
+        parsed = json.loads(value) if value else {}
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values())
+
+
+def update(db: Database, principal, body: dict[str, Any]) -> None:
+    """Validate and store the meaningful keys of ``body`` with an audit record, in one
+    transaction.
 
     Switching ``auth_mode`` is refused once users other than ``admin`` exist (as Harbor does).
     """
-    validate(changes)
+    changes = meaningful(body)
     current = effective(db)
+    validate(changes, current)
     with db.transaction() as s:
         if "auth_mode" in changes and changes["auth_mode"] != current["auth_mode"]:
             others = s.scalar(select(User.id).where(User.username != "admin").limit(1))
             if others is not None:
-                raise BadRequestError("auth_mode cannot be changed once users other than "
-                                      "admin exist")
+                raise BadRequestError("the auth mode cannot be modified as new users have "
+                                      "been inserted into database")
         _write(s, changes)
         if changes:
             audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))

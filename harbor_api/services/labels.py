@@ -14,7 +14,13 @@ from harbor_api.db.models import Label, Project
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError, UnauthorizedError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso, order_by, page_and_total, text_condition
+from harbor_api.services.filters import (
+    iso,
+    order_by,
+    page_and_total,
+    text_condition,
+    without_empty,
+)
 from harbor_api.services.lookup import authorized_project_id
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -25,10 +31,11 @@ _SORT = {"name": Label.name, "id": Label.id, "creation_time": Label.creation_tim
 
 
 def render(label: Label) -> dict[str, Any]:
-    return {"id": label.id, "name": label.name, "description": label.description or "",
-            "color": label.color or "", "scope": label.scope,
-            "project_id": label.project_id or 0, "creation_time": iso(label.creation_time),
-            "update_time": iso(label.update_time), "deleted": False}
+    return without_empty({
+        "id": label.id, "name": label.name, "description": label.description or "",
+        "color": label.color or "", "scope": label.scope,
+        "project_id": label.project_id or 0, "creation_time": iso(label.creation_time),
+        "update_time": iso(label.update_time), "deleted": False}, "description", "color")
 
 
 def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
@@ -45,7 +52,7 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
             where = [Label.scope == PROJECT, Label.project_id == project_id]
         else:
             if not ctx.principal.authenticated:
-                raise UnauthorizedError("authentication required")
+                raise UnauthorizedError("unauthorized")
             where = [Label.scope == GLOBAL]
         if name:
             where.append(Label.name.ilike(f"%{name}%"))
@@ -115,7 +122,7 @@ def _visible_label(s: Session, ctx: RequestContext, label_id: int, action: str) 
         if label is None:  # not reached: a missing project is always a 404
             raise NotFoundError(f"label {label_id} not found")
     elif not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     return label
 
 

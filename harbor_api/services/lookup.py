@@ -71,7 +71,8 @@ def artifact(session: Session, repo: Repository, reference: str) -> Artifact:
     else:
         raise BadRequestError(f"invalid reference {reference!r}: expected a tag or a digest")
     if found is None:
-        raise NotFoundError(f"artifact {repo.name}:{reference} not found")
+        separator = "@" if is_digest(reference) else ":"
+        raise NotFoundError(f"artifact {repo.name}{separator}{reference} not found")
     return found
 
 

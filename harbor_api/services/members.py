@@ -78,7 +78,7 @@ def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[
         else:
             raise BadRequestError("member_user needs a user_id or a username")
         if found is None:
-            raise NotFoundError("user not found")
+            raise NotFoundError(f"user {user.get('username') or user.get('user_id')} not found")
         return "u", found.id, found.username
     if group:
         if group.get("id"):
@@ -109,7 +109,7 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
                     ProjectMember.project_id == project.id,
                     ProjectMember.entity_type == entity_type,
                     ProjectMember.entity_id == entity_id)) is not None:
-                raise ConflictError(f"{name} is already a member of {project.name}")
+                raise ConflictError("The project member specified already exist")
             member = ProjectMember(project_id=project.id, entity_type=entity_type,
                                    entity_id=entity_id, role=role)
             s.add(member)
@@ -118,13 +118,17 @@ def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
                          f"{project.name}:{name}:{rbac.ROLE_NAMES[role]}", project.id)
             return member.id
     except IntegrityError:
-        raise ConflictError("the member already exists") from None
+        raise ConflictError("The project member specified already exist") from None
+
+
+def _member_not_found(project_id: int, member_id: int) -> str:
+    return f"the project member is not found, project id {project_id}, member id {member_id}"
 
 
 def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
     member = s.get(ProjectMember, member_id)
     if member is None or member.project_id != project_id:
-        raise NotFoundError(f"member {member_id} not found")
+        raise NotFoundError(_member_not_found(project_id, member_id))
     return member
 
 
@@ -134,7 +138,7 @@ def get(ctx: RequestContext, ref: ProjectRef, member_id: int) -> dict:
         row = s.execute(_select().where(ProjectMember.project_id == project.id,
                                         ProjectMember.id == member_id)).first()
         if row is None:
-            raise NotFoundError(f"member {member_id} not found")
+            raise NotFoundError(_member_not_found(project.id, member_id))
         return render(row[0], row[1])
 
 

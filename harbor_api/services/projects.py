@@ -156,12 +156,12 @@ def _check_storage_limit(limit: int | None) -> None:
 def create(ctx: RequestContext, body: dict) -> Project:
     principal = ctx.principal
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     if principal.kind != "user":  # robots hold project-scoped access only
         raise ForbiddenError("robot accounts cannot create projects")
     restriction = configurations.effective(ctx.db)["project_creation_restriction"]
     if restriction == "adminonly" and not principal.sysadmin:
-        raise ForbiddenError("only system administrators may create projects")
+        raise ForbiddenError("Only system admin can create project")
     name = validate_name(body.get("project_name"))
     if body.get("registry_id"):
         raise BadRequestError(f"registry {body['registry_id']} not found; proxy cache "
@@ -175,7 +175,7 @@ def create(ctx: RequestContext, body: dict) -> Project:
     try:
         with ctx.db.transaction() as s:
             if s.scalar(select(Project.id).where(Project.name == name)) is not None:
-                raise ConflictError(f"project {name} already exists")
+                raise ConflictError(f"The project named {name} already exists")
             project = Project(name=name, owner_id=principal.user_id)
             project.metadata_entries.extend(
                 ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items()))
@@ -189,7 +189,7 @@ def create(ctx: RequestContext, body: dict) -> Project:
             audit.record(s, principal, "create", "project", name, project.id)
             return project
     except IntegrityError:
-        raise ConflictError(f"project {name} already exists") from None
+        raise ConflictError(f"The project named {name} already exists") from None
 
 
 def set_metadata(session: Session, project: Project, values: dict[str, str]) -> None:
@@ -243,7 +243,7 @@ def _forget_in_system_robots(s: Session, name: str) -> None:
 
 def exists(ctx: RequestContext, name: str) -> bool:
     if not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     with ctx.db.read() as s:
         return s.scalar(select(Project.id).where(Project.name == name)) is not None
 

@@ -11,7 +11,14 @@ from harbor_api.auth import rbac
 from harbor_api.db.models import Artifact, Project, Repository
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import int_condition, iso, order_by, page_and_total, text_condition
+from harbor_api.services.filters import (
+    int_condition,
+    iso,
+    order_by,
+    page_and_total,
+    text_condition,
+    without_empty,
+)
 from harbor_api.services.lookup import authorized_project, repository
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -21,10 +28,11 @@ _SORT = {"name": Repository.name, "creation_time": Repository.creation_time,
 
 
 def render(repo: Repository, artifact_count: int) -> dict[str, Any]:
-    return {"id": repo.id, "project_id": repo.project_id, "name": repo.name,
-            "description": repo.description or "", "artifact_count": artifact_count,
-            "pull_count": repo.pull_count or 0, "creation_time": iso(repo.creation_time),
-            "update_time": iso(repo.update_time)}
+    return without_empty({
+        "id": repo.id, "project_id": repo.project_id, "name": repo.name,
+        "description": repo.description or "", "artifact_count": artifact_count,
+        "pull_count": repo.pull_count or 0, "creation_time": iso(repo.creation_time),
+        "update_time": iso(repo.update_time)}, "description")
 
 
 def artifact_counts(session: Session, repo_ids: list[int]) -> dict[int, int]:

@@ -25,6 +25,7 @@ from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import iso
 from harbor_api.services.lookup import authorized_project_id
 from harbor_api.services.query import parse_q, parse_sort
 
@@ -82,7 +83,7 @@ def to_json(robot: Robot, name_prefix: str) -> dict:
 
 
 def _iso(value) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    return iso(value) or ""
 
 
 # ------------------------------------------------------------------------- validation

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from harbor_api import __version__
 from harbor_api.services import configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import iso
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def general_info(ctx: RequestContext) -> dict:
     cfg = configurations.effective(ctx.db)
     external = ctx.settings.external_url.rstrip("/") or ctx.base_url
     info = {
-        "current_time": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "current_time": iso(dt.datetime.now(dt.UTC)),
         "auth_mode": cfg["auth_mode"],
         "primary_auth_mode": False,
         "project_creation_restriction": cfg["project_creation_restriction"],

@@ -69,6 +69,6 @@ def delete_tag(ctx: RequestContext, project_name: str, repository_name: str, ref
         tag = s.scalar(select(Tag).where(Tag.repository_id == repo.id, Tag.name == name,
                                          Tag.artifact_id == found.id))
         if tag is None:
-            raise NotFoundError(f"tag {name} not found on {repo.name}@{found.digest}")
+            raise NotFoundError(f"tag {name} attached to artifact {found.id} not found")
         audit.record(s, ctx.principal, "delete", "tag", f"{repo.name}:{name}", project.id)
         s.delete(tag)

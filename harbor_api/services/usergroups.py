@@ -61,7 +61,7 @@ def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = Non
 
 def search(ctx: RequestContext, groupname: str, page: Page) -> tuple[list[dict], int]:
     if not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     stmt = select(UserGroup).where(UserGroup.group_name.ilike(_like(groupname or ""),
                                                               escape="\\"))
     with ctx.db.read() as s:

@@ -21,6 +21,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
+from harbor_api.services.filters import iso, without_empty
 from harbor_api.services.query import Term
 from harbor_api.services.query_sql import as_int, as_time, condition, filter_by_q, order_by
 
@@ -34,10 +35,12 @@ POLICY_MESSAGE = ("the password must be 8-128 characters long with at least one 
 def render(user: User, admin_role_in_auth: bool = False) -> dict:
     """Harbor's UserResp: ``sysadmin_flag`` is the stored flag; ``admin_role_in_auth`` says
     the authentication source (the LDAP admin group) makes the user a system administrator."""
-    return {"email": user.email or "", "realname": user.realname or "",
-            "comment": user.comment or "", "user_id": user.id, "username": user.username,
-            "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
-            "creation_time": user.creation_time, "update_time": user.update_time}
+    return without_empty({
+        "email": user.email or "", "realname": user.realname or "",
+        "comment": user.comment or "", "user_id": user.id, "username": user.username,
+        "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
+        "creation_time": iso(user.creation_time), "update_time": iso(user.update_time)},
+        "email", "realname", "comment")
 
 
 def _load(session: Session, user_id: int) -> User:
@@ -47,23 +50,25 @@ def _load(session: Session, user_id: int) -> User:
     return user
 
 
-def _require_self_or_admin(principal: Principal, user_id: int) -> None:
+def _require_self_or_admin(principal: Principal, user_id: int, change: bool = False) -> None:
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     if not principal.sysadmin and principal.user_id != user_id:
-        raise ForbiddenError("only system administrators may act on other users")
+        raise ForbiddenError(f"User with ID {user_id} can't be updated" if change
+                             else f"Not authorized to read user: {user_id}")
 
 
 def _validate_profile(email: str | None, realname: str | None, comment: str | None) -> None:
     if email is not None and (not email or len(email) > 255 or not _EMAIL.match(email)):
-        raise BadRequestError("email is empty or not a valid address")
+        raise BadRequestError("email can't be empty" if not email
+                              else "email with illegal format")
     if realname is not None:
         if not 1 <= len(realname) <= 255:
-            raise BadRequestError("realname must be 1-255 characters long")
+            raise BadRequestError("realname with illegal length")
         if _ILLEGAL_CHARS & set(realname):
-            raise BadRequestError("realname must not contain any of , ~ # $ %")
+            raise BadRequestError("realname contains illegal characters")
     if comment is not None and len(comment) > 30:
-        raise BadRequestError("comment must be at most 30 characters long")
+        raise BadRequestError("comment with illegal length")
 
 
 def _validate_username(username: str | None) -> str:
@@ -94,10 +99,11 @@ def create_user(ctx: RequestContext, body: dict) -> int:
     if not principal.sysadmin:
         if not cfg["self_registration"]:
             if not principal.authenticated:
-                raise UnauthorizedError("authentication required")
-            raise ForbiddenError("only system administrators may create users")
+                raise UnauthorizedError("unauthorized")
+            raise ForbiddenError("forbidden")
     if cfg["auth_mode"] != "db_auth":
-        raise ForbiddenError(f"local users cannot be created in {cfg['auth_mode']} mode")
+        raise ForbiddenError("creating local user is not allowed under auth mode: "
+                             f"{cfg['auth_mode']}")
     username = _validate_username(body.get("username"))
     email = body.get("email") or ""
     _validate_profile(email, body.get("realname") or username, body.get("comment"))
@@ -107,7 +113,7 @@ def create_user(ctx: RequestContext, body: dict) -> int:
     password_hash = hash_password(password)
     try:
         with ctx.db.transaction() as s:
-            _check_unique(s, username=username, email=email)
+            _check_unique(s, username=username, email=email, both=True)
             user = User(username=username, email=email, realname=body.get("realname") or "",
                         comment=body.get("comment") or "", password_hash=password_hash)
             s.add(user)
@@ -115,22 +121,25 @@ def create_user(ctx: RequestContext, body: dict) -> int:
             audit.record(s, principal, "create", "user", username)
             return user.id
     except IntegrityError:
-        raise ConflictError("username or email already exists") from None
+        raise ConflictError(f"user {username} or email {email} already exists") from None
 
 
 def _check_unique(s: Session, username: str | None = None, email: str | None = None,
-                  exclude_id: int | None = None) -> None:
+                  exclude_id: int | None = None, both: bool = False) -> None:
+    """A taken username or e-mail: 409 in Harbor's words (a new user names both)."""
+    taken = (f"user {username} or email {email} already exists" if both
+             else f"email {email} already exists")
     if username is not None and s.scalar(select(User.id).where(
             func.lower(User.username) == username.lower(), User.id != (exclude_id or -1))):
-        raise ConflictError(f"username {username} already exists")
+        raise ConflictError(taken)
     if email and s.scalar(select(User.id).where(
             func.lower(User.email) == email.lower(), User.id != (exclude_id or -1))):
-        raise ConflictError(f"email {email} already exists")
+        raise ConflictError(taken)
 
 
 def search(ctx: RequestContext, username: str, page) -> tuple[list, int]:
     if not ctx.principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     stmt = select(User.id, User.username)
     if username:
         stmt = stmt.where(condition(User.username, Term("username", "fuzzy", username)))
@@ -144,7 +153,7 @@ def search(ctx: RequestContext, username: str, page) -> tuple[list, int]:
 def current(ctx: RequestContext) -> dict:
     principal = ctx.principal
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise UnauthorizedError("unauthorized")
     if principal.kind != "user" or principal.user_id is None:
         raise ForbiddenError("only users have a profile")
     with ctx.db.read() as s:
@@ -159,7 +168,7 @@ def get(ctx: RequestContext, user_id: int) -> dict:
 
 
 def update_profile(ctx: RequestContext, user_id: int, body: dict) -> None:
-    _require_self_or_admin(ctx.principal, user_id)
+    _require_self_or_admin(ctx.principal, user_id, change=True)
     email, realname, comment = body.get("email"), body.get("realname"), body.get("comment")
     _validate_profile(email, realname, comment)
     try:
@@ -175,17 +184,17 @@ def update_profile(ctx: RequestContext, user_id: int, body: dict) -> None:
                 user.comment = comment
             audit.record(s, ctx.principal, "update", "user", user.username)
     except IntegrityError:
-        raise ConflictError("email already exists") from None
+        raise ConflictError(f"email {email} already exists") from None
 
 
 def delete_user(ctx: RequestContext, user_id: int) -> None:
     require_system(ctx.principal)
     if ctx.principal.user_id == user_id:
-        raise ForbiddenError("you cannot delete yourself")
+        raise ForbiddenError(f"User with ID {user_id} cannot be deleted")
     with ctx.db.transaction() as s:
         user = _load(s, user_id)
         if user.username == BOOTSTRAP_ADMIN:
-            raise ForbiddenError("the admin user cannot be deleted")
+            raise ForbiddenError(f"User with ID {user_id} cannot be deleted")
         s.execute(delete(ProjectMember).where(ProjectMember.entity_type == "u",
                                               ProjectMember.entity_id == user_id))
         audit.record(s, ctx.principal, "delete", "user", user.username)
@@ -198,13 +207,12 @@ def _require_managed_here(ctx: RequestContext, user: User, what: str) -> None:
     if user.auth_source == "ldap" or (
             configurations.effective(ctx.db)["auth_mode"] != "db_auth"
             and user.username != BOOTSTRAP_ADMIN):
-        raise ForbiddenError(f"the {what} of user {user.id} can't be updated here: it is "
-                             "managed by the authentication source")
+        raise ForbiddenError(f"User with ID {user.id} can't be updated")
 
 
 def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str | None) -> None:
     principal = ctx.principal
-    _require_self_or_admin(principal, user_id)
+    _require_self_or_admin(principal, user_id, change=True)
     need_old = not principal.sysadmin or principal.user_id == user_id
     new = new or ""
     with ctx.db.read() as s:
@@ -215,11 +223,11 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
         if not old:
             raise BadRequestError("old_password is required")
         if not verify_password(old, current_hash):
-            raise ForbiddenError("the current password is incorrect")
+            raise ForbiddenError("Current password is incorrect")
     if not meets_policy(new):
         raise BadRequestError(POLICY_MESSAGE)
     if current_hash and verify_password(new, current_hash):
-        raise BadRequestError("the new password must differ from the old one")
+        raise BadRequestError("New password is identical to old password")
     new_hash = hash_password(new)
     with ctx.db.transaction() as s:
         user = _load(s, user_id)

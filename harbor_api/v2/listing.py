@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import anyio
 
-from harbor_api.errors import BadRequestError, NameUnknownError
+from harbor_api.errors import COMPACT, BadRequestError, NameUnknownError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.manifests import OCI_INDEX
 from harbor_api.services.oci import artifacts, repositories
@@ -59,7 +59,7 @@ async def list_tags(app, request, responder, route) -> None:
     inline = access.token_allows(principal, route.name, access.actions_for("GET"))
     tags, headers = _paginate(await offload.run_read(app, load, inline), limit,
                               f"/v2/{route.name}/tags/list")
-    body = json.dumps({"name": route.name, "tags": tags}).encode()
+    body = json.dumps({"name": route.name, "tags": tags}, **COMPACT).encode()
     await responder.respond(200, headers, body, "application/json")
 
 
@@ -76,7 +76,7 @@ async def catalog(app, request, responder, route) -> None:
             return repositories.catalog(session, viewer, limit + 1, last)
 
     names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")
-    body = json.dumps({"repositories": names}).encode()
+    body = json.dumps({"repositories": names}, **COMPACT).encode()
     await responder.respond(200, headers, body, "application/json")
 
 
@@ -96,7 +96,7 @@ async def list_referrers(app, request, responder, route) -> None:
 
     manifests = await anyio.to_thread.run_sync(load)
     body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                       "manifests": manifests}).encode()
+                       "manifests": manifests}, **COMPACT).encode()
     headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
     await responder.respond(200, headers, body, OCI_INDEX)
 
