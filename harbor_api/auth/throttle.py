@@ -126,14 +126,14 @@ class DatabaseStore:
 _REDIS_FAILURE = """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('HSET', KEYS[1], 'last_failure', ARGV[1])
-local until = 0
+local locked = 0
 if failures >= tonumber(ARGV[2]) then
   local seconds = tonumber(ARGV[3]) * 2 ^ math.min(failures - tonumber(ARGV[2]), 32)
-  until = tonumber(ARGV[1]) + math.min(tonumber(ARGV[4]), seconds)
-  redis.call('HSET', KEYS[1], 'locked_until', tostring(until))
+  locked = tonumber(ARGV[1]) + math.min(tonumber(ARGV[4]), seconds)
+  redis.call('HSET', KEYS[1], 'locked_until', tostring(locked))
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-return {failures, tostring(until)}
+return {failures, tostring(locked)}
 """
 
 
@@ -175,8 +175,8 @@ class LoginThrottle:
     def standing(self, username: str) -> Standing:
         try:
             return self.store.get(throttle_key(username))
-        except Exception:
-            log.warning("login throttle store unavailable: not throttling", exc_info=True)
+        except Exception as exc:
+            log.warning("login throttle store unavailable (%s): not throttling", exc)
             return CLEAN
 
     def locked(self, username: str) -> float:
@@ -188,8 +188,8 @@ class LoginThrottle:
     def failed(self, username: str) -> Standing:
         try:
             return self.store.add_failure(throttle_key(username), self.clock(), self.policy)
-        except Exception:
-            log.warning("login throttle store unavailable: failure not counted", exc_info=True)
+        except Exception as exc:
+            log.warning("login throttle store unavailable (%s): failure not counted", exc)
             return CLEAN
 
     def succeeded(self, username: str, standing: Standing | None = None) -> None:
@@ -201,8 +201,8 @@ class LoginThrottle:
     def clear(self, username: str) -> None:
         try:
             self.store.clear(throttle_key(username))
-        except Exception:
-            log.warning("login throttle store unavailable: count not reset", exc_info=True)
+        except Exception as exc:
+            log.warning("login throttle store unavailable (%s): count not reset", exc)
 
 
 def make_throttle(db: Database, settings=None) -> LoginThrottle:

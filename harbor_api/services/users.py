@@ -228,6 +228,11 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
         s.execute(delete(LoginSession).where(LoginSession.user_id == user_id,
                                              LoginSession.id != (principal.session_id or "")))
         audit.record(s, principal, "update", "user", f"{user.username} (password)")
+        username = user.username
+    # a new password also lifts a login lock (the way out for a locked-out account)
+    throttle = getattr(ctx.app.authenticator, "throttle", None)
+    if throttle is not None:
+        throttle.clear(username)
 
 
 def set_sysadmin(ctx: RequestContext, user_id: int, flag: bool) -> None:

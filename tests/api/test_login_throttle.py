@@ -107,6 +107,17 @@ def test_the_lock_holds_on_every_worker_then_ends(throttled, account):
     assert stored_failures(server, store, name) == 0  # the success reset the count
 
 
+def test_the_fifth_failure_locks_the_name_on_every_worker(throttled, account):
+    """Exactly the threshold, spread over both workers by fresh connections: a per-process
+    count would leave at least one worker unlocked (or none locked at all)."""
+    server, store = throttled
+    _, name, password = account
+    for _ in range(5):
+        assert attempt(server, (name, WRONG)).status_code == 401
+    assert [attempt(server, (name, password)).status_code for _ in range(10)] == [401] * 10
+    assert stored_failures(server, store, name) == 5
+
+
 def test_the_lock_is_per_name_and_audited_without_secrets(throttled, admin, account):
     server, _ = throttled
     _, victim, password = account
@@ -140,7 +151,7 @@ def test_spelling_variants_share_one_counter(throttled, account):
     fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in victim)
     for spelling in [victim.upper(), victim.capitalize(), fullwidth,
                      victim[:-1] + victim[-1].upper(), victim.title()]:
-        assert attempt(server, (spelling, WRONG)).status_code == 401
+        assert attempt(server, (spelling.encode(), WRONG.encode())).status_code == 401
     assert attempt(server, (victim, password)).status_code == 401  # locked
     wait_until_accepted(server, (victim, password), LOCK_SECONDS + 15)
 
