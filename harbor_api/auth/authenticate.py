@@ -24,6 +24,7 @@ from harbor_api.db.base import utcnow
 from harbor_api.db.models import LoginFailure, LoginSession, User
 from harbor_api.db.session import Database
 from harbor_api.errors import UnauthorizedError
+from harbor_api.log_setup import remote_var
 
 log = logging.getLogger(__name__)
 _LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
@@ -189,6 +190,10 @@ class Authenticator:
         from harbor_api.services import audit
 
         username = username.replace("\x00", "\\0")
+        remote = remote_var.get()
+        log.warning("login failed for %r from %s: %s", username[:255], remote or "-", reason,
+                    extra={"event": "login_failed", "attempted_user": username[:255],
+                           "remote": remote, "reason": reason})
         try:
             with self.db.transaction() as s:
                 audit.record(s, Principal(kind="anonymous", username=username[:255]),

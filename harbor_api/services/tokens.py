@@ -144,6 +144,11 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
                              f"{scope.name}:{','.join(scope.actions)}")
     issued = tokens.issue(key, ctx.principal.username, granted, max(1, minutes) * 60,
                           account=account)
+    scopes = [f"{g.type}:{g.name}:{','.join(g.actions)}" for g in granted]
+    log.info("token granted to %r for %s: %s", ctx.principal.username, tokens.AUDIENCE,
+             " ".join(scopes) or "-",
+             extra={"event": "token_granted", "user": ctx.principal.username,
+                    "service": tokens.AUDIENCE, "scopes": scopes})
     issued_at = dt.datetime.fromtimestamp(issued.issued_at, dt.UTC)
     return {"token": issued.token, "access_token": issued.token,
             "expires_in": issued.expires_in,
