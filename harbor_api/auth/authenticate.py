@@ -38,12 +38,10 @@ _LOGIN_ROW_AND_FAILURES = select(
     .scalar_subquery().label("locked_until")).where(User.username == bindparam("name"))
 
 
-class LoginLockedError(UnauthorizedError):
-    """A 401 that says why: the name is locked after repeated failed logins."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__("too many failed logins for this user name: try again in "
-                         f"{max(1, int(seconds + 0.999))} seconds")
+def locked_error(seconds: float) -> UnauthorizedError:
+    """The 401 for a locked name, saying why and for how long."""
+    return UnauthorizedError("too many failed logins for this user name: try again in "
+                             f"{max(1, int(seconds + 0.999))} seconds")
 
 
 class RobotPrefix:
@@ -83,8 +81,8 @@ class Authenticator:
         """A user or robot for Basic credentials; None (and an audit record) when refused.
 
         The name is normalised (NFKC) as accounts are. A name failing repeatedly is locked
-        for a while (see :mod:`harbor_api.auth.throttle`): :class:`LoginLockedError` then,
-        without checking the password; other names are unaffected.
+        for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying so (raised), without
+        checking the password; other names are unaffected.
         """
         if not username or not password:
             return None
@@ -96,7 +94,7 @@ class Authenticator:
         now = self.throttle.clock()
         if standing.locked(now):
             self._record_denied(username, "locked after repeated failures")
-            raise LoginLockedError(standing.locked_until - now)
+            raise locked_error(standing.locked_until - now)
         try:
             found = self._verify(username, password)
         except Exception:  # the directory could not answer: not a wrong password, no count
