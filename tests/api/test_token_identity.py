@@ -61,7 +61,7 @@ def test_user_token_dies_with_the_user_even_if_the_name_comes_back(server, admin
         admin_client.delete(f"/users/{new_id}")
 
 
-def test_user_token_dies_with_a_password_change(server, admin_client, image, new_user):
+def test_user_token_dies_with_a_password_or_role_change(server, admin_client, image, new_user):
     project = image.split("/")[0]
     user_id, name, password, _ = new_user()
     r = admin_client.post(f"/projects/{project}/members",
@@ -74,6 +74,10 @@ def test_user_token_dies_with_a_password_change(server, admin_client, image, new
     assert pull_and_push(server, image, token) == (401, 401)
     fresh = token_for(server.url, f"repository:{image}:pull,push", auth=(name, "N3w-Passw0rd"))
     assert pull_and_push(server, image, fresh) == (200, 202)
+    # the rights it was granted with change: a new system administrator needs a new token
+    assert admin_client.put(f"/users/{user_id}/sysadmin", json={"sysadmin_flag": True}
+                            ).status_code == 200
+    assert pull_and_push(server, image, fresh) == (401, 401)
 
 
 def robot_body(name: str, project: str, level: str) -> dict:
