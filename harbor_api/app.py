@@ -34,7 +34,7 @@ def load_spec() -> dict:
 def build_state(settings: Settings) -> AppState:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
-    state = AppState(settings=settings, db=db, authenticator=Authenticator(db))
+    state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings))
     state.extras["audit.retention"] = start_retention_job(db)
     return state
 

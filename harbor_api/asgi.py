@@ -23,7 +23,7 @@ from harbor_api import body_guard
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.errors import UnauthorizedError, api_error_body, oci_error_body
 from harbor_api.faults import translate
-from harbor_api.log_setup import request_id_var
+from harbor_api.log_setup import remote_var, request_id_var
 from harbor_api.services import configurations
 from harbor_api.services.context import AppState, RequestContext
 
@@ -92,6 +92,7 @@ class RootApp:
             return
         rid = (_header(scope, b"x-request-id") or "")[:128] or uuid.uuid4().hex
         token = request_id_var.set(rid)
+        remote_token = remote_var.set((scope.get("client") or ("", 0))[0])
         started = time.perf_counter()
         status_box = {"status": 0}
 
@@ -117,6 +118,7 @@ class RootApp:
                             if scope.get("harbor.ctx") else "",
                             "remote": (scope.get("client") or ("", 0))[0]})
             request_id_var.reset(token)
+            remote_var.reset(remote_token)
 
     async def _dispatch(self, scope: dict, receive, send, rid: str) -> None:
         path = scope["path"]

@@ -9,6 +9,8 @@ import sys
 import time
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# the client's address, for records written below the edge (e.g. a refused login)
+remote_var: contextvars.ContextVar[str] = contextvars.ContextVar("remote", default="")
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,7 +25,8 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None) or request_id_var.get()
         if rid:
             entry["request_id"] = rid
-        for key in ("method", "path", "status", "duration_ms", "user", "remote"):
+        for key in ("method", "path", "status", "duration_ms", "user", "remote", "event",
+                    "attempted_user", "reason", "service", "scopes"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

@@ -52,6 +52,13 @@ class Settings:
     # the token service key (PEM) and its certificate; generated into data_dir when unset
     token_private_key: Path | None = None
     token_certificate: Path | None = None
+    # login throttle: after login_lock_after consecutive failures a login name is locked for
+    # login_lock_seconds, doubling per further failure up to login_lock_max_seconds; the
+    # counters live in the database, or in Redis when redis_url is set (redis://host:port/db)
+    login_lock_after: int = 5
+    login_lock_seconds: int = 60
+    login_lock_max_seconds: int = 1800
+    redis_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,6 +172,12 @@ def _validated(settings: Settings) -> Settings:
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {name} must be 0 (no limit) or more, "
                               f"got {getattr(settings, name)}")
+    for name in ("login_lock_after", "login_lock_seconds", "login_lock_max_seconds"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://",
+                                                                 "unix://")):
+        raise ConfigError("setting redis_url must be a redis://, rediss:// or unix:// URL")
     if settings.storage_driver not in STORAGE_DRIVERS:
         raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
                           f"got {settings.storage_driver!r}")

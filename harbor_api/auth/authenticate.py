@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 
 from sqlalchemy import bindparam, select
@@ -19,54 +18,30 @@ from harbor_api.auth.ldap_login import LOCAL_ADMIN, LdapLogin, ldap_mode, princi
 from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.passwords import verify_password
 from harbor_api.auth.principal import Principal
+from harbor_api.auth.throttle import DatabaseStore, Standing, make_throttle, throttle_key
+from harbor_api.auth.usernames import normalise
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import LoginSession, User
+from harbor_api.db.models import LoginFailure, LoginSession, User
 from harbor_api.db.session import Database
+from harbor_api.errors import UnauthorizedError
+from harbor_api.log_setup import remote_var
 
 log = logging.getLogger(__name__)
 _LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
     User.username == bindparam("name"))
+# the same row and the name's failure count in one statement (the cached-login hot path)
+_LOGIN_ROW_AND_FAILURES = select(
+    User.id, User.username, User.sysadmin, User.password_hash,
+    select(LoginFailure.failures).where(LoginFailure.username == bindparam("key"))
+    .scalar_subquery().label("failures"),
+    select(LoginFailure.locked_until).where(LoginFailure.username == bindparam("key"))
+    .scalar_subquery().label("locked_until")).where(User.username == bindparam("name"))
 
-class LoginThrottle:
-    """Brute-force brake, per username and in-process: after ``free`` consecutive failures a
-    username is refused outright for a while (doubling per further failure, capped), without
-    checking the password; a success resets it. Other usernames are never slowed. Only wrong
-    credentials count: a directory outage is not the caller's failure."""
 
-    def __init__(self, free: int = 5, base_seconds: float = 2.0, max_seconds: float = 10.0,
-                 max_entries: int = 10000) -> None:
-        self.free, self.base, self.max = free, base_seconds, max_seconds
-        self.max_entries = max_entries
-        self._state: dict[str, tuple[int, float]] = {}  # username -> (failures, locked until)
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(username: str) -> str:
-        """Case variants name the same account (user names are unique regardless of case,
-        directories match them case-insensitively), so they share one counter."""
-        return username.lower()
-
-    def locked(self, username: str) -> bool:
-        with self._lock:
-            entry = self._state.get(self._key(username))
-            return entry is not None and entry[1] > time.monotonic()
-
-    def failed(self, username: str) -> None:
-        now = time.monotonic()
-        username = self._key(username)
-        with self._lock:
-            failures = self._state.get(username, (0, 0.0))[0] + 1
-            until = 0.0
-            if failures >= self.free:
-                until = now + min(self.max, self.base * 2 ** (failures - self.free))
-            self._state[username] = (failures, until)
-            if len(self._state) > self.max_entries:  # forget the oldest entries
-                for key in list(self._state)[: len(self._state) // 2]:
-                    self._state.pop(key, None)
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._state.pop(self._key(username), None)
+def locked_error(seconds: float) -> UnauthorizedError:
+    """The 401 for a locked name, saying why and for how long."""
+    return UnauthorizedError("too many failed logins for this user name: try again in "
+                             f"{max(1, int(seconds + 0.999))} seconds")
 
 
 class RobotPrefix:
@@ -90,27 +65,31 @@ def user_principal(user: User, via: str, **extra) -> Principal:
 class Authenticator:
     """Checks local (database) credentials; LDAP and robots plug in beside it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings=None) -> None:
         self.db = db
         self.cache = LoginCache()  # verified credentials → the stored hash
-        self.throttle = LoginThrottle()
+        self.throttle = make_throttle(db, settings)  # shared by every worker
         self.robot_prefix = RobotPrefix(db)
         self.ldap = LdapLogin(db)
 
     def basic(self, username: str, password: str) -> Principal | None:
         """A user or robot for Basic credentials; None (and an audit record) when refused.
 
-        A username failing repeatedly is locked briefly (see :class:`LoginThrottle`); other
-        usernames are unaffected.
+        The name is normalised (NFKC) as accounts are. A name failing repeatedly is locked
+        for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying so (raised), without
+        checking the password; other names are unaffected.
         """
         if not username or not password:
             return None
         if "\x00" in username:  # no account has one (and PostgreSQL text cannot hold it)
             self._record_denied(username, "invalid credentials")
             return None
-        if self.throttle.locked(username):
+        username = normalise(username)
+        standing = self.throttle.standing(username)
+        now = self.throttle.clock()
+        if standing.locked(now):
             self._record_denied(username, "locked after repeated failures")
-            return None
+            raise locked_error(standing.locked_until - now)
         try:
             found = self._verify(username, password)
         except Exception:  # the directory could not answer: not a wrong password, no count
@@ -120,24 +99,37 @@ class Authenticator:
             self.throttle.failed(username)
             self._record_denied(username, "invalid credentials")
         else:
-            self.throttle.succeeded(username)
+            self.throttle.succeeded(username, standing)
         return found
 
     def basic_cached(self, username: str, password: str) -> Principal | None:
         """A local user whose exact credentials were verified recently, from one indexed
         read (no KDF, no directory, no write: safe to run on the event loop with SQLite).
-        None means "not known here": the caller then runs :meth:`basic`."""
-        if not username or not password or "\x00" in username \
-                or self.throttle.locked(username) or self._is_robot(username):
+        None means "not known here": the caller then runs :meth:`basic` (which also answers
+        for a locked name)."""
+        if not username or not password or "\x00" in username:
             return None
-        if username != LOCAL_ADMIN and ldap_mode(self.db) is not None:
+        username = normalise(username)
+        if self._is_robot(username) or (username != LOCAL_ADMIN
+                                        and ldap_mode(self.db) is not None):
             return None
+        with_failures = isinstance(self.throttle.store, DatabaseStore)
         with self.db.read() as s:
-            row = s.connection().execute(_LOGIN_ROW, {"name": username}).first()
+            if with_failures:
+                row = s.connection().execute(_LOGIN_ROW_AND_FAILURES, {
+                    "name": username, "key": throttle_key(username)}).first()
+            else:
+                row = s.connection().execute(_LOGIN_ROW, {"name": username}).first()
         if row is None or not row.password_hash \
                 or self.cache.get(username, password) != row.password_hash:
             return None
-        self.throttle.succeeded(username)
+        if with_failures:
+            until = row.locked_until
+            standing = Standing(row.failures or 0, until.timestamp() if until else 0.0)
+        else:
+            standing = self.throttle.standing(username)
+        if standing.failures:  # locked, or a count to reset: the slow path's business
+            return None
         return Principal(kind="user", user_id=row.id, username=row.username,
                          sysadmin=row.sysadmin, via="basic")
 
@@ -191,6 +183,10 @@ class Authenticator:
         from harbor_api.services import audit
 
         username = username.replace("\x00", "\\0")
+        remote = remote_var.get()
+        log.warning("login failed for %r from %s: %s", username[:255], remote or "-", reason,
+                    extra={"event": "login_failed", "attempted_user": username[:255],
+                           "remote": remote, "reason": reason})
         try:
             with self.db.transaction() as s:
                 audit.record(s, Principal(kind="anonymous", username=username[:255]),

@@ -45,6 +45,15 @@ class ServiceKey:
         der = self.certificate.public_bytes(serialization.Encoding.DER)
         return [base64.b64encode(der).decode()]
 
+    @functools.cached_property
+    def state_key(self) -> bytes:
+        """A MAC key derived from the private key (so every worker has the same one): it
+        seals the account state a token is bound to, which must not reveal stored hashes."""
+        der = self.private_key.private_bytes(serialization.Encoding.DER,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption())
+        return hashlib.sha256(b"harbor-account-state\0" + der).digest()
+
 
 def libtrust_kid(public_key) -> str:
     der = public_key.public_bytes(serialization.Encoding.DER,

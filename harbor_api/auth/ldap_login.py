@@ -30,6 +30,7 @@ from harbor_api.auth.ldap import (
 )
 from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.principal import Principal
+from harbor_api.auth.usernames import invisible_characters, normalise
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
 from harbor_api.services import configurations
@@ -111,7 +112,23 @@ class LdapLogin:
         return None
 
 
+def name_problem(found: DirectoryUser) -> str | None:
+    """Why a directory user cannot be mirrored under its name (None: it can)."""
+    hidden = invisible_characters(found.username)
+    if hidden:
+        return ("the directory user name holds invisible, control or formatting characters "
+                f"({', '.join(dict.fromkeys(hidden))})")
+    return None
+
+
 def sync_user(s: Session, found: DirectoryUser) -> User | None:
+    """Create or refresh the local mirror of ``found`` under its NFKC-normalised name; None
+    when a local user holds the name, or the name holds invisible characters."""
+    problem = name_problem(found)
+    if problem is not None:
+        log.warning("LDAP login refused: %s", problem)
+        return None
+    found = dataclasses.replace(found, username=normalise(found.username))
     user = s.scalar(select(User).where(User.username == found.username))
     if user is not None and user.auth_source != "ldap":
         log.warning("LDAP login refused: a local (database) user has the same name")

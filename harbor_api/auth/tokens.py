@@ -24,6 +24,8 @@ _TYPE = re.compile(r"^[a-z0-9]+(?:\([a-z0-9]+\))?$")
 _ACTION = re.compile(r"^(?:[a-z0-9]+|\*)$")
 _NAME = re.compile(r"^[A-Za-z0-9._\-/:]+$")
 MAX_SCOPE_LENGTH = 512
+ACCOUNT_CLAIM = "harbor_account"  # private claim: {"kind", "id", "state"} of the subject
+ACCOUNT_KINDS = ("user", "robot")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,20 @@ def parse_scopes(values: list[str] | str | None) -> list[ResourceScope]:
 
 
 @dataclass(frozen=True)
+class Account:
+    """The account a token was issued to: its immutable id and a seal of its current
+    credential state (see ``harbor_api.services.tokens``). A token naming an account is
+    honoured only while that account still exists in that state."""
+
+    kind: str  # "user" | "robot"
+    id: int
+    state: str
+
+    def claim(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "state": self.state}
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     token: str
     expires_in: int
@@ -80,11 +96,13 @@ class IssuedToken:
 
 
 def issue(key: ServiceKey, subject: str, access: list[ResourceScope], expires_in: int,
-          now: float | None = None) -> IssuedToken:
+          now: float | None = None, account: Account | None = None) -> IssuedToken:
     issued_at = int(now if now is not None else time.time())
     claims = {"iss": ISSUER, "sub": subject, "aud": AUDIENCE, "exp": issued_at + expires_in,
               "nbf": issued_at, "iat": issued_at, "jti": uuid.uuid4().hex,
               "access": [scope.claim() for scope in access]}
+    if account is not None:
+        claims[ACCOUNT_CLAIM] = account.claim()
     headers = {"kid": key.kid, "x5c": key.x5c, "typ": "JWT"}
     token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
     return IssuedToken(token, expires_in, issued_at)
@@ -95,6 +113,7 @@ class VerifiedToken:
     subject: str
     issued_at: int
     access: tuple[ResourceScope, ...]
+    account: Account | None = None  # None: no binding (anonymous, or not ours to honour)
 
 
 def verify(key: ServiceKey, token: str, now: float | None = None,
@@ -115,9 +134,22 @@ def verify(key: ServiceKey, token: str, now: float | None = None,
         access = tuple(_access(claims.get("access")))
         if not isinstance(claims["sub"], str) or not isinstance(claims["iat"], int | float):
             return None
-        return VerifiedToken(claims["sub"], int(claims["iat"]), access)
+        return VerifiedToken(claims["sub"], int(claims["iat"]), access,
+                             _account(claims.get(ACCOUNT_CLAIM)))
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
+
+
+def _account(raw) -> Account | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError("the account claim must be an object")
+    kind, ident, state = raw.get("kind"), raw.get("id"), raw.get("state")
+    if kind not in ACCOUNT_KINDS or not isinstance(ident, int) or isinstance(ident, bool) \
+            or not isinstance(state, str):
+        raise ValueError("malformed account claim")
+    return Account(kind, ident, state)
 
 
 def _access(raw) -> list[ResourceScope]:

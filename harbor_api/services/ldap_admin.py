@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harbor_api.auth.ldap import Directory, DirectoryError, LdapSettings
-from harbor_api.auth.ldap_login import sync_user
+from harbor_api.auth.ldap_login import name_problem, sync_user
 from harbor_api.auth.rbac import require_system
 from harbor_api.errors import BadRequestError
 from harbor_api.services import audit, configurations
@@ -73,6 +73,10 @@ def import_users(ctx: RequestContext, uids: list[str]) -> list[dict]:
         if len(matches) != 1:
             failed.append({"uid": uid, "error": "not found in the directory" if not matches
                            else "more than one directory entry matches"})
+            continue
+        problem = name_problem(matches[0])
+        if problem is not None:
+            failed.append({"uid": uid, "error": problem})
             continue
         with ctx.db.transaction() as s:
             user = sync_user(s, matches[0])

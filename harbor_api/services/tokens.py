@@ -7,7 +7,10 @@ check: :func:`harbor_api.auth.rbac.permissions`); a scope with nothing granted i
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import logging
 
 from sqlalchemy import bindparam, select
@@ -16,8 +19,9 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac, tokens
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.token_cache import VerifiedTokenCache
-from harbor_api.auth.tokens import ResourceScope
+from harbor_api.auth.tokens import Account, ResourceScope
 from harbor_api.db.models import Project, Robot, User
+from harbor_api.errors import UnauthorizedError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import AppState, RequestContext
 from harbor_api.services.oci.repositories import ProjectRef
@@ -26,14 +30,51 @@ log = logging.getLogger(__name__)
 
 TOKEN_KEY = "token_key"
 REPOSITORY_ACTIONS = ("pull", "push", "delete")
-_USERNAME = select(User.username).where(User.username == bindparam("name"))
+# Core statements by primary key: they run on every /v2 request with a token
+_USER_ROW = select(User.username, User.password_hash, User.sysadmin).where(
+    User.id == bindparam("id"))
+_ROBOT_ROW = select(Robot.name, Robot.secret_hash, Robot.permissions, Robot.expires_at,
+                    Robot.disabled).where(Robot.id == bindparam("id"))
 _PROJECT_CREATED = select(Project.name, Project.creation_time).where(
     Project.name == bindparam("name"))
 _USER_AND_PROJECT_CREATED = select(
-    select(User.username).where(User.username == bindparam("name"))
-    .scalar_subquery().label("username"),
+    _USER_ROW.subquery("u"),
     select(Project.creation_time).where(Project.name == bindparam("project"))
     .scalar_subquery().label("created"))
+
+
+def _seal(state_key: bytes, *parts) -> str:
+    mac = hmac.new(state_key, "\0".join(str(p) for p in parts).encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+
+
+def user_state(state_key: bytes, row) -> str:
+    """What a user's token is bound to besides the id: the stored password hash (salted:
+    a new password, or a new account of the same name, seals differently) and the system
+    administrator flag (the rights the token was granted with)."""
+    return _seal(state_key, "user", row.password_hash or "", bool(row.sysadmin))
+
+
+def robot_state(state_key: bytes, row) -> str:
+    """A robot's: its secret hash (a refresh ends old tokens), permissions and expiry; a
+    description change or a disable/enable round trip leaves its tokens alone."""
+    return _seal(state_key, "robot", row.secret_hash, row.permissions or "[]",
+                 int(row.expires_at))
+
+
+def account_of(session: Session, state_key: bytes, principal: Principal) -> Account | None:
+    """The binding for a token issued to ``principal`` now; None when it is anonymous."""
+    if principal.kind == "user" and principal.user_id is not None:
+        row = session.connection().execute(_USER_ROW, {"id": principal.user_id}).first()
+        if row is not None and row.username == principal.username:
+            return Account("user", principal.user_id, user_state(state_key, row))
+    elif principal.kind == "robot" and principal.robot_id is not None:
+        row = session.connection().execute(_ROBOT_ROW, {"id": principal.robot_id}).first()
+        if row is not None:
+            return Account("robot", principal.robot_id, robot_state(state_key, row))
+    elif not principal.authenticated:
+        return None
+    raise UnauthorizedError("the account no longer exists")
 
 
 def service_key(state: AppState):
@@ -87,7 +128,9 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
     """A token for the caller holding what it asked for and may have."""
     requested = tokens.parse_scopes(scope_values)
     minutes = int(configurations.effective(ctx.db).get("token_expiration") or 30)
+    key = service_key(ctx.app)
     with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
+        account = account_of(s, key.state_key, ctx.principal)
         granted = grant(s, ctx.principal, requested)
     denied = []
     for scope in requested:
@@ -99,8 +142,13 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
             for scope in denied:
                 audit.record(s, ctx.principal, "denied", scope.type,
                              f"{scope.name}:{','.join(scope.actions)}")
-    issued = tokens.issue(service_key(ctx.app), ctx.principal.username, granted,
-                          max(1, minutes) * 60)
+    issued = tokens.issue(key, ctx.principal.username, granted, max(1, minutes) * 60,
+                          account=account)
+    scopes = [f"{g.type}:{g.name}:{','.join(g.actions)}" for g in granted]
+    log.info("token granted to %r for %s: %s", ctx.principal.username, tokens.AUDIENCE,
+             " ".join(scopes) or "-",
+             extra={"event": "token_granted", "user": ctx.principal.username,
+                    "service": tokens.AUDIENCE, "scopes": scopes})
     issued_at = dt.datetime.fromtimestamp(issued.issued_at, dt.UTC)
     return {"token": issued.token, "access_token": issued.token,
             "expires_in": issued.expires_in,
@@ -110,9 +158,12 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
 class BearerVerifier:
     """``RootApp.bearer``: a presented token → a principal limited to the token's access.
 
-    Access to a project created after the token was issued is dropped (a deleted and
-    recreated project is not reachable with old tokens), and so is everything when the
-    subject no longer exists or is a disabled or expired robot.
+    A token names its account by id and by a seal of its credential state; it is honoured
+    only while that account exists under that name in that state (and, for a robot, is
+    neither disabled nor expired): checked on every request by primary key, so deleting,
+    disabling or replacing an account ends its tokens at once. Access to a project created
+    after the token was issued is dropped (a deleted and recreated project is not reachable
+    with old tokens).
     """
 
     def __init__(self, state: AppState) -> None:
@@ -125,14 +176,15 @@ class BearerVerifier:
         # Only indexed reads happen here: RootApp runs it on the event loop on SQLite.
 
     def __call__(self, token: str, _scope: dict | None = None) -> Principal | None:
-        verified = self.verified.verify(service_key(self.state), token)
+        key = service_key(self.state)
+        verified = self.verified.verify(key, token)
         if verified is None:
             return None
-        quick = self._usual(verified)
+        quick = self._usual(verified, key.state_key)
         if quick is not None:
             return quick
         with self.state.db.read() as s:
-            base = self._subject(s, verified.subject)
+            base = self._subject(s, verified, key.state_key)
             if base is None:
                 return None
             access = self._still_valid(s, verified)
@@ -141,22 +193,19 @@ class BearerVerifier:
         return Principal(kind=base.kind, username=base.username, via="bearer",
                          robot_id=base.robot_id, token_access=entries)
 
-    def _usual(self, verified: tokens.VerifiedToken) -> Principal | None:
+    def _usual(self, verified: tokens.VerifiedToken, state_key: bytes) -> Principal | None:
         """The usual token (a user's, for repositories of one project) checked with one
         statement on a pooled connection; None when it is not that case (the general path
         then decides)."""
-        subject = verified.subject
+        account = verified.account
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
-        if not subject or len(names) != 1 or None in names \
+        if account is None or account.kind != "user" or len(names) != 1 or None in names \
                 or any(a.type != "repository" for a in verified.access):
-            return None
-        prefix = self.robot_prefix.get()
-        if prefix and subject.startswith(prefix):
             return None
         with self.state.db.engine.connect() as connection:
             row = connection.execute(_USER_AND_PROJECT_CREATED,
-                                     {"name": subject, "project": next(iter(names))}).first()
-        if row is None or row.username is None:
+                                     {"id": account.id, "project": next(iter(names))}).first()
+        if row is None or not self._same_user(row, verified, state_key):
             return None  # the general path says no (and knows why)
         if row.created is None or int(row.created.timestamp()) > verified.issued_at:
             access: tuple = ()
@@ -165,18 +214,31 @@ class BearerVerifier:
         return Principal(kind="user", username=row.username, via="bearer",
                          token_access=access)
 
-    def _subject(self, s: Session, subject: str) -> Principal | None:
+    @staticmethod
+    def _same_user(row, verified: tokens.VerifiedToken, state_key: bytes) -> bool:
+        return row.username == verified.subject and hmac.compare_digest(
+            user_state(state_key, row), verified.account.state)
+
+    def _subject(self, s: Session, verified: tokens.VerifiedToken, state_key: bytes
+                 ) -> Principal | None:
+        subject, account = verified.subject, verified.account
         if not subject:
             return Principal(kind="anonymous")
+        if account is None:  # a name alone is no identity (e.g. a token from before binding)
+            return None
         from harbor_api.services import robots  # robots import this module's neighbours
 
-        prefix = self.robot_prefix.get()
-        if prefix and subject.startswith(prefix):
-            robot = robots.active_robot(s, subject[len(prefix):])
-            return Principal(kind="robot", robot_id=robot.id, username=subject) \
-                if robot else None
-        username = s.connection().execute(_USERNAME, {"name": subject}).scalar()  # Core: hot
-        return Principal(kind="user", username=username) if username is not None else None
+        if account.kind == "robot":
+            row = s.connection().execute(_ROBOT_ROW, {"id": account.id}).first()
+            if row is None or self.robot_prefix.get() + row.name != subject \
+                    or not robots.is_active(row) \
+                    or not hmac.compare_digest(robot_state(state_key, row), account.state):
+                return None
+            return Principal(kind="robot", robot_id=account.id, username=subject)
+        row = s.connection().execute(_USER_ROW, {"id": account.id}).first()
+        if row is None or not self._same_user(row, verified, state_key):
+            return None
+        return Principal(kind="user", username=row.username)
 
     @staticmethod
     def _still_valid(s: Session, verified: tokens.VerifiedToken) -> list[ResourceScope]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.rbac import require_system
+from harbor_api.auth.usernames import invisible_characters, normalise
 from harbor_api.db.models import LoginSession, ProjectMember, User
 from harbor_api.errors import (
     BadRequestError,
@@ -72,7 +73,16 @@ def _validate_profile(email: str | None, realname: str | None, comment: str | No
 
 
 def _validate_username(username: str | None) -> str:
-    if not username or len(username) > 255:
+    """The name as stored: NFKC-normalised (``ａｄｍｉｎ`` is ``admin``), without invisible
+    characters (``admin\u200b`` must not pass for ``admin``)."""
+    if not isinstance(username, str) or not username:
+        raise BadRequestError("username must be 1-255 characters long")
+    hidden = invisible_characters(username) + invisible_characters(normalise(username))
+    if hidden:
+        raise BadRequestError("username must not contain invisible, control or formatting "
+                              f"characters (found {', '.join(dict.fromkeys(hidden))})")
+    username = normalise(username)
+    if len(username) > 255:
         raise BadRequestError("username must be 1-255 characters long")
     if _ILLEGAL_CHARS & set(username) or any(c.isspace() or ord(c) < 32 for c in username):
         raise BadRequestError("username must not contain spaces or any of , ~ # $ %")
@@ -236,6 +246,11 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
         s.execute(delete(LoginSession).where(LoginSession.user_id == user_id,
                                              LoginSession.id != (principal.session_id or "")))
         audit.record(s, principal, "update", "user", f"{user.username} (password)")
+        username = user.username
+    # a new password also lifts a login lock (the way out for a locked-out account)
+    throttle = getattr(ctx.app.authenticator, "throttle", None)
+    if throttle is not None:
+        throttle.clear(username)
 
 
 def set_sysadmin(ctx: RequestContext, user_id: int, flag: bool) -> None:

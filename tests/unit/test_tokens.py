@@ -222,3 +222,32 @@ def test_tampered_claims_refused(key):
                                      "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 10000])
 def test_garbage_tokens_refused(key, garbage):
     assert tokens.verify(key, garbage) is None
+
+
+def test_account_binding_round_trips_and_malformed_ones_are_refused(key):
+    account = tokens.Account("robot", 7, "c2VhbA")
+    verified = tokens.verify(key, tokens.issue(key, "robot$x", PULL, 60, account=account).token)
+    assert verified.account == account
+    assert tokens.verify(key, tokens.issue(key, "", PULL, 60).token).account is None
+    claims = _parts(tokens.issue(key, "alice", PULL, 60).token)[1]
+    for bad in ("user", {"kind": "group", "id": 1, "state": "s"},
+                {"kind": "user", "id": "1", "state": "s"},
+                {"kind": "user", "id": True, "state": "s"}, {"kind": "user", "id": 1}):
+        forged = jwt.encode(claims | {tokens.ACCOUNT_CLAIM: bad}, key.private_key,
+                            algorithm="RS256", headers={"kid": key.kid})
+        assert tokens.verify(key, forged) is None, bad
+
+
+def test_account_state_seal_hides_the_stored_hash(key):
+    from types import SimpleNamespace
+
+    from harbor_api.services.tokens import robot_state, user_state
+
+    row = SimpleNamespace(password_hash="scrypt$16384$8$1$salt$hash", sysadmin=False)
+    sealed = user_state(key.state_key, row)
+    assert "salt" not in sealed and len(sealed) == 22
+    assert user_state(key.state_key, SimpleNamespace(**{**vars(row), "sysadmin": True})) \
+        != sealed
+    robot = SimpleNamespace(secret_hash="h", permissions="[]", expires_at=-1)
+    assert robot_state(key.state_key, robot) != robot_state(
+        key.state_key, SimpleNamespace(**{**vars(robot), "permissions": "[{}]"}))

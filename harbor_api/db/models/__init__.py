@@ -5,6 +5,7 @@ from harbor_api.db.models.identity import Session as LoginSession
 from harbor_api.db.models.identity import User, UserGroup
 from harbor_api.db.models.labels import ArtifactLabel, Label
 from harbor_api.db.models.ldap import LdapMembership
+from harbor_api.db.models.login_failures import LoginFailure
 from harbor_api.db.models.projects import (
     ConfigEntry,
     CVEAllowlist,
@@ -26,6 +27,7 @@ from harbor_api.db.models.robots import Robot
 __all__ = [
     "Artifact", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob", "ConfigEntry",
     "CVEAllowlist",
-    "Label", "LdapMembership", "LoginSession", "Project", "ProjectMember", "ProjectMetadata",
+    "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
+    "ProjectMetadata",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]
