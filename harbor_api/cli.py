@@ -158,9 +158,39 @@ def _prepare_in_child(settings: Settings) -> tuple[int, str | None]:
 def serve(settings: Settings) -> int:
     from harbor_api.server import run
 
+    busy = port_in_use(settings.host, settings.port)
+    if busy:  # before anything is created: a second start must leave no trace
+        print(f"harbor-api: cannot start: {busy}", file=sys.stderr)
+        return 1
     code, generated = _prepare_in_child(settings)
     if code != 0:
         return code
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    run(settings, when_ready=lambda: print_banner(settings, generated))
+    return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (one line), or None when it can."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use on {host} (another server is " \
+                       "listening there; stop it or choose --port)"
+            return f"cannot listen on {where}: {exc.strerror or exc}"
+    return None
+
+
+def print_banner(settings: Settings, generated: str | None) -> None:
+    """Printed once the port is bound (gunicorn's ``when_ready``): the URLs work now."""
     url = settings.resolved_external_url
     print(f"harbor-api {__version__} listening on {url}", flush=True)
     print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
@@ -168,9 +198,6 @@ def serve(settings: Settings) -> int:
                                           "change it)" if generated else ""), flush=True)
     print(f"  data:            {settings.data_dir.resolve()}  "
           f"(database {_redact(settings.resolved_database_url)})", flush=True)
-    os.environ.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    run(settings)
-    return 0
 
 
 def _redact(url: str) -> str:

@@ -42,6 +42,12 @@ class Settings:
     # the token service key (PEM) and its certificate; generated into data_dir when unset
     token_private_key: Path | None = None
     token_certificate: Path | None = None
+    # seconds a stopping server gives requests in flight (uploads) before it cuts them
+    graceful_timeout: int = 10
+    # seconds a client has to send a request's headers (slow-header clients are cut off)
+    header_timeout: int = 20
+    # open connections one client address may hold per worker process (0: no cap)
+    max_connections_per_client: int = 256
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -147,9 +153,12 @@ def _validated(settings: Settings) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
     for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
-                 "session_max_age_seconds"):
+                 "session_max_age_seconds", "graceful_timeout", "header_timeout"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
+    if settings.max_connections_per_client < 0:
+        raise ConfigError("setting max_connections_per_client must be 0 (no cap) or more, "
+                          f"got {settings.max_connections_per_client}")
     if settings.storage_driver not in STORAGE_DRIVERS:
         raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
                           f"got {settings.storage_driver!r}")

@@ -1,0 +1,83 @@
+"""What an operator sees and does: stopping the server (an upload in flight stays resumable),
+the start banner and a busy port, the log format, and the maintenance commands."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.oci import RegistryClient, sha256
+from tests.support.servers import ADMIN_PASSWORD, free_port, running_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "harbor-api"
+DATA = bytes(range(256)) * 4096  # 1 MiB
+ACKED = 400_000
+GRACE = 3
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_")}
+    env.update({"HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD, **extra})
+    return env
+
+
+def _stream_patch_partly(server, location: str, sent: int) -> socket.socket:
+    """Open a PATCH for the rest of DATA and send only ``sent`` bytes of its body."""
+    path = location if location.startswith("/") else "/" + location.split("/", 3)[3]
+    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    rest = len(DATA) - ACKED
+    head = (f"PATCH {path} HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Basic {auth}\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {rest}\r\n"
+            f"Content-Range: {ACKED}-{len(DATA) - 1}\r\n\r\n").encode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(head + DATA[ACKED:ACKED + sent])
+    return sock
+
+
+@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm-to-master"])
+def test_shutdown_drains_within_graceful_timeout_and_the_upload_resumes(tmp_path, how):
+    env = {"HARBOR_GRACEFUL_TIMEOUT": str(GRACE), "HARBOR_LOG_LEVEL": "info"}
+    with running_server(tmp_path, extra_env=env) as server:
+        client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
+        location = client.start_upload("library/interrupted")
+        r = client.patch(location, data=DATA[:ACKED], headers={"Content-Range": f"0-{ACKED - 1}"})
+        assert r.status_code == 202, r.text
+        sock = _stream_patch_partly(server, location, 100_000)
+        time.sleep(0.5)  # the PATCH is being read by the application
+        started = time.monotonic()
+        if how == "sigint-to-group":
+            os.killpg(server.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        else:
+            os.kill(server.proc.pid, signal.SIGTERM)  # what a service manager does
+        server.proc.wait(timeout=GRACE + 15)
+        took = time.monotonic() - started
+        sock.close()
+        log = server.log_path.read_text()
+        assert took < GRACE + 2.5, f"took {took:.1f}s\n{log}"
+        assert "Perhaps out of memory" not in log, log
+        assert "shutting down" in log.lower(), log
+        assert "SIGKILL" not in log, log
+
+        server.start()
+        client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
+        status = client.get(location)
+        assert status.status_code == 204, status.text
+        assert status.headers["Range"] == f"0-{ACKED - 1}"
+        r = client.patch(location, data=DATA[ACKED:],
+                         headers={"Content-Range": f"{ACKED}-{len(DATA) - 1}"})
+        assert r.status_code == 202, r.text
+        assert client.put(location, params={"digest": sha256(DATA)}).status_code == 201
+        blob = client.get(f"/v2/library/interrupted/blobs/{sha256(DATA)}")
+        assert blob.status_code == 200 and sha256(blob.content) == sha256(DATA)
