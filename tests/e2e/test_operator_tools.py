@@ -81,3 +81,61 @@ def test_shutdown_drains_within_graceful_timeout_and_the_upload_resumes(tmp_path
         assert client.put(location, params={"digest": sha256(DATA)}).status_code == 201
         blob = client.get(f"/v2/library/interrupted/blobs/{sha256(DATA)}")
         assert blob.status_code == 200 and sha256(blob.content) == sha256(DATA)
+
+
+def test_a_busy_port_is_one_line_and_creates_nothing(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data_dir = tmp_path / "never-created"
+        started = time.monotonic()
+        result = subprocess.run([str(CONSOLE_SCRIPT), "serve", "--port", str(port),
+                                 "--data-dir", str(data_dir)], capture_output=True, text=True,
+                                env=clean_env(), timeout=60)
+    assert result.returncode == 1, result
+    assert result.stderr.strip().splitlines() == [
+        f"harbor-api: cannot start: port {port} is already in use on 127.0.0.1 (another server "
+        "is listening there; stop it or choose --port)"]
+    assert "listening on" not in result.stdout
+    assert not data_dir.exists()
+    assert time.monotonic() - started < 20
+
+
+def test_banner_once_the_port_is_bound_and_every_log_line_is_json(tmp_path):
+    port = free_port()
+    stderr_path = tmp_path / "stderr.log"
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen([str(CONSOLE_SCRIPT), "serve", "--port", str(port),
+                                 "--data-dir", str(tmp_path / "data")],
+                                stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                env=clean_env(HARBOR_LOG_LEVEL="info"), start_new_session=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("harbor-api ") and f"listening on http://127.0.0.1:{port}" in first
+        # the banner promises a bound port: it accepts right now, not a moment later
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/v2.0/ping", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert requests.get(f"http://127.0.0.1:{port}/v2/nothing/here/x",
+                            timeout=5).status_code in (401, 404)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+    lines = stderr_path.read_text().splitlines()
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"log line is not JSON: {line!r}\n" + "\n".join(lines))
+    messages = " | ".join(entry["msg"] for entry in entries)
+    for words in ("Listening at", "Booting worker", "shutting down", "harbor-api stopped"):
+        assert words in messages, messages
+    assert {"gunicorn.error", "uvicorn.error"} <= {entry["logger"] for entry in entries}
