@@ -139,3 +139,145 @@ def test_banner_once_the_port_is_bound_and_every_log_line_is_json(tmp_path):
     for words in ("Listening at", "Booting worker", "shutting down", "harbor-api stopped"):
         assert words in messages, messages
     assert {"gunicorn.error", "uvicorn.error"} <= {entry["logger"] for entry in entries}
+
+
+# -- harbor-api reset-password / backup / restore / version ----------------------------------
+
+NEW_PASSWORD = "Changed4Good"
+
+
+def cli(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], input=stdin, capture_output=True,
+                          text=True, env=clean_env(**env), timeout=120)
+
+
+def _signed_in(server) -> requests.Session:
+    browser = requests.Session()
+    r = browser.post(f"{server.url}/c/login", data={"principal": "admin",
+                                                     "password": ADMIN_PASSWORD})
+    assert r.status_code == 200, r.text
+    return browser
+
+
+def _status_as(server, password: str) -> int:
+    return requests.get(f"{server.url}/api/v2.0/users/current", auth=("admin", password),
+                        timeout=10).status_code
+
+
+def test_reset_password_from_stdin_sets_it_and_ends_sessions(tmp_path):
+    with running_server(tmp_path) as server:
+        browser = _signed_in(server)
+        assert browser.get(f"{server.url}/api/v2.0/users/current").status_code == 200
+        assert _status_as(server, ADMIN_PASSWORD) == 200
+        result = cli("reset-password", "admin", "--password-stdin", "--data-dir",
+                     str(server.data_dir), stdin=NEW_PASSWORD + "\n")
+        assert result.returncode == 0, result.stderr
+        assert "password of user 'admin' set; 1 browser session(s) ended" in result.stdout
+        assert NEW_PASSWORD not in result.stdout + result.stderr
+        assert _status_as(server, NEW_PASSWORD) == 200
+        assert _status_as(server, ADMIN_PASSWORD) == 401
+        assert browser.get(f"{server.url}/api/v2.0/users/current").status_code == 401
+        logs = requests.get(f"{server.url}/api/v2.0/audit-logs", auth=("admin", NEW_PASSWORD),
+                            params={"q": "resource_type=user"}, timeout=10).json()
+        assert any("password reset" in entry["resource"] for entry in logs), logs
+
+        weak = cli("reset-password", "admin", "--password-stdin", "--data-dir",
+                   str(server.data_dir), stdin="short\n")
+        assert weak.returncode == 1 and "8-128 characters" in weak.stderr
+        nobody = cli("reset-password", "nobody", "--password-stdin", "--data-dir",
+                     str(server.data_dir), stdin=NEW_PASSWORD + "\n")
+        assert nobody.returncode == 1
+        assert nobody.stderr.strip() == "harbor-api: there is no user named 'nobody'"
+        assert _status_as(server, NEW_PASSWORD) == 200
+
+
+def test_reset_password_prompts_twice_without_echo(tmp_path):
+    import pty
+
+    with running_server(tmp_path) as server:
+        server.stop()
+        for second, expect_code in ((NEW_PASSWORD + "x", 1), (NEW_PASSWORD, 0)):
+            controller, terminal = pty.openpty()
+            proc = subprocess.Popen([str(CONSOLE_SCRIPT), "reset-password", "admin",
+                                     "--data-dir", str(server.data_dir)], stdin=terminal,
+                                    stdout=subprocess.PIPE, stderr=terminal, env=clean_env(),
+                                    start_new_session=True)
+            os.close(terminal)
+            seen = b""
+            for answer in (NEW_PASSWORD, second):
+                while not seen.rstrip().endswith(b":"):
+                    seen += os.read(controller, 1024)
+                os.write(controller, answer.encode() + b"\n")
+                seen += b" | "
+            out, _ = proc.communicate(timeout=60)
+            try:
+                while chunk := os.read(controller, 1024):
+                    seen += chunk
+            except OSError:
+                pass
+            os.close(controller)
+            assert proc.returncode == expect_code, (out, seen)
+            assert b"New password:" in seen and b"Repeat it:" in seen
+            assert NEW_PASSWORD.encode() not in seen  # not echoed
+            if expect_code:
+                assert b"the two passwords differ" in seen
+        server.start()
+        assert _status_as(server, NEW_PASSWORD) == 200
+
+
+def test_backup_then_restore_into_an_empty_data_dir_serves_the_same_images(tmp_path):
+    from tests.support.push import Pusher
+    from tests.support.servers import ServerProcess
+
+    with running_server(tmp_path) as server:
+        pusher = Pusher(server.url)
+        images = {name: pusher.image(f"library/{name}", layer=os.urandom(300_000))
+                  for name in ("alpine", "busybox")}
+        archive = tmp_path / "harbor-backup.tar"
+        made = cli("backup", "--data-dir", str(server.data_dir), str(archive))  # server runs
+        assert made.returncode == 0, made.stderr
+        assert f"backup written to {archive}" in made.stdout
+        assert "backup: " in made.stderr and "MiB" in made.stderr  # progress
+        key = (server.data_dir / "token").iterdir()
+        keys = {p.name: p.read_bytes() for p in key}
+
+    restored = tmp_path / "restored"
+    done = cli("restore", "--data-dir", str(restored), str(archive))
+    assert done.returncode == 0, done.stderr
+    assert "restore: " in done.stderr
+    again = cli("restore", "--data-dir", str(restored), str(archive))
+    assert again.returncode == 1 and "is not empty" in again.stderr and "--force" in again.stderr
+    forced = cli("restore", "--force", "--data-dir", str(restored), str(archive))
+    assert forced.returncode == 0, forced.stderr
+    assert {p.name: p.read_bytes() for p in (restored / "token").iterdir()} == keys
+
+    port = free_port()
+    copy = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, data_dir=restored,
+                         database_url="", env=clean_env(HARBOR_LOG_LEVEL="warning"))
+    copy.start()
+    try:
+        client = RegistryClient(copy.url, ("admin", ADMIN_PASSWORD))
+        for name, pushed in images.items():
+            r = client.get(f"/v2/library/{name}/manifests/latest",
+                           headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+            assert r.status_code == 200, r.text
+            assert r.headers["Docker-Content-Digest"] == pushed.digest == sha256(r.content)
+            for layer in r.json()["layers"] + [r.json()["config"]]:
+                blob = client.get(f"/v2/library/{name}/blobs/{layer['digest']}")
+                assert blob.status_code == 200 and sha256(blob.content) == layer["digest"]
+    finally:
+        copy.stop()
+
+
+def test_backup_of_a_postgresql_configuration_says_how_instead(tmp_path):
+    result = cli("backup", "--data-dir", str(tmp_path), str(tmp_path / "b.tar"),
+                 HARBOR_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/harbor")
+    assert result.returncode == 1
+    assert "pg_dump" in result.stderr and "docs/operations.md" in result.stderr
+    assert not (tmp_path / "b.tar").exists()
+
+
+def test_version_command_and_flag():
+    for args in (["version"], ["--version"]):
+        result = cli(*args)
+        assert result.returncode == 0 and result.stdout.strip() == "harbor-api 0.1.0"
