@@ -281,3 +281,64 @@ def test_version_command_and_flag():
     for args in (["version"], ["--version"]):
         result = cli(*args)
         assert result.returncode == 0 and result.stdout.strip() == "harbor-api 0.1.0"
+
+
+# -- scripts/serve -----------------------------------------------------------------------------
+
+SERVE_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "serve"
+
+
+def _installed_venv(root: Path) -> Path:
+    """A virtualenv directory that scripts/serve takes as installed: its harbor-api is the
+    shared one (so the test never installs anything)."""
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "harbor-api").symlink_to(CONSOLE_SCRIPT)
+    (root / ".installed-serve").touch()
+    return root
+
+
+def test_serve_script_takes_relative_paths_from_the_callers_directory(tmp_path):
+    caller = tmp_path / "caller"
+    caller.mkdir()
+    (caller / "harbor.yml").write_text("log_level: warning\n")
+    port = free_port()
+    env = clean_env(HARBOR_VENV=str(_installed_venv(tmp_path / "venv")),
+                    PYTHONPATH=os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([str(SERVE_SCRIPT), "--data-dir", "rel-data", "--config=harbor.yml",
+                             "--port", str(port)], cwd=caller, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        banner = [proc.stdout.readline() for _ in range(4)]
+        assert banner[0].startswith("harbor-api "), (banner, proc.stderr.read())
+        assert f"data:            {caller / 'rel-data'}  " in banner[3], banner
+        assert (caller / "rel-data" / "harbor.db").is_file()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_serve_script_first_install_shows_progress(tmp_path):
+    """The install step prints what it does and pip's progress lines (a stand-in for pip
+    here: a real first install downloads every dependency)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > {venv}/pip-args\n'
+        "echo 'Collecting connexion'\necho 'Requirement already satisfied: pyyaml'\n"
+        "echo 'Installing collected packages: harbor-api'\n"
+        f"ln -s {CONSOLE_SCRIPT} {venv}/bin/harbor-api\n")
+    (venv / "bin" / "python").chmod(0o755)
+    result = subprocess.run([str(SERVE_SCRIPT), "--help"], cwd=tmp_path, capture_output=True,
+                            text=True, env=clean_env(HARBOR_VENV=str(venv)), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage: harbor-api serve" in result.stdout
+    err = result.stderr
+    assert "==> installing harbor-api" in err and "a minute or two" in err
+    assert "Collecting connexion" in err and "Installing collected packages" in err
+    assert "Requirement already satisfied" not in err
+    assert "--quiet" not in (venv / "pip-args").read_text()
+    assert (venv / ".installed-serve").exists()
