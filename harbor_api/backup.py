@@ -175,13 +175,17 @@ def restore(settings: Settings, archive: Path, force: bool = False,
     if occupied and not force:
         raise BackupError(f"{occupied[0]} is not empty: restore into an empty data directory, "
                           "or pass --force to replace what is there (stop the server first)")
+    try:
+        with tarfile.open(archive) as tar:
+            _read_manifest(tar)  # before anything is created
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise BackupError(f"archive {archive} cannot be read: {exc}") from None
     progress = Progress("restore", stream)
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".harbor-restore-", dir=data_dir) as scratch:
         staged = Path(scratch)
         try:
             with tarfile.open(archive) as tar:
-                _read_manifest(tar)
                 for member in tar:
                     if member.name == MANIFEST:
                         continue
