@@ -65,6 +65,7 @@ class BlobFriendlyHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.limits = limits_of(self.config)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._reading_headers = False  # between a request's first byte and its headers' end
         self._counted_as: str | None = None
 
     # -- the per-client cap ------------------------------------------------------------
@@ -129,17 +130,20 @@ class BlobFriendlyHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._reading_headers = True
         if self._header_timer is None:
             self._start_header_timer()
 
     def on_headers_complete(self) -> None:
+        self._reading_headers = False
         self._cancel_header_timer()
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        # an idle keep-alive connection is uvicorn's keep-alive timeout's business
-        self._cancel_header_timer()
+        if not self._reading_headers:
+            # an idle keep-alive connection is uvicorn's keep-alive timeout's business
+            self._cancel_header_timer()
 
     # -- request bodies ----------------------------------------------------------------
     def on_body(self, body: bytes) -> None:
