@@ -178,11 +178,6 @@ class _WorkerServer(Server):
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
-    async def shutdown(self, sockets=None) -> None:
-        # closing the asyncio servers closed the listening sockets already; closing
-        # gunicorn's wrappers again only logs "Bad file descriptor"
-        await super().shutdown(sockets=None)
-
 
 class HarborWorker(UvicornWorker):
     CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": BlobFriendlyHttpToolsProtocol}
@@ -205,6 +200,8 @@ class HarborWorker(UvicornWorker):
         # the master's SIGQUIT (its answer to SIGINT) stops the worker like SIGTERM does
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGQUIT, server.handle_exit, signal.SIGQUIT, None)
-        await server.serve(sockets=self.sockets)
+        # the plain sockets: asyncio closes what it is given at shutdown, and closing
+        # gunicorn's wrappers that way logs "Error while closing socket ... Bad file descriptor"
+        await server.serve(sockets=[getattr(s, "sock", s) for s in self.sockets])
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
