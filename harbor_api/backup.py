@@ -101,7 +101,7 @@ def backup(settings: Settings, out: Path, stream: TextIO | None = None) -> Progr
         partial = Path(scratch) / out.name
         with tarfile.open(partial, mode) as tar:
             manifest = {"format": FORMAT, "product": "harbor-api", "version": __version__,
-                        "created": dt.datetime.now(dt.timezone.utc).isoformat(),
+                        "created": dt.datetime.now(dt.UTC).isoformat(),
                         "database": "sqlite"}
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
             tar.add(snapshot, DATABASE)

@@ -50,6 +50,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings as log lines, not bare text on stderr
     for noisy in ("uvicorn.access", "connexion.security", "connexion.operations",
                   "connexion.middleware.security", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -23,7 +23,7 @@ from harbor_api.settings import Settings
 def gunicorn_logger_class(fmt: str) -> type[GunicornLogger]:
     """gunicorn's logger, writing its lines (and uvicorn's, which share its handlers) with
     our formatter, so the whole server log has one format."""
-    from harbor_api.log_setup import formatter_for
+    from harbor_api.log_setup import configure_logging, formatter_for
 
     class HarborGunicornLogger(GunicornLogger):
         def setup(self, cfg) -> None:
@@ -31,6 +31,8 @@ def gunicorn_logger_class(fmt: str) -> type[GunicornLogger]:
             for log in (self.error_log, self.access_log):
                 for handler in log.handlers:
                     handler.setFormatter(formatter_for(fmt))
+            # everything else the master logs (and Python warnings) in the same format
+            configure_logging(cfg.loglevel, fmt)
 
     return HarborGunicornLogger
 
