@@ -45,6 +45,41 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="bring the database schema up to date and exit")
     migrate.add_argument("--config", help="YAML configuration file")
     migrate.add_argument("--data-dir", help="data directory (default ./data)")
+
+    reset = sub.add_parser(
+        "reset-password", help="set a user's password (e.g. admin's) on the configured database",
+        description="Set a local user's password directly in the database (no server or "
+        "administrator login needed) and end that user's browser sessions. This is also how "
+        "to set the admin password of an existing data directory: the admin_password setting "
+        "only applies on the first start. The password is asked twice (not echoed), or read "
+        "from standard input with --password-stdin.")
+    reset.add_argument("username", help="the user, e.g. admin")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the new password from standard input (one line)")
+    reset.add_argument("--config", help="YAML configuration file")
+    reset.add_argument("--data-dir", help="data directory (default ./data)")
+
+    backup = sub.add_parser(
+        "backup", help="write a backup archive (SQLite snapshot, token keys, blobs)",
+        description="Write one tar archive (.tar, or .tar.gz to compress) with a consistent "
+        "snapshot of the SQLite database, the token service keys and all stored blobs; safe "
+        "while the server runs. For PostgreSQL it prints the pg_dump procedure instead "
+        "(docs/operations.md).")
+    backup.add_argument("archive", help="the archive to write, e.g. harbor-backup.tar")
+    backup.add_argument("--config", help="YAML configuration file")
+    backup.add_argument("--data-dir", help="data directory (default ./data)")
+
+    restore = sub.add_parser(
+        "restore", help="restore a backup archive into an empty data directory",
+        description="Unpack an archive written by 'harbor-api backup' into the configured data "
+        "directory, which must be empty (or missing) unless --force. Stop the server first.")
+    restore.add_argument("archive", help="the archive written by 'harbor-api backup'")
+    restore.add_argument("--force", action="store_true",
+                         help="replace the database, keys and blobs already in the data directory")
+    restore.add_argument("--config", help="YAML configuration file")
+    restore.add_argument("--data-dir", help="data directory (default ./data)")
+
+    sub.add_parser("version", help="print the version and exit")
     return parser
 
 
@@ -89,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "version":
+        print(f"harbor-api {__version__}")
+        return 0
     try:
         settings = settings_from(args)
     except ConfigError as exc:
@@ -99,7 +137,88 @@ def main(argv: list[str] | None = None) -> int:
         if code == 0:
             print(f"database at {_redact(settings.resolved_database_url)} is up to date")
         return code
+    if args.command == "reset-password":
+        return reset_password(settings, args.username, args.password_stdin)
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(settings, args)
     return serve(settings)
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask on: pass the password with --password-stdin")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def reset_password(settings: Settings, username: str, from_stdin: bool) -> int:
+    from harbor_api.services.password_reset import ResetRefused
+
+    if settings.resolved_database_url.startswith("sqlite"):
+        from harbor_api.backup import sqlite_path
+
+        if not sqlite_path(settings).is_file():
+            print(f"harbor-api: there is no database at {sqlite_path(settings)} (wrong "
+                  "--data-dir or --config? on a new data directory, set admin_password / "
+                  "HARBOR_ADMIN_PASSWORD for the first start)", file=sys.stderr)
+            return 1
+    try:
+        password = _read_new_password(from_stdin)
+    except (ValueError, EOFError, KeyboardInterrupt) as exc:
+        print(f"harbor-api: {exc or 'cancelled'}", file=sys.stderr)
+        return 1
+
+    def run(settings: Settings) -> int:
+        from harbor_api.db.migrate import upgrade
+        from harbor_api.db.session import Database
+        from harbor_api.services.password_reset import reset_password as reset
+
+        db = Database(settings.resolved_database_url)
+        try:
+            upgrade(db.engine)
+            return reset(db, username, password, settings)
+        finally:
+            db.dispose()
+
+    try:
+        code, ended = _reporting_errors(run, settings)
+    except ResetRefused as exc:
+        print(f"harbor-api: {exc}", file=sys.stderr)
+        return 1
+    if code == 0:
+        print(f"password of user {username!r} set; {ended} browser session(s) ended")
+    return code
+
+
+def backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harbor_api.backup import BackupError, backup, restore
+
+    archive = Path(args.archive)
+    try:
+        if args.command == "backup":
+            done = backup(settings, archive)
+            print(f"backup written to {archive.resolve()}: {done.files} file(s), "
+                  f"{done.bytes / 2**20:.1f} MiB")
+        else:
+            done = restore(settings, archive, force=args.force)
+            print(f"restored {done.files} file(s), {done.bytes / 2**20:.1f} MiB into "
+                  f"{settings.data_dir.resolve()}; start the server with this data directory")
+    except BackupError as exc:
+        print(f"harbor-api: {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"harbor-api: {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _reporting_errors(fn, settings: Settings):
@@ -158,9 +277,39 @@ def _prepare_in_child(settings: Settings) -> tuple[int, str | None]:
 def serve(settings: Settings) -> int:
     from harbor_api.server import run
 
+    busy = port_in_use(settings.host, settings.port)
+    if busy:  # before anything is created: a second start must leave no trace
+        print(f"harbor-api: cannot start: {busy}", file=sys.stderr)
+        return 1
     code, generated = _prepare_in_child(settings)
     if code != 0:
         return code
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    run(settings, when_ready=lambda: print_banner(settings, generated))
+    return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (one line), or None when it can."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use on {host} (another server is " \
+                       "listening there; stop it or choose --port)"
+            return f"cannot listen on {where}: {exc.strerror or exc}"
+    return None
+
+
+def print_banner(settings: Settings, generated: str | None) -> None:
+    """Printed once the port is bound (gunicorn's ``when_ready``): the URLs work now."""
     url = settings.resolved_external_url
     print(f"harbor-api {__version__} listening on {url}", flush=True)
     print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
@@ -168,9 +317,6 @@ def serve(settings: Settings) -> int:
                                           "change it)" if generated else ""), flush=True)
     print(f"  data:            {settings.data_dir.resolve()}  "
           f"(database {_redact(settings.resolved_database_url)})", flush=True)
-    os.environ.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    run(settings)
-    return 0
 
 
 def _redact(url: str) -> str:

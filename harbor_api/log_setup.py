@@ -41,13 +41,19 @@ class TextFormatter(logging.Formatter):
         return f"{base} [{rid}]" if rid else base
 
 
+def formatter_for(fmt: str = "json") -> logging.Formatter:
+    """The formatter of every server log line (ours, uvicorn's and gunicorn's)."""
+    return JsonFormatter() if fmt == "json" else \
+        TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter_for(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings as log lines, not bare text on stderr
     for noisy in ("uvicorn.access", "connexion.security", "connexion.operations",
                   "connexion.middleware.security", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -59,6 +59,12 @@ class Settings:
     login_lock_seconds: int = 60
     login_lock_max_seconds: int = 1800
     redis_url: str = ""
+    # seconds a stopping server gives requests in flight (uploads) before it cuts them
+    graceful_timeout: int = 10
+    # seconds a client has to send a request's headers (slow-header clients are cut off)
+    header_timeout: int = 20
+    # open connections one client address may hold per worker process (0: no cap)
+    max_connections_per_client: int = 256
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,10 +171,12 @@ def _validated(settings: Settings) -> Settings:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
     for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
                  "session_max_age_seconds", "database_busy_timeout_seconds",
-                 "upload_purge_age_seconds", "upload_purge_interval_seconds"):
+                 "upload_purge_age_seconds", "upload_purge_interval_seconds",
+                 "graceful_timeout", "header_timeout"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    for name in ("max_open_uploads_per_user", "max_upload_bytes_per_user"):
+    for name in ("max_open_uploads_per_user", "max_upload_bytes_per_user",
+                 "max_connections_per_client"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {name} must be 0 (no limit) or more, "
                               f"got {getattr(settings, name)}")

@@ -98,3 +98,38 @@ def test_migrate_creates_the_database(tmp_path, capsys, monkeypatch):
     assert main(["migrate", "--data-dir", str(tmp_path)]) == 0
     assert (tmp_path / "harbor.db").is_file()
     assert "up to date" in capsys.readouterr().out
+
+
+def test_help_lists_the_operator_commands():
+    result = run_cli("--help")
+    for command in ("reset-password", "backup", "restore", "version"):
+        assert command in result.stdout, command
+
+
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({"HARBOR_GRACEFUL_TIMEOUT": "0"}, "graceful_timeout must be at least 1"),
+    ({"HARBOR_HEADER_TIMEOUT": "0"}, "header_timeout must be at least 1"),
+    ({"HARBOR_MAX_CONNECTIONS_PER_CLIENT": "-1"}, "max_connections_per_client must be 0"),
+])
+def test_connection_and_shutdown_settings_are_checked(tmp_path, env, fragment):
+    result = run_cli("serve", "--data-dir", str(tmp_path / "d"), **env)
+    assert result.returncode == 2 and fragment in result.stderr, result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_reset_password_on_a_missing_database_says_so(tmp_path):
+    result = subprocess.run([str(CONSOLE_SCRIPT), "reset-password", "admin", "--password-stdin",
+                             "--data-dir", str(tmp_path / "none")], input="Harbor12345\n",
+                            capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert result.returncode == 1
+    assert "there is no database at" in result.stderr and "HARBOR_ADMIN_PASSWORD" in result.stderr
+    assert not (tmp_path / "none").exists()
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"not a tar file")
+    result = run_cli("restore", "--data-dir", str(tmp_path / "d"), str(bogus))
+    assert result.returncode == 1
+    assert result.stderr.startswith("harbor-api: restore: archive ")
+    assert not (tmp_path / "d").exists()
