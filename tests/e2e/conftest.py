@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.buildah import Buildah
 from tests.support.connect_proxy import ConnectProxy
 from tests.support.dockerd import DockerClient, running_dockerd
 from tests.support.registry_clients import Podman, Registry, distribution_registry
@@ -57,3 +58,10 @@ def docker(dockerd, tmp_path):
     client = DockerClient(dockerd, tmp_path / "docker-config")
     yield client
     client.run("image", "prune", "--all", "--force")
+
+
+@pytest.fixture
+def buildah(tmp_path):
+    client = Buildah(tmp_path / "buildah")
+    yield client
+    client.cleanup()
