@@ -41,13 +41,18 @@ def pushed_digest(output: str) -> str:
     return found[0]
 
 
-def api(registry: Registry, auth=ADMIN) -> ApiClient:
-    return ApiClient(registry.server.url, auth)
+def api_call(registry: Registry, method: str, path: str, **kwargs):
+    """One Harbor API request as admin, on a connection the server closes after it.
+
+    (A kept-alive one lingers in this process until garbage collection, and the server's
+    stop would wait for it.)"""
+    with ApiClient(registry.server.url, ADMIN) as client:
+        return client.request(method, path, headers={"Connection": "close"}, **kwargs)
 
 
 def new_project(registry: Registry, public: bool) -> str:
     name = f"dk-{suffix()}"
-    r = api(registry).post("/projects", json={"project_name": name,
+    r = api_call(registry, "POST", "/projects", json={"project_name": name,
                                               "metadata": {"public": str(public).lower()}})
     assert r.status_code == 201, r.text
     return name
@@ -55,14 +60,15 @@ def new_project(registry: Registry, public: bool) -> str:
 
 def new_user(registry: Registry) -> tuple[str, str]:
     name, password = f"dk-{suffix()}", "D0cker-" + suffix()
-    r = api(registry).post("/users", json={"username": name, "email": f"{name}@example.com",
+    r = api_call(registry, "POST", "/users", json={"username": name, "email": f"{name}@example.com",
                                            "realname": name, "password": password})
     assert r.status_code == 201, r.text
     return name, password
 
 
 def artifact_digest(registry: Registry, project: str, repo: str, reference: str) -> str:
-    r = api(registry).get(f"/projects/{project}/repositories/{repo}/artifacts/{reference}")
+    r = api_call(registry, "GET",
+                 f"/projects/{project}/repositories/{repo}/artifacts/{reference}")
     assert r.status_code == 200, r.text
     return r.json()["digest"]
 
@@ -135,14 +141,15 @@ def test_docker_push_into_a_missing_project_says_so(harbor_registry, docker, tmp
     docker.login(host, *ADMIN)
     output = docker.fails("push", ref)
     assert f"project {missing} not found" in output, output
-    assert api(harbor_registry).head(f"/projects?project_name={missing}").status_code == 404
+    assert api_call(harbor_registry, "HEAD",
+                    f"/projects?project_name={missing}").status_code == 404
 
 
 # ------------------------------------------------------------------------- robot account
 def test_docker_robot_account_login_push_pull(harbor_registry, docker, tmp_path):
     registry, host = harbor_registry, harbor_registry.host
     project = new_project(registry, public=False)
-    r = api(registry).post("/robots", json={
+    r = api_call(registry, "POST", "/robots", json={
         "name": f"ci{suffix()}", "level": "project", "duration": -1,
         "permissions": [{"kind": "project", "namespace": project, "access": [
             {"resource": "repository", "action": "pull", "effect": "allow"},
@@ -238,8 +245,8 @@ def test_docker_manifest_create_and_push_a_multi_arch_list(harbor_registry, dock
     assert listed["mediaType"] == MT_DOCKER_LIST
     assert {(m["platform"]["architecture"], m["digest"]) for m in listed["manifests"]} == {
         (arch, digest) for arch, (digest, _) in children.items()}
-    artifact = api(registry).get(f"/projects/library/repositories/{repo.split('/', 1)[1]}"
-                                 "/artifacts/multi").json()
+    artifact = api_call(registry, "GET", f"/projects/library/repositories/"
+                        f"{repo.split('/', 1)[1]}/artifacts/multi").json()
     assert artifact["digest"] == pushed[0]
     assert {ref["child_digest"] for ref in artifact["references"]} == {
         digest for digest, _ in children.values()}
@@ -272,10 +279,11 @@ def test_docker_over_https_trusts_a_ca_from_certs_d(dockerd, docker, tmp_path, m
             ref = f"{host}/library/tls-{suffix()}:v1"
             image = local_image(docker, tmp_path, ref)
             digest = pushed_digest(docker("push", ref))
-            r = ApiClient(server.url, ADMIN)
-            r.verify = str(tls.ca_cert)
             repo = ref.split("/", 2)[2].split(":")[0]
-            found = r.get(f"/projects/library/repositories/{repo}/artifacts/v1")
+            with ApiClient(server.url, ADMIN) as client:
+                client.verify = str(tls.ca_cert)
+                found = client.get(f"/projects/library/repositories/{repo}/artifacts/v1",
+                                   headers={"Connection": "close"})  # see api_call
             assert found.status_code == 200 and found.json()["digest"] == digest
             docker("rmi", ref)
             assert f"Digest: {digest}" in docker("pull", f"{host}/library/{repo}@{digest}")

@@ -34,6 +34,7 @@ CERTS_D = Path("/etc/docker/certs.d")  # fixed in dockerd; not configurable per 
 
 class DockerDaemon:
     def __init__(self, tmp: Path, env: dict[str, str] | None = None):
+        tmp.mkdir(parents=True, exist_ok=True)
         self.data_root = tmp / "data-root"
         self.log_path = tmp / "dockerd.log"
         self.config_file = tmp / "daemon.json"
@@ -82,6 +83,9 @@ class DockerDaemon:
                 self.proc.wait(timeout=10)
         for pid in filter(None, [containerd_pid, self._containerd_pid()]):
             _kill_and_reap(pid)
+        # dockerd bind-mounts its data-root onto itself (unmounted on a clean shutdown only)
+        _unmount_under(self.data_root)
+        _unmount_under(self.exec_root)
         shutil.rmtree(self.exec_root, ignore_errors=True)
         shutil.rmtree(self.data_root, ignore_errors=True)
 
@@ -95,6 +99,16 @@ class DockerDaemon:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def _unmount_under(path: Path) -> None:
+    """Lazily unmount every mount at or below ``path``, deepest first."""
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1].replace("\\040", " ") for line in f]
+    prefix = str(path)
+    for point in sorted({p for p in points if p == prefix or p.startswith(prefix + "/")},
+                        key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, timeout=30)
 
 
 def _kill_and_reap(pid: int) -> None:
