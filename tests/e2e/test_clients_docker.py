@@ -115,8 +115,9 @@ def test_docker_login_push_pull_by_tag_and_digest_logout(harbor_registry, docker
     assert len(manifest["layers"]) == 2
 
     docker("rmi", ref)
+    assert docker.run("image", "inspect", ref).returncode != 0
     pulled = docker("pull", ref)
-    assert f"Digest: {digest}" in pulled, pulled
+    assert f"Digest: {digest}" in pulled and "Downloaded newer image" in pulled, pulled
     assert docker.inspect(ref)["Id"] == image.config_digest
 
     docker("rmi", ref)  # its last tag: the pulled image goes
