@@ -176,51 +176,71 @@ def test_docker_robot_account_login_push_pull(harbor_registry, docker, tmp_path)
 
 
 # ------------------------------------------------------------------------- private project
+def private_project_with_an_image(registry: Registry, docker: DockerClient, tmp_path,
+                                  repo: str) -> tuple[str, str]:
+    """A private project holding ``<project>/<repo>:v1`` pushed by admin; (project, digest)."""
+    project = new_project(registry, public=False)
+    ref = f"{registry.host}/{project}/{repo}:v1"
+    local_image(docker, tmp_path, ref)
+    docker.login(registry.host, *ADMIN)
+    digest = pushed_digest(docker("push", ref))
+    docker("rmi", ref)
+    return project, digest
+
+
 def test_docker_private_project_denies_a_non_member(harbor_registry, dockerd, docker,
                                                     tmp_path):
     registry, host = harbor_registry, harbor_registry.host
-    project = new_project(registry, public=False)
-    ref = f"{host}/{project}/secret:v1"
-    local_image(docker, tmp_path, ref)
-    docker.login(host, *ADMIN)
-    digest = pushed_digest(docker("push", ref))
-    docker("rmi", ref)
+    project, digest = private_project_with_an_image(registry, docker, tmp_path, "secret")
+    missing = f"nosuch-{suffix()}"
 
     outsider = DockerClient(dockerd, tmp_path / "outsider-config")
     assert "Login Succeeded" in outsider.login(host, *new_user(registry))
-    pull = outsider.fails("pull", ref)
-    assert f"pull access denied for {host}/{project}/secret" in pull, pull
-    assert re.search(r"(denied|unauthorized): \w", pull), pull
+    pull = outsider.fails("pull", f"{host}/{project}/secret:v1")
+    assert re.search(r"(denied|unauthorized|name unknown): \w", pull), pull
     assert outsider.fails("pull", f"{host}/{project}/secret@{digest}")
+    # the private project's answer is the answer for a project that does not exist
+    nothing = outsider.fails("pull", f"{host}/{missing}/secret:v1")
+    assert pull.replace(project, "<p>") == nothing.replace(missing, "<p>")
 
     mine = f"{host}/{project}/intruder:v1"
     local_image(outsider, tmp_path, mine)
     push = outsider.fails("push", mine)
-    assert re.search(r"(denied|unauthorized): \w", push), push
+    assert re.search(r"(denied|unauthorized|name unknown): \w", push), push
     assert registry.v2("HEAD", f"{project}/intruder/manifests/v1").status_code == 404
-    outsider.run("rmi", mine)
+    outsider("tag", mine, f"{host}/{missing}/intruder:v1")
+    nowhere = outsider.fails("push", f"{host}/{missing}/intruder:v1")
+    assert push.replace(project, "<p>") == nowhere.replace(missing, "<p>")
 
 
-def test_docker_denials_name_the_repository_and_the_action(harbor_registry, dockerd, docker,
-                                                          tmp_path):
-    """Harbor's words: ``unauthorized to access repository: <repo>, action: <action>``."""
+def test_docker_tells_a_non_member_the_private_project_is_not_found(harbor_registry, dockerd,
+                                                                   docker, tmp_path):
+    """Harbor's words for a project the caller cannot see (missing or private)."""
     registry, host = harbor_registry, harbor_registry.host
-    project = new_project(registry, public=False)
-    ref = f"{host}/{project}/kept:v1"
-    local_image(docker, tmp_path, ref)
-    docker.login(host, *ADMIN)
-    docker("push", ref)
-    docker("rmi", ref)
-
+    project, _ = private_project_with_an_image(registry, docker, tmp_path, "kept")
     outsider = DockerClient(dockerd, tmp_path / "outsider-config")
     outsider.login(host, *new_user(registry))
-    pull = outsider.fails("pull", ref)
-    assert f"unauthorized to access repository: {project}/kept, action: pull" in pull, pull
+    pull = outsider.fails("pull", f"{host}/{project}/kept:v1")
+    assert f"project {project} not found" in pull, pull
     mine = f"{host}/{project}/other:v1"
     local_image(outsider, tmp_path, mine)
     push = outsider.fails("push", mine)
-    outsider.run("rmi", mine)
-    assert f"unauthorized to access repository: {project}/other, action: push" in push, push
+    assert f"project {project} not found" in push, push
+
+
+def test_docker_push_without_the_right_names_the_repository_and_action(harbor_registry,
+                                                                      dockerd, docker,
+                                                                      tmp_path):
+    """Harbor: ``unauthorized to access repository: <repo>, action: push``, signed in or not."""
+    registry, host = harbor_registry, harbor_registry.host
+    repo = f"library/dk-refused-{suffix()}"  # public: everyone may pull, only members push
+    ref = f"{host}/{repo}:v1"
+    local_image(docker, tmp_path, ref)
+    anonymous = docker.fails("push", ref)
+    assert f"unauthorized to access repository: {repo}, action: push" in anonymous, anonymous
+    docker.login(host, *new_user(registry))
+    signed_in = docker.fails("push", ref)
+    assert f"unauthorized to access repository: {repo}, action: push" in signed_in, signed_in
 
 
 # ------------------------------------------------------------------------- multi-arch index
