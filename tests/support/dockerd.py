@@ -38,7 +38,8 @@ class DockerDaemon:
         self.data_root = tmp / "data-root"
         self.log_path = tmp / "dockerd.log"
         self.config_file = tmp / "daemon.json"
-        self.config_file.write_text("{}")
+        # not /etc/docker/daemon.json; the trust key (a 20.10 leftover) not in /etc/docker either
+        self.config_file.write_text(json.dumps({"deprecated-key-path": str(tmp / "key.json")}))
         # exec-root holds unix sockets (containerd's among them): keep its path short
         self.exec_root = Path(tempfile.mkdtemp(prefix="dockerd-", dir="/tmp"))
         self.socket = self.exec_root / "docker.sock"
