@@ -52,16 +52,17 @@ def api_call(registry: Registry, method: str, path: str, **kwargs):
 
 def new_project(registry: Registry, public: bool) -> str:
     name = f"dk-{suffix()}"
-    r = api_call(registry, "POST", "/projects", json={"project_name": name,
-                                              "metadata": {"public": str(public).lower()}})
+    r = api_call(registry, "POST", "/projects", json={
+        "project_name": name, "metadata": {"public": str(public).lower()}})
     assert r.status_code == 201, r.text
     return name
 
 
 def new_user(registry: Registry) -> tuple[str, str]:
     name, password = f"dk-{suffix()}", "D0cker-" + suffix()
-    r = api_call(registry, "POST", "/users", json={"username": name, "email": f"{name}@example.com",
-                                           "realname": name, "password": password})
+    r = api_call(registry, "POST", "/users", json={
+        "username": name, "email": f"{name}@example.com", "realname": name,
+        "password": password})
     assert r.status_code == 201, r.text
     return name, password
 
