@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.buildah import Buildah
+from tests.support.connect_proxy import ConnectProxy
+from tests.support.dockerd import DockerClient, running_dockerd
 from tests.support.registry_clients import Podman, Registry, distribution_registry
 from tests.support.servers import running_server
 
@@ -37,5 +40,28 @@ def registry(request) -> Registry:
 @pytest.fixture
 def podman(tmp_path):
     client = Podman(tmp_path / "podman")
+    yield client
+    client.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dockerd(tmp_path_factory):
+    """One private Docker engine for the session; it reaches ``*.test`` names via a proxy."""
+    with ConnectProxy() as proxy, running_dockerd(tmp_path_factory.mktemp("dockerd"),
+                                                  env={"HTTPS_PROXY": proxy.url}) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def docker(dockerd, tmp_path):
+    """The docker CLI with a config directory (credentials) of its own; images removed after."""
+    client = DockerClient(dockerd, tmp_path / "docker-config")
+    yield client
+    client.run("image", "prune", "--all", "--force")
+
+
+@pytest.fixture
+def buildah(tmp_path):
+    client = Buildah(tmp_path / "buildah")
     yield client
     client.cleanup()
