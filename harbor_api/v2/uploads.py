@@ -361,6 +361,9 @@ def _verify_and_commit(app, name: str, upload_id: str, digest: str, size: int,
     """The digest check and, when it matches, the commit (bytes under the blob key, then the
     repository link). Returns the actual digest."""
     actual = _final_digest(app, upload_id, size, digest, hasher)
+    with app.db.transaction() as session:  # before the bytes move: what a retry may finish
+        if not sessions.record_digest(session, upload_id, size, actual):
+            raise BlobUploadInvalidError("the upload was changed by a concurrent request")
     if actual != digest:
         return actual
     if size == 0:  # an empty blob: the session never stored anything
@@ -386,11 +389,16 @@ def _final_digest(app, upload_id: str, size: int, expected: str, hasher) -> str:
     try:
         return app.uploads.final_digest(upload_id, size, expected, hasher)
     except StorageNotFoundError:
-        # Bytes already moved under their blob key by a finish that crashed before its
-        # commit: a blob key only ever holds verified content, so the retry may complete.
-        if app.blobs.size(expected) == size:
-            return expected
-        raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        # Bytes already moved under their blob key by a finish that failed before its link:
+        # only the digest that finish verified and recorded may complete (a blob of the
+        # same size under another digest is someone else's content, not this session's).
+        with app.db.read() as session:
+            recorded = sessions.verified_digest(session, upload_id, size)
+        if recorded is None:
+            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        if recorded == expected and app.blobs.size(expected) != size:
+            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        return recorded
 
 
 async def upload_status(app, request, responder, route) -> None:
