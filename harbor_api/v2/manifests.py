@@ -81,6 +81,13 @@ async def get_manifest(app, request, responder, route) -> None:
 async def put_manifest(app, request, responder, route) -> None:
     by_digest = _reference(route.argument)
     principal = request.ctx.principal
+
+    def check() -> int:  # before the body is read: an anonymous push is 401, never 400
+        with app.db.read() as session:
+            return access.authorize(session, principal, route.name,
+                                    access.actions_for("PUT")).id
+
+    project_id = await anyio.to_thread.run_sync(check)
     body = await request.read_body(app.state.settings.max_manifest_bytes)
     parsed = parse_manifest(body, request.header("content-type") or "")
     algorithm = parse_digest(route.argument).algorithm if by_digest else "sha256"
@@ -90,9 +97,6 @@ async def put_manifest(app, request, responder, route) -> None:
                                  detail={"digest": route.argument})
 
     def store() -> None:
-        with app.db.read() as session:
-            project_id = access.authorize(session, principal, route.name,
-                                          access.actions_for("PUT")).id
         app.blobs.put_verified(digest, body)
         for attempt in range(3):  # a concurrent push of the same manifest or tag may win
             try:

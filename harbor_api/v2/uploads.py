@@ -290,12 +290,31 @@ async def _read_small(request, limit: int) -> tuple[bytes, bool]:
     return bytes(data), True
 
 
+async def _may_push(app, principal, name: str) -> bool:
+    """Whether ``principal`` may push to ``name``, known before any body is read: a token's
+    grant needs no I/O; a signed-in user's is checked in the database (a refusal raises);
+    False sends the request down the path that checks (and refuses) first."""
+    if principal.token_access is not None:
+        return access.token_allows(principal, name, PUSH)
+    if not principal.authenticated:
+        return False
+
+    def check() -> None:
+        with app.db.read() as session:
+            access.authorize(session, principal, name, PUSH)
+
+    await anyio.to_thread.run_sync(check)
+    return True
+
+
 async def patch_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     declared = request.content_length()
-    # Only a signed-in caller's small chunk is read before the authorisation (anonymous
-    # callers never push: their request takes the path that checks first).
-    if declared is not None and declared <= SMALL_CHUNK and request.ctx.principal.authenticated:
+    # A small chunk is read into memory only once the caller is known to hold push (a
+    # refused caller's body is never read): anonymous callers and tokens without push take
+    # the path that checks first.
+    if declared is not None and declared <= SMALL_CHUNK and \
+            await _may_push(app, request.ctx.principal, name):
         body, complete = await _read_small(request, declared)
         size = await anyio.to_thread.run_sync(_append_small, app, request, name, upload_id,
                                               body)
