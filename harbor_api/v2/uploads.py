@@ -39,8 +39,9 @@ SMALL_CHUNK = 1024 * 1024
 
 
 def _upload_headers(base: str, name: str, upload_id: str, size: int) -> dict[str, str]:
-    """Absolute Locations (``base`` is the scheme and host the client used): some clients,
-    python-dxf among them, cannot resolve relative ones."""
+    """Absolute Locations (``base``: the configured external URL, else the scheme and host
+    the client used, as Distribution does): some clients, python-dxf among them, cannot
+    resolve relative ones."""
     return {"Location": f"{base}/v2/{name}/blobs/uploads/{upload_id}",
             "Range": f"0-{max(size - 1, 0)}", "Docker-Upload-UUID": upload_id,
             "Content-Length": "0"}

@@ -323,3 +323,42 @@ def test_lost_session_bytes_complete_no_other_digest(registry_client, repo,
     refused = registry_client.put(f"{location}?digest={victim}")
     assert refused.status_code in (400, 404), refused.text
     assert registry_client.head(f"/v2/{repo}/blobs/{victim}").status_code == 404
+
+
+def test_locations_use_the_external_url_not_the_host_header(tmp_path):
+    """With an external URL configured, the absolute URLs of /v2 answers (upload sessions,
+    blobs, manifests) are built from it only: a forged ``Host`` is never echoed back."""
+    from tests.support.oci import OCI_MANIFEST, RegistryClient, canonical, descriptor
+    from tests.support.servers import ADMIN_PASSWORD, running_server
+
+    external = "https://registry.example.com"
+    with running_server(tmp_path, extra_env={"HARBOR_EXTERNAL_URL": external}) as srv, \
+            RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as client:
+        client.headers["Host"] = "evil.example"
+        name = "library/located"
+        r = client.post(f"/v2/{name}/blobs/uploads/")
+        assert r.status_code == 202, r.text
+        assert r.headers["Location"].startswith(f"{external}/v2/{name}/blobs/uploads/")
+        path = urlsplit(r.headers["Location"]).path
+        r = client.patch(path, data=b"{}", headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 202 and r.headers["Location"].startswith(external)
+        assert client.get(path).headers["Location"].startswith(external)
+        r = client.put(path, params={"digest": sha256(b"{}")})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": sha256(b"layer")},
+                        data=b"layer", headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        r = client.post(f"/v2/{name}-2/blobs/uploads/",
+                        params={"mount": sha256(b"layer"), "from": name})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                              "config": descriptor("application/vnd.oci.image.config.v1+json",
+                                                   b"{}"),
+                              "layers": [descriptor("application/vnd.oci.image.layer.v1.tar",
+                                                    b"layer")]})
+        r = client.push_manifest(name, "v1", manifest)
+        assert r.status_code == 201 and r.headers["Location"].startswith(external), r.text
+        anon = RegistryClient(srv.url)
+        anon.headers["Host"] = "evil.example"
+        challenge = anon.get("/v2/").headers["WWW-Authenticate"]
+        assert f'realm="{external}/service/token"' in challenge
