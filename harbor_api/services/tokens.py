@@ -221,14 +221,17 @@ def challenge_hook(state: AppState):
     token service (the external URL when configured, else the URL the client used)."""
 
     def challenge(repository: str | None, actions, base_url: str = "",
-                  endpoint: str | None = None) -> str:
+                  endpoint: str | None = None, mount_from: str | None = None) -> str:
         base = state.settings.external_url.rstrip("/") or base_url.rstrip("/") \
             or state.settings.resolved_external_url
         parts = [f'realm="{base}/service/token"', f'service="{tokens.AUDIENCE}"']
         if repository:
             wanted = set(actions) | ({"pull"} if "push" in actions else set())
             ordered = [a for a in ("pull", "push", "delete") if a in wanted]
-            parts.append(f'scope="repository:{repository}:{",".join(ordered)}"')
+            scopes = f"repository:{repository}:{','.join(ordered)}"
+            if mount_from:  # a mount also needs pull on its source (space-separated scopes)
+                scopes += f" repository:{mount_from}:pull"
+            parts.append(f'scope="{scopes}"')
         elif endpoint == "catalog":
             parts.append('scope="registry:catalog:*"')
         return "Bearer " + ",".join(parts)

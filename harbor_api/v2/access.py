@@ -15,7 +15,7 @@ from harbor_api.auth.denials import record_denied
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import covers
 from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
-from harbor_api.registry.names import project_of
+from harbor_api.registry.names import is_repository_name, project_of
 from harbor_api.services.oci.repositories import ProjectRef, project_by_name
 
 METHOD_ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push",
@@ -25,7 +25,14 @@ _RBAC = {"pull": ("repository", "pull"), "push": ("repository", "push"),
 BASIC_CHALLENGE = 'Basic realm="harbor-api"'
 
 
-def actions_for(method: str) -> frozenset[str]:
+_UPLOAD_ENDPOINTS = frozenset({"upload", "upload_start"})
+
+
+def actions_for(method: str, endpoint: str = "") -> frozenset[str]:
+    """What a request needs; every request on an upload URL (a status read and a cancel
+    included) needs push."""
+    if endpoint in _UPLOAD_ENDPOINTS:
+        return frozenset({"push"})
     return frozenset({METHOD_ACTIONS.get(method, "pull")})
 
 
@@ -80,13 +87,25 @@ def _authorize_token(principal: Principal, repository: str, actions: frozenset[s
 
 
 def challenge(state, repository: str | None, actions: frozenset[str], base_url: str = "",
-              endpoint: str | None = None) -> str:
+              endpoint: str | None = None, mount_from: str | None = None) -> str:
     """The ``WWW-Authenticate`` value for a 401 on ``repository`` (None: the base route or
-    the catalog, named by ``endpoint``); ``base_url`` is what the client used."""
+    the catalog, named by ``endpoint``); ``base_url`` is what the client used;
+    ``mount_from``, a mount's (valid) source repository, is asked for pull as well."""
     hook = state.extras.get("v2.challenge")
     if hook is not None:
-        return hook(repository, actions, base_url, endpoint)
+        return hook(repository, actions, base_url, endpoint, mount_from)
     return BASIC_CHALLENGE
+
+
+def mount_source(request, route) -> str | None:
+    """The ``from`` of a cross-repository mount request, when it names another valid
+    repository (anything else is never echoed into a challenge)."""
+    if route is None or route.endpoint != "upload_start" or request.method != "POST":
+        return None
+    source = request.query.get("from")
+    if not request.query.get("mount") or not source or source == route.name:
+        return None
+    return source if is_repository_name(source) else None
 
 
 def insufficient_scope(principal: Principal) -> UnauthorizedError | DeniedError:

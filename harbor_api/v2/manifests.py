@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from harbor_api.errors import (
     DigestInvalidError,
+    HarborError,
     ManifestUnknownError,
     NameInvalidError,
 )
@@ -49,12 +50,17 @@ def _acceptable(request, media_type: str) -> bool:
 
 
 async def get_manifest(app, request, responder, route) -> None:
-    by_digest = _reference(route.argument)
+    try:
+        by_digest: bool | None = _reference(route.argument)
+    except HarborError:  # neither tag nor digest: unknown, as the OCI pull workflow expects
+        by_digest = None
     principal, head = request.ctx.principal, request.method == "HEAD"
 
     def load():
         with app.db.read() as session:
             access.authorize(session, principal, route.name, access.actions_for("GET"))
+            if by_digest is None:
+                return None, b""
             found = artifacts.find_manifest(session, route.name, route.argument, by_digest)
         if found is None or head:
             return found, b""

@@ -18,7 +18,7 @@ from harbor_api.errors import (
     RangeInvalidError,
 )
 from harbor_api.registry import paths
-from harbor_api.registry.digest import new_hasher, parse_digest
+from harbor_api.registry.digest import is_digest, new_hasher, parse_digest
 from harbor_api.registry.names import is_repository_name
 from harbor_api.registry.storage.base import (
     StorageBusyError,
@@ -334,9 +334,11 @@ async def patch_upload(app, request, responder, route) -> None:
 async def finish_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     digest = request.query.get("digest")
-    if not digest:
-        raise DigestInvalidError("the digest query parameter is required")
-    parse_digest(digest)
+    if not digest or not is_digest(digest):  # the caller's authorisation is checked first
+        await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name, upload_id)
+        if not digest:
+            raise DigestInvalidError("the digest query parameter is required")
+        parse_digest(digest)
     has_body = request.header("content-length") not in (None, "0") or \
         request.header("transfer-encoding")
     if not has_body:  # the usual finish: authorise, verify and commit in one thread hop

@@ -258,3 +258,54 @@ def test_registry_tokens_are_no_credential_for_the_management_api(server, new_us
                         timeout=30).status_code == 401
     assert requests.get(f"{server.url}/v2/_catalog", headers=bearer(token),
                         timeout=30).status_code == 200
+
+
+def _challenge_scopes(response) -> list[str]:
+    """The scopes a Bearer challenge names (space-separated, as containerd splits them)."""
+    value = response.headers["WWW-Authenticate"]
+    assert value.startswith("Bearer "), value
+    scope = value.split('scope="', 1)[1].split('"', 1)[0]
+    return scope.split(" ")
+
+
+def test_upload_urls_challenge_for_pull_and_push(server, project):
+    """Every upload URL's challenge asks for ``pull,push`` (a status read included), so the
+    token a client fetches from it serves the status read; a pull-only token is refused."""
+    name = f"{project}/status"
+    push = token_for(server.url, f"repository:{name}:pull,push", auth=ADMIN)
+    started = v2(server, "POST", f"{name}/blobs/uploads/", push)
+    assert started.status_code == 202, started.text
+    path = started.headers["Location"].split("/v2/", 1)[1]
+    for method in ("GET", "PATCH", "PUT", "DELETE"):
+        r = v2(server, method, path)
+        assert r.status_code == 401, method
+        assert _challenge_scopes(r) == [f"repository:{name}:pull,push"], method
+    token = token_for(server.url, *_challenge_scopes(v2(server, "GET", path)), auth=ADMIN)
+    status = v2(server, "GET", path, token)
+    assert status.status_code == 204, status.text
+    pull = token_for(server.url, f"repository:{name}:pull", auth=ADMIN)
+    assert v2(server, "GET", path, pull).status_code == 401
+
+
+def test_mount_challenge_names_the_source(server, image):
+    """The 401 for a cross-repository mount also asks for pull on ``from``: a token fetched
+    from the challenge (several scopes, as separate parameters or one space-separated
+    value) mounts (201) instead of starting a full upload."""
+    source, _ = image
+    layer = Pusher(server.url).blob(source, b"mounted layer")
+    target = f"{source.split('/')[0]}/mounted"
+    query = {"mount": layer, "from": source}
+    anon = v2(server, "POST", f"{target}/blobs/uploads/", params=query)
+    assert anon.status_code == 401
+    scopes = _challenge_scopes(anon)
+    assert scopes == [f"repository:{target}:pull,push", f"repository:{source}:pull"]
+    for token in (token_for(server.url, *scopes, auth=ADMIN),
+                  token_for(server.url, " ".join(scopes), auth=ADMIN)):
+        assert {a["name"] for a in claims_of(token)["access"]} == {target, source}
+        r = v2(server, "POST", f"{target}/blobs/uploads/", token, params=query)
+        assert r.status_code == 201, r.text
+        assert r.headers["Docker-Content-Digest"] == layer
+    # a from that is no repository name is not echoed into the challenge
+    r = v2(server, "POST", f"{target}/blobs/uploads/", params={"mount": layer,
+                                                              "from": 'x" y'})
+    assert _challenge_scopes(r) == [f"repository:{target}:pull,push"]
