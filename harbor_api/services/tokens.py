@@ -59,9 +59,11 @@ def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, 
     return [a for a in wanted if allowed.get(a)]
 
 
-def grant(session: Session, principal: Principal, requested: list[ResourceScope]
-          ) -> list[ResourceScope]:
-    """The subset of ``requested`` the principal may have (one query for all projects)."""
+def grant(session: Session, principal: Principal, requested: list[ResourceScope],
+          filtered_catalog: bool = False) -> list[ResourceScope]:
+    """The subset of ``requested`` the principal may have (one query for all projects).
+    ``registry:catalog:*`` goes to system administrators (as Harbor), and to every
+    signed-in caller when the ``filtered_catalog`` setting lists the catalog for all."""
     names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
     # (id, name) rows, no ORM entities: rbac needs no more, and reads "public" itself
     projects = {row.name: ProjectRef(*row) for row in session.connection().execute(
@@ -77,7 +79,8 @@ def grant(session: Session, principal: Principal, requested: list[ResourceScope]
                     cache[project.id] = rbac.permissions(session, principal, project)
                 actions = _repository_actions(cache[project.id], scope.actions)
         elif scope.type == "registry" and scope.name == "catalog":
-            actions = ["*"] if principal.authenticated and "*" in scope.actions else []
+            allowed = principal.sysadmin or (filtered_catalog and principal.authenticated)
+            actions = ["*"] if allowed and "*" in scope.actions else []
         if actions:
             result.append(ResourceScope(scope.type, scope.name, tuple(actions)))
     return result
@@ -88,7 +91,7 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
     requested = tokens.parse_scopes(scope_values)
     minutes = int(configurations.effective(ctx.db).get("token_expiration") or 30)
     with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
-        granted = grant(s, ctx.principal, requested)
+        granted = grant(s, ctx.principal, requested, ctx.settings.filtered_catalog)
     denied = []
     for scope in requested:
         got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)), None)

@@ -14,7 +14,7 @@ from harbor_api.auth import rbac
 from harbor_api.auth.denials import record_denied
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import covers
-from harbor_api.errors import DeniedError, NameUnknownError, UnauthorizedError
+from harbor_api.errors import HarborError, NameUnknownError, UnauthorizedError
 from harbor_api.registry.names import is_repository_name, project_of
 from harbor_api.services.oci.repositories import ProjectRef, project_by_name
 
@@ -36,33 +36,81 @@ def actions_for(method: str, endpoint: str = "") -> frozenset[str]:
     return frozenset({METHOD_ACTIONS.get(method, "pull")})
 
 
+_ORDER = ("pull", "push", "delete")
+
+
 def authorize(session: Session, principal: Principal, repository: str,
               actions: frozenset[str]) -> ProjectRef:
-    """Return the repository's project, or raise UNAUTHORIZED (anonymous callers, so that
-    clients retry with credentials), NAME_UNKNOWN (project missing or invisible: no
-    existence leak) or DENIED (visible, but not allowed)."""
+    """Return the repository's project, or refuse as Harbor does: 401 UNAUTHORIZED
+    ``unauthorized to access repository: <name>, action: <action>`` (anonymous callers, so
+    that clients retry with credentials, and callers who see the project but lack the
+    action), 404 ``project <name> not found`` (project missing, or private and invisible to
+    the caller: the two answers are identical, no existence leak)."""
     project = project_by_name(session, project_of(repository))
     if principal.token_access is not None:
-        try:
-            return _authorize_token(principal, repository, actions, project)
-        except DeniedError:
-            record_denied(session, principal, "repository",
-                          f"{repository}:{','.join(sorted(actions))}")
-            raise
+        if token_allows(principal, repository, actions):
+            if project is None:  # a token from before the project was deleted
+                raise project_unknown(repository)
+            return project
+        record_denied(session, principal, "repository",
+                      f"{repository}:{','.join(sorted(actions))}")
+        raise _token_refusal(session, principal, repository, actions, project)
     if project is None:
         if not principal.authenticated:
-            raise UnauthorizedError("authentication required")
-        raise NameUnknownError(f"repository name not known to registry: {repository}")
+            raise unauthorized_access(repository, actions)
+        raise project_unknown(repository)
     granted = rbac.permissions(session, principal, project)
-    if all(_RBAC[a] in granted for a in actions):
+    missing = frozenset(a for a in actions if _RBAC[a] not in granted)
+    if not missing:
         return project
     if not principal.authenticated:
-        raise UnauthorizedError("authentication required")
+        raise unauthorized_access(repository, missing)
     record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}",
                   project.id)
     if ("project", "read") not in granted:
-        raise NameUnknownError(f"repository name not known to registry: {repository}")
-    raise DeniedError(f"requested access to {repository} is denied")
+        raise project_unknown(repository)
+    raise unauthorized_access(repository, missing)
+
+
+def unauthorized_access(repository: str, actions: frozenset[str],
+                        scope_error: bool = False) -> UnauthorizedError:
+    """Harbor's refusal (docker prints it; scripts match on it); ``scope_error`` marks a
+    valid token lacking the access (the challenge then says ``insufficient_scope``, RFC
+    6750, so clients such as oras-py fetch a wider token and retry)."""
+    action = next((a for a in _ORDER if a in actions), "pull")
+    return UnauthorizedError(f"unauthorized to access repository: {repository}, "
+                             f"action: {action}",
+                             detail={"error": "insufficient_scope"} if scope_error else None)
+
+
+def project_unknown(repository: str) -> NameUnknownError:
+    """A missing project, or a private one the caller cannot see (the same answer)."""
+    name = project_of(repository) or repository
+    return NameUnknownError(f"project {name} not found", detail={"name": repository})
+
+
+def _token_refusal(session: Session, principal: Principal, repository: str,
+                   actions: frozenset[str], project: ProjectRef | None) -> HarborError:
+    """Why a token does not cover a request: an anonymous token is asked to log in; a
+    signed-in one hears that the project does not exist when its subject cannot see it
+    (the token service grants nothing there), else which action it lacks."""
+    granted: set[str] = set()
+    for kind, name, allowed in principal.token_access or ():
+        if kind == "repository" and name == repository:
+            granted.update(allowed)
+    missing = frozenset(a for a in actions if a not in granted)
+    if not principal.authenticated:
+        return unauthorized_access(repository, missing)
+    if project is None or not _subject_sees(session, principal, project):
+        return project_unknown(repository)
+    return unauthorized_access(repository, missing, scope_error=True)
+
+
+def _subject_sees(session: Session, principal: Principal, project: ProjectRef) -> bool:
+    from harbor_api.services.tokens import subject_principal
+
+    subject = subject_principal(session, principal)
+    return ("project", "read") in rbac.permissions(session, subject, project)
 
 
 def token_allows(principal: Principal, repository: str, actions: frozenset[str]) -> bool:
@@ -75,15 +123,6 @@ def token_allows(principal: Principal, repository: str, actions: frozenset[str])
         if kind == "repository" and name == repository:
             granted.update(allowed)
     return "*" in granted or actions <= granted
-
-
-def _authorize_token(principal: Principal, repository: str, actions: frozenset[str],
-                     project: ProjectRef | None) -> ProjectRef:
-    if not token_allows(principal, repository, actions):
-        raise insufficient_scope(principal)
-    if project is None:
-        raise NameUnknownError(f"repository name not known to registry: {repository}")
-    return project
 
 
 def challenge(state, repository: str | None, actions: frozenset[str], base_url: str = "",
@@ -108,22 +147,25 @@ def mount_source(request, route) -> str | None:
     return source if is_repository_name(source) else None
 
 
-def insufficient_scope(principal: Principal) -> UnauthorizedError | DeniedError:
-    """A valid token lacking the needed access: 401 for an anonymous token (log in), else
-    403 with a challenge naming the scope (RFC 6750 ``insufficient_scope``), so clients such
-    as oras-py fetch a wider token and retry."""
-    if not principal.authenticated:
-        return UnauthorizedError("insufficient scope")
-    return DeniedError("insufficient scope", detail={"error": "insufficient_scope"})
+def catalog_viewer(session: Session, principal: Principal, filtered: bool) -> Principal:
+    """Whose visibility filters ``/v2/_catalog``. As Harbor, the catalog is for system
+    administrators: anyone else gets 401 ``unauthorized to list catalog``, unless the
+    ``filtered_catalog`` setting (``filtered``) lists it to every signed-in caller, filtered
+    to what they can see. A Bearer token must hold ``registry:catalog:*`` and then sees
+    what its subject can see."""
+    viewer = principal
+    if principal.token_access is not None:
+        if not covers(principal.token_access, "registry", "catalog", "*"):
+            raise _catalog_refusal(principal)
+        from harbor_api.services.tokens import subject_principal
+
+        viewer = subject_principal(session, principal)
+    if viewer.sysadmin or (filtered and viewer.authenticated):
+        return viewer
+    raise _catalog_refusal(principal)
 
 
-def catalog_viewer(session: Session, principal: Principal) -> Principal:
-    """Whose visibility filters ``/v2/_catalog``; a Bearer token must hold
-    ``registry:catalog:*`` and then sees what its subject can see."""
-    if principal.token_access is None:
-        return principal
-    if not covers(principal.token_access, "registry", "catalog", "*"):
-        raise insufficient_scope(principal)
-    from harbor_api.services.tokens import subject_principal
-
-    return subject_principal(session, principal)
+def _catalog_refusal(principal: Principal) -> UnauthorizedError:
+    scope_error = principal.token_access is not None and principal.authenticated
+    return UnauthorizedError("unauthorized to list catalog",
+                             detail={"error": "insufficient_scope"} if scope_error else None)

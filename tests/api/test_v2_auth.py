@@ -91,8 +91,11 @@ def test_public_project_outsider_is_denied_push(server, registry_client, public_
     _, username, password, _ = new_user()
     outsider = RegistryClient(server.url, (username, password))
     assert outsider.get(f"/v2/{name}/manifests/v1").status_code == 200
-    r = outsider.post(f"/v2/{name}/blobs/uploads/")
-    assert r.status_code == 403 and error_code(r) == "DENIED"
+    r = outsider.post(f"/v2/{name}/blobs/uploads/")  # Harbor's answer and wording
+    assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED"
+    assert r.json()["errors"][0]["message"] == (
+        f"unauthorized to access repository: {name}, action: push")
+    assert r.headers["WWW-Authenticate"]
 
 
 def test_developer_member_pushes_and_pulls(server, admin_client, project, new_user):
@@ -105,7 +108,8 @@ def test_developer_member_pushes_and_pulls(server, admin_client, project, new_us
     digest, _ = member.push_image(f"{project}/dev", "v1")
     assert member.get(f"/v2/{project}/dev/manifests/{digest}").status_code == 200
     r = member.delete(f"/v2/{project}/dev/manifests/{digest}")
-    assert r.status_code == 403 and error_code(r) == "DENIED"  # developers cannot delete
+    assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED"  # developers cannot delete
+    assert r.json()["errors"][0]["message"].endswith("action: delete")
 
 
 def test_manifest_put_authorises_before_reading_the_body(server, repo):
