@@ -321,3 +321,33 @@ def test_mount_challenge_names_the_source(server, image):
     r = v2(server, "POST", f"{target}/blobs/uploads/", params={"mount": layer,
                                                               "from": 'x" y'})
     assert _challenge_scopes(r) == [f"repository:{target}:pull,push"]
+
+
+def test_missing_and_invisible_projects_answer_alike(server, project, new_user):
+    """A push or pull into a project that does not exist says so (Harbor: ``project <name>
+    not found``), with a token (the service grants nothing there) or Basic; a private
+    project the caller cannot see answers exactly the same, so nothing leaks."""
+    _, name, password, _ = new_user()
+    missing = unique("nowhere")
+    answers = {}
+    for target in (missing, project):
+        repo = f"{target}/app"
+        token = token_for(server.url, f"repository:{repo}:pull,push", auth=(name, password))
+        assert claims_of(token)["access"] == []
+        for how, kwargs in (("token", {"token": token}),
+                            ("basic", {"auth": (name, password)})):
+            for method, path in (("POST", f"{repo}/blobs/uploads/"),
+                                 ("GET", f"{repo}/manifests/v1")):
+                r = v2(server, method, path, **kwargs)
+                body = r.json()["errors"][0]
+                answers[(target, how, method)] = (r.status_code, body["code"],
+                                                  body["message"].replace(target, "<p>"))
+                assert r.status_code == 404 and body["code"] == "NAME_UNKNOWN", r.text
+                assert body["message"] == f"project {target} not found"
+        anon = v2(server, "POST", f"{repo}/blobs/uploads/")
+        answers[(target, "anonymous", "POST")] = (anon.status_code, anon.json()[
+            "errors"][0]["message"].replace(target, "<p>"))
+        assert anon.status_code == 401
+    for (target, how, method), answer in answers.items():
+        if target == project:
+            assert answer == answers[(missing, how, method)], (how, method)
