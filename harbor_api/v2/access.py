@@ -14,7 +14,7 @@ from harbor_api.auth import rbac
 from harbor_api.auth.denials import record_denied
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.tokens import covers
-from harbor_api.errors import HarborError, NameUnknownError, UnauthorizedError
+from harbor_api.errors import DeniedError, HarborError, NameUnknownError, UnauthorizedError
 from harbor_api.registry.names import is_repository_name, project_of
 from harbor_api.services.oci.repositories import ProjectRef, project_by_name
 
@@ -93,7 +93,10 @@ def _token_refusal(session: Session, principal: Principal, repository: str,
                    actions: frozenset[str], project: ProjectRef | None) -> HarborError:
     """Why a token does not cover a request: an anonymous token is asked to log in; a
     signed-in one hears that the project does not exist when its subject cannot see it
-    (the token service grants nothing there), else which action it lacks."""
+    (the token service grants nothing there), and Harbor's 401 when its subject lacks the
+    action (a refusal no token changes). A token merely narrower than its subject's rights
+    (a pull token used for a push the subject may make) gets RFC 6750's 403
+    ``insufficient_scope``: clients such as oras-py fetch the wider token on a 403 only."""
     granted: set[str] = set()
     for kind, name, allowed in principal.token_access or ():
         if kind == "repository" and name == repository:
@@ -101,16 +104,17 @@ def _token_refusal(session: Session, principal: Principal, repository: str,
     missing = frozenset(a for a in actions if a not in granted)
     if not principal.authenticated:
         return unauthorized_access(repository, missing)
-    if project is None or not _subject_sees(session, principal, project):
-        return project_unknown(repository)
-    return unauthorized_access(repository, missing, scope_error=True)
-
-
-def _subject_sees(session: Session, principal: Principal, project: ProjectRef) -> bool:
     from harbor_api.services.tokens import subject_principal
 
-    subject = subject_principal(session, principal)
-    return ("project", "read") in rbac.permissions(session, subject, project)
+    held = rbac.permissions(session, subject_principal(session, principal),
+                            project) if project is not None else frozenset()
+    if ("project", "read") not in held:
+        return project_unknown(repository)
+    if all(_RBAC[a] in held for a in missing):
+        action = next((a for a in _ORDER if a in missing), "pull")
+        return DeniedError(f"insufficient scope: the token does not grant {action} on "
+                           f"{repository}", detail={"error": "insufficient_scope"})
+    return unauthorized_access(repository, missing, scope_error=True)
 
 
 def token_allows(principal: Principal, repository: str, actions: frozenset[str]) -> bool:
