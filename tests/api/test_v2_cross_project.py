@@ -94,3 +94,20 @@ def test_copy_from_an_invisible_project_is_not_found(intruder, victim):
         assert r.status_code == 404, r.text
     _not_linked(registry, f"{own}/loot", layer)
     assert registry.get(f"/v2/{own}/loot/manifests/{digest}").status_code == 404
+
+
+def test_copy_links_only_blobs_the_source_repository_holds(admin_client, registry_client,
+                                                           project):
+    """An artifact copy links the blobs its manifest names only where the source
+    repository still holds them: a layer deleted from the source (no longer pullable
+    there) does not reappear in the target through the copy."""
+    source, target = f"{project}/src", f"{project}/dst"
+    digest, _ = registry_client.push_image(source, "v1", layers=(SECRET, b"kept layer"))
+    gone = registry_client.delete(f"/v2/{source}/blobs/{sha256(SECRET)}")
+    assert gone.status_code == 202, gone.text
+    r = admin_client.post(f"/projects/{project}/repositories/dst/artifacts",
+                          params={"from": f"{source}@{digest}"})
+    assert r.status_code == 201, r.text
+    assert registry_client.head(f"/v2/{target}/blobs/{sha256(b'kept layer')}"
+                                ).status_code == 200
+    _not_linked(registry_client, target, sha256(SECRET))
