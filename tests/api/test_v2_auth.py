@@ -43,8 +43,10 @@ def test_invalid_names(registry_client, name):
 
 
 def test_push_into_missing_project_is_refused(registry_client):
-    r = registry_client.post(f"/v2/{unique('noproj')}/app/blobs/uploads/")
+    missing = unique("noproj")
+    r = registry_client.post(f"/v2/{missing}/app/blobs/uploads/")
     assert r.status_code == 404 and error_code(r) == "NAME_UNKNOWN"
+    assert r.json()["errors"][0]["message"] == f"project {missing} not found"  # as Harbor
 
 
 @pytest.fixture
