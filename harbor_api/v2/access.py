@@ -75,8 +75,8 @@ def authorize(session: Session, principal: Principal, repository: str,
 def unauthorized_access(repository: str, actions: frozenset[str],
                         scope_error: bool = False) -> UnauthorizedError:
     """Harbor's refusal (docker prints it; scripts match on it); ``scope_error`` marks a
-    valid token lacking the access (the challenge then says ``insufficient_scope``, RFC
-    6750, so clients such as oras-py fetch a wider token and retry)."""
+    valid token lacking the access (the challenge then adds ``error="insufficient_scope"``,
+    RFC 6750)."""
     action = next((a for a in _ORDER if a in actions), "pull")
     return UnauthorizedError(f"unauthorized to access repository: {repository}, "
                              f"action: {action}",
