@@ -139,7 +139,7 @@ def _refused_without_reading(server, method: str, path: str, auth: str | None) -
         lines.append("Authorization: Basic " + base64.b64encode(auth.encode()).decode())
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        sock.settimeout(5)
+        sock.settimeout(15)
         try:
             return sock.recv(4096).decode("latin-1").split("\r\n", 1)[0]
         except TimeoutError:
