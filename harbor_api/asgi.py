@@ -178,6 +178,10 @@ class RootApp:
         await self.api(scope, receive, send)
 
     def _base_url(self, scope: dict) -> str:
+        """Scheme and host of the absolute URLs in answers: the configured external URL
+        (a client's ``Host`` header is never echoed then), else the host the client used."""
+        if self.state.settings.external_url:
+            return self.state.settings.resolved_external_url
         host = _header(scope, b"host")
         scheme = scope.get("scheme", "http")
         if host:

@@ -65,6 +65,9 @@ class Settings:
     header_timeout: int = 20
     # open connections one client address may hold per worker process (0: no cap)
     max_connections_per_client: int = 256
+    # /v2/_catalog for every signed-in caller, filtered to what they can see (Harbor: system
+    # administrators only)
+    filtered_catalog: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -143,6 +146,11 @@ def _coerce(name: str, value: Any) -> Any:
         return None
     if isinstance(value, (dict, list, tuple, set)):
         raise ConfigError(f"setting {name} must be {base}, got {type(value).__name__} {value!r}")
+    if kind.startswith("bool"):
+        text = str(value).strip().lower()
+        if isinstance(value, bool) or text in _BOOLEANS:
+            return value if isinstance(value, bool) else _BOOLEANS[text]
+        raise ConfigError(f"setting {name} must be true or false, got {value!r}")
     if kind.startswith("int"):
         if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
             raise ConfigError(f"setting {name} must be an integer, got {value!r}")
@@ -162,6 +170,8 @@ def _coerce(name: str, value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
 STORAGE_DRIVERS = ("filesystem",)  # what harbor_api.registry.storage.make_driver builds
 _LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 

@@ -32,6 +32,15 @@ found`, `The project named <name> already exists`, ...), so scripts that match s
 Harbor's bodies keep working. Every JSON body (success or error, `/api/v2.0` and `/v2`) is
 compact: no spaces after `,` and `:`.
 
+On `/v2/` a refused pull or push reads as Harbor's: `401 UNAUTHORIZED` `unauthorized to
+access repository: <name>, action: <action>` (not `403 DENIED`), and `404 NAME_UNKNOWN`
+`project <name> not found` for a missing or invisible project (see
+[permissions](permissions.md#refusals-on-v2)); a manifest reference that is neither a tag
+nor a digest is `404 MANIFEST_UNKNOWN` on `GET`/`HEAD` (the OCI pull workflow) and stays a
+`400` on `PUT`. A retried upload finish whose session bytes are already gone completes only
+the digest that session's bytes were verified to hash to; any other digest is
+`400 DIGEST_INVALID`.
+
 A 500 never shows its internal message to the client: it reads "internal server error; see
 the server log for the request id", and the log line carries the same `X-Request-Id`.
 

@@ -9,7 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import Artifact, ArtifactReference, Blob, Repository, Tag
+from harbor_api.db.models import (
+    Artifact,
+    ArtifactReference,
+    Blob,
+    Repository,
+    RepositoryBlob,
+    Tag,
+)
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.registry.digest import is_digest
 from harbor_api.registry.manifests import parse_manifest
@@ -86,7 +93,9 @@ def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
 
 
 def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None:
-    """Link the manifest and every blob it references (config, layers) to the target."""
+    """Link the manifest and every blob it references (config, layers) to the target, as
+    far as the source repository holds them: a copy never makes visible what the caller
+    could not pull from the source."""
     digests = {src.digest}
     try:
         parsed = parse_manifest(storage.get(blob_key(src.digest)), src.manifest_media_type)
@@ -94,7 +103,10 @@ def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None
                     + list(parsed.layers) if not d.is_foreign}
     except Exception as exc:
         raise NotFoundError(f"manifest {src.digest} is not readable from storage") from exc
-    for blob in s.scalars(select(Blob).where(Blob.digest.in_(digests))):
+    held = (select(Blob).join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
+            .where(RepositoryBlob.repository_id == src.repository_id,
+                   Blob.digest.in_(digests)))
+    for blob in s.scalars(held):
         link_blob(s, target_id, blob.digest, blob.size, blob.media_type)
 
 

@@ -26,7 +26,7 @@ class RequestContext:
     app: AppState
     principal: Principal = ANONYMOUS
     request_id: str = ""
-    base_url: str = ""  # scheme://host[:port] the client used
+    base_url: str = ""  # scheme://host[:port]: the external URL, else what the client used
 
     @property
     def db(self) -> Database:

@@ -100,9 +100,11 @@ def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, 
     return [a for a in wanted if allowed.get(a)]
 
 
-def grant(session: Session, principal: Principal, requested: list[ResourceScope]
-          ) -> list[ResourceScope]:
-    """The subset of ``requested`` the principal may have (one query for all projects)."""
+def grant(session: Session, principal: Principal, requested: list[ResourceScope],
+          filtered_catalog: bool = False) -> list[ResourceScope]:
+    """The subset of ``requested`` the principal may have (one query for all projects).
+    ``registry:catalog:*`` goes to system administrators (as Harbor), and to every
+    signed-in caller when the ``filtered_catalog`` setting lists the catalog for all."""
     names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
     # (id, name) rows, no ORM entities: rbac needs no more, and reads "public" itself
     projects = {row.name: ProjectRef(*row) for row in session.connection().execute(
@@ -118,7 +120,8 @@ def grant(session: Session, principal: Principal, requested: list[ResourceScope]
                     cache[project.id] = rbac.permissions(session, principal, project)
                 actions = _repository_actions(cache[project.id], scope.actions)
         elif scope.type == "registry" and scope.name == "catalog":
-            actions = ["*"] if principal.authenticated and "*" in scope.actions else []
+            allowed = principal.sysadmin or (filtered_catalog and principal.authenticated)
+            actions = ["*"] if allowed and "*" in scope.actions else []
         if actions:
             result.append(ResourceScope(scope.type, scope.name, tuple(actions)))
     return result
@@ -131,7 +134,7 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
     key = service_key(ctx.app)
     with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
         account = account_of(s, key.state_key, ctx.principal)
-        granted = grant(s, ctx.principal, requested)
+        granted = grant(s, ctx.principal, requested, ctx.settings.filtered_catalog)
     denied = []
     for scope in requested:
         got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)), None)
@@ -283,14 +286,17 @@ def challenge_hook(state: AppState):
     token service (the external URL when configured, else the URL the client used)."""
 
     def challenge(repository: str | None, actions, base_url: str = "",
-                  endpoint: str | None = None) -> str:
+                  endpoint: str | None = None, mount_from: str | None = None) -> str:
         base = state.settings.external_url.rstrip("/") or base_url.rstrip("/") \
             or state.settings.resolved_external_url
         parts = [f'realm="{base}/service/token"', f'service="{tokens.AUDIENCE}"']
         if repository:
             wanted = set(actions) | ({"pull"} if "push" in actions else set())
             ordered = [a for a in ("pull", "push", "delete") if a in wanted]
-            parts.append(f'scope="repository:{repository}:{",".join(ordered)}"')
+            scopes = f"repository:{repository}:{','.join(ordered)}"
+            if mount_from:  # a mount also needs pull on its source (space-separated scopes)
+                scopes += f" repository:{mount_from}:pull"
+            parts.append(f'scope="{scopes}"')
         elif endpoint == "catalog":
             parts.append('scope="registry:catalog:*"')
         return "Bearer " + ",".join(parts)

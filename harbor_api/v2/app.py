@@ -112,8 +112,10 @@ class RegistryApp:
         scope_error = error.detail == {"error": "insufficient_scope"}
         if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(
-                self.state, route.name if route else None, access.actions_for(request.method),
-                request.ctx.base_url, route.endpoint if route else None) + (
+                self.state, route.name if route else None,
+                access.actions_for(request.method, route.endpoint if route else ""),
+                request.ctx.base_url, route.endpoint if route else None,
+                access.mount_source(request, route)) + (
                 ',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
         if request.method in ("POST", "PUT", "PATCH") and not request.body_done and (

@@ -69,10 +69,11 @@ async def catalog(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def load() -> list[str]:
-        if limit == 0:
-            return []
         with app.db.read() as session:
-            viewer = access.catalog_viewer(session, principal)
+            viewer = access.catalog_viewer(session, principal,
+                                           app.state.settings.filtered_catalog)
+            if limit == 0:
+                return []
             return repositories.catalog(session, viewer, limit + 1, last)
 
     names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from harbor_api.errors import (
     DigestInvalidError,
+    HarborError,
     ManifestUnknownError,
     NameInvalidError,
 )
@@ -49,12 +50,17 @@ def _acceptable(request, media_type: str) -> bool:
 
 
 async def get_manifest(app, request, responder, route) -> None:
-    by_digest = _reference(route.argument)
+    try:
+        by_digest: bool | None = _reference(route.argument)
+    except HarborError:  # neither tag nor digest: unknown, as the OCI pull workflow expects
+        by_digest = None
     principal, head = request.ctx.principal, request.method == "HEAD"
 
     def load():
         with app.db.read() as session:
             access.authorize(session, principal, route.name, access.actions_for("GET"))
+            if by_digest is None:
+                return None, b""
             found = artifacts.find_manifest(session, route.name, route.argument, by_digest)
         if found is None or head:
             return found, b""
@@ -81,6 +87,13 @@ async def get_manifest(app, request, responder, route) -> None:
 async def put_manifest(app, request, responder, route) -> None:
     by_digest = _reference(route.argument)
     principal = request.ctx.principal
+
+    def check() -> int:  # before the body is read: an anonymous push is 401, never 400
+        with app.db.read() as session:
+            return access.authorize(session, principal, route.name,
+                                    access.actions_for("PUT")).id
+
+    project_id = await anyio.to_thread.run_sync(check)
     body = await request.read_body(app.state.settings.max_manifest_bytes)
     parsed = parse_manifest(body, request.header("content-type") or "")
     algorithm = parse_digest(route.argument).algorithm if by_digest else "sha256"
@@ -90,9 +103,6 @@ async def put_manifest(app, request, responder, route) -> None:
                                  detail={"digest": route.argument})
 
     def store() -> None:
-        with app.db.read() as session:
-            project_id = access.authorize(session, principal, route.name,
-                                          access.actions_for("PUT")).id
         app.blobs.put_verified(digest, body)
         for attempt in range(3):  # a concurrent push of the same manifest or tag may win
             try:

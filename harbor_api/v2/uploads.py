@@ -18,7 +18,7 @@ from harbor_api.errors import (
     RangeInvalidError,
 )
 from harbor_api.registry import paths
-from harbor_api.registry.digest import new_hasher, parse_digest
+from harbor_api.registry.digest import is_digest, new_hasher, parse_digest
 from harbor_api.registry.names import is_repository_name
 from harbor_api.registry.storage.base import (
     StorageBusyError,
@@ -39,8 +39,9 @@ SMALL_CHUNK = 1024 * 1024
 
 
 def _upload_headers(base: str, name: str, upload_id: str, size: int) -> dict[str, str]:
-    """Absolute Locations (``base`` is the scheme and host the client used): some clients,
-    python-dxf among them, cannot resolve relative ones."""
+    """Absolute Locations (``base``: the configured external URL, else the scheme and host
+    the client used, as Distribution does): some clients, python-dxf among them, cannot
+    resolve relative ones."""
     return {"Location": f"{base}/v2/{name}/blobs/uploads/{upload_id}",
             "Range": f"0-{max(size - 1, 0)}", "Docker-Upload-UUID": upload_id,
             "Content-Length": "0"}
@@ -312,12 +313,31 @@ async def _read_small(request, limit: int) -> tuple[bytes, bool]:
     return bytes(data), True
 
 
+async def _may_push(app, principal, name: str) -> bool:
+    """Whether ``principal`` may push to ``name``, known before any body is read: a token's
+    grant needs no I/O; a signed-in user's is checked in the database (a refusal raises);
+    False sends the request down the path that checks (and refuses) first."""
+    if principal.token_access is not None:
+        return access.token_allows(principal, name, PUSH)
+    if not principal.authenticated:
+        return False
+
+    def check() -> None:
+        with app.db.read() as session:
+            access.authorize(session, principal, name, PUSH)
+
+    await anyio.to_thread.run_sync(check)
+    return True
+
+
 async def patch_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     declared = request.content_length()
-    # Only a signed-in caller's small chunk is read before the authorisation (anonymous
-    # callers never push: their request takes the path that checks first).
-    if declared is not None and declared <= SMALL_CHUNK and request.ctx.principal.authenticated:
+    # A small chunk is read into memory only once the caller is known to hold push (a
+    # refused caller's body is never read): anonymous callers and tokens without push take
+    # the path that checks first.
+    if declared is not None and declared <= SMALL_CHUNK and \
+            await _may_push(app, request.ctx.principal, name):
         body, complete = await _read_small(request, declared)
         size = await anyio.to_thread.run_sync(_append_small, app, request, name, upload_id,
                                               body)
@@ -336,9 +356,11 @@ async def patch_upload(app, request, responder, route) -> None:
 async def finish_upload(app, request, responder, route) -> None:
     name, upload_id = route.name, route.argument
     digest = request.query.get("digest")
-    if not digest:
-        raise DigestInvalidError("the digest query parameter is required")
-    parse_digest(digest)
+    if not digest or not is_digest(digest):  # the caller's authorisation is checked first
+        await anyio.to_thread.run_sync(_load, app, request.ctx.principal, name, upload_id)
+        if not digest:
+            raise DigestInvalidError("the digest query parameter is required")
+        parse_digest(digest)
     has_body = request.header("content-length") not in (None, "0") or \
         request.header("transfer-encoding")
     if not has_body:  # the usual finish: authorise, verify and commit in one thread hop
@@ -383,6 +405,9 @@ def _verify_and_commit(app, name: str, upload_id: str, digest: str, size: int,
     """The digest check and, when it matches, the commit (bytes under the blob key, then the
     repository link). Returns the actual digest."""
     actual = _final_digest(app, upload_id, size, digest, hasher)
+    with app.db.transaction() as session:  # before the bytes move: what a retry may finish
+        if not sessions.record_digest(session, upload_id, size, actual):
+            raise BlobUploadInvalidError("the upload was changed by a concurrent request")
     if actual != digest:
         return actual
     if size == 0:  # an empty blob: the session never stored anything
@@ -408,11 +433,16 @@ def _final_digest(app, upload_id: str, size: int, expected: str, hasher) -> str:
     try:
         return app.uploads.final_digest(upload_id, size, expected, hasher)
     except StorageNotFoundError:
-        # Bytes already moved under their blob key by a finish that crashed before its
-        # commit: a blob key only ever holds verified content, so the retry may complete.
-        if app.blobs.size(expected) == size:
-            return expected
-        raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        # Bytes already moved under their blob key by a finish that failed before its link:
+        # only the digest that finish verified and recorded may complete (a blob of the
+        # same size under another digest is someone else's content, not this session's).
+        with app.db.read() as session:
+            recorded = sessions.verified_digest(session, upload_id, size)
+        if recorded is None:
+            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        if recorded == expected and app.blobs.size(expected) != size:
+            raise BlobUploadUnknownError(f"upload {upload_id} has no data") from None
+        return recorded
 
 
 async def upload_status(app, request, responder, route) -> None:

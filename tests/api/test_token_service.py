@@ -80,8 +80,8 @@ def test_repeated_scopes_malformed_ignored_denied_left_out(server, project, new_
     assert r.status_code == 200
     access = claims_of(r.json()["token"])["access"]
     assert access == [{"type": "repository", "name": "library/a", "actions": ["pull"]},
-                      {"type": "repository", "name": "library/b", "actions": ["pull"]},
-                      {"type": "registry", "name": "catalog", "actions": ["*"]}]
+                      {"type": "repository", "name": "library/b", "actions": ["pull"]}]
+    # (the catalog is for system administrators, as in Harbor)
 
 
 def test_no_scope_gives_empty_access(server):
@@ -134,15 +134,16 @@ def test_bearer_pull_and_push_exactly_as_granted(server, image):
     assert v2(server, "GET", "", pull).status_code == 200
     r = v2(server, "GET", f"{repo}/manifests/v1", pull, headers={"Accept": OCI_MANIFEST})
     assert r.status_code == 200 and r.headers["Docker-Content-Digest"] == digest
-    # the same token: no push, no other repository, no catalog
-    # (RFC 6750 insufficient_scope: 403 with a challenge naming the scope to ask for)
+    # the same token: no push, no other repository, no catalog. The admin may do all of
+    # it, so a wider token would do: RFC 6750 insufficient_scope, 403 with a challenge
+    # naming the scope to ask for (see test_a_refusal_no_token_changes_is_harbors_401)
     up = v2(server, "POST", f"{repo}/blobs/uploads/", pull)
     assert up.status_code == 403 and "insufficient scope" in up.text
     assert up.headers["WWW-Authenticate"].endswith(
         f'scope="repository:{repo}:pull,push",error="insufficient_scope"')
     assert v2(server, "GET", f"{project}/other/tags/list", pull).status_code == 403
     assert v2(server, "GET", f"{repo}x/tags/list", pull).status_code == 403
-    assert v2(server, "GET", "_catalog", pull).status_code == 403
+    assert v2(server, "GET", "_catalog", pull).status_code == 401
     push = token_for(server.url, f"repository:{repo}:pull,push", auth=ADMIN)
     r = v2(server, "POST", f"{repo}/blobs/uploads/", push)
     assert r.status_code == 202
@@ -171,20 +172,26 @@ def test_forged_and_broken_tokens_are_refused(server, image):
         assert r.headers["WWW-Authenticate"].startswith("Bearer ")
 
 
-def test_catalog_needs_scope_and_is_filtered(server, admin_client, image, new_user):
+def test_catalog_is_for_system_administrators(server, admin_client, image, new_user):
+    """As Harbor: the catalog scope is granted to system administrators only; anyone else
+    is refused 401 "unauthorized to list catalog" (see test_v2_listing.py for the
+    ``filtered_catalog`` setting)."""
     repo, _ = image
     _, name, password, _ = new_user()
+    add_member(admin_client, repo.split("/")[0], name, 1)  # even a project admin
     outsider = token_for(server.url, "registry:catalog:*", auth=(name, password))
-    listed = v2(server, "GET", "_catalog?n=1000", outsider).json()["repositories"]
-    assert repo not in listed
+    assert claims_of(outsider)["access"] == []
+    refused = v2(server, "GET", "_catalog?n=1000", outsider)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["errors"][0]["message"] == "unauthorized to list catalog"
+    assert refused.headers["WWW-Authenticate"].endswith(
+        'scope="registry:catalog:*",error="insufficient_scope"')
     admin = token_for(server.url, "registry:catalog:*", auth=ADMIN)
     assert repo in v2(server, "GET", "_catalog?n=1000", admin).json()["repositories"]
-    add_member(admin_client, repo.split("/")[0], name, 3)
-    member = token_for(server.url, "registry:catalog:*", auth=(name, password))
-    assert repo in v2(server, "GET", "_catalog?n=1000", member).json()["repositories"]
     anon = v2(server, "GET", "_catalog", token_for(server.url, "registry:catalog:*"))
     assert anon.status_code == 401
     assert anon.headers["WWW-Authenticate"].endswith('scope="registry:catalog:*"')
+    assert v2(server, "GET", "_catalog?n=0").status_code == 401  # (an empty page too)
 
 
 def test_token_from_before_project_recreation_is_refused(server, admin_client):
@@ -201,6 +208,7 @@ def test_token_from_before_project_recreation_is_refused(server, admin_client):
     try:
         r = v2(server, "POST", f"{name}/app/blobs/uploads/", old)
         assert r.status_code == 403 and "insufficient scope" in r.text
+        assert r.headers["WWW-Authenticate"].endswith('error="insufficient_scope"')
         fresh = token_for(server.url, f"repository:{name}/app:pull,push", auth=ADMIN)
         assert v2(server, "POST", f"{name}/app/blobs/uploads/", fresh).status_code == 202
     finally:
@@ -249,12 +257,118 @@ def test_realm_follows_external_url(tmp_path):
 def test_registry_tokens_are_no_credential_for_the_management_api(server, new_user):
     """A token is scoped to /v2/ access; on /api/v2.0 it must not act as its subject."""
     _, name, password, _ = new_user()
-    token = token_for(server.url, "registry:catalog:*", auth=(name, password))
+    token = token_for(server.url, "repository:library/x:pull", auth=(name, password))
     api = f"{server.url}/api/v2.0"
     r = requests.post(f"{api}/projects", json={"project_name": unique("viatoken")},
                       headers=bearer(token), timeout=30)
     assert r.status_code == 401, r.text
     assert requests.get(f"{api}/users/current", headers=bearer(token),
                         timeout=30).status_code == 401
-    assert requests.get(f"{server.url}/v2/_catalog", headers=bearer(token),
+    assert requests.get(f"{server.url}/v2/", headers=bearer(token),
                         timeout=30).status_code == 200
+
+
+def _challenge_scopes(response) -> list[str]:
+    """The scopes a Bearer challenge names (space-separated, as containerd splits them)."""
+    value = response.headers["WWW-Authenticate"]
+    assert value.startswith("Bearer "), value
+    scope = value.split('scope="', 1)[1].split('"', 1)[0]
+    return scope.split(" ")
+
+
+def test_upload_urls_challenge_for_pull_and_push(server, project):
+    """Every upload URL's challenge asks for ``pull,push`` (a status read included), so the
+    token a client fetches from it serves the status read; a pull-only token is refused."""
+    name = f"{project}/status"
+    push = token_for(server.url, f"repository:{name}:pull,push", auth=ADMIN)
+    started = v2(server, "POST", f"{name}/blobs/uploads/", push)
+    assert started.status_code == 202, started.text
+    path = started.headers["Location"].split("/v2/", 1)[1]
+    for method in ("GET", "PATCH", "PUT", "DELETE"):
+        r = v2(server, method, path)
+        assert r.status_code == 401, method
+        assert _challenge_scopes(r) == [f"repository:{name}:pull,push"], method
+    token = token_for(server.url, *_challenge_scopes(v2(server, "GET", path)), auth=ADMIN)
+    status = v2(server, "GET", path, token)
+    assert status.status_code == 204, status.text
+    pull = token_for(server.url, f"repository:{name}:pull", auth=ADMIN)
+    assert v2(server, "GET", path, pull).status_code == 403  # (a wider token would do)
+
+
+def test_mount_challenge_names_the_source(server, image):
+    """The 401 for a cross-repository mount also asks for pull on ``from``: a token fetched
+    from the challenge (several scopes, as separate parameters or one space-separated
+    value) mounts (201) instead of starting a full upload."""
+    source, _ = image
+    layer = Pusher(server.url).blob(source, b"mounted layer")
+    target = f"{source.split('/')[0]}/mounted"
+    query = {"mount": layer, "from": source}
+    anon = v2(server, "POST", f"{target}/blobs/uploads/", params=query)
+    assert anon.status_code == 401
+    scopes = _challenge_scopes(anon)
+    assert scopes == [f"repository:{target}:pull,push", f"repository:{source}:pull"]
+    for token in (token_for(server.url, *scopes, auth=ADMIN),
+                  token_for(server.url, " ".join(scopes), auth=ADMIN)):
+        assert {a["name"] for a in claims_of(token)["access"]} == {target, source}
+        r = v2(server, "POST", f"{target}/blobs/uploads/", token, params=query)
+        assert r.status_code == 201, r.text
+        assert r.headers["Docker-Content-Digest"] == layer
+    # a from that is no repository name is not echoed into the challenge
+    r = v2(server, "POST", f"{target}/blobs/uploads/", params={"mount": layer,
+                                                              "from": 'x" y'})
+    assert _challenge_scopes(r) == [f"repository:{target}:pull,push"]
+
+
+def test_missing_and_invisible_projects_answer_alike(server, project, new_user):
+    """A push or pull into a project that does not exist says so (Harbor: ``project <name>
+    not found``), with a token (the service grants nothing there) or Basic; a private
+    project the caller cannot see answers exactly the same, so nothing leaks."""
+    _, name, password, _ = new_user()
+    missing = unique("nowhere")
+    answers = {}
+    for target in (missing, project):
+        repo = f"{target}/app"
+        token = token_for(server.url, f"repository:{repo}:pull,push", auth=(name, password))
+        assert claims_of(token)["access"] == []
+        for how, kwargs in (("token", {"token": token}),
+                            ("basic", {"auth": (name, password)})):
+            for method, path in (("POST", f"{repo}/blobs/uploads/"),
+                                 ("GET", f"{repo}/manifests/v1")):
+                r = v2(server, method, path, **kwargs)
+                body = r.json()["errors"][0]
+                answers[(target, how, method)] = (r.status_code, body["code"],
+                                                  body["message"].replace(target, "<p>"))
+                assert r.status_code == 404 and body["code"] == "NAME_UNKNOWN", r.text
+                assert body["message"] == f"project {target} not found"
+        anon = v2(server, "POST", f"{repo}/blobs/uploads/")
+        answers[(target, "anonymous", "POST")] = (anon.status_code, anon.json()[
+            "errors"][0]["message"].replace(target, "<p>"))
+        assert anon.status_code == 401
+    for (target, how, method), answer in answers.items():
+        if target == project:
+            assert answer == answers[(missing, how, method)], (how, method)
+
+
+def test_a_refusal_no_token_changes_is_harbors_401(server, admin_client, project,
+                                                   new_user):
+    """A token whose subject lacks the action (a guest pushing, a developer deleting) is
+    refused as Harbor does: 401 UNAUTHORIZED "unauthorized to access repository: <name>,
+    action: <action>" (what docker prints and scripts match on), with the Bearer challenge
+    and error="insufficient_scope"."""
+    repo = f"{project}/app"
+    Pusher(server.url).image(repo, "v1")
+    _, name, password, _ = new_user()
+    add_member(admin_client, project, name, 3)  # guest: pull only
+    token = token_for(server.url, f"repository:{repo}:pull,push,delete",
+                      auth=(name, password))
+    assert claims_of(token)["access"][0]["actions"] == ["pull"]
+    for method, path, action in (("POST", f"{repo}/blobs/uploads/", "push"),
+                                 ("PUT", f"{repo}/manifests/v2", "push"),
+                                 ("DELETE", f"{repo}/manifests/sha256:{'0' * 64}", "delete")):
+        r = v2(server, method, path, token)
+        assert r.status_code == 401, (method, r.text)
+        error = r.json()["errors"][0]
+        assert error["code"] == "UNAUTHORIZED" and error["message"] == (
+            f"unauthorized to access repository: {repo}, action: {action}")
+        assert r.headers["WWW-Authenticate"].startswith("Bearer realm=")
+        assert r.headers["WWW-Authenticate"].endswith('error="insufficient_scope"')

@@ -43,8 +43,10 @@ def test_invalid_names(registry_client, name):
 
 
 def test_push_into_missing_project_is_refused(registry_client):
-    r = registry_client.post(f"/v2/{unique('noproj')}/app/blobs/uploads/")
+    missing = unique("noproj")
+    r = registry_client.post(f"/v2/{missing}/app/blobs/uploads/")
     assert r.status_code == 404 and error_code(r) == "NAME_UNKNOWN"
+    assert r.json()["errors"][0]["message"] == f"project {missing} not found"  # as Harbor
 
 
 @pytest.fixture
@@ -91,8 +93,11 @@ def test_public_project_outsider_is_denied_push(server, registry_client, public_
     _, username, password, _ = new_user()
     outsider = RegistryClient(server.url, (username, password))
     assert outsider.get(f"/v2/{name}/manifests/v1").status_code == 200
-    r = outsider.post(f"/v2/{name}/blobs/uploads/")
-    assert r.status_code == 403 and error_code(r) == "DENIED"
+    r = outsider.post(f"/v2/{name}/blobs/uploads/")  # Harbor's answer and wording
+    assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED"
+    assert r.json()["errors"][0]["message"] == (
+        f"unauthorized to access repository: {name}, action: push")
+    assert r.headers["WWW-Authenticate"]
 
 
 def test_developer_member_pushes_and_pulls(server, admin_client, project, new_user):
@@ -105,4 +110,50 @@ def test_developer_member_pushes_and_pulls(server, admin_client, project, new_us
     digest, _ = member.push_image(f"{project}/dev", "v1")
     assert member.get(f"/v2/{project}/dev/manifests/{digest}").status_code == 200
     r = member.delete(f"/v2/{project}/dev/manifests/{digest}")
-    assert r.status_code == 403 and error_code(r) == "DENIED"  # developers cannot delete
+    assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED"  # developers cannot delete
+    assert r.json()["errors"][0]["message"].endswith("action: delete")
+
+
+def test_manifest_put_authorises_before_reading_the_body(server, repo):
+    """An anonymous PUT of a manifest is refused 401 (so clients log in), whatever its body;
+    the body is not parsed first (it used to answer 400 MANIFEST_INVALID)."""
+    anon = RegistryClient(server.url)
+    r = anon.put(f"/v2/{repo}/manifests/v1", data=b"not a manifest",
+                 headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED", r.text
+    assert r.headers["WWW-Authenticate"]
+
+
+def _refused_without_reading(server, method: str, path: str, auth: str | None) -> str:
+    """Send only the headers of a write (``Expect: 100-continue``, a declared body) and
+    return the status line: a server that authorises first answers without asking for the
+    body; one that reads first sends ``100 Continue`` and waits."""
+    import base64
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server.url)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", "Content-Length: 1000",
+             "Content-Type: application/octet-stream", "Expect: 100-continue"]
+    if auth:
+        lines.append("Authorization: Basic " + base64.b64encode(auth.encode()).decode())
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        sock.settimeout(15)
+        try:
+            return sock.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+        except TimeoutError:
+            return "no answer"
+
+
+@pytest.mark.parametrize("write", ["manifest", "patch"])
+def test_writes_are_authorised_before_the_body_is_read(server, registry_client, repo,
+                                                       new_user, write):
+    location = registry_client.start_upload(repo)
+    path = (f"/v2/{repo}/manifests/v1" if write == "manifest"
+            else location.split(server.url, 1)[-1])
+    _, username, password, _ = new_user()
+    for auth in (None, f"{username}:{password}"):  # anonymous, then a signed-in outsider
+        status = _refused_without_reading(server, "PUT" if write == "manifest" else "PATCH",
+                                          path, auth)
+        assert status.split(" ")[1:2] in (["401"], ["404"]), status

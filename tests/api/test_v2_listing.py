@@ -62,8 +62,43 @@ def test_catalog_pagination_and_visibility(server, registry_client, project, new
     assert rest[0] == names[2]
     _, username, password, _ = new_user()
     outsider = RegistryClient(server.url, (username, password))
-    seen = outsider.get("/v2/_catalog").json()["repositories"]
-    assert not [n for n in seen if n.startswith(f"{project}/")]
+    refused = outsider.get("/v2/_catalog")  # as Harbor: system administrators only
+    assert refused.status_code == 401 and error_code(refused) == "UNAUTHORIZED"
+    assert refused.json()["errors"][0]["message"] == "unauthorized to list catalog"
+    assert RegistryClient(server.url).get("/v2/_catalog").status_code == 401
+
+
+def test_filtered_catalog_setting_lists_what_each_caller_sees(tmp_path):
+    """``filtered_catalog: true``: every signed-in caller gets the catalog (Basic, or a
+    token the service now grants the scope to), filtered to the projects they can see;
+    anonymous callers still get 401."""
+    from tests.support.clients import ApiClient
+    from tests.support.servers import ADMIN_PASSWORD, running_server
+    from tests.support.tokens import bearer, claims_of, token_for
+
+    with running_server(tmp_path, extra_env={"HARBOR_FILTERED_CATALOG": "true"}) as srv, \
+            ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin, \
+            RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as registry:
+        for project in ("hidden", "shown"):
+            assert admin.post("/projects", json={"project_name": project, "metadata": {
+                "public": "false"}}).status_code == 201
+            registry.push_image(f"{project}/app", "v1")
+        assert admin.post("/users", json={"username": "viewer", "email": "v@example.com",
+                                          "realname": "v", "password": "Passw0rd!x"}
+                          ).status_code == 201
+        assert admin.post("/projects/shown/members", json={
+            "role_id": 3, "member_user": {"username": "viewer"}}).status_code == 201
+        viewer = RegistryClient(srv.url, ("viewer", "Passw0rd!x"))
+        listed = viewer.get("/v2/_catalog")
+        assert listed.status_code == 200 and listed.json()["repositories"] == ["shown/app"]
+        token = token_for(srv.url, "registry:catalog:*", auth=("viewer", "Passw0rd!x"))
+        assert claims_of(token)["access"][0]["name"] == "catalog"
+        with RegistryClient(srv.url) as tokened:
+            tokened.headers.update(bearer(token))
+            assert tokened.get("/v2/_catalog").json()["repositories"] == ["shown/app"]
+        assert registry.get("/v2/_catalog").json()["repositories"] == ["hidden/app",
+                                                                       "shown/app"]
+        assert RegistryClient(srv.url).get("/v2/_catalog").status_code == 401
 
 
 def _artifact(client, repo, subject_body, artifact_type, annotations=None):

@@ -136,9 +136,17 @@ def test_unknown_and_invalid_references(registry_client, repo):
     r = registry_client.get(f"/v2/{repo}/manifests/nope")
     assert r.status_code == 404 and error_code(r) == "MANIFEST_UNKNOWN"
     assert registry_client.head(f"/v2/{repo}/manifests/{sha256(b'x')}").status_code == 404
-    r = registry_client.get(f"/v2/{repo}/manifests/-bad-tag")
-    assert r.status_code == 400
-    r = registry_client.get(f"/v2/{repo}/manifests/sha256:123")
+    # neither a tag nor a digest: unknown on GET/HEAD (the OCI pull workflow expects 404,
+    # e.g. the conformance suite's ".INVALID_MANIFEST_NAME"), invalid on PUT
+    for bad in ("-bad-tag", ".INVALID_MANIFEST_NAME", "sha256:123", "x" * 200):
+        r = registry_client.get(f"/v2/{repo}/manifests/{bad}")
+        assert r.status_code == 404 and error_code(r) == "MANIFEST_UNKNOWN", bad
+        assert registry_client.head(f"/v2/{repo}/manifests/{bad}").status_code == 404
+    _, manifest = registry_client.push_image(repo, "v2")
+    r = registry_client.push_manifest(repo, "-bad-tag", manifest)
+    assert r.status_code == 400 and error_code(r) in ("TAG_INVALID", "MANIFEST_INVALID",
+                                                      "NAME_INVALID")
+    r = registry_client.push_manifest(repo, "sha256:123", manifest)
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
 
 

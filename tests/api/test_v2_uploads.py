@@ -241,3 +241,124 @@ def test_finish_retried_after_its_bytes_moved_but_before_the_link(registry_clien
     assert registry_client.get(f"/v2/{repo}/blobs/{digest}").content == DATA
     assert not (storage / "uploads" / upload_id).exists()
     assert not (storage / "uploads" / f"{upload_id}.lock").exists()
+
+
+def test_retried_finish_cannot_link_another_projects_blob(server, registry_client, repo,
+                                                           new_user):
+    """The cross-project read: user B, who cannot see A's private project, makes the first
+    finish of their own session fail after its bytes were moved (B deletes their project
+    while the PUT still sends its body, so the link fails), then retries the finish with the
+    digest of A's blob of the same size. The retry must refuse, and B must not be able to
+    read A's blob."""
+    import threading
+
+    from tests.support.clients import ApiClient
+    from tests.support.oci import RegistryClient
+
+    secret = bytes(reversed(DATA))  # A's blob, same size as B's
+    victim = registry_client.push_blob(repo, secret)
+    _, username, password, _ = new_user()
+    own = f"b-{time.time_ns()}"
+    with ApiClient(server.url, (username, password)) as api, \
+            RegistryClient(server.url, (username, password)) as b:
+        assert api.post("/projects", json={"project_name": own}).status_code == 201
+        name = f"{own}/loot"
+        location = b.start_upload(name)
+        assert b.patch(location, data=DATA[:100_000], headers={
+            "Content-Type": "application/octet-stream"}).status_code == 202
+        paused, resume = threading.Event(), threading.Event()
+
+        def body():
+            yield DATA[100_000:150_000]
+            paused.set()
+            resume.wait(30)
+            yield DATA[150_000:]
+
+        result = {}
+
+        def finish():
+            result["r"] = b.put(f"{location}?digest={sha256(DATA)}", data=body(), headers={
+                "Content-Type": "application/octet-stream"})
+
+        writer = threading.Thread(target=finish)
+        writer.start()
+        try:
+            assert paused.wait(30)
+            gone = api.delete(f"/projects/{own}", headers={"X-Is-Resource-Name": "true"})
+            assert gone.status_code == 200, gone.text
+        finally:
+            resume.set()
+            writer.join(60)
+        assert result["r"].status_code >= 400  # the link failed: no project any more
+        assert api.post("/projects", json={"project_name": own}).status_code == 201
+        for _ in range(2):  # (the second no longer finds this process's running hash)
+            retry = b.put(f"{location}?digest={victim}")
+            assert retry.status_code in (400, 404), retry.text
+            assert error_code(retry) in ("DIGEST_INVALID", "BLOB_UPLOAD_INVALID",
+                                         "BLOB_UPLOAD_UNKNOWN")
+        stolen = b.get(f"/v2/{name}/blobs/{victim}")
+        assert stolen.status_code == 404 and error_code(stolen) == "BLOB_UNKNOWN"
+        # the session's own digest still completes
+        done = b.put(f"{location}?digest={sha256(DATA)}")
+        assert done.status_code == 201, done.text
+        assert b.get(f"/v2/{name}/blobs/{sha256(DATA)}").content == DATA
+
+
+def test_lost_session_bytes_complete_no_other_digest(registry_client, repo,
+                                                                 server):
+    """Bytes of a session gone from its upload key (a crash, or an attacker's race) with a
+    blob of the session's size present under another digest: a finish naming that digest
+    is refused; a blob key's existence says nothing about this session's bytes."""
+    other = bytes(reversed(DATA))
+    victim = registry_client.push_blob(f"{repo}-other", other)
+    location = registry_client.start_upload(repo)
+    r = registry_client.patch(location, data=DATA,
+                              headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 202, r.text
+    upload_id = r.headers["Docker-Upload-UUID"]
+    wrong = registry_client.put(f"{location}?digest={sha256(b'other')}")
+    assert wrong.status_code == 400  # (and this process no longer holds the running hash)
+    storage = server.data_dir / "storage"
+    (storage / "uploads" / upload_id).unlink()  # the bytes are gone, nothing recorded
+    refused = registry_client.put(f"{location}?digest={victim}")
+    assert refused.status_code in (400, 404), refused.text
+    assert registry_client.head(f"/v2/{repo}/blobs/{victim}").status_code == 404
+
+
+def test_locations_use_the_external_url_not_the_host_header(tmp_path):
+    """With an external URL configured, the absolute URLs of /v2 answers (upload sessions,
+    blobs, manifests) are built from it only: a forged ``Host`` is never echoed back."""
+    from tests.support.oci import OCI_MANIFEST, RegistryClient, canonical, descriptor
+    from tests.support.servers import ADMIN_PASSWORD, running_server
+
+    external = "https://registry.example.com"
+    with running_server(tmp_path, extra_env={"HARBOR_EXTERNAL_URL": external}) as srv, \
+            RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as client:
+        client.headers["Host"] = "evil.example"
+        name = "library/located"
+        r = client.post(f"/v2/{name}/blobs/uploads/")
+        assert r.status_code == 202, r.text
+        assert r.headers["Location"].startswith(f"{external}/v2/{name}/blobs/uploads/")
+        path = urlsplit(r.headers["Location"]).path
+        r = client.patch(path, data=b"{}", headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 202 and r.headers["Location"].startswith(external)
+        assert client.get(path).headers["Location"].startswith(external)
+        r = client.put(path, params={"digest": sha256(b"{}")})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": sha256(b"layer")},
+                        data=b"layer", headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        r = client.post(f"/v2/{name}-2/blobs/uploads/",
+                        params={"mount": sha256(b"layer"), "from": name})
+        assert r.status_code == 201 and r.headers["Location"].startswith(external)
+        manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                              "config": descriptor("application/vnd.oci.image.config.v1+json",
+                                                   b"{}"),
+                              "layers": [descriptor("application/vnd.oci.image.layer.v1.tar",
+                                                    b"layer")]})
+        r = client.push_manifest(name, "v1", manifest)
+        assert r.status_code == 201 and r.headers["Location"].startswith(external), r.text
+        anon = RegistryClient(srv.url)
+        anon.headers["Host"] = "evil.example"
+        challenge = anon.get("/v2/").headers["WWW-Authenticate"]
+        assert f'realm="{external}/service/token"' in challenge

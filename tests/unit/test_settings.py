@@ -130,3 +130,15 @@ def test_readme_and_docs_links_resolve():
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(root)} -> {target}")
     assert broken == []
+
+
+def test_boolean_settings(tmp_path):
+    assert load_settings(environ={}).filtered_catalog is False
+    for text, expected in (("true", True), ("Yes", True), ("1", True), ("off", False),
+                           ("false", False)):
+        s = load_settings(environ={"HARBOR_FILTERED_CATALOG": text})
+        assert s.filtered_catalog is expected, text
+    assert load_settings(write_config(tmp_path, "filtered_catalog: true\n"),
+                         environ={}).filtered_catalog is True
+    with pytest.raises(ConfigError, match="filtered_catalog"):
+        load_settings(environ={"HARBOR_FILTERED_CATALOG": "maybe"})

@@ -108,6 +108,10 @@ class Upload(Base):
     repository: Mapped[str] = mapped_column(String(255), index=True)  # full repository name
     storage_key: Mapped[str] = mapped_column(String(1024))
     size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes received = next offset
+    # The digest the first ``size`` bytes were verified to hash to, recorded by a finish
+    # before it moves them under their blob key: a retried finish that finds the bytes gone
+    # completes only this digest (None: not verified at this offset).
+    verified_digest: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH), nullable=True)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # who opened it (see harbor_api.services.oci.upload_limits); None for older sessions

@@ -38,9 +38,24 @@ def upload_offset(session: Session, upload_id: str, repository: str) -> int | No
 def advance_upload(session: Session, upload_id: str, expected: int, new_size: int) -> bool:
     """Move the offset from ``expected`` to ``new_size``; False when another request won."""
     result = session.connection().execute(update(_UPLOADS).where(
-        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == expected).values(size=new_size,
-                                                                          updated=utcnow()))
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == expected).values(
+            size=new_size, verified_digest=None, updated=utcnow()))
     return bool(result.rowcount)
+
+
+def record_digest(session: Session, upload_id: str, size: int, digest: str) -> bool:
+    """Record what the session's first ``size`` bytes hash to (before a finish moves them
+    under their blob key); False when the session is gone or no longer at ``size``."""
+    result = session.connection().execute(update(_UPLOADS).where(
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == size).values(
+            verified_digest=digest))
+    return bool(result.rowcount)
+
+
+def verified_digest(session: Session, upload_id: str, size: int) -> str | None:
+    """The digest a finish recorded for the session at ``size`` bytes (None: none)."""
+    return session.connection().execute(select(_UPLOADS.c.verified_digest).where(
+        _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == size)).scalar()
 
 
 def remove_upload(session: Session, upload_id: str) -> None:
