@@ -94,7 +94,9 @@ def _token_refusal(session: Session, principal: Principal, repository: str,
     """Why a token does not cover a request: an anonymous token is asked to log in; a
     signed-in one hears that the project does not exist when its subject cannot see it
     (the token service grants nothing there), and Harbor's 401 when its subject lacks the
-    action (a refusal no token changes). A token merely narrower than its subject's rights
+    action (a refusal no token changes; its challenge carries no ``error=`` parameter, as
+    Harbor's, because docker replaces the message with its own generic "denied" text when a
+    401 challenge says ``insufficient_scope``). A token merely narrower than its subject's rights
     (a pull token used for a push the subject may make) gets RFC 6750's 403
     ``insufficient_scope``: clients such as oras-py fetch the wider token on a 403 only."""
     granted: set[str] = set()
@@ -114,7 +116,7 @@ def _token_refusal(session: Session, principal: Principal, repository: str,
         action = next((a for a in _ORDER if a in missing), "pull")
         return DeniedError(f"insufficient scope: the token does not grant {action} on "
                            f"{repository}", detail={"error": "insufficient_scope"})
-    return unauthorized_access(repository, missing, scope_error=True)
+    return unauthorized_access(repository, missing)
 
 
 def token_allows(principal: Principal, repository: str, actions: frozenset[str]) -> bool:

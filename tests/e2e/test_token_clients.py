@@ -229,7 +229,7 @@ def test_dxf_with_credentials_over_tls(tmp_path, monkeypatch):
         repo = f"{site.private}/dxf"
         with DXF(site.host, repo, auth=login, tlsverify=str(cert)) as dxf:
             # dxf's documented way to push: a token for the actions up front (a valid token
-            # lacking an action is refused 401 with error="insufficient_scope", as Harbor)
+            # lacking an action is refused 401, as Harbor)
             dxf.authenticate(user, password, actions=["pull", "push"])
             digest = dxf.push_blob(str(blob))
             dxf.set_alias("v1", digest)
