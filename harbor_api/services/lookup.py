@@ -13,7 +13,7 @@ from harbor_api.db.models import Artifact, Project, Repository, Tag
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.registry.digest import is_digest
 from harbor_api.registry.names import is_repository_name, is_tag
-from harbor_api.services.query_sql import INT32_MAX
+from harbor_api.services.query import INT32_MAX
 
 
 def _projects():

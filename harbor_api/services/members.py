@@ -13,8 +13,7 @@ from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, No
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.projects import ProjectRef, load
-from harbor_api.services.query import Term
-from harbor_api.services.query_sql import condition
+from harbor_api.services.query import Term, condition
 
 _ENTITY_NAME = func.coalesce(User.username, UserGroup.group_name)
 

@@ -32,11 +32,12 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.query import Term
-from harbor_api.services.query_sql import (
+from harbor_api.services.query import (
+    INT,
     INT32_MAX,
-    as_int,
-    as_time,
+    TEXT,
+    TIME,
+    Term,
     condition,
     filter_by_q,
     order_by,
@@ -301,13 +302,14 @@ def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | N
         if public_term is not None:
             stmt = stmt.where(Project.id.in_(_public_ids()) if public_term
                               else Project.id.not_in(_public_ids()))
-    stmt = filter_by_q(stmt, q, {"name": (Project.name, str), "project_id": (Project.id, as_int),
-                                 "owner": (User.username, str),
-                                 "creation_time": (Project.creation_time, as_time),
-                                 "update_time": (Project.update_time, as_time)})
-    stmt = order_by(stmt, sort, {"name": Project.name, "project_id": Project.id,
-                                 "creation_time": Project.creation_time,
-                                 "update_time": Project.update_time}, [Project.name])
+    stmt = filter_by_q(stmt, q, {"name": (Project.name, TEXT), "project_id": (Project.id, INT),
+                                 "owner": (User.username, TEXT),
+                                 "creation_time": (Project.creation_time, TIME),
+                                 "update_time": (Project.update_time, TIME)})
+    stmt = stmt.order_by(*order_by(sort, {"name": Project.name, "project_id": Project.id,
+                                          "creation_time": Project.creation_time,
+                                          "update_time": Project.update_time},
+                                   [Project.name]))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = s.execute(stmt.offset(page.offset).limit(page.page_size)).all()
