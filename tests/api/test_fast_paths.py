@@ -24,7 +24,7 @@ from harbor_api.auth.authenticate import Authenticator
 from harbor_api.auth.keys import load_service_key
 from harbor_api.auth.principal import Principal
 from harbor_api.db.migrate import upgrade
-from harbor_api.db.models import Project, Robot, User
+from harbor_api.db.models import Robot, User
 from harbor_api.db.session import Database
 from harbor_api.errors import HarborError
 from harbor_api.services import members, projects, robots, users
