@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from sqlalchemy import and_, true
@@ -177,7 +177,7 @@ def condition(column, term: Term, kind: ValueKind = TEXT):
     if term.kind == "exact":
         return column == kind.convert(_unquote(str(term.value)))
     if term.kind == "range":
-        low, high = term.value
+        low, high = cast(tuple[str | None, str | None], term.value)
         parts = []
         if low is not None:
             parts.append(column >= kind.convert(_unquote(low)))
