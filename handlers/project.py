@@ -6,15 +6,16 @@ from harbor_api.api import Page, current_context, paged
 from harbor_api.api.responses import created, empty
 from harbor_api.errors import NotFoundError
 from harbor_api.services import projects
+from harbor_api.services.lookup import ProjectNameOrId
 
 
 def _flag(header: str) -> bool:
     return (request.headers.get(header) or "").strip().lower() == "true"
 
 
-def project_ref(project_name_or_id: str) -> projects.ProjectRef:
+def project_ref(project_name_or_id: str) -> ProjectNameOrId:
     """Honours ``X-Is-Resource-Name: true``; otherwise digits are an id, anything else a name."""
-    return projects.ProjectRef(project_name_or_id, _flag("X-Is-Resource-Name"))
+    return ProjectNameOrId(project_name_or_id, _flag("X-Is-Resource-Name"))
 
 
 def list_projects(q=None, page=None, page_size=None, sort=None, name=None, public=None,

@@ -203,6 +203,39 @@ class RangeInvalidError(HarborError):
     code = "RANGE_INVALID"
 
 
+# --- directory (LDAP) errors -------------------------------------------------------------
+
+class DirectoryError(UnauthorizedError):
+    """The directory could not answer (not: the password was wrong). A 401 ``UNAUTHORIZED``
+    for logins, as Harbor answers; the message leads with the class's secret-free
+    ``reason``, which refines the table's default message for this code."""
+
+    reason = "LDAP error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
+
+
+class DirectoryUnreachableError(DirectoryError):
+    reason = "LDAP server unreachable"
+
+
+class DirectoryTlsError(DirectoryError):
+    reason = "LDAP TLS failure"
+
+
+class ServiceCredentialsError(DirectoryError):
+    reason = "LDAP search credentials rejected"
+
+
+class BaseDnError(DirectoryError):
+    reason = "LDAP base DN not found"
+
+
+class DirectoryConfigError(DirectoryError):
+    reason = "LDAP configuration invalid"
+
+
 GENERIC_SERVER_MESSAGE = "internal server error; see the server log for the request id"
 
 

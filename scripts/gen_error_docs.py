@@ -41,6 +41,11 @@ nor a digest is `404 MANIFEST_UNKNOWN` on `GET`/`HEAD` (the OCI pull workflow) a
 the digest that session's bytes were verified to hash to; any other digest is
 `400 DIGEST_INVALID`.
 
+The directory (LDAP) errors are `UNAUTHORIZED` (401, as Harbor answers a login the directory
+could not check) whose message leads with the class's secret-free reason instead of the
+code's default, e.g. `LDAP server unreachable: timed out`; the LDAP tools of the API turn them
+into `400 BAD_REQUEST` with the same reason.
+
 A 500 never shows its internal message to the client: it reads "internal server error; see
 the server log for the request id", and the log line carries the same `X-Request-Id`.
 
@@ -62,11 +67,13 @@ def render_error_table() -> str:
     classes: dict[str, list[str]] = {}
     for name, cls in inspect.getmembers(errors, inspect.isclass):
         if issubclass(cls, errors.HarborError) and cls is not errors.HarborError:
-            classes.setdefault(cls.code, []).append(name)
+            reason = vars(cls).get("reason")
+            classes.setdefault(cls.code, []).append(f"`{name}`" + (f" ({reason})" if reason
+                                                                    else ""))
     lines = ["| code | HTTP status | default message | exception class |",
              "| --- | --- | --- | --- |"]
     for code, spec in errors.ERROR_TABLE.items():
-        names = ", ".join(f"`{n}`" for n in sorted(classes.get(code, []))) or "-"
+        names = ", ".join(sorted(classes.get(code, []))) or "-"
         lines.append(f"| `{code}` | {spec.status} | {spec.message} | {names} |")
     return "\n".join(lines) + "\n"
 

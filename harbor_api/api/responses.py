@@ -11,7 +11,7 @@ from connexion.jsonifier import JSONEncoder, Jsonifier
 from starlette.responses import Response
 
 from harbor_api.errors import COMPACT
-from harbor_api.services.filters import iso
+from harbor_api.services.formats import iso
 
 
 class HarborJSONEncoder(JSONEncoder):

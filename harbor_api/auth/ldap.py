@@ -23,7 +23,14 @@ from ldap3.core import exceptions as lexc
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
-from harbor_api.errors import UnauthorizedError
+from harbor_api.errors import (  # the directory's errors live in the one hierarchy
+    BaseDnError,
+    DirectoryConfigError,
+    DirectoryError,
+    DirectoryTlsError,
+    DirectoryUnreachableError,
+    ServiceCredentialsError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,35 +42,6 @@ MAX_TIMEOUT = 300  # seconds; ldap_timeout is clamped to it
 _SCOPES = {0: ldap3.BASE, 1: ldap3.LEVEL, 2: ldap3.SUBTREE}
 _INVALID_CREDENTIALS = 49
 _NO_SUCH_OBJECT = 32
-
-
-class DirectoryError(UnauthorizedError):
-    """The directory could not answer (not: the password was wrong). A 401 for logins."""
-
-    reason = "LDAP error"
-
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
-
-
-class DirectoryUnreachableError(DirectoryError):
-    reason = "LDAP server unreachable"
-
-
-class DirectoryTlsError(DirectoryError):
-    reason = "LDAP TLS failure"
-
-
-class ServiceCredentialsError(DirectoryError):
-    reason = "LDAP search credentials rejected"
-
-
-class BaseDnError(DirectoryError):
-    reason = "LDAP base DN not found"
-
-
-class DirectoryConfigError(DirectoryError):
-    reason = "LDAP configuration invalid"
 
 
 @dataclass(frozen=True)

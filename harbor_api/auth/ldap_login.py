@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from harbor_api.auth.ldap import (
     Directory,
-    DirectoryUnreachableError,
     DirectoryUser,
     LdapSettings,
     canonical_dn,
@@ -33,6 +32,7 @@ from harbor_api.auth.principal import Principal
 from harbor_api.auth.usernames import invisible_characters, normalise
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
+from harbor_api.errors import DirectoryUnreachableError
 from harbor_api.services import configurations
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from harbor_api.db.models import Artifact, ArtifactLabel, ArtifactReference, Label, Repository, Tag
 from harbor_api.services import image_config, labels
-from harbor_api.services.filters import iso
+from harbor_api.services.formats import iso
 
 IMAGE_CONFIG_TYPES = frozenset({"application/vnd.oci.image.config.v1+json",
                                 "application/vnd.docker.container.image.v1+json"})

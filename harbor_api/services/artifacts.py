@@ -17,9 +17,15 @@ from harbor_api.services.artifact_view import (
     render_many,
 )
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import int_condition, order_by, page_and_total, text_condition
 from harbor_api.services.lookup import artifact, authorized_repository
-from harbor_api.services.query import Term, parse_q, parse_sort
+from harbor_api.services.query import (
+    INT,
+    Term,
+    condition,
+    order_by,
+    page_and_total,
+    parse_q,
+)
 
 _SORT = {"push_time": Artifact.push_time, "pull_time": Artifact.pull_time,
          "size": Artifact.size, "id": Artifact.id, "digest": Artifact.digest}
@@ -37,7 +43,7 @@ def _tag_condition(term: Term):
         return exists().where(Tag.artifact_id == Artifact.id)
     if term.kind == "exact" and term.value == "nil":
         return not_(exists().where(Tag.artifact_id == Artifact.id))
-    return exists().where(Tag.artifact_id == Artifact.id, text_condition(Tag.name, term))
+    return exists().where(Tag.artifact_id == Artifact.id, condition(Tag.name, term))
 
 
 def _type_condition(term: Term):
@@ -58,21 +64,20 @@ def _filters(q: str | None) -> list:
     if "type" in terms:
         where.append(_type_condition(terms["type"]))
     if "media_type" in terms:
-        where.append(or_(text_condition(Artifact.media_type, terms["media_type"]),
-                         text_condition(Artifact.manifest_media_type, terms["media_type"])))
+        where.append(or_(condition(Artifact.media_type, terms["media_type"]),
+                         condition(Artifact.manifest_media_type, terms["media_type"])))
     if "digest" in terms:
-        where.append(text_condition(Artifact.digest, terms["digest"]))
+        where.append(condition(Artifact.digest, terms["digest"]))
     if "label_id" in terms:
         where.append(exists().where(ArtifactLabel.artifact_id == Artifact.id,
-                                    int_condition(ArtifactLabel.label_id, terms["label_id"])))
+                                    condition(ArtifactLabel.label_id, terms["label_id"], INT)))
     return where
 
 
 def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str, *,
                    q: str | None, sort: str | None, offset: int, limit: int,
                    opts: Options) -> tuple[list[dict], int]:
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT,
-                     [Artifact.push_time.desc(), Artifact.id.desc()])
+    order = order_by(sort, _SORT, [Artifact.push_time.desc(), Artifact.id.desc()])
     where = _filters(q)
     with ctx.db.read() as s:
         project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,

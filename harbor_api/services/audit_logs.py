@@ -23,15 +23,9 @@ from sqlalchemy.orm import Session
 
 from harbor_api.db.models import AuditLog, ConfigEntry
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import (
-    iso,
-    order_by,
-    page_and_total,
-    text_condition,
-    time_condition,
-)
+from harbor_api.services.formats import iso
 from harbor_api.services.lookup import authorized_project
-from harbor_api.services.query import parse_q, parse_sort
+from harbor_api.services.query import TEXT, TIME, conditions, order_by, page_and_total, parse_q
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +48,10 @@ def render(entry: AuditLog) -> dict[str, Any]:
 def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
               sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
     """The whole log (caller must be a system admin) or one project's log."""
-    terms = parse_q(q, {*_TEXT_KEYS, "op_time"})
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT,
-                     [AuditLog.op_time.desc(), AuditLog.id.desc()])
-    where = []
-    for key in _TEXT_KEYS:
-        if key in terms:
-            where.append(text_condition(getattr(AuditLog, key), terms[key]))
-    if "op_time" in terms:
-        where.append(time_condition(AuditLog.op_time, terms["op_time"]))
+    fields = {key: (getattr(AuditLog, key), TEXT) for key in _TEXT_KEYS}
+    fields["op_time"] = (AuditLog.op_time, TIME)
+    where = conditions(parse_q(q, set(fields)), fields)
+    order = order_by(sort, _SORT, [AuditLog.op_time.desc(), AuditLog.id.desc()])
     maybe_purge(ctx.db)
     with ctx.db.read() as s:
         if project_name is not None:

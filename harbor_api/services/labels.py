@@ -14,15 +14,9 @@ from harbor_api.db.models import Label, Project
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError, UnauthorizedError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import (
-    iso,
-    order_by,
-    page_and_total,
-    text_condition,
-    without_empty,
-)
+from harbor_api.services.formats import iso, without_empty
 from harbor_api.services.lookup import authorized_project_id
-from harbor_api.services.query import parse_q, parse_sort
+from harbor_api.services.query import condition, contains, order_by, page_and_total, parse_q
 
 GLOBAL, PROJECT = "g", "p"
 _COLOR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
@@ -43,7 +37,7 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
                 limit: int) -> tuple[list[dict], int]:
     scope = scope or (PROJECT if project_id else GLOBAL)
     terms = parse_q(q, {"name", "scope", "project_id"})
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT, [Label.id.asc()])
+    order = order_by(sort, _SORT, [Label.id.asc()])
     with ctx.db.read() as s:
         if scope == PROJECT:
             if not project_id:
@@ -55,9 +49,9 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
                 raise UnauthorizedError("unauthorized")
             where = [Label.scope == GLOBAL]
         if name:
-            where.append(Label.name.ilike(f"%{name}%"))
+            where.append(contains(Label.name, name))
         if "name" in terms:
-            where.append(text_condition(Label.name, terms["name"]))
+            where.append(condition(Label.name, terms["name"]))
         rows, total = page_and_total(s, select(Label).where(*where).order_by(*order),
                                      select(func.count()).select_from(Label).where(*where),
                                      offset, limit)

@@ -1,7 +1,15 @@
-"""Find projects, repositories and artifacts by the names the API uses, with RBAC checks."""
+"""Find projects, repositories and artifacts by the names the API uses, with RBAC checks.
+
+A project is found by its name exactly (names are lowercase by grammar; nothing is folded),
+or through :class:`ProjectNameOrId` where an API path may hold either. Where only its
+identity is needed, the answer is :class:`~harbor_api.services.oci.repositories.ProjectRef`
+(id, name), the one resolved-project type, from one Core statement: ``project_by_name`` for
+one name, :func:`project_refs` for several; where the API needs the row, the ORM entity.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from sqlalchemy import select
@@ -13,13 +21,24 @@ from harbor_api.db.models import Artifact, Project, Repository, Tag
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.registry.digest import is_digest
 from harbor_api.registry.names import is_repository_name, is_tag
-from harbor_api.services.query_sql import INT32_MAX
+from harbor_api.services.oci.repositories import ProjectRef
+from harbor_api.services.query import INT32_MAX
 
 
 def _projects():
     # metadata is not needed to authorise (rbac reads "public" itself): skip its eager load,
     # so that finding a project costs one query whether it exists or not
     return select(Project).options(lazyload(Project.metadata_entries))
+
+
+def project_refs(session: Session, names: set[str]) -> dict[str, ProjectRef]:
+    """name → :class:`ProjectRef` of the projects among ``names``, in one statement (the
+    many-name form of ``services.oci.repositories.project_by_name``)."""
+    if not names:
+        return {}
+    rows = session.connection().execute(select(Project.id, Project.name)
+                                        .where(Project.name.in_(names)))
+    return {row.name: ProjectRef(*row) for row in rows}
 
 
 def authorized_project(session: Session, principal: Principal, name: str, resource: str,
@@ -30,6 +49,30 @@ def authorized_project(session: Session, principal: Principal, name: str, resour
     (no existence leak, by body or by time)."""
     project = session.scalar(_projects().where(Project.name == name))
     return rbac.require_found(session, principal, project, name, resource, action)
+
+
+@dataclass(frozen=True)
+class ProjectNameOrId:
+    """How an API path names a project (``{project_name_or_id}``): digits are an id unless the
+    caller sent ``X-Is-Resource-Name: true``; anything else (and an id beyond int32, which no
+    project has) is a name. Not a project: :class:`~harbor_api.services.oci.repositories.
+    ProjectRef` is the resolved one."""
+
+    value: str
+    is_name: bool = False
+
+    def where(self):
+        if (not self.is_name and self.value.isascii() and self.value.isdigit()
+                and int(self.value) <= INT32_MAX):
+            return Project.id == int(self.value)
+        return Project.name == self.value
+
+
+def authorized_project_ref(session: Session, principal: Principal, ref: ProjectNameOrId,
+                           resource: str = "project", action: str = "read") -> Project:
+    """:func:`authorized_project` for a project named by name or id in an API path."""
+    project = session.scalar(_projects().where(ref.where()))
+    return rbac.require_found(session, principal, project, ref.value, resource, action)
 
 
 def authorized_project_id(session: Session, principal: Principal, project_id: int,

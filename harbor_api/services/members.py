@@ -12,9 +12,8 @@ from harbor_api.db.models import ProjectMember, User, UserGroup
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.projects import ProjectRef, load
-from harbor_api.services.query import Term
-from harbor_api.services.query_sql import condition
+from harbor_api.services.lookup import ProjectNameOrId, authorized_project_ref
+from harbor_api.services.query import Term, condition
 
 _ENTITY_NAME = func.coalesce(User.username, UserGroup.group_name)
 
@@ -53,10 +52,10 @@ def _check_role(role_id) -> int:
     return role_id
 
 
-def list_members(ctx: RequestContext, ref: ProjectRef, page,
+def list_members(ctx: RequestContext, ref: ProjectNameOrId, page,
                  entityname: str | None) -> tuple[list, int]:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref, "member", "list")
+        project = authorized_project_ref(s, ctx.principal, ref, "member", "list")
         stmt = _select().where(ProjectMember.project_id == project.id)
         if entityname:
             stmt = stmt.where(condition(_ENTITY_NAME, Term("entityname", "fuzzy", entityname)))
@@ -98,11 +97,11 @@ def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[
     raise BadRequestError("either member_user or member_group is required")
 
 
-def create(ctx: RequestContext, ref: ProjectRef, body: dict) -> int:
+def create(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> int:
     role = _check_role(body.get("role_id"))
     try:
         with ctx.db.transaction() as s:
-            project = load(s, ctx.principal, ref, "member", "create")
+            project = authorized_project_ref(s, ctx.principal, ref, "member", "create")
             _within_caller(ctx, project, role)
             entity_type, entity_id, name = _entity(s, body, ctx)
             if s.scalar(select(ProjectMember.id).where(
@@ -132,9 +131,9 @@ def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
     return member
 
 
-def get(ctx: RequestContext, ref: ProjectRef, member_id: int) -> dict:
+def get(ctx: RequestContext, ref: ProjectNameOrId, member_id: int) -> dict:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref, "member", "read")
+        project = authorized_project_ref(s, ctx.principal, ref, "member", "read")
         row = s.execute(_select().where(ProjectMember.project_id == project.id,
                                         ProjectMember.id == member_id)).first()
         if row is None:
@@ -142,10 +141,10 @@ def get(ctx: RequestContext, ref: ProjectRef, member_id: int) -> dict:
         return render(row[0], row[1])
 
 
-def update(ctx: RequestContext, ref: ProjectRef, member_id: int, role_id) -> None:
+def update(ctx: RequestContext, ref: ProjectNameOrId, member_id: int, role_id) -> None:
     role = _check_role(role_id)
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "member", "update")
+        project = authorized_project_ref(s, ctx.principal, ref, "member", "update")
         _within_caller(ctx, project, role)
         member = _load_member(s, project.id, member_id)
         member.role = role
@@ -155,9 +154,9 @@ def update(ctx: RequestContext, ref: ProjectRef, member_id: int, role_id) -> Non
                      f"{rbac.ROLE_NAMES[role]}", project.id)
 
 
-def remove(ctx: RequestContext, ref: ProjectRef, member_id: int) -> None:
+def remove(ctx: RequestContext, ref: ProjectNameOrId, member_id: int) -> None:
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "member", "delete")
+        project = authorized_project_ref(s, ctx.principal, ref, "member", "delete")
         member = _load_member(s, project.id, member_id)
         audit.record(s, ctx.principal, "delete", "member",
                      f"{project.name}:{member.entity_type}{member.entity_id}", project.id)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
@@ -32,11 +31,12 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.query import Term
-from harbor_api.services.query_sql import (
-    INT32_MAX,
-    as_int,
-    as_time,
+from harbor_api.services.lookup import ProjectNameOrId, authorized_project_ref
+from harbor_api.services.query import (
+    INT,
+    TEXT,
+    TIME,
+    Term,
     condition,
     filter_by_q,
     order_by,
@@ -50,20 +50,6 @@ SEVERITIES = ("none", "low", "medium", "high", "critical")
 METADATA_KEYS = BOOL_KEYS | {"severity", "retention_id", "proxy_speed_kb"}
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    """How the caller named a project in the path."""
-
-    value: str
-    is_name: bool = False
-
-    def where(self):
-        if (not self.is_name and self.value.isascii() and self.value.isdigit()
-                and int(self.value) <= INT32_MAX):
-            return Project.id == int(self.value)
-        return Project.name == self.value
 
 
 def validate_name(name: str | None) -> str:
@@ -104,15 +90,6 @@ def _metadata_value(key: str, value) -> str:
     if number < (-1 if key == "proxy_speed_kb" else 0):
         raise BadRequestError(f"project metadata {key} is out of range")
     return str(number)
-
-
-def load(session: Session, principal: Principal, ref: ProjectRef, resource: str = "project",
-         action: str = "read") -> Project:
-    """The project, if the caller may do ``action`` on ``resource`` in it (else 401/403/404)."""
-    project = session.scalar(select(Project).options(lazyload(Project.metadata_entries))
-                             .where(ref.where()))
-    # missing or invisible: the same 404, after the same queries (see rbac.require_found)
-    return rbac.require_found(session, principal, project, ref.value, resource, action)
 
 
 def normalize_allowlist(raw) -> tuple[int | None, list[dict]] | None:
@@ -201,14 +178,14 @@ def set_metadata(session: Session, project: Project, values: dict[str, str]) -> 
             project.metadata_entries.append(ProjectMetadata(name=key, value=value))
 
 
-def update(ctx: RequestContext, ref: ProjectRef, body: dict) -> None:
+def update(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> None:
     metadata = normalize_metadata(body.get("metadata"))
     if body.get("public") is not None and "public" not in metadata:
         metadata["public"] = "true" if body["public"] else "false"
     _check_storage_limit(body.get("storage_limit"))
     allowlist = normalize_allowlist(body.get("cve_allowlist"))
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "project", "update")
+        project = authorized_project_ref(s, ctx.principal, ref, "project", "update")
         set_metadata(s, project, metadata)
         if allowlist is not None:
             _store_allowlist(s, project.id, allowlist)
@@ -216,9 +193,9 @@ def update(ctx: RequestContext, ref: ProjectRef, body: dict) -> None:
         audit.record(s, ctx.principal, "update", "project", project.name, project.id)
 
 
-def remove(ctx: RequestContext, ref: ProjectRef) -> None:
+def remove(ctx: RequestContext, ref: ProjectNameOrId) -> None:
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "project", "delete")
+        project = authorized_project_ref(s, ctx.principal, ref, "project", "delete")
         repos = s.scalar(select(func.count()).select_from(Repository)
                          .where(Repository.project_id == project.id))
         if repos:
@@ -248,9 +225,9 @@ def exists(ctx: RequestContext, name: str) -> bool:
         return s.scalar(select(Project.id).where(Project.name == name)) is not None
 
 
-def summary(ctx: RequestContext, ref: ProjectRef) -> dict:
+def summary(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref)
+        project = authorized_project_ref(s, ctx.principal, ref)
         repos = s.scalar(select(func.count()).select_from(Repository)
                          .where(Repository.project_id == project.id)) or 0
         counts = dict(s.execute(select(ProjectMember.role, func.count())
@@ -301,13 +278,14 @@ def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | N
         if public_term is not None:
             stmt = stmt.where(Project.id.in_(_public_ids()) if public_term
                               else Project.id.not_in(_public_ids()))
-    stmt = filter_by_q(stmt, q, {"name": (Project.name, str), "project_id": (Project.id, as_int),
-                                 "owner": (User.username, str),
-                                 "creation_time": (Project.creation_time, as_time),
-                                 "update_time": (Project.update_time, as_time)})
-    stmt = order_by(stmt, sort, {"name": Project.name, "project_id": Project.id,
-                                 "creation_time": Project.creation_time,
-                                 "update_time": Project.update_time}, [Project.name])
+    stmt = filter_by_q(stmt, q, {"name": (Project.name, TEXT), "project_id": (Project.id, INT),
+                                 "owner": (User.username, TEXT),
+                                 "creation_time": (Project.creation_time, TIME),
+                                 "update_time": (Project.update_time, TIME)})
+    stmt = stmt.order_by(*order_by(sort, {"name": Project.name, "project_id": Project.id,
+                                          "creation_time": Project.creation_time,
+                                          "update_time": Project.update_time},
+                                   [Project.name]))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = s.execute(stmt.offset(page.offset).limit(page.page_size)).all()
@@ -328,9 +306,9 @@ def parse_public_term(q: str | None) -> tuple[str, bool | None] | None:
     return ",".join(kept), public
 
 
-def get(ctx: RequestContext, ref: ProjectRef) -> dict:
+def get(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref)
+        project = authorized_project_ref(s, ctx.principal, ref)
         owner = s.scalar(select(User.username).where(User.id == project.owner_id)) \
             if project.owner_id else None
         return render_many(s, ctx.principal, [(project, owner)])[0]
@@ -396,13 +374,13 @@ def _render(project: Project, owner: str | None, repo_count: int, roles: list[in
 
 # --- metadata endpoints -----------------------------------------------------------------------
 
-def list_metadata(ctx: RequestContext, ref: ProjectRef) -> dict[str, str]:
+def list_metadata(ctx: RequestContext, ref: ProjectNameOrId) -> dict[str, str]:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref, "metadata", "read")
+        project = authorized_project_ref(s, ctx.principal, ref, "metadata", "read")
         return {m.name: m.value for m in project.metadata_entries}
 
 
-def add_metadata(ctx: RequestContext, ref: ProjectRef, body: dict,
+def add_metadata(ctx: RequestContext, ref: ProjectNameOrId, body: dict,
                  only: str | None = None) -> None:
     """Add or change metadata; ``only`` restricts the body to that one name (update)."""
     values = normalize_metadata(body)
@@ -412,25 +390,25 @@ def add_metadata(ctx: RequestContext, ref: ProjectRef, body: dict,
         raise BadRequestError("no metadata given")
     action = "update" if only else "create"
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "metadata", action)
+        project = authorized_project_ref(s, ctx.principal, ref, "metadata", action)
         set_metadata(s, project, values)
         project.update_time = utcnow()
         audit.record(s, ctx.principal, "update", "project",
                      f"{project.name} metadata {','.join(sorted(values))}", project.id)
 
 
-def get_metadata(ctx: RequestContext, ref: ProjectRef, name: str) -> dict[str, str]:
+def get_metadata(ctx: RequestContext, ref: ProjectNameOrId, name: str) -> dict[str, str]:
     with ctx.db.read() as s:
-        project = load(s, ctx.principal, ref, "metadata", "read")
+        project = authorized_project_ref(s, ctx.principal, ref, "metadata", "read")
         for entry in project.metadata_entries:
             if entry.name == name:
                 return {name: entry.value}
     raise NotFoundError(f"metadata {name} not found")
 
 
-def delete_metadata(ctx: RequestContext, ref: ProjectRef, name: str) -> None:
+def delete_metadata(ctx: RequestContext, ref: ProjectNameOrId, name: str) -> None:
     with ctx.db.transaction() as s:
-        project = load(s, ctx.principal, ref, "metadata", "delete")
+        project = authorized_project_ref(s, ctx.principal, ref, "metadata", "delete")
         entry = next((m for m in project.metadata_entries if m.name == name), None)
         if entry is None:
             raise NotFoundError(f"metadata {name} not found")

@@ -11,16 +11,9 @@ from harbor_api.auth import rbac
 from harbor_api.db.models import Artifact, Project, Repository
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import (
-    int_condition,
-    iso,
-    order_by,
-    page_and_total,
-    text_condition,
-    without_empty,
-)
+from harbor_api.services.formats import iso, without_empty
 from harbor_api.services.lookup import authorized_project, repository
-from harbor_api.services.query import parse_q, parse_sort
+from harbor_api.services.query import INT, TEXT, conditions, order_by, page_and_total, parse_q
 
 _SORT = {"name": Repository.name, "creation_time": Repository.creation_time,
          "update_time": Repository.update_time, "pull_count": Repository.pull_count,
@@ -47,14 +40,9 @@ def list_repositories(ctx: RequestContext, project_name: str | None, *, q: str |
                       sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
     """One project's repositories, or (``project_name`` None) those of every project the
     caller can see. Three statements whatever the page size."""
-    terms = parse_q(q, {"name", "project_id"})
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT,
-                     [Repository.creation_time.desc(), Repository.id.desc()])
-    where = []
-    if "name" in terms:
-        where.append(text_condition(Repository.name, terms["name"]))
-    if "project_id" in terms:
-        where.append(int_condition(Repository.project_id, terms["project_id"]))
+    fields = {"name": (Repository.name, TEXT), "project_id": (Repository.project_id, INT)}
+    where = conditions(parse_q(q, set(fields)), fields)
+    order = order_by(sort, _SORT, [Repository.creation_time.desc(), Repository.id.desc()])
     with ctx.db.read() as s:
         if project_name is not None:
             project = authorized_project(s, ctx.principal, project_name, "repository", "list")

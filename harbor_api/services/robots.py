@@ -25,9 +25,9 @@ from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso
+from harbor_api.services.formats import iso
 from harbor_api.services.lookup import authorized_project_id
-from harbor_api.services.query import parse_q, parse_sort
+from harbor_api.services.query import TEXT, condition, order_by, parse_q
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 LEVELS = ("system", "project")
@@ -295,14 +295,10 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
         if level is not None:
             query = query.where(Robot.level == str(level.value))
         if "name" in terms:
-            term = terms["name"]
-            value = str(term.value)
-            query = query.where(Robot.name.contains(value, autoescape=True)
-                                if term.kind == "fuzzy" else Robot.name == value)
+            query = query.where(condition(Robot.name, terms["name"], TEXT))
         total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-        order = [(_SORT[k].desc() if desc else _SORT[k]) for k, desc in parse_sort(sort,
-                                                                                 set(_SORT))]
-        rows = s.scalars(query.order_by(*(order or [Robot.creation_time.desc()]), Robot.id)
+        order = order_by(sort, _SORT, [Robot.id], unsorted=[Robot.creation_time.desc()])
+        rows = s.scalars(query.order_by(*order)
                          .offset(page.offset).limit(page.page_size)).all()
         name_prefix = prefix(ctx)
         return [to_json(r, name_prefix) for r in rows], total

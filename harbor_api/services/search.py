@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from harbor_api.auth import rbac
 from harbor_api.db.models import Artifact, Blob, Project, ProjectMetadata, Repository, User
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso
+from harbor_api.services.formats import iso
+from harbor_api.services.query import like_pattern
 
 SEARCH_LIMIT = 100  # results per kind; Harbor returns every match, we cap to stay fast
 
@@ -18,9 +19,7 @@ SEARCH_LIMIT = 100  # results per kind; Harbor returns every match, we cap to st
 def _like(keyword: str) -> str:
     """Project and repository names are lowercase by grammar, so a case-insensitive match is
     a plain LIKE on the lowercased keyword (much cheaper than ILIKE on PostgreSQL)."""
-    keyword = keyword.lower()
-    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return like_pattern(keyword.lower())
 
 
 def _public_ids():

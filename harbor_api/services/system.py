@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from harbor_api import __version__
 from harbor_api.services import configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso
+from harbor_api.services.formats import iso
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,8 @@ from harbor_api.registry.names import is_tag
 from harbor_api.services import audit
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import order_by, page_and_total, text_condition
 from harbor_api.services.lookup import artifact, authorized_repository
-from harbor_api.services.query import parse_q, parse_sort
+from harbor_api.services.query import condition, order_by, page_and_total, parse_q
 
 _SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time,
          "id": Tag.id}
@@ -24,14 +23,14 @@ def list_tags(ctx: RequestContext, project_name: str, repository_name: str, refe
               *, q: str | None, sort: str | None, offset: int,
               limit: int) -> tuple[list[dict], int]:
     terms = parse_q(q, {"name"})
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT, [Tag.push_time.desc(), Tag.id.desc()])
+    order = order_by(sort, _SORT, [Tag.push_time.desc(), Tag.id.desc()])
     with ctx.db.read() as s:
         project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
                                               "tag", "list")
         found = artifact(s, repo, reference)
         where = [Tag.artifact_id == found.id]
         if "name" in terms:
-            where.append(text_condition(Tag.name, terms["name"]))
+            where.append(condition(Tag.name, terms["name"]))
         rows, total = page_and_total(s, select(Tag).where(*where).order_by(*order),
                                      select(func.count()).select_from(Tag).where(*where),
                                      offset, limit)

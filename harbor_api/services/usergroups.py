@@ -22,6 +22,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
+from harbor_api.services.query import contains
 
 
 def render(group: UserGroup) -> dict:
@@ -39,10 +40,6 @@ def _load(s: Session, group_id: int) -> UserGroup:
     return group
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = None,
                 group_name: str | None = None) -> tuple[list[dict], int]:
     require_system(ctx.principal)
@@ -50,7 +47,7 @@ def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = Non
     if ldap_group_dn:
         stmt = stmt.where(func.lower(UserGroup.ldap_group_dn) == canonical_dn(ldap_group_dn))
     if group_name:
-        stmt = stmt.where(UserGroup.group_name.ilike(_like(group_name), escape="\\"))
+        stmt = stmt.where(contains(UserGroup.group_name, group_name))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         if page.offset >= total:
@@ -62,8 +59,7 @@ def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = Non
 def search(ctx: RequestContext, groupname: str, page: Page) -> tuple[list[dict], int]:
     if not ctx.principal.authenticated:
         raise UnauthorizedError("unauthorized")
-    stmt = select(UserGroup).where(UserGroup.group_name.ilike(_like(groupname or ""),
-                                                              escape="\\"))
+    stmt = select(UserGroup).where(contains(UserGroup.group_name, groupname or ""))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         if page.offset >= total:

@@ -22,9 +22,8 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import iso, without_empty
-from harbor_api.services.query import Term
-from harbor_api.services.query_sql import as_int, as_time, condition, filter_by_q, order_by
+from harbor_api.services.formats import iso, without_empty
+from harbor_api.services.query import INT, TEXT, TIME, Term, condition, filter_by_q, order_by
 
 BOOTSTRAP_ADMIN = "admin"
 _ILLEGAL_CHARS = set(",~#$%")
@@ -91,12 +90,13 @@ def _validate_username(username: str | None) -> str:
 
 def list_users(ctx: RequestContext, q: str | None, sort: str | None, page) -> tuple[list, int]:
     require_system(ctx.principal)
-    columns = {"username": (User.username, str), "email": (User.email, str),
-               "user_id": (User.id, as_int), "creation_time": (User.creation_time, as_time)}
-    stmt = filter_by_q(select(User), q, columns)
-    stmt = order_by(stmt, sort, {"username": User.username, "email": User.email,
-                                 "user_id": User.id, "creation_time": User.creation_time,
-                                 "update_time": User.update_time}, [User.id])
+    fields = {"username": (User.username, TEXT), "email": (User.email, TEXT),
+              "user_id": (User.id, INT), "creation_time": (User.creation_time, TIME)}
+    stmt = filter_by_q(select(User), q, fields)
+    stmt = stmt.order_by(*order_by(sort, {"username": User.username, "email": User.email,
+                                          "user_id": User.id,
+                                          "creation_time": User.creation_time,
+                                          "update_time": User.update_time}, [User.id]))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         users = s.scalars(stmt.offset(page.offset).limit(page.page_size)).all()

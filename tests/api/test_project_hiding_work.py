@@ -34,7 +34,7 @@ from harbor_api.services import (
 )
 from harbor_api.services.artifact_view import Options
 from harbor_api.services.context import AppState, RequestContext
-from harbor_api.services.projects import ProjectRef
+from harbor_api.services.lookup import ProjectNameOrId
 from harbor_api.settings import Settings
 from tests.support.servers import postgres_database
 
@@ -82,15 +82,15 @@ def _label_id(db: Database) -> int:
 
 
 CALLS = {
-    "get": lambda c, i, n: projects.get(c, ProjectRef(i)),
-    "get by name": lambda c, i, n: projects.get(c, ProjectRef(n, True)),
-    "update": lambda c, i, n: projects.update(c, ProjectRef(i), {"metadata": {}}),
-    "delete": lambda c, i, n: projects.remove(c, ProjectRef(i)),
-    "summary": lambda c, i, n: projects.summary(c, ProjectRef(i)),
-    "metadatas": lambda c, i, n: projects.list_metadata(c, ProjectRef(i)),
-    "metadata": lambda c, i, n: projects.get_metadata(c, ProjectRef(i), "public"),
-    "members": lambda c, i, n: members.list_members(c, ProjectRef(i), PAGE, None),
-    "member": lambda c, i, n: members.get(c, ProjectRef(i), 1),
+    "get": lambda c, i, n: projects.get(c, ProjectNameOrId(i)),
+    "get by name": lambda c, i, n: projects.get(c, ProjectNameOrId(n, True)),
+    "update": lambda c, i, n: projects.update(c, ProjectNameOrId(i), {"metadata": {}}),
+    "delete": lambda c, i, n: projects.remove(c, ProjectNameOrId(i)),
+    "summary": lambda c, i, n: projects.summary(c, ProjectNameOrId(i)),
+    "metadatas": lambda c, i, n: projects.list_metadata(c, ProjectNameOrId(i)),
+    "metadata": lambda c, i, n: projects.get_metadata(c, ProjectNameOrId(i), "public"),
+    "members": lambda c, i, n: members.list_members(c, ProjectNameOrId(i), PAGE, None),
+    "member": lambda c, i, n: members.get(c, ProjectNameOrId(i), 1),
     "labels": lambda c, i, n: labels.list_labels(c, name=None, scope="p", project_id=int(i),
                                                  q=None, sort=None, offset=0, limit=10),
     "robots": lambda c, i, n: robots.list_robots(c, f"ProjectID={i}", None, PAGE),
