@@ -22,6 +22,7 @@ from harbor_api.db.models.registry import (
     Tag,
     Upload,
 )
+from harbor_api.db.models.registries import RegistryEndpoint
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -29,5 +30,5 @@ __all__ = [
     "CVEAllowlist",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
-    "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
+    "RegistryEndpoint", "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]
