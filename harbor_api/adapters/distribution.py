@@ -200,7 +200,9 @@ class DistributionAdapter(Adapter):
                                      scopes=(push_scope(upload.repository),))
         raise_for_status(response, "upload status")
         last = response.headers.get("range", "").rpartition("-")[2]
-        upload.offset = int(last) + 1 if last.isdigit() else 0
+        # Distribution writes "0-0" for an empty session (and for one byte: read as empty,
+        # a chunk from 0 is then refused rather than a byte lost)
+        upload.offset = int(last) + 1 if last.isdigit() and int(last) > 0 else 0
         if "location" in response.headers:
             upload.location = self._location(response)
         return upload.offset
