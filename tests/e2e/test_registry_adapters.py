@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tracemalloc
 import uuid
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from harbor_api.adapters import (
 )
 from harbor_api.adapters.copy import copy_artifact
 from tests.support.clients import ApiClient
+from tests.support.images import MT_CONFIG, MT_LAYER, MT_MANIFEST, canonical_json
 from tests.support.registry_clients import (
     Registry,
     distribution_registry,
@@ -235,3 +237,43 @@ def _reader(data: bytes, offset: int):
     view = data[offset:]
     return BlobReader(len(view), offset, iter(view[i:i + 8192]
                                                for i in range(0, len(view), 8192)))
+
+
+def _random_chunks(total: int, seed: bytes, chunk: int = 1 << 20):
+    """``total`` pseudo-random bytes in chunks, and their digest once consumed."""
+    block = hashlib.sha256(seed).digest() * (chunk // 32)
+    sent = 0
+    while sent < total:
+        piece = block[:min(chunk, total - sent)]
+        sent += len(piece)
+        yield piece
+
+
+@pytest.mark.parametrize("chunk_size", [None, 8 << 20], ids=["monolithic", "chunked"])
+def test_copy_streams_blobs_with_flat_memory(chunk_size, admin, ours, distribution):
+    size = 64 << 20
+    seed = uuid.uuid4().bytes
+    digest = _digest(b"".join(_random_chunks(size, seed)))  # hashed here, outside the trace
+    project = _project(admin)
+    src_repo, dst_repo = f"big/{project}", f"{project}/big"
+    config = canonical_json({"architecture": "amd64", "os": "linux",
+                             "rootfs": {"type": "layers", "diff_ids": [digest]}})
+    manifest = canonical_json({
+        "schemaVersion": 2, "mediaType": MT_MANIFEST,
+        "config": {"mediaType": MT_CONFIG, "digest": _digest(config), "size": len(config)},
+        "layers": [{"mediaType": MT_LAYER, "digest": digest, "size": size}]})
+    with adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist, \
+            adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor:
+        dist.push_blob(src_repo, digest, size, _random_chunks(size, seed))
+        dist.push_blob(src_repo, _digest(config), len(config), [config])
+        dist.put_manifest(src_repo, "v1", manifest, MT_MANIFEST)
+        tracemalloc.start()
+        try:
+            copied, report = copy_artifact(dist, harbor, src_repo, "v1", dst_repo,
+                                           chunk_size=chunk_size)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert copied == _digest(manifest) and report.bytes_sent == size + len(config)
+        assert peak < 16 << 20, f"peak {peak / 2**20:.1f} MiB while copying 64 MiB"
+        assert harbor.head_manifest(dst_repo, "v1").digest == copied
