@@ -71,7 +71,7 @@ class HarborAdapter(DistributionAdapter):
             items = response.json() or []
             yield from items
             total = int(response.headers.get("x-total-count") or 0)
-            if len(items) < PAGE_SIZE or page * PAGE_SIZE >= total:
+            if len(items) < PAGE_SIZE or (total and page * PAGE_SIZE >= total):
                 return
             page += 1
 

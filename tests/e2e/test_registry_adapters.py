@@ -4,6 +4,7 @@ without ``insecure``, and one image copied blob by blob each way, as replication
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -12,6 +13,10 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from harborapi import HarborAsyncClient
+from harborapi.exceptions import BadRequest, NotFound
+from harborapi.models import Registry as HarborRegistry
+from harborapi.models import RegistryCredential, RegistryPing, RegistryUpdate
 
 from harbor_api.adapters import (
     AdapterError,
@@ -277,3 +282,37 @@ def test_copy_streams_blobs_with_flat_memory(chunk_size, admin, ours, distributi
         assert copied == _digest(manifest) and report.bytes_sent == size + len(config)
         assert peak < 16 << 20, f"peak {peak / 2**20:.1f} MiB while copying 64 MiB"
         assert harbor.head_manifest(dst_repo, "v1").digest == copied
+
+
+def test_harborapi_manages_registries(ours):
+    """The PyPI ``harborapi`` client, unchanged: create, list, read, ping, info, update,
+    delete, and the adapter listings."""
+    async def scenario():
+        client = HarborAsyncClient(url=f"{ours.url}/api/v2.0", username="admin",
+                                   secret=ADMIN_PASSWORD)
+        name = f"hapi-{uuid.uuid4().hex[:8]}"
+        location = await client.create_registry(HarborRegistry(
+            name=name, type="harbor", url=ours.url, insecure=False,
+            credential=RegistryCredential(type="basic", access_key="admin",
+                                          access_secret=ADMIN_PASSWORD)))
+        registry_id = int(location.rsplit("/", 1)[1])
+        got = await client.get_registry(registry_id)
+        assert got.name == name and got.credential.access_secret == "*****"
+        assert [r.id for r in await client.get_registries(query=f"name={name}")] == [
+            registry_id]
+        await client.check_registry_status(RegistryPing(id=registry_id))
+        with pytest.raises(BadRequest, match="unhealthy"):
+            await client.check_registry_status(RegistryPing(
+                type="harbor", url=ours.url, access_key="admin", access_secret="wrong"))
+        info = await client.get_registry_info(registry_id)
+        assert info.type == "harbor" and "event_based" in info.supported_triggers
+        assert set((await client.get_registry_providers()).root) == {"harbor",
+                                                                     "docker-registry"}
+        assert await client.get_registry_adapters() == ["docker-registry", "harbor"]
+        await client.update_registry(registry_id, RegistryUpdate(description="via harborapi"))
+        assert (await client.get_registry(registry_id)).description == "via harborapi"
+        await client.delete_registry(registry_id)
+        with pytest.raises(NotFound):
+            await client.get_registry(registry_id)
+
+    asyncio.run(scenario())
