@@ -28,11 +28,12 @@ from harbor_api.adapters import (
 )
 from harbor_api.adapters.copy import copy_artifact
 from tests.support.clients import ApiClient
-from tests.support.images import MT_CONFIG, MT_LAYER, MT_MANIFEST, canonical_json
+from tests.support.images import MT_CONFIG, MT_LAYER, MT_MANIFEST, OciLayout, canonical_json
 from tests.support.registry_clients import (
     Registry,
     distribution_registry,
     push_image,
+    skopeo_copy,
 )
 from tests.support.servers import ADMIN_PASSWORD, running_server
 from tests.support.tls import make_server_certificate
@@ -316,3 +317,21 @@ def test_harborapi_manages_registries(ours):
             await client.get_registry(registry_id)
 
     asyncio.run(scenario())
+
+
+def test_copy_a_multi_arch_index_children_first(admin, ours, distribution, tmp_path):
+    layout = OciLayout(tmp_path / "layout")
+    index = layout.add_index("multi", [("linux", "amd64"), ("linux", "arm64")])
+    project = _project(admin)
+    source_repo = f"{project}/multi"
+    skopeo_copy(f"oci:{layout.path}:multi", f"docker://{ours.host}/{source_repo}:multi",
+                dest_creds=f"admin:{ADMIN_PASSWORD}", extra=["--all"])
+    with adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor, \
+            adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist:
+        target = f"multi/{project}"
+        digest, report = copy_artifact(harbor, dist, source_repo, "multi", target)
+        assert digest == index.digest and report.manifests == 3
+        assert dist.head_manifest(target, "multi").digest == index.digest
+        for child in index.children:
+            assert dist.head_manifest(target, child.manifest_digest) is not None
+        assert dist.list_tags(target) == ["multi"]  # children travel by digest, untagged
