@@ -210,3 +210,20 @@ def test_ping_unreachable_endpoint(admin_client):
         "type": "docker-registry", "url": f"http://127.0.0.1:{free_port()}"})
     assert r.status_code == 400
     assert "cannot connect to 127.0.0.1" in r.json()["errors"][0]["message"]
+
+
+def test_ping_with_a_robot_account(admin_client, server, project):
+    """Robot accounts (Harbor's usual replication credential) have no user to read; the
+    ping checks them through the registry instead, and still catches a wrong secret."""
+    r = admin_client.post("/robots", json={
+        "name": unique("sync"), "level": "project", "duration": -1,
+        "permissions": [{"kind": "project", "namespace": project, "access": [
+            {"resource": "repository", "action": "pull"}]}]})
+    assert r.status_code == 201, r.text
+    robot = r.json()
+    body = {"type": "harbor", "url": server.url, "access_key": robot["name"]}
+    assert admin_client.post("/registries/ping", json={
+        **body, "access_secret": robot["secret"]}).status_code == 200
+    r = admin_client.post("/registries/ping", json={**body, "access_secret": "wrong"})
+    assert r.status_code == 400 and "unhealthy" in r.text
+    admin_client.delete(f"/robots/{robot['id']}")
