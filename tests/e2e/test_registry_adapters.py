@@ -59,7 +59,9 @@ auth:
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("adapters-ours")) as server:
+    """At debug level, so the test of secrets in the log reads everything the server says."""
+    with running_server(tmp_path_factory.mktemp("adapters-ours"),
+                        extra_env={"HARBOR_LOG_LEVEL": "debug"}) as server:
         yield server
 
 
@@ -335,3 +337,22 @@ def test_copy_a_multi_arch_index_children_first(admin, ours, distribution, tmp_p
         for child in index.children:
             assert dist.head_manifest(target, child.manifest_digest) is not None
         assert dist.list_tags(target) == ["multi"]  # children travel by digest, untagged
+
+
+def test_secrets_stay_out_of_the_debug_log(admin, ours, distribution):
+    secret = "Debug-Secret-" + uuid.uuid4().hex
+    r = admin.post("/registries", json={
+        "name": f"dbg-{uuid.uuid4().hex[:8]}", "type": "docker-registry",
+        "url": f"http://{distribution.host}",
+        "credential": {"type": "basic", "access_key": "x", "access_secret": secret}})
+    assert r.status_code == 201, r.text
+    registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    assert admin.put(f"/registries/{registry_id}",
+                     json={"access_secret": secret + "-new"}).status_code == 200
+    assert admin.post("/registries/ping", json={"id": registry_id}).status_code == 200
+    _unhealthy(_ping(admin, type="harbor", url=ours.url, access_key="admin",
+                     access_secret=secret))
+    assert admin.delete(f"/registries/{registry_id}").status_code == 200
+    log = ours.log_path.read_text(errors="replace")
+    assert '"level": "debug"' in log  # the server did say everything it says
+    assert secret not in log
