@@ -7,6 +7,7 @@ Bodies are never buffered: requests take iterators, responses are opened streame
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import ssl
@@ -87,8 +88,7 @@ class RegistryTransport:
             content = json.dumps(json_body).encode()
             headers = {**(headers or {}), "Content-Type": "application/json"}
         for attempt in (1, 2):
-            sent = self._basic_header() if basic and self.basic_auth else \
-                self._authorization(scopes)
+            sent = self._basic_header() if basic else self._authorization(scopes)
             response = self._send(method, url, headers, content, sent)
             if response.status_code == 401 and attempt == 1 and replayable and not basic:
                 challenge = parse_challenge(response.headers.get("www-authenticate", ""))
@@ -132,13 +132,14 @@ class RegistryTransport:
             token = self._tokens.get(scopes)
             if token and token[1] > time.monotonic():
                 return f"Bearer {token[0]}"
-        if self._basic_ok and self.basic_auth:
-            return self._basic_header()
-        return None
+        return self._basic_header() if self._basic_ok else None
 
-    def _basic_header(self) -> str:
-        request = httpx.Request("GET", self.endpoint.url)
-        return next(self.basic_auth.auth_flow(request)).headers["Authorization"]
+    def _basic_header(self) -> str | None:
+        cred = self.endpoint.credential
+        if cred is None or not (cred.access_key or cred.access_secret):
+            return None
+        raw = f"{cred.access_key}:{cred.access_secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
 
     def _answer(self, challenge: Challenge | None, scopes: tuple[str, ...], sent: str) -> None:
         if challenge is None:
@@ -169,8 +170,9 @@ class RegistryTransport:
 
     def fetch_token(self, realm: str, service: str, scopes: tuple[str, ...]
                     ) -> tuple[str, float]:
-        params: list[tuple[str, str]] = [("service", service)] if service else []
-        params += [("scope", s) for s in scopes]
+        params = httpx.QueryParams([("service", service)] if service else [])
+        for scope in scopes:
+            params = params.add("scope", scope)
         try:
             response = self.client.get(realm, params=params, auth=self.basic_auth)
         except httpx.HTTPError as exc:

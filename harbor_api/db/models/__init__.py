@@ -14,6 +14,7 @@ from harbor_api.db.models.projects import (
     ProjectMetadata,
     Repository,
 )
+from harbor_api.db.models.registries import RegistryEndpoint
 from harbor_api.db.models.registry import (
     Artifact,
     ArtifactReference,
@@ -22,7 +23,6 @@ from harbor_api.db.models.registry import (
     Tag,
     Upload,
 )
-from harbor_api.db.models.registries import RegistryEndpoint
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -30,5 +30,6 @@ __all__ = [
     "CVEAllowlist",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
-    "RegistryEndpoint", "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
+    "RegistryEndpoint",
+    "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]
