@@ -170,6 +170,10 @@ def test_list_and_copy_between_harbor_api_and_distribution(admin, ours, distribu
         [artifact] = harbor.list_artifacts(source_repo, "v*")
         assert artifact.digest == pushed and artifact.tags == ("v1",)
         assert harbor.list_artifacts(source_repo, "nope*") == []
+        with adapter_for(Endpoint(ours.url, "docker-registry", credential=ADMIN)) as plain:
+            assert source_repo in plain.list_repositories(f"{project}/*")  # /v2/_catalog
+            assert project in plain.list_namespaces()
+            assert [a.digest for a in plain.list_artifacts(source_repo)] == [pushed]
 
         # harbor-api -> Distribution, one streamed PUT per blob
         target = f"mirror/{project}/app"
