@@ -14,6 +14,7 @@ from harbor_api.db.models.projects import (
     ProjectMetadata,
     Repository,
 )
+from harbor_api.db.models.registries import RegistryEndpoint
 from harbor_api.db.models.registry import (
     Artifact,
     ArtifactReference,
@@ -29,5 +30,6 @@ __all__ = [
     "CVEAllowlist",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
+    "RegistryEndpoint",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]
