@@ -25,7 +25,6 @@ import mmap
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 #: Alignment for direct I/O: file offsets, lengths and buffer addresses (a page; covers
 #: 512-byte and 4 KiB logical blocks).
@@ -36,7 +35,7 @@ _WRITEBACK_EVERY = 8 * 1024 * 1024
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 
-def _load_sync_file_range() -> Callable[..., Any] | None:
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.sync_file_range
