@@ -5,6 +5,7 @@ the import path)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_plain_pytest_collects_the_unit_tests_from_the_repository_root():
-    pytest_command = Path(sys.executable).with_name("pytest")
+    beside_python = Path(sys.executable).with_name("pytest")  # this environment's
+    pytest_command = beside_python if beside_python.exists() else shutil.which("pytest")
+    assert pytest_command, "no pytest command on PATH"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [str(pytest_command), "--collect-only", "-q", "-p", "no:cacheprovider", "tests/unit"],
