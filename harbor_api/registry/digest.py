@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from harbor_api.errors import DigestInvalidError
 
@@ -15,6 +15,21 @@ HEX_LENGTH = {"sha256": 64, "sha512": 128}
 DEFAULT_ALGORITHM = "sha256"
 # The OCI grammar: algorithm-component ([+._-] algorithm-component)* ":" encoded
 _GRAMMAR = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+
+
+class Hasher(Protocol):
+    """An incremental hash (what :func:`hashlib.new` returns)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+    def hexdigest(self) -> str: ...
+
+    def copy(self) -> Hasher: ...
 
 
 class Digest(NamedTuple):
@@ -47,7 +62,7 @@ def is_digest(text: str) -> bool:
     return True
 
 
-def new_hasher(algorithm: str = DEFAULT_ALGORITHM):
+def new_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
     if algorithm not in HEX_LENGTH:
         raise DigestInvalidError(f"unsupported digest algorithm {algorithm!r}")
     return hashlib.new(algorithm)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from types import TracebackType
+from typing import BinaryIO, Protocol
 
 DEFAULT_CHUNK = 1024 * 1024
 
@@ -27,6 +28,12 @@ class StorageNotFoundError(StorageError):
 
 class StorageBusyError(StorageError):
     """Another holder has the lock on this key."""
+
+
+class Lock(Protocol):
+    """What :meth:`StorageDriver.lock` returns: held until :meth:`release`."""
+
+    def release(self) -> None: ...
 
 
 class NoLock:
@@ -65,7 +72,8 @@ class Writer(abc.ABC):
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.commit()
         else:
@@ -104,7 +112,7 @@ class StorageDriver(abc.ABC):
         use the atomic writer."""
         return self.writer(key)
 
-    def lock(self, key: str):
+    def lock(self, key: str) -> Lock:
         """An exclusive lock on ``key``, taken without waiting (creating an empty object when
         there is none) and held until its ``release()``; raises :class:`StorageBusyError`
         when another holder, in this process or another, has it. It serialises the writers

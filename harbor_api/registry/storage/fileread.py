@@ -51,7 +51,7 @@ def _one_at_a_time(fd: int, position: int, end: int, chunk_size: int) -> Iterato
 
 
 def _prefetching(fd: int, position: int, end: int, chunk_size: int) -> Iterator[bytes]:
-    inflight: deque[tuple[int, int, Future]] = deque()
+    inflight: deque[tuple[int, int, Future[bytes]]] = deque()
     try:
         while position < end or inflight:
             while position < end and len(inflight) < DEPTH:

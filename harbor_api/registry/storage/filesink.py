@@ -23,6 +23,7 @@ import errno
 import fcntl
 import mmap
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 #: Alignment for direct I/O: file offsets, lengths and buffer addresses (a page; covers
@@ -34,7 +35,7 @@ _WRITEBACK_EVERY = 8 * 1024 * 1024
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 
-def _load_sync_file_range():
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.sync_file_range
@@ -79,9 +80,10 @@ class FileSink:
         self._direct = bool(direct and _O_DIRECT)
         self._stage: _Stage | None = None     # being filled
         self._spare: _Stage | None = None     # free for the next fill
-        self._inflight: tuple[Future, _Stage, int] | None = None  # (write, stage, position)
+        # (write, stage, position)
+        self._inflight: tuple[Future[tuple[int, bool]], _Stage, int] | None = None
 
-    def write(self, data) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data).cast("B")
         self.size += len(view)
         if self._direct and self._offset % ALIGN and self._stage is None:

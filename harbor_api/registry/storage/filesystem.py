@@ -63,7 +63,7 @@ class _FileWriter(Writer):
     def size(self) -> int:
         return self._sink.size
 
-    def write(self, data) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         assert self._file is not None, "writer already closed"
         self._sink.write(data)
 
@@ -174,10 +174,10 @@ class FilesystemDriver(StorageDriver):
             if isinstance(source, bytes | bytearray | memoryview):
                 writer.write(source)
             elif hasattr(source, "read"):
-                while chunk := source.read(DEFAULT_CHUNK):  # type: ignore[union-attr]
+                while chunk := source.read(DEFAULT_CHUNK):
                     writer.write(chunk)
             else:
-                for chunk in source:  # type: ignore[union-attr]
+                for chunk in source:
                     writer.write(chunk)
         except BaseException:
             writer.cancel()
