@@ -29,14 +29,16 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
-from harbor_api.services.filters import (
-    int_condition,
-    iso,
+from harbor_api.services.formats import iso
+from harbor_api.services.query import (
+    INT,
+    TEXT,
+    conditions,
+    contains,
     order_by,
     page_and_total,
-    text_condition,
+    parse_q,
 )
-from harbor_api.services.query import parse_q, parse_sort
 
 MASKED_SECRET = "*****"
 CREDENTIAL_TYPES = ("basic",)
@@ -45,8 +47,10 @@ _SORT = {"id": RegistryEndpoint.id, "name": RegistryEndpoint.name,
          "url": RegistryEndpoint.url, "type": RegistryEndpoint.type,
          "creation_time": RegistryEndpoint.creation_time,
          "update_time": RegistryEndpoint.update_time}
-_TEXT_KEYS = {"name": RegistryEndpoint.name, "url": RegistryEndpoint.url,
-              "type": RegistryEndpoint.type, "description": RegistryEndpoint.description}
+_Q_FIELDS = {"name": (RegistryEndpoint.name, TEXT), "url": (RegistryEndpoint.url, TEXT),
+             "type": (RegistryEndpoint.type, TEXT),
+             "description": (RegistryEndpoint.description, TEXT),
+             "id": (RegistryEndpoint.id, INT)}
 
 UsageCheck = Callable[[Session, int], list[str]]
 USAGE_CHECKS: list[UsageCheck] = []
@@ -143,14 +147,10 @@ def _get(s: Session, registry_id: int) -> RegistryEndpoint:
 def list_registries(ctx: RequestContext, *, q: str | None, sort: str | None,
                     name: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
     rbac.require_system(ctx.principal)
-    terms = parse_q(q, set(_TEXT_KEYS) | {"id"})
-    where = [text_condition(_TEXT_KEYS[key], term) for key, term in terms.items()
-             if key in _TEXT_KEYS]
-    if "id" in terms:
-        where.append(int_condition(RegistryEndpoint.id, terms["id"]))
+    where = conditions(parse_q(q, set(_Q_FIELDS)), _Q_FIELDS)
     if name:
-        where.append(RegistryEndpoint.name.ilike(f"%{name}%"))
-    order = order_by(parse_sort(sort, set(_SORT)), _SORT, [RegistryEndpoint.id.asc()])
+        where.append(contains(RegistryEndpoint.name, name))
+    order = order_by(sort, _SORT, [RegistryEndpoint.id.asc()])
     with ctx.db.read() as s:
         rows, total = page_and_total(
             s, select(RegistryEndpoint).where(*where).order_by(*order),
