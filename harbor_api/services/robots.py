@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from harbor_api.api.paging import Page
 from harbor_api.auth import rbac
 from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
 from harbor_api.db.base import utcnow
@@ -27,6 +26,7 @@ from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
 from harbor_api.services.filters import iso
 from harbor_api.services.lookup import authorized_project_id
+from harbor_api.services.paging import Page
 from harbor_api.services.query import parse_q, parse_sort
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")

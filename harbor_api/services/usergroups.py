@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from harbor_api.api.paging import Page
 from harbor_api.auth.ldap import Directory, DirectoryError, canonical_dn
 from harbor_api.auth.ldap_login import LDAP_GROUP, ldap_mode
 from harbor_api.auth.rbac import require_system
@@ -22,6 +21,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
+from harbor_api.services.paging import Page
 
 
 def render(group: UserGroup) -> dict:
