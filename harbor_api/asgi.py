@@ -26,13 +26,13 @@ from harbor_api.faults import translate
 from harbor_api.log_setup import remote_var, request_id_var
 from harbor_api.services import configurations
 from harbor_api.services.context import AppState, RequestContext
+from harbor_api.services.sessions import SESSION_COOKIE
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
                    Awaitable[None]]
 
 log = logging.getLogger("harbor_api.access")
 
-SESSION_COOKIE = "sid"
 CSRF_HEADER = "x-harbor-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Logging in again with a stale session cookie must work (it issues a new token).

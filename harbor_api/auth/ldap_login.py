@@ -31,9 +31,9 @@ from harbor_api.auth.ldap import (
 from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.usernames import invisible_characters, normalise
+from harbor_api.db import config_store
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
-from harbor_api.services import configurations
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ MAX_CONCURRENT_DIRECTORY_LOGINS = 16
 
 def ldap_mode(db: Database) -> LdapSettings | None:
     """The LDAP settings when ``auth_mode`` is ``ldap_auth``, else None."""
-    cfg = configurations.effective(db)
+    cfg = config_store.effective(db)
     if cfg.get("auth_mode") != "ldap_auth":
         return None
     return LdapSettings.from_config(cfg)

@@ -77,7 +77,7 @@ def parse_scopes(values: list[str] | str | None) -> list[ResourceScope]:
 @dataclass(frozen=True)
 class Account:
     """The account a token was issued to: its immutable id and a seal of its current
-    credential state (see ``harbor_api.services.tokens``). A token naming an account is
+    credential state (see :mod:`harbor_api.auth.accounts`). A token naming an account is
     honoured only while that account still exists in that state."""
 
     kind: str  # "user" | "robot"

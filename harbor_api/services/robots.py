@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
-from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
+from harbor_api.auth.passwords import hash_password, meets_policy
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
@@ -47,30 +47,6 @@ def generate_secret(length: int = 32) -> str:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if meets_policy(candidate):
             return candidate
-
-
-def is_active(robot: Robot, now: float | None = None) -> bool:
-    now = time.time() if now is None else now
-    return not robot.disabled and (robot.expires_at == -1 or robot.expires_at > now)
-
-
-def active_robot(session: Session, stored_name: str) -> Robot | None:
-    robot = session.scalar(select(Robot).where(Robot.name == stored_name))
-    return robot if robot is not None and is_active(robot) else None
-
-
-def access_entries(robot: Robot) -> tuple[tuple[str, str, str], ...]:
-    """(namespace, resource, action) for :class:`Principal.robot_access`."""
-    out = []
-    for perm in json.loads(robot.permissions or "[]"):
-        for item in perm.get("access", []):
-            if item.get("effect", "allow") == "allow":
-                out.append((perm["namespace"], item["resource"], item["action"]))
-    return tuple(out)
-
-
-def check_secret(robot: Robot, secret: str) -> bool:
-    return verify_password(secret, robot.secret_hash)
 
 
 def to_json(robot: Robot, name_prefix: str) -> dict:
