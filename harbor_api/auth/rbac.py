@@ -164,12 +164,30 @@ def require_found(session: Session, principal: Principal, project: Project | Non
     raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
 
 
-def require_system(principal: Principal, resource: str = "", action: str = "") -> None:
-    """System-level operations (users, configuration, global labels): system admins only."""
+def system_permissions(principal: Principal) -> frozenset[tuple[str, str]]:
+    """Every system-level (resource, action) the principal holds (scope ``/system``)."""
+    if principal.sysadmin:
+        return SYSTEM_PERMISSIONS
+    if principal.authenticated and principal.kind == "user":
+        return SYSTEM_USER_PERMISSIONS
+    return frozenset()
+
+
+def require_system(principal: Principal, resource: str, action: str) -> None:
+    """Raise unless the system permission table grants (``resource``, ``action``): 401 for
+    anonymous callers, 403 otherwise. The same table answers ``/users/current/permissions``
+    for ``/system``."""
+    if (resource, action) in system_permissions(principal):
+        return
     if not principal.authenticated:
         raise UnauthorizedError("unauthorized")
-    if not principal.sysadmin:
-        raise ForbiddenError("forbidden")
+    raise ForbiddenError("forbidden")
+
+
+def require_signed_in(principal: Principal) -> None:
+    """Raise 401 unless someone is signed in (what every caller may then see is filtered)."""
+    if not principal.authenticated:
+        raise UnauthorizedError("unauthorized")
 
 
 def visible_project_filter(principal: Principal):

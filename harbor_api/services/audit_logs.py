@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from harbor_api.auth import rbac
 from harbor_api.db.models import AuditLog, ConfigEntry
 from harbor_api.services.context import RequestContext
 from harbor_api.services.filters import (
@@ -53,7 +54,9 @@ def render(entry: AuditLog) -> dict[str, Any]:
 
 def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
               sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
-    """The whole log (caller must be a system admin) or one project's log."""
+    """The whole log (for system administrators) or one project's log."""
+    if project_name is None:
+        rbac.require_system(ctx.principal, "audit-log", "list")
     terms = parse_q(q, {*_TEXT_KEYS, "op_time"})
     order = order_by(parse_sort(sort, set(_SORT)), _SORT,
                      [AuditLog.op_time.desc(), AuditLog.id.desc()])

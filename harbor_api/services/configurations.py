@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from harbor_api.auth import rbac
 from harbor_api.db.config_store import (
     DEFAULTS,
     HARBOR_ONLY,
@@ -24,9 +25,11 @@ from harbor_api.db.models import User
 from harbor_api.db.session import Database
 from harbor_api.errors import BadRequestError
 from harbor_api.services import audit
+from harbor_api.services.context import RequestContext
 
 __all__ = ["DEFAULTS", "HARBOR_ONLY", "SECRET_KEYS", "effective", "for_display", "forget_cached",
-           "meaningful", "request_scope", "store", "update", "validate"]
+           "meaningful", "read_by", "request_scope", "store", "update", "update_by",
+           "validate"]
 
 SECRET_KEYS = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
 
@@ -130,3 +133,15 @@ def update(db: Database, principal, body: dict[str, Any]) -> None:
         if changes:
             audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))
     forget_cached(db)
+
+
+def read_by(ctx: RequestContext) -> dict[str, dict[str, Any]]:
+    """``GET /configurations``: :func:`for_display`, for system administrators."""
+    rbac.require_system(ctx.principal, "configuration", "read")
+    return for_display(ctx.db)
+
+
+def update_by(ctx: RequestContext, body: dict[str, Any]) -> None:
+    """``PUT /configurations``: :func:`update`, for system administrators."""
+    rbac.require_system(ctx.principal, "configuration", "update")
+    update(ctx.db, ctx.principal, body)

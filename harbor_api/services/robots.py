@@ -102,7 +102,7 @@ def _authorise(s: Session, ctx: RequestContext, robot_level: str, project: Proje
     if robot_level == "project" and project is not None:
         rbac.require(s, ctx.principal, project, "robot", action)
     else:
-        rbac.require_system(ctx.principal)
+        rbac.require_system(ctx.principal, "robot", action)
 
 
 def _within_caller(ctx: RequestContext, perms: list[dict]) -> None:
@@ -184,7 +184,7 @@ def _load(s: Session, ctx: RequestContext, robot_id: int, action: str) -> Robot:
     robot = s.get(Robot, robot_id) if 0 < robot_id <= MAX_ID else None
     if robot is None:
         if not ctx.principal.authenticated:
-            rbac.require_system(ctx.principal)
+            rbac.require_system(ctx.principal, "robot", action)
         raise NotFoundError(f"robot {robot_id} not found")
     project = s.get(Project, robot.project_id) if robot.project_id else None
     try:
@@ -267,7 +267,7 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
             authorized_project_id(s, ctx.principal, project_id, "robot", "list")
             query = query.where(Robot.project_id == project_id)
         else:
-            rbac.require_system(ctx.principal)
+            rbac.require_system(ctx.principal, "robot", "list")
         if level is not None:
             query = query.where(Robot.level == str(level.value))
         if "name" in terms:
