@@ -78,9 +78,9 @@ def account_of(session: Session, state_key: bytes, principal: Principal) -> Acco
         if row is not None and row.username == principal.username:
             return Account("user", principal.user_id, user_state(state_key, row))
     elif principal.kind == "robot" and principal.robot_id is not None:
-        row = session.connection().execute(ROBOT_ROW, {"id": principal.robot_id}).first()
-        if row is not None:
-            return Account("robot", principal.robot_id, robot_state(state_key, row))
+        robot = session.connection().execute(ROBOT_ROW, {"id": principal.robot_id}).first()
+        if robot is not None:
+            return Account("robot", principal.robot_id, robot_state(state_key, robot))
     elif not principal.authenticated:
         return None
     raise UnauthorizedError("the account no longer exists")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -27,6 +28,7 @@ from harbor_api.db.models import LoginFailure, LoginSession, User
 from harbor_api.db.session import Database
 from harbor_api.errors import UnauthorizedError
 from harbor_api.log_setup import remote_var
+from harbor_api.settings import Settings
 
 log = logging.getLogger(__name__)
 _LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
@@ -57,7 +59,7 @@ class RobotPrefix:
         return str(config_store.effective(self.db)["robot_name_prefix"])
 
 
-def user_principal(user: User, via: str, **extra) -> Principal:
+def user_principal(user: User, via: str, **extra: Any) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username,
                      sysadmin=user.sysadmin, via=via, **extra)
 
@@ -65,7 +67,7 @@ def user_principal(user: User, via: str, **extra) -> Principal:
 class Authenticator:
     """Checks local (database) credentials; LDAP and robots plug in beside it."""
 
-    def __init__(self, db: Database, settings=None) -> None:
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
         self.cache = LoginCache()  # verified credentials → the stored hash
         self.throttle = make_throttle(db, settings)  # shared by every worker

@@ -10,7 +10,7 @@ import hmac
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import robots, tokens
@@ -19,6 +19,7 @@ from harbor_api.auth.accounts import (
     ROBOT_ROW,
     USER_AND_PROJECT_CREATED,
     USER_ROW,
+    UserCredentials,
     project_of,
     robot_state,
     user_state,
@@ -31,6 +32,11 @@ from harbor_api.db.models import Project
 from harbor_api.db.session import Database
 
 TokenAccess = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+class UserRow(UserCredentials, Protocol):
+    @property
+    def username(self) -> str: ...
 
 
 class NamePrefix(Protocol):
@@ -99,7 +105,7 @@ class BearerVerifier:
                          token_access=access)
 
     @staticmethod
-    def _same_user(row: Row[Any], verified: tokens.VerifiedToken, state_key: bytes) -> bool:
+    def _same_user(row: UserRow, verified: tokens.VerifiedToken, state_key: bytes) -> bool:
         account = verified.account
         return account is not None and row.username == verified.subject \
             and hmac.compare_digest(user_state(state_key, row), account.state)
@@ -112,10 +118,10 @@ class BearerVerifier:
         if account is None:  # a name alone is no identity (e.g. a token from before binding)
             return None
         if account.kind == "robot":
-            row = s.connection().execute(ROBOT_ROW, {"id": account.id}).first()
-            if row is None or self.robot_prefix.get() + row.name != subject \
-                    or not robots.is_active(row) \
-                    or not hmac.compare_digest(robot_state(state_key, row), account.state):
+            robot = s.connection().execute(ROBOT_ROW, {"id": account.id}).first()
+            if robot is None or self.robot_prefix.get() + robot.name != subject \
+                    or not robots.is_active(robot) \
+                    or not hmac.compare_digest(robot_state(state_key, robot), account.state):
                 return None
             return Principal(kind="robot", robot_id=account.id, username=subject)
         row = s.connection().execute(USER_ROW, {"id": account.id}).first()

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import threading
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -168,7 +169,7 @@ def group_ids_for(s: Session, group_dns: list[str]) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
-def membership_extras(s: Session, user: User) -> dict:
+def membership_extras(s: Session, user: User) -> dict[str, Any]:
     """``group_ids`` and ``sysadmin`` for an LDAP user, from the last login's snapshot."""
     if user.auth_source != "ldap":
         return {"sysadmin": user.sysadmin}
@@ -179,6 +180,6 @@ def membership_extras(s: Session, user: User) -> dict:
             "group_ids": group_ids_for(s, json.loads(row.group_dns or "[]"))}
 
 
-def principal_for(s: Session, user: User, via: str, **extra) -> Principal:
+def principal_for(s: Session, user: User, via: str, **extra: Any) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username, via=via,
                      **membership_extras(s, user), **extra)
