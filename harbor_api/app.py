@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import yaml
 from connexion import AsyncApp
@@ -32,8 +33,9 @@ PORTAL_DIR = Path(__file__).resolve().parent / "web" / "portal"
 log = logging.getLogger(__name__)
 
 
-def load_spec() -> dict:
-    return yaml.safe_load(SPEC_PATH.read_text())
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return spec
 
 
 def build_state(settings: Settings) -> AppState:

@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -74,7 +74,8 @@ def _csrf_matches(sent: str | None, expected: str | None) -> bool:
 
 class RootApp:
     def __init__(self, state: AppState, api: ASGIApp, registry: ASGIApp | None,
-                 static: dict[str, ASGIApp], spec_routes: dict[str, ASGIApp] | None = None) -> None:
+                 static: Mapping[str, ASGIApp], spec_routes: Mapping[str, ASGIApp] | None = None
+                 ) -> None:
         self.state = state
         self.spec_routes = spec_routes or {}
         self.api = api

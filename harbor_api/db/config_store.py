@@ -14,9 +14,9 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -147,7 +147,7 @@ def write(session: Session, changes: dict[str, Any]) -> None:
 def _bump_version(session: Session) -> None:
     """A new version token in the writing transaction (an upsert: two first writers cannot
     collide; a token, not a counter: two concurrent writers cannot leave the same value)."""
-    table = ConfigEntry.__table__
+    table = cast(Table, ConfigEntry.__table__)
     values = {"key": VERSION_KEY, "value": json.dumps(uuid.uuid4().hex)}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
         else sqlite.insert

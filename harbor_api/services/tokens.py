@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ def grant(session: Session, principal: Principal, requested: list[ResourceScope]
     return result
 
 
-def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict:
+def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str, Any]:
     """A token for the caller holding what it asked for and may have."""
     requested = tokens.parse_scopes(scope_values)
     minutes = int(configurations.effective(ctx.db).get("token_expiration") or 30)
