@@ -4,7 +4,6 @@ from urllib.parse import quote, unquote
 
 from harbor_api.api import Page, current_context, paged
 from harbor_api.api.responses import empty
-from harbor_api.errors import NotFoundError
 from harbor_api.services import artifact_copy, artifact_labels, artifacts, tags
 from harbor_api.services.artifact_view import Options
 
@@ -92,11 +91,5 @@ def remove_label(project_name, repository_name, reference, label_id):
 
 
 def get_addition(project_name, repository_name, reference, addition):
-    if addition == "vulnerabilities":  # no scanner: no report, as Harbor without one
-        artifacts.get_artifact(current_context(), project_name, repository_name, reference,
-                               Options(with_tag=False))
-        return {}, 200
-    if addition != "build_history":
-        raise NotFoundError(f"addition {addition} is not available for this artifact")
-    return artifacts.build_history(current_context(), project_name, repository_name,
-                                   reference), 200
+    return artifacts.addition(current_context(), project_name, repository_name, reference,
+                              addition), 200

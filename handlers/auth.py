@@ -3,8 +3,8 @@
 from starlette.responses import Response
 
 from harbor_api.api import current_context
-from harbor_api.asgi import SESSION_COOKIE
 from harbor_api.services import sessions
+from harbor_api.services.sessions import SESSION_COOKIE
 
 CSRF_COOKIE = "__csrf"
 

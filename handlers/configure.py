@@ -1,18 +1,14 @@
 """System configuration: ``/configurations``."""
 
-from harbor_api.api import current_context, require_sysadmin
+from harbor_api.api import current_context
 from harbor_api.api.responses import empty
 from harbor_api.services import configurations
 
 
 def get_configurations():
-    ctx = current_context()
-    require_sysadmin(ctx)
-    return configurations.for_display(ctx.db), 200
+    return configurations.read_by(current_context()), 200
 
 
 def update_configurations(body):
-    ctx = current_context()
-    require_sysadmin(ctx)
-    configurations.update(ctx.db, ctx.principal, body)
+    configurations.update_by(current_context(), body)
     return empty()

@@ -4,7 +4,6 @@ from connexion import request
 
 from harbor_api.api import Page, current_context, paged
 from harbor_api.api.responses import created, empty
-from harbor_api.errors import NotFoundError
 from harbor_api.services import projects
 from harbor_api.services.lookup import ProjectNameOrId
 
@@ -27,8 +26,7 @@ def list_projects(q=None, page=None, page_size=None, sort=None, name=None, publi
 
 
 def head_project(project_name):
-    if not projects.exists(current_context(), project_name):
-        raise NotFoundError(f"project {project_name} not found")
+    projects.check_exists(current_context(), project_name)
     return empty()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import yaml
 from connexion import AsyncApp
@@ -15,10 +16,15 @@ from harbor_api.api.resolver import TagResolver
 from harbor_api.api.responses import jsonifier
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
+from harbor_api.auth.bearer import BearerVerifier
+from harbor_api.auth.keys import load_service_key
 from harbor_api.db.session import Database
+from harbor_api.registry.storage import make_driver
 from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
+from harbor_api.services.tokens import challenge_hook
 from harbor_api.settings import Settings
+from harbor_api.v2.app import RegistryApp
 from harbor_api.web.static import DEVCENTER_FILES, SpecDocument, StaticDirectory
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "swagger.yaml"
@@ -27,15 +33,23 @@ PORTAL_DIR = Path(__file__).resolve().parent / "web" / "portal"
 log = logging.getLogger(__name__)
 
 
-def load_spec() -> dict:
-    return yaml.safe_load(SPEC_PATH.read_text())
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return spec
 
 
 def build_state(settings: Settings) -> AppState:
+    """Every process-wide part, in one place: the database, the storage driver (which the
+    management API reads too, e.g. image configs), credential checks, the token service's
+    key (generated on first start) and the ``/v2`` Bearer challenge."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
-    state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings))
-    state.extras["audit.retention"] = start_retention_job(db)
+    state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings),
+                     storage=make_driver(settings.storage_driver,
+                                         settings.resolved_storage_root),
+                     token_key=load_service_key(settings))
+    state.challenge = challenge_hook(state)
+    state.audit_retention = start_retention_job(db)
     return state
 
 
@@ -54,19 +68,16 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
         "/": StaticDirectory("", PORTAL_DIR if PORTAL_DIR.is_dir() else None),
     }
     spec_routes = {"/api/v2.0/swagger.json": document, "/api/v2.0/swagger.yaml": document}
-    root = RootApp(state, api, _registry_edge(state), static, spec_routes)
-    _enable_token_auth(state, root)
+    # the hand-written, streaming /v2 edge (not routed through Connexion)
+    root = RootApp(state, api, RegistryApp(state), static, spec_routes)
+    root.bearer = _bearer_verifier(state)
     return root
 
 
-def _enable_token_auth(state: AppState, root: RootApp) -> None:
-    """The token service's key (generated on first start) and Bearer verification."""
-    from harbor_api.auth.keys import load_service_key
-    from harbor_api.services.tokens import TOKEN_KEY, BearerVerifier, challenge_hook
-
-    state.extras[TOKEN_KEY] = load_service_key(state.settings)
-    state.extras["v2.challenge"] = challenge_hook(state)
-    root.bearer = BearerVerifier(state)
+def _bearer_verifier(state: AppState) -> BearerVerifier:
+    if state.authenticator is None or state.token_key is None:
+        raise ValueError("create_app needs a state made by build_state")
+    return BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
 
 
 def _swagger_ui_dir() -> Path | None:
@@ -75,10 +86,3 @@ def _swagger_ui_dir() -> Path | None:
     except ImportError:  # pragma: no cover - declared dependency
         return None
     return Path(swagger_ui_path)
-
-
-def _registry_edge(state: AppState):
-    """The hand-written, streaming /v2 edge (not routed through Connexion)."""
-    from harbor_api.v2.app import RegistryApp
-
-    return RegistryApp(state)

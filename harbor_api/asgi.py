@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -26,13 +26,13 @@ from harbor_api.faults import translate
 from harbor_api.log_setup import remote_var, request_id_var
 from harbor_api.services import configurations
 from harbor_api.services.context import AppState, RequestContext
+from harbor_api.services.sessions import SESSION_COOKIE
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
                    Awaitable[None]]
 
 log = logging.getLogger("harbor_api.access")
 
-SESSION_COOKIE = "sid"
 CSRF_HEADER = "x-harbor-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Logging in again with a stale session cookie must work (it issues a new token).
@@ -74,7 +74,8 @@ def _csrf_matches(sent: str | None, expected: str | None) -> bool:
 
 class RootApp:
     def __init__(self, state: AppState, api: ASGIApp, registry: ASGIApp | None,
-                 static: dict[str, ASGIApp], spec_routes: dict[str, ASGIApp] | None = None) -> None:
+                 static: Mapping[str, ASGIApp], spec_routes: Mapping[str, ASGIApp] | None = None
+                 ) -> None:
         self.state = state
         self.spec_routes = spec_routes or {}
         self.api = api

@@ -1,4 +1,9 @@
-"""The ``harbor-api`` command line."""
+"""The ``harbor-api`` command line.
+
+Commands import what they use inside their functions, on purpose (not to dodge a cycle):
+``--help`` and a configuration error answer at once, and ``serve`` keeps the ORM, Alembic
+and Connexion out of the gunicorn master (see :func:`_prepare_in_child`).
+"""
 
 from __future__ import annotations
 

@@ -17,14 +17,13 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 
+from harbor_api.log_setup import configure_logging, formatter_for
 from harbor_api.settings import Settings
 
 
 def gunicorn_logger_class(fmt: str) -> type[GunicornLogger]:
     """gunicorn's logger, writing its lines (and uvicorn's, which share its handlers) with
     our formatter, so the whole server log has one format."""
-    from harbor_api.log_setup import configure_logging, formatter_for
-
     class HarborGunicornLogger(GunicornLogger):
         def setup(self, cfg) -> None:
             super().setup(cfg)
@@ -121,8 +120,9 @@ class HarborServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
+        # Imported here, in the worker: the master never loads the app, the ORM or Connexion
+        # (it stays small; see cli._prepare_in_child). Not a cycle: nothing imports server.
         from harbor_api.app import create_app
-        from harbor_api.log_setup import configure_logging
 
         configure_logging(self.settings.log_level, self.settings.log_format)
         # Credentials are resolved in harbor_api.asgi, not by Connexion's security handlers:

@@ -1,38 +1,16 @@
-"""Harbor's list conventions: ``page``/``page_size``, ``X-Total-Count`` and ``Link``."""
+"""Harbor's list headers, ``X-Total-Count`` and ``Link``, shaped from a service's
+:class:`~harbor_api.services.paging.Page` (re-exported here for the handlers)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from connexion import request
 
-from harbor_api.errors import BadRequestError
+from harbor_api.services.paging import Page
 
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 10**9
-
-
-@dataclass(frozen=True)
-class Page:
-    page: int = 1
-    page_size: int = 10
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-    @classmethod
-    def of(cls, page: int | None, page_size: int | None) -> Page:
-        page = 1 if page is None else int(page)
-        size = 10 if page_size is None else int(page_size)
-        if page < 1:
-            raise BadRequestError("page must be at least 1")
-        if size < 1 or size > MAX_PAGE_SIZE:
-            raise BadRequestError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        # Far past any real data; keeps OFFSET within the databases' 64-bit range.
-        return cls(min(page, MAX_PAGE), size)
+__all__ = ["Page", "link_header", "paged"]
 
 
 def link_header(path: str, query: list[tuple[str, str]], page: Page, total: int) -> str | None:

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from harbor_api.auth import robots
 from harbor_api.auth.ldap_login import LOCAL_ADMIN, LdapLogin, ldap_mode, principal_for
 from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.passwords import verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.throttle import DatabaseStore, Standing, make_throttle, throttle_key
 from harbor_api.auth.usernames import normalise
+from harbor_api.db import config_store
+from harbor_api.db.audit_records import add_record
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import LoginFailure, LoginSession, User
 from harbor_api.db.session import Database
 from harbor_api.errors import UnauthorizedError
 from harbor_api.log_setup import remote_var
+from harbor_api.settings import Settings
 
 log = logging.getLogger(__name__)
 _LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
@@ -51,12 +56,10 @@ class RobotPrefix:
         self.db = db
 
     def get(self) -> str:
-        from harbor_api.services import configurations
-
-        return str(configurations.effective(self.db)["robot_name_prefix"])
+        return str(config_store.effective(self.db)["robot_name_prefix"])
 
 
-def user_principal(user: User, via: str, **extra) -> Principal:
+def user_principal(user: User, via: str, **extra: Any) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username,
                      sysadmin=user.sysadmin, via=via, **extra)
 
@@ -64,7 +67,7 @@ def user_principal(user: User, via: str, **extra) -> Principal:
 class Authenticator:
     """Checks local (database) credentials; LDAP and robots plug in beside it."""
 
-    def __init__(self, db: Database, settings=None) -> None:
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
         self.cache = LoginCache()  # verified credentials → the stored hash
         self.throttle = make_throttle(db, settings)  # shared by every worker
@@ -162,8 +165,6 @@ class Authenticator:
 
     def _robot(self, username: str, secret: str) -> Principal | None:
         """A robot account by its full name; disabled or expired robots are refused."""
-        from harbor_api.services import robots
-
         stored_name = username[len(self._robot_prefix()):]
         with self.db.read() as s:
             robot = robots.active_robot(s, stored_name)
@@ -179,8 +180,6 @@ class Authenticator:
 
     def _record_denied(self, username: str, reason: str) -> None:
         """Audit a refused login: who was tried, never the secret."""
-        from harbor_api.services import audit
-
         username = username.replace("\x00", "\\0")
         remote = remote_var.get()
         log.warning("login failed for %r from %s: %s", username[:255], remote or "-", reason,
@@ -188,8 +187,8 @@ class Authenticator:
                            "remote": remote, "reason": reason})
         try:
             with self.db.transaction() as s:
-                audit.record(s, Principal(kind="anonymous", username=username[:255]),
-                             "login_failed", "user", f"{username} ({reason})")
+                add_record(s, username[:255] or "anonymous", "login_failed", "user",
+                           f"{username} ({reason})")
         except Exception:  # auditing must not turn a 401 into a 500
             log.warning("could not audit a failed login", exc_info=True)
 

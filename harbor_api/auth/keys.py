@@ -55,7 +55,7 @@ class ServiceKey:
         return hashlib.sha256(b"harbor-account-state\0" + der).digest()
 
 
-def libtrust_kid(public_key) -> str:
+def libtrust_kid(public_key: rsa.RSAPublicKey) -> str:
     der = public_key.public_bytes(serialization.Encoding.DER,
                                   serialization.PublicFormat.SubjectPublicKeyInfo)
     encoded = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()  # 240 bits
@@ -69,7 +69,7 @@ def load_service_key(settings: Settings) -> ServiceKey:
     if key_path:
         key = _read_key(Path(key_path))
         cert = _read_cert(Path(cert_path)) if cert_path else _self_signed(key)
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        if not _certifies(cert, key):
             raise ConfigError("setting token_certificate does not match token_private_key")
         return ServiceKey(key, cert, libtrust_kid(key.public_key()))
     directory = settings.data_dir / "token"
@@ -82,9 +82,16 @@ def load_service_key(settings: Settings) -> ServiceKey:
     if not cert_file.exists():
         _write_once(cert_file, _self_signed(key).public_bytes(serialization.Encoding.PEM))
     cert = _read_cert(cert_file)
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    if not _certifies(cert, key):
         cert = _self_signed(key)  # a stale certificate next to a replaced key
     return ServiceKey(key, cert, libtrust_kid(key.public_key()))
+
+
+def _certifies(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
+    """Whether ``cert`` holds ``key``'s public key."""
+    public = cert.public_key()
+    return isinstance(public, rsa.RSAPublicKey) \
+        and public.public_numbers() == key.public_key().public_numbers()
 
 
 def _pem_key(key: rsa.RSAPrivateKey) -> bytes:

@@ -15,7 +15,7 @@ import logging
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import ldap3
@@ -39,7 +39,9 @@ AD_CAPABILITY = "1.2.840.113556.1.4.800"  # LDAP_CAP_ACTIVE_DIRECTORY_OID in sup
 MAX_NESTING_DEPTH = 10
 MAX_GROUPS = 2000
 MAX_TIMEOUT = 300  # seconds; ldap_timeout is clamped to it
-_SCOPES = {0: ldap3.BASE, 1: ldap3.LEVEL, 2: ldap3.SUBTREE}
+Scope = Literal["BASE", "LEVEL", "SUBTREE"]
+Entry = dict[str, Any]  # a search result: its "dn" and its attributes
+_SCOPES: dict[int, Scope] = {0: ldap3.BASE, 1: ldap3.LEVEL, 2: ldap3.SUBTREE}
 _INVALID_CREDENTIALS = 49
 _NO_SUCH_OBJECT = 32
 
@@ -99,7 +101,7 @@ class DirectoryGroup:
 
 # --- pure helpers (unit-tested) ------------------------------------------------------------
 
-def scope_of(value: int) -> str:
+def scope_of(value: int) -> Scope:
     """Harbor's 0/1/2 → ldap3's BASE/LEVEL/SUBTREE."""
     try:
         return _SCOPES[int(value)]
@@ -192,7 +194,7 @@ def parse_url(url: str) -> tuple[str, int, bool]:
 
 # --- the client ----------------------------------------------------------------------------
 
-def _first(entry: dict, name: str) -> str:
+def _first(entry: Entry, name: str) -> str:
     for key, value in entry.items():
         if key.lower() == name.lower():
             if isinstance(value, list):
@@ -201,7 +203,7 @@ def _first(entry: dict, name: str) -> str:
     return ""
 
 
-def _all(entry: dict, name: str) -> list[str]:
+def _all(entry: Entry, name: str) -> list[str]:
     for key, value in entry.items():
         if key.lower() == name.lower():
             return [str(v) for v in value] if isinstance(value, list) else [str(value)]
@@ -257,8 +259,8 @@ class Directory:
             raise ServiceCredentialsError(result.get("description") or "bind refused")
         return conn
 
-    def _search(self, conn: ldap3.Connection, base: str, flt: str, scope: str,
-                attributes: list[str], size_limit: int = 0) -> list[dict]:
+    def _search(self, conn: ldap3.Connection, base: str, flt: str, scope: Scope,
+                attributes: list[str], size_limit: int = 0) -> list[Entry]:
         try:
             conn.search(base, flt, search_scope=scope, attributes=attributes,
                         size_limit=size_limit, time_limit=self.settings.timeout)
@@ -296,13 +298,13 @@ class Directory:
         return attrs
 
     def find_users(self, conn: ldap3.Connection, username: str | None,
-                   limit: int = 100) -> list[dict]:
+                   limit: int = 100) -> list[Entry]:
         s = self.settings
         flt = user_filter(s, username) if username else and_filter(wrap_filter(s.user_filter))
         return self._search(conn, s.base_dn, flt, scope_of(s.scope), self._user_attributes(),
                             size_limit=limit)
 
-    def _to_user(self, entry: dict, username: str, groups: tuple[str, ...] = ()) -> DirectoryUser:
+    def _to_user(self, entry: Entry, username: str, groups: tuple[str, ...] = ()) -> DirectoryUser:
         admin = canonical_dn(self.settings.group_admin_dn) if self.settings.group_admin_dn else ""
         return DirectoryUser(
             dn=entry["dn"], username=_first(entry, self.settings.uid_attribute) or username,
@@ -340,7 +342,7 @@ class Directory:
             _safe_unbind(conn)
 
     # groups --------------------------------------------------------------------------------
-    def groups_of(self, conn: ldap3.Connection, entry: dict) -> set[str]:
+    def groups_of(self, conn: ldap3.Connection, entry: Entry) -> set[str]:
         """Canonical DNs of every group the user is in, directly or through nested groups."""
         s = self.settings
         base = s.group_base_dn or s.base_dn

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import threading
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -30,10 +31,10 @@ from harbor_api.auth.ldap import (
 from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.usernames import invisible_characters, normalise
+from harbor_api.db import config_store
 from harbor_api.db.models import LdapMembership, User, UserGroup
 from harbor_api.db.session import Database
 from harbor_api.errors import DirectoryUnreachableError
-from harbor_api.services import configurations
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ MAX_CONCURRENT_DIRECTORY_LOGINS = 16
 
 def ldap_mode(db: Database) -> LdapSettings | None:
     """The LDAP settings when ``auth_mode`` is ``ldap_auth``, else None."""
-    cfg = configurations.effective(db)
+    cfg = config_store.effective(db)
     if cfg.get("auth_mode") != "ldap_auth":
         return None
     return LdapSettings.from_config(cfg)
@@ -168,7 +169,7 @@ def group_ids_for(s: Session, group_dns: list[str]) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
-def membership_extras(s: Session, user: User) -> dict:
+def membership_extras(s: Session, user: User) -> dict[str, Any]:
     """``group_ids`` and ``sysadmin`` for an LDAP user, from the last login's snapshot."""
     if user.auth_source != "ldap":
         return {"sysadmin": user.sysadmin}
@@ -179,6 +180,6 @@ def membership_extras(s: Session, user: User) -> dict:
             "group_ids": group_ids_for(s, json.loads(row.group_dns or "[]"))}
 
 
-def principal_for(s: Session, user: User, via: str, **extra) -> Principal:
+def principal_for(s: Session, user: User, via: str, **extra: Any) -> Principal:
     return Principal(kind="user", user_id=user.id, username=user.username, via=via,
                      **membership_extras(s, user), **extra)

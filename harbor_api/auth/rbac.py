@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth.principal import Principal
@@ -22,9 +23,22 @@ ROLE_NAMES = {PROJECT_ADMIN: "projectAdmin", DEVELOPER: "developer", GUEST: "gue
 ROLE_RANK = {PROJECT_ADMIN: 5, MAINTAINER: 4, DEVELOPER: 3, GUEST: 2, LIMITED_GUEST: 1}
 
 
+class ProjectKey(Protocol):
+    """What the checks need of a project: an ORM ``Project`` or a lighter (id, name) ref."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+P = TypeVar("P", bound=ProjectKey)
+
+
 def _grants(spec: str) -> frozenset[tuple[str, str]]:
     """``"repository:pull,push tag:list"`` → {("repository","pull"), ...}."""
-    out = set()
+    out: set[tuple[str, str]] = set()
     for part in spec.split():
         resource, actions = part.split(":")
         out.update((resource, a) for a in actions.split(","))
@@ -97,7 +111,7 @@ def best_role(roles: Iterable[int]) -> int | None:
 
 
 def permissions(session: Session, principal: Principal,
-                project: Project) -> frozenset[tuple[str, str]]:
+                project: ProjectKey) -> frozenset[tuple[str, str]]:
     """Every (resource, action) the principal may perform in ``project``."""
     if principal.sysadmin:
         return _PROJECT_ADMIN
@@ -117,12 +131,12 @@ def permissions(session: Session, principal: Principal,
     return frozenset(granted)
 
 
-def can(session: Session, principal: Principal, project: Project, resource: str,
+def can(session: Session, principal: Principal, project: ProjectKey, resource: str,
         action: str) -> bool:
     return (resource, action) in permissions(session, principal, project)
 
 
-def require(session: Session, principal: Principal, project: Project, resource: str,
+def require(session: Session, principal: Principal, project: ProjectKey, resource: str,
             action: str) -> None:
     """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
     401 for anonymous callers, 403 otherwise. For a project the caller named by id, or that
@@ -148,8 +162,8 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-def require_found(session: Session, principal: Principal, project: Project | None,
-                  shown: str, resource: str, action: str) -> Project:
+def require_found(session: Session, principal: Principal, project: P | None,
+                  shown: str, resource: str, action: str) -> P:
     """:func:`require` for a project looked up by the caller's reference ``shown``, which
     may have found nothing. A missing project and one the caller may not see give the same
     404 (same message: ``shown`` only) after the same queries (the role and visibility
@@ -164,15 +178,33 @@ def require_found(session: Session, principal: Principal, project: Project | Non
     raise ForbiddenError(f"not allowed to {action} {resource} in project {project.name}")
 
 
-def require_system(principal: Principal, resource: str = "", action: str = "") -> None:
-    """System-level operations (users, configuration, global labels): system admins only."""
+def system_permissions(principal: Principal) -> frozenset[tuple[str, str]]:
+    """Every system-level (resource, action) the principal holds (scope ``/system``)."""
+    if principal.sysadmin:
+        return SYSTEM_PERMISSIONS
+    if principal.authenticated and principal.kind == "user":
+        return SYSTEM_USER_PERMISSIONS
+    return frozenset()
+
+
+def require_system(principal: Principal, resource: str, action: str) -> None:
+    """Raise unless the system permission table grants (``resource``, ``action``): 401 for
+    anonymous callers, 403 otherwise. The same table answers ``/users/current/permissions``
+    for ``/system``."""
+    if (resource, action) in system_permissions(principal):
+        return
     if not principal.authenticated:
         raise UnauthorizedError("unauthorized")
-    if not principal.sysadmin:
-        raise ForbiddenError("forbidden")
+    raise ForbiddenError("forbidden")
 
 
-def visible_project_filter(principal: Principal):
+def require_signed_in(principal: Principal) -> None:
+    """Raise 401 unless someone is signed in (what every caller may then see is filtered)."""
+    if not principal.authenticated:
+        raise UnauthorizedError("unauthorized")
+
+
+def visible_project_filter(principal: Principal) -> ColumnElement[bool] | None:
     """A SQL condition on ``Project`` selecting what the principal may see (None = all)."""
     if principal.sysadmin:
         return None

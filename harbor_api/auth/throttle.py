@@ -18,15 +18,17 @@ import hashlib
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from harbor_api.auth.usernames import normalise
 from harbor_api.db.models import LoginFailure
 from harbor_api.db.session import Database
+from harbor_api.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class LockPolicy:
     def lock_seconds(self, failures: int) -> float:
         if failures < self.after:
             return 0.0
-        return min(self.cap, self.base * 2 ** min(failures - self.after, 32))
+        return float(min(self.cap, self.base * 2 ** min(failures - self.after, 32)))
 
 
 def _utc(seconds: float) -> dt.datetime:
@@ -99,11 +101,11 @@ class DatabaseStore:
         return Standing(row.failures, until.timestamp() if until else 0.0)
 
     def add_failure(self, key: str, now: float, policy: LockPolicy) -> Standing:
-        table = LoginFailure.__table__
+        table = cast(Table, LoginFailure.__table__)
         when, stale = _utc(now), _utc(now - RESET_AFTER)
-        upsert = self._insert(table).values(username=key, failures=1, last_failure=when,
+        insert = self._insert(table).values(username=key, failures=1, last_failure=when,
                                             locked_until=None)
-        upsert = upsert.on_conflict_do_update(
+        upsert = insert.on_conflict_do_update(
             index_elements=[table.c.username],
             set_={"failures": case((table.c.last_failure < stale, 1),
                                    else_=table.c.failures + 1),
@@ -168,8 +170,8 @@ class RedisStore:
 class LoginThrottle:
     """``standing(name)`` before checking a password; ``failed`` / ``succeeded`` after."""
 
-    def __init__(self, store: Store, policy: LockPolicy | None = None, clock=time.time
-                 ) -> None:
+    def __init__(self, store: Store, policy: LockPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store, self.policy, self.clock = store, policy or LockPolicy(), clock
 
     def standing(self, username: str) -> Standing:
@@ -205,7 +207,7 @@ class LoginThrottle:
             log.warning("login throttle store unavailable (%s): count not reset", exc)
 
 
-def make_throttle(db: Database, settings=None) -> LoginThrottle:
+def make_throttle(db: Database, settings: Settings | None = None) -> LoginThrottle:
     """The throttle the settings ask for (database store unless ``redis_url`` is set)."""
     policy = LockPolicy()
     store: Store = DatabaseStore(db)
@@ -217,6 +219,6 @@ def make_throttle(db: Database, settings=None) -> LoginThrottle:
     return LoginThrottle(store, policy)
 
 
-def clear(settings, db: Database, username: str) -> None:
+def clear(settings: Settings | None, db: Database, username: str) -> None:
     """Operator's way out: forget the failures (and the lock) of ``username``."""
     make_throttle(db, settings).clear(username)

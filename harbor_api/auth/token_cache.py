@@ -50,10 +50,10 @@ class VerifiedTokenCache:
         with self._lock:
             entry = self._entries.get(slot)
             if entry is not None:
-                verified, until, expires = entry
-                if now < expires and time.monotonic() < until:
+                cached, cached_until, cached_expires = entry
+                if now < cached_expires and time.monotonic() < cached_until:
                     self._entries.move_to_end(slot)
-                    return verified
+                    return cached
                 del self._entries[slot]
         verified = tokens.verify(key, token)
         expires = _expiry(token) if verified is not None else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -34,7 +36,7 @@ class ResourceScope:
     name: str
     actions: tuple[str, ...]
 
-    def claim(self) -> dict:
+    def claim(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "actions": list(self.actions)}
 
 
@@ -77,14 +79,14 @@ def parse_scopes(values: list[str] | str | None) -> list[ResourceScope]:
 @dataclass(frozen=True)
 class Account:
     """The account a token was issued to: its immutable id and a seal of its current
-    credential state (see ``harbor_api.services.tokens``). A token naming an account is
+    credential state (see :mod:`harbor_api.auth.accounts`). A token naming an account is
     honoured only while that account still exists in that state."""
 
     kind: str  # "user" | "robot"
     id: int
     state: str
 
-    def claim(self) -> dict:
+    def claim(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "state": self.state}
 
 
@@ -140,7 +142,7 @@ def verify(key: ServiceKey, token: str, now: float | None = None,
         return None
 
 
-def _account(raw) -> Account | None:
+def _account(raw: object) -> Account | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -152,7 +154,7 @@ def _account(raw) -> Account | None:
     return Account(kind, ident, state)
 
 
-def _access(raw) -> list[ResourceScope]:
+def _access(raw: object) -> list[ResourceScope]:
     if not isinstance(raw, list):
         raise ValueError("access must be a list")
     entries = []
@@ -167,7 +169,8 @@ def _access(raw) -> list[ResourceScope]:
     return entries
 
 
-def covers(access, kind: str, name: str, action: str) -> bool:
+def covers(access: Iterable[ResourceScope | tuple[str, str, Sequence[str]]] | None,
+           kind: str, name: str, action: str) -> bool:
     """Whether ``access`` ((type, name, actions) entries) grants ``action`` on the resource;
     ``*`` in the granted actions means every action."""
     for entry in access or ():

@@ -153,6 +153,18 @@ def build_history(ctx: RequestContext, project_name: str, repository_name: str,
     return info.get("history", [])
 
 
+def addition(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
+             name: str) -> dict[str, Any] | list[dict[str, Any]]:
+    """``.../additions/{name}``: the build history; an empty vulnerability report (no
+    scanner here, as Harbor without one) once the artifact is readable; nothing else."""
+    if name == "vulnerabilities":
+        get_artifact(ctx, project_name, repository_name, reference, Options(with_tag=False))
+        return {}
+    if name != "build_history":
+        raise NotFoundError(f"addition {name} is not available for this artifact")
+    return build_history(ctx, project_name, repository_name, reference)
+
+
 def list_accessories(ctx: RequestContext, project_name: str, repository_name: str,
                      reference: str, *, offset: int, limit: int) -> tuple[list[dict], int]:
     with ctx.db.read() as s:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from harbor_api.auth.principal import Principal
-from harbor_api.db.models import AuditLog
+from harbor_api.db.audit_records import add_record
 
 
 def actor(principal: Principal) -> str:
@@ -19,6 +19,4 @@ def actor(principal: Principal) -> str:
 def record(session: Session, principal: Principal, operation: str, resource_type: str,
            resource: str, project_id: int | None = None) -> None:
     """operation: create|update|delete|pull|push|denied|login ...; never pass secrets."""
-    session.add(AuditLog(project_id=project_id, operation=operation,
-                         resource_type=resource_type, resource=resource[:1024],
-                         username=actor(principal)))
+    add_record(session, actor(principal), operation, resource_type, resource, project_id)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from harbor_api.auth import rbac
 from harbor_api.db.models import AuditLog, ConfigEntry
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
@@ -47,7 +48,9 @@ def render(entry: AuditLog) -> dict[str, Any]:
 
 def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
               sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
-    """The whole log (caller must be a system admin) or one project's log."""
+    """The whole log (for system administrators) or one project's log."""
+    if project_name is None:
+        rbac.require_system(ctx.principal, "audit-log", "list")
     fields = {key: (getattr(AuditLog, key), TEXT) for key in _TEXT_KEYS}
     fields["op_time"] = (AuditLog.op_time, TIME)
     where = conditions(parse_q(q, set(fields)), fields)

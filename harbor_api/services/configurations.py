@@ -7,162 +7,31 @@ Every key of Harbor's configuration schema is accepted; secrets (``ldap_search_p
 from __future__ import annotations
 
 import json
-import threading
-import uuid
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import select
 
-from harbor_api.db.models import ConfigEntry, User
+from harbor_api.auth import rbac
+from harbor_api.db.config_store import (
+    DEFAULTS,
+    HARBOR_ONLY,
+    effective,
+    forget_cached,
+    request_scope,
+    store,
+    write,
+)
+from harbor_api.db.models import User
 from harbor_api.db.session import Database
 from harbor_api.errors import BadRequestError
 from harbor_api.services import audit
+from harbor_api.services.context import RequestContext
 
-DEFAULTS: dict[str, Any] = {
-    "auth_mode": "db_auth",
-    "self_registration": False,
-    "project_creation_restriction": "everyone",
-    "token_expiration": 30,
-    "robot_token_duration": 30,
-    "robot_name_prefix": "robot$",
-    "read_only": False,
-    "audit_log_retention_hours": 0,
-    "ldap_url": "",
-    "ldap_search_dn": "",
-    "ldap_search_password": "",
-    "ldap_base_dn": "",
-    "ldap_filter": "",
-    "ldap_uid": "uid",
-    "ldap_scope": 2,
-    "ldap_timeout": 5,
-    "ldap_verify_cert": True,
-    "ldap_group_base_dn": "",
-    "ldap_group_search_filter": "",
-    "ldap_group_attribute_name": "cn",
-    "ldap_group_search_scope": 2,
-    "ldap_group_admin_dn": "",
-    "ldap_group_membership_attribute": "memberof",
-}
-# The rest of Harbor's configuration schema, with Harbor's defaults: stored and returned so
-# that configuration-as-code tools round-trip, but nothing here acts on them (no OIDC, UAA,
-# HTTP auth proxy, quota defaults, webhooks, audit forwarding or portal banner here).
-HARBOR_ONLY: dict[str, Any] = {
-    "primary_auth_mode": False,
-    "ldap_group_attach_parallel": False,
-    "uaa_client_id": "", "uaa_client_secret": "", "uaa_endpoint": "", "uaa_verify_cert": False,
-    "http_authproxy_endpoint": "", "http_authproxy_tokenreview_endpoint": "",
-    "http_authproxy_admin_groups": "", "http_authproxy_admin_usernames": "",
-    "http_authproxy_verify_cert": True, "http_authproxy_skip_search": False,
-    "http_authproxy_server_certificate": "",
-    "oidc_name": "", "oidc_endpoint": "", "oidc_client_id": "", "oidc_client_secret": "",
-    "oidc_groups_claim": "", "oidc_admin_group": "", "oidc_group_filter": "",
-    "oidc_scope": "", "oidc_user_claim": "", "oidc_verify_cert": True,
-    "oidc_auto_onboard": False, "oidc_extra_redirect_parms": "{}", "oidc_logout": False,
-    "notification_enable": True, "quota_per_project_enable": True, "storage_per_project": -1,
-    "audit_log_forward_endpoint": "", "skip_audit_log_database": False,
-    "scanner_skip_update_pulltime": False, "session_timeout": 60, "banner_message": "",
-    "disabled_audit_log_event_types": "",
-}
-DEFAULTS.update(HARBOR_ONLY)
+__all__ = ["DEFAULTS", "HARBOR_ONLY", "SECRET_KEYS", "effective", "for_display", "forget_cached",
+           "meaningful", "read_by", "request_scope", "store", "update", "update_by",
+           "validate"]
+
 SECRET_KEYS = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
-
-# Configuration is read on hot paths (every token issued, every login). Each process keeps
-# the values it read together with the version row's value at that time; every request
-# checks the version (one primary-key read) and reloads when it changed, so a change made
-# through any worker or node holds from the next request on. Within one request the first
-# check is reused (see ``request_scope``).
-VERSION_KEY = "_version"  # not a configuration key: a token every write replaces
-# a constant statement run as it is: the cheapest read SQLAlchemy offers on both databases
-_VERSION = f"SELECT value FROM configurations WHERE key = '{VERSION_KEY}'"
-_cache: weakref.WeakKeyDictionary[Database, tuple[str | None, dict[str, Any]]] = \
-    weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
-_request_memo: ContextVar[dict[Database, dict[str, Any]] | None] = \
-    ContextVar("harbor_configuration_memo", default=None)
-
-
-@contextmanager
-def request_scope() -> Iterator[None]:
-    """One request: configuration is checked against the version once, then reused (the
-    memo is a shared dict, so worker threads the request hops to see it too)."""
-    token = _request_memo.set({})
-    try:
-        yield
-    finally:
-        _request_memo.reset(token)
-
-
-def _current_version(db: Database) -> str | None:
-    with db.engine.connect() as connection:
-        return connection.exec_driver_sql(_VERSION).scalar()
-
-
-def effective(db: Database) -> dict[str, Any]:
-    """Every key with its stored value or default (secrets included: internal use only)."""
-    memo = _request_memo.get()
-    if memo is not None and (values := memo.get(db)) is not None:
-        return dict(values)
-    version = _current_version(db)  # first: a write after it makes the next check reload
-    with _cache_lock:
-        cached = _cache.get(db)
-    if cached is not None and cached[0] == version:
-        values = cached[1]
-    else:
-        values = dict(DEFAULTS)
-        with db.read() as s:
-            for row in s.scalars(select(ConfigEntry)):
-                if row.key in DEFAULTS:
-                    values[row.key] = json.loads(row.value)
-        with _cache_lock:
-            _cache[db] = (version, values)
-    if memo is not None:
-        memo[db] = values
-    return dict(values)
-
-
-def forget_cached(db: Database) -> None:
-    with _cache_lock:
-        _cache.pop(db, None)
-    memo = _request_memo.get()
-    if memo is not None:
-        memo.pop(db, None)
-
-
-def _write(session, changes: dict[str, Any]) -> None:
-    for key, value in changes.items():
-        row = session.get(ConfigEntry, key)
-        if row is None:
-            session.add(ConfigEntry(key=key, value=json.dumps(value)))
-        else:
-            row.value = json.dumps(value)
-    if changes:
-        session.flush()
-        _bump_version(session)
-
-
-def _bump_version(session) -> None:
-    """A new version token in the writing transaction (an upsert: two first writers cannot
-    collide; a token, not a counter: two concurrent writers cannot leave the same value)."""
-    table = ConfigEntry.__table__
-    values = {"key": VERSION_KEY, "value": json.dumps(uuid.uuid4().hex)}
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**values)
-    session.execute(statement.on_conflict_do_update(index_elements=[table.c.key],
-                                                    set_={"value": values["value"]}))
-
-
-def store(db: Database, changes: dict[str, Any]) -> None:
-    with db.transaction() as s:
-        _write(s, changes)
-    forget_cached(db)
-
 
 # --- the management API -------------------------------------------------------------------
 
@@ -260,7 +129,19 @@ def update(db: Database, principal, body: dict[str, Any]) -> None:
             if others is not None:
                 raise BadRequestError("the auth mode cannot be modified as new users have "
                                       "been inserted into database")
-        _write(s, changes)
+        write(s, changes)
         if changes:
             audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))
     forget_cached(db)
+
+
+def read_by(ctx: RequestContext) -> dict[str, dict[str, Any]]:
+    """``GET /configurations``: :func:`for_display`, for system administrators."""
+    rbac.require_system(ctx.principal, "configuration", "read")
+    return for_display(ctx.db)
+
+
+def update_by(ctx: RequestContext, body: dict[str, Any]) -> None:
+    """``PUT /configurations``: :func:`update`, for system administrators."""
+    rbac.require_system(ctx.principal, "configuration", "update")
+    update(ctx.db, ctx.principal, body)

@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
+from harbor_api.auth.authenticate import Authenticator
+from harbor_api.auth.keys import ServiceKey
 from harbor_api.auth.principal import ANONYMOUS, Principal
 from harbor_api.db.session import Database
+from harbor_api.registry.storage.base import StorageDriver
 from harbor_api.settings import Settings
+
+
+class ChallengeHook(Protocol):
+    """``WWW-Authenticate`` for a 401 on ``/v2/`` (see ``services.tokens.challenge_hook``)."""
+
+    def __call__(self, repository: str | None, actions: Iterable[str], base_url: str = "",
+                 endpoint: str | None = None, mount_from: str | None = None) -> str: ...
 
 
 @dataclass
 class AppState:
-    """Built once by ``create_app``; no import-time globals."""
+    """Built once by ``harbor_api.app.build_state``; no import-time globals.
+
+    Only ``settings`` and ``db`` are needed by a service call; the rest is what the edges
+    and background jobs of a running server use (None when a test builds a bare state).
+    """
 
     settings: Settings
     db: Database
-    authenticator: Any = None
-    storage: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    authenticator: Authenticator | None = None
+    storage: StorageDriver | None = None
+    token_key: ServiceKey | None = None  # the token service's signing key
+    challenge: ChallengeHook | None = None  # the /v2 Bearer challenge
+    audit_retention: threading.Event | None = None  # set it to stop the retention job
+
+    @property
+    def extras(self) -> Mapping[str, ChallengeHook | None]:
+        """Read-only view for the ``/v2`` edge's ``state.extras.get("v2.challenge")``
+        until it reads :attr:`challenge` (then this goes)."""
+        return {"v2.challenge": self.challenge}
 
 
 @dataclass

@@ -61,7 +61,7 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
 def _authorize_manage(s: Session, ctx: RequestContext, label_scope: str,
                       project_id: int | None, action: str) -> Project | None:
     if label_scope == GLOBAL:
-        rbac.require_system(ctx.principal)
+        rbac.require_system(ctx.principal, "label", action)
         return None
     return authorized_project_id(s, ctx.principal, project_id or 0, "label", action)
 

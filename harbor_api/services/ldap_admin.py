@@ -28,7 +28,7 @@ def _saved_directory(ctx: RequestContext) -> Directory:
 def ping(ctx: RequestContext, body: dict[str, Any] | None) -> dict:
     """Test the saved settings overlaid with those in ``body``; the search password comes
     from the saved configuration when the body leaves it out."""
-    require_system(ctx.principal)
+    require_system(ctx.principal, "configuration", "update")
     cfg = configurations.effective(ctx.db)
     body = dict(body or {})
     if "ldap_connection_timeout" in body and "ldap_timeout" not in body:
@@ -49,14 +49,14 @@ def _directory_call(fn, *args, **kwargs):
 
 
 def search_users(ctx: RequestContext, username: str | None) -> list[dict]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "ldap-user", "list")
     directory = _saved_directory(ctx)
     found = _directory_call(directory.search_users, username or None)
     return [{"username": u.username, "realname": u.realname, "email": u.email} for u in found]
 
 
 def search_groups(ctx: RequestContext, groupname: str | None, groupdn: str | None) -> list[dict]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "list")
     directory = _saved_directory(ctx)
     found = _directory_call(directory.search_groups, name=groupname or None,
                             dn=groupdn or None)
@@ -65,7 +65,7 @@ def search_groups(ctx: RequestContext, groupname: str | None, groupdn: str | Non
 
 def import_users(ctx: RequestContext, uids: list[str]) -> list[dict]:
     """Create local users for the directory users; returns those that failed."""
-    require_system(ctx.principal)
+    require_system(ctx.principal, "ldap-user", "create")
     directory = _saved_directory(ctx)
     failed: list[dict] = []
     for uid in dict.fromkeys(u for u in uids if u):  # unique, in order

@@ -14,6 +14,7 @@ from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import ProjectNameOrId, authorized_project_ref
 from harbor_api.services.query import Term, condition
+from harbor_api.services.usergroups import member_group_by_dn
 
 _ENTITY_NAME = func.coalesce(User.username, UserGroup.group_name)
 
@@ -83,8 +84,6 @@ def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[
         if group.get("id"):
             found_group = s.get(UserGroup, group["id"])
         elif group.get("ldap_group_dn") and ctx is not None:  # LDAP group by DN (onboarded)
-            from harbor_api.services.usergroups import member_group_by_dn
-
             found_group = member_group_by_dn(s, ctx, group["ldap_group_dn"])
         elif group.get("ldap_group_dn"):
             found_group = s.scalar(select(UserGroup).where(

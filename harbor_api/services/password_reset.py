@@ -12,6 +12,7 @@ from harbor_api.auth.passwords import hash_password, meets_policy
 from harbor_api.auth.usernames import normalise
 from harbor_api.db.models import AuditLog, LoginSession, User
 from harbor_api.db.session import Database
+from harbor_api.services.users import POLICY_MESSAGE
 
 #: who the audit log names for a reset done on the command line
 OPERATOR = "harbor-api reset-password"
@@ -25,8 +26,6 @@ def reset_password(db: Database, username: str, password: str, settings=None) ->
     """Set ``username``'s password; end all of that user's browser sessions (whoever had
     the old password is signed out) and lift a login lock on the name (``settings`` says
     where the throttle keeps its counters). Returns how many sessions were ended."""
-    from harbor_api.services.users import POLICY_MESSAGE
-
     if not meets_policy(password):
         raise ResetRefused(POLICY_MESSAGE)
     username = normalise(username)

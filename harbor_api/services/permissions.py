@@ -18,12 +18,7 @@ def current_permissions(ctx: RequestContext, scope: str | None, relative: bool) 
         return []
     principal = ctx.principal
     if scope == "/system":
-        if principal.sysadmin:
-            granted = rbac.SYSTEM_PERMISSIONS
-        elif principal.authenticated and principal.kind == "user":
-            granted = rbac.SYSTEM_USER_PERMISSIONS
-        else:
-            granted = frozenset()
+        granted = rbac.system_permissions(principal)
     else:
         match = _PROJECT_SCOPE.match(scope)
         if not match:

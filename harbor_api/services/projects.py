@@ -225,6 +225,13 @@ def exists(ctx: RequestContext, name: str) -> bool:
         return s.scalar(select(Project.id).where(Project.name == name)) is not None
 
 
+def check_exists(ctx: RequestContext, name: str) -> None:
+    """``HEAD /projects?project_name=``: 404 unless a project of that name exists (as
+    Harbor, for any signed-in caller, whether or not they may see it)."""
+    if not exists(ctx, name):
+        raise NotFoundError(f"project {name} not found")
+
+
 def summary(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref)

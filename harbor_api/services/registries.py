@@ -146,7 +146,7 @@ def _get(s: Session, registry_id: int) -> RegistryEndpoint:
 
 def list_registries(ctx: RequestContext, *, q: str | None, sort: str | None,
                     name: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "list")
     where = conditions(parse_q(q, set(_Q_FIELDS)), _Q_FIELDS)
     if name:
         where.append(contains(RegistryEndpoint.name, name))
@@ -159,7 +159,7 @@ def list_registries(ctx: RequestContext, *, q: str | None, sort: str | None,
 
 
 def create_registry(ctx: RequestContext, body: dict[str, Any]) -> int:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "create")
     name = _check_name(body.get("name"))
     registry_type = _check_type(body.get("type"))
     url = normalize_url(body.get("url"))
@@ -184,13 +184,13 @@ def create_registry(ctx: RequestContext, body: dict[str, Any]) -> int:
 
 
 def get_registry(ctx: RequestContext, registry_id: int) -> dict[str, Any]:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "read")
     with ctx.db.read() as s:
         return render(_get(s, registry_id))
 
 
 def update_registry(ctx: RequestContext, registry_id: int, body: dict[str, Any]) -> None:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "update")
     cipher = load_credential_cipher(ctx.settings)
     with ctx.db.transaction() as s:
         row = _get(s, registry_id)
@@ -218,7 +218,7 @@ def update_registry(ctx: RequestContext, registry_id: int, body: dict[str, Any])
 
 
 def delete_registry(ctx: RequestContext, registry_id: int) -> None:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "delete")
     with ctx.db.transaction() as s:
         row = _get(s, registry_id)
         users = registry_users(s, registry_id)
@@ -247,7 +247,7 @@ def endpoint_of(ctx: RequestContext, registry_id: int) -> Endpoint:
 def ping_registry(ctx: RequestContext, body: dict[str, Any]) -> None:
     """Harbor's ping: the stored endpoint (``id``) or the one described, fields given
     overriding stored ones; unhealthy is a 400 that says why."""
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "read")
     registry_id = body.get("id")
     stored = endpoint_of(ctx, registry_id) if registry_id else None
     registry_type = body.get("type") or (stored.type if stored else "")
@@ -290,7 +290,7 @@ def _record_status(ctx: RequestContext, registry_id: int, status: str) -> None:
 
 
 def registry_info(ctx: RequestContext, registry_id: int) -> dict[str, Any]:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "read")
     with ctx.db.read() as s:
         registry_type = _get(s, registry_id).type
     info = adapters.adapter_info(registry_type)
@@ -303,12 +303,12 @@ def registry_info(ctx: RequestContext, registry_id: int) -> dict[str, Any]:
 
 
 def adapter_types(ctx: RequestContext) -> list[str]:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "list")
     return list(adapters.ADAPTER_TYPES)
 
 
 def adapter_infos(ctx: RequestContext) -> dict[str, dict[str, Any]]:
-    rbac.require_system(ctx.principal)
+    rbac.require_system(ctx.principal, "registry", "list")
     infos = {}
     for registry_type in adapters.ADAPTER_TYPES:
         info = adapters.adapter_info(registry_type)

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from harbor_api.api.paging import Page
 from harbor_api.auth import rbac
-from harbor_api.auth.passwords import hash_password, meets_policy, verify_password
+from harbor_api.auth.passwords import hash_password, meets_policy
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Project, Robot
 from harbor_api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
@@ -27,6 +26,7 @@ from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
 from harbor_api.services.lookup import authorized_project_id
+from harbor_api.services.paging import Page
 from harbor_api.services.query import TEXT, condition, order_by, parse_q
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -47,30 +47,6 @@ def generate_secret(length: int = 32) -> str:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if meets_policy(candidate):
             return candidate
-
-
-def is_active(robot: Robot, now: float | None = None) -> bool:
-    now = time.time() if now is None else now
-    return not robot.disabled and (robot.expires_at == -1 or robot.expires_at > now)
-
-
-def active_robot(session: Session, stored_name: str) -> Robot | None:
-    robot = session.scalar(select(Robot).where(Robot.name == stored_name))
-    return robot if robot is not None and is_active(robot) else None
-
-
-def access_entries(robot: Robot) -> tuple[tuple[str, str, str], ...]:
-    """(namespace, resource, action) for :class:`Principal.robot_access`."""
-    out = []
-    for perm in json.loads(robot.permissions or "[]"):
-        for item in perm.get("access", []):
-            if item.get("effect", "allow") == "allow":
-                out.append((perm["namespace"], item["resource"], item["action"]))
-    return tuple(out)
-
-
-def check_secret(robot: Robot, secret: str) -> bool:
-    return verify_password(secret, robot.secret_hash)
 
 
 def to_json(robot: Robot, name_prefix: str) -> dict:
@@ -126,7 +102,7 @@ def _authorise(s: Session, ctx: RequestContext, robot_level: str, project: Proje
     if robot_level == "project" and project is not None:
         rbac.require(s, ctx.principal, project, "robot", action)
     else:
-        rbac.require_system(ctx.principal)
+        rbac.require_system(ctx.principal, "robot", action)
 
 
 def _within_caller(ctx: RequestContext, perms: list[dict]) -> None:
@@ -208,7 +184,7 @@ def _load(s: Session, ctx: RequestContext, robot_id: int, action: str) -> Robot:
     robot = s.get(Robot, robot_id) if 0 < robot_id <= MAX_ID else None
     if robot is None:
         if not ctx.principal.authenticated:
-            rbac.require_system(ctx.principal)
+            rbac.require_system(ctx.principal, "robot", action)
         raise NotFoundError(f"robot {robot_id} not found")
     project = s.get(Project, robot.project_id) if robot.project_id else None
     try:
@@ -291,7 +267,7 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
             authorized_project_id(s, ctx.principal, project_id, "robot", "list")
             query = query.where(Robot.project_id == project_id)
         else:
-            rbac.require_system(ctx.principal)
+            rbac.require_system(ctx.principal, "robot", "list")
         if level is not None:
             query = query.where(Robot.level == str(level.value))
         if "name" in terms:

@@ -72,6 +72,7 @@ def search(ctx: RequestContext, keyword: str) -> dict[str, Any]:
 def statistics(ctx: RequestContext) -> dict[str, Any]:
     """Public counts for everyone signed in; private counts over the caller's projects;
     totals and storage for system admins only (as Harbor does)."""
+    rbac.require_signed_in(ctx.principal)
     visible = rbac.visible_project_filter(ctx.principal)
     with ctx.db.read() as s:
         is_public = Project.id.in_(_public_ids())

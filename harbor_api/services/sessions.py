@@ -16,6 +16,9 @@ from harbor_api.errors import UnauthorizedError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 
+# The cookie carrying the session token: set by the login handler, read by the root app.
+SESSION_COOKIE = "sid"
+
 
 @dataclass(frozen=True)
 class NewSession:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from harbor_api.api.paging import Page
 from harbor_api.auth.ldap import Directory, DirectoryError, canonical_dn
 from harbor_api.auth.ldap_login import LDAP_GROUP, ldap_mode
 from harbor_api.auth.rbac import require_system
@@ -22,6 +21,7 @@ from harbor_api.errors import (
 )
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
+from harbor_api.services.paging import Page
 from harbor_api.services.query import contains
 
 
@@ -42,7 +42,7 @@ def _load(s: Session, group_id: int) -> UserGroup:
 
 def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = None,
                 group_name: str | None = None) -> tuple[list[dict], int]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "list")
     stmt = select(UserGroup)
     if ldap_group_dn:
         stmt = stmt.where(func.lower(UserGroup.ldap_group_dn) == canonical_dn(ldap_group_dn))
@@ -71,7 +71,7 @@ def search(ctx: RequestContext, groupname: str, page: Page) -> tuple[list[dict],
 
 
 def get(ctx: RequestContext, group_id: int) -> dict:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "read")
     with ctx.db.read() as s:
         return render(_load(s, group_id))
 
@@ -102,7 +102,7 @@ def resolve_ldap_group(ctx: RequestContext, dn: str, name: str = "") -> tuple[st
 
 
 def create(ctx: RequestContext, body: dict) -> int:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "create")
     group_type = body.get("group_type", LDAP_GROUP)
     if group_type != LDAP_GROUP:
         raise BadRequestError("only LDAP groups (group_type 1) are supported")
@@ -127,7 +127,7 @@ def _insert(s: Session, ctx: RequestContext, dn: str, name: str) -> UserGroup:
 
 
 def update(ctx: RequestContext, group_id: int, body: dict) -> None:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "update")
     name = (body.get("group_name") or "").strip()
     if not name or len(name) > 255:
         raise BadRequestError("group_name must be 1-255 characters")
@@ -143,7 +143,7 @@ def update(ctx: RequestContext, group_id: int, body: dict) -> None:
 
 
 def delete_group(ctx: RequestContext, group_id: int) -> None:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user-group", "delete")
     with ctx.db.transaction() as s:
         group = _load(s, group_id)
         s.execute(delete(ProjectMember).where(ProjectMember.entity_type == "g",

@@ -89,7 +89,7 @@ def _validate_username(username: str | None) -> str:
 
 
 def list_users(ctx: RequestContext, q: str | None, sort: str | None, page) -> tuple[list, int]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user", "list")
     fields = {"username": (User.username, TEXT), "email": (User.email, TEXT),
               "user_id": (User.id, INT), "creation_time": (User.creation_time, TIME)}
     stmt = filter_by_q(select(User), q, fields)
@@ -198,7 +198,7 @@ def update_profile(ctx: RequestContext, user_id: int, body: dict) -> None:
 
 
 def delete_user(ctx: RequestContext, user_id: int) -> None:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user", "delete")
     if ctx.principal.user_id == user_id:
         raise ForbiddenError(f"User with ID {user_id} cannot be deleted")
     with ctx.db.transaction() as s:
@@ -254,7 +254,7 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
 
 
 def set_sysadmin(ctx: RequestContext, user_id: int, flag: bool) -> None:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "user", "update")
     if ctx.principal.user_id == user_id:
         raise ForbiddenError("you cannot change your own system administrator role")
     with ctx.db.transaction() as s:
