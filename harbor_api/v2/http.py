@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
-from harbor_api.errors import HarborError, SizeInvalidError
+from harbor_api.errors import PayloadTooLargeError, SizeInvalidError
 
 Headers = list[tuple[bytes, bytes]]
 _API_VERSION_HEADER = (b"docker-distribution-api-version", b"registry/2.0")
@@ -13,13 +13,6 @@ _API_VERSION_HEADER = (b"docker-distribution-api-version", b"registry/2.0")
 
 class ClientDisconnectedError(Exception):
     """The client went away before its request body was complete."""
-
-
-class PayloadTooLargeManifestError(HarborError):
-    """A manifest over the configured size cap (the OCI spec suggests 413)."""
-
-    code = "SIZE_INVALID"
-    status = 413  # type: ignore[assignment]
 
 
 class Request:
@@ -90,13 +83,13 @@ class Request:
         """The whole (small) body, refusing more than ``limit`` bytes."""
         declared = self.content_length()
         if declared is not None and declared > limit:
-            raise PayloadTooLargeManifestError(f"body of {declared} bytes exceeds the "
+            raise PayloadTooLargeError(f"body of {declared} bytes exceeds the "
                                                f"limit of {limit} bytes")
         data = bytearray()
         async for chunk in self.chunks():
             data += chunk
             if len(data) > limit:
-                raise PayloadTooLargeManifestError(f"body exceeds the limit of {limit} bytes")
+                raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
         return bytes(data)
 
     async def drain(self, limit: int | None = None) -> None:
