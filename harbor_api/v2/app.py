@@ -64,6 +64,8 @@ class RegistryApp:
         request = Request(scope, receive)
         responder = Responder(send, head=request.method == "HEAD")
         route = routes.match(request.path)
+        request.actions = access.needed_actions(route.endpoint if route else "",
+                                                request.method)
         try:
             await self._dispatch(request, responder, route)
         except ClientDisconnectedError:
@@ -113,7 +115,7 @@ class RegistryApp:
         if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(
                 self.state, route.name if route else None,
-                access.actions_for(request.method, route.endpoint if route else ""),
+                request.actions,
                 request.ctx.base_url, route.endpoint if route else None,
                 access.mount_source(request, route)) + (
                 ',error="insufficient_scope"' if scope_error else "")

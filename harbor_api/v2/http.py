@@ -17,7 +17,7 @@ class ClientDisconnectedError(Exception):
 
 class Request:
     __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query",
-                 "body_started", "body_done")
+                 "body_started", "body_done", "actions")
 
     def __init__(self, scope: dict, receive) -> None:
         self.scope = scope
@@ -29,6 +29,9 @@ class Request:
         self._query: dict[str, str] | None = None
         self.body_started = False
         self.body_done = False  # the last body message (or the disconnect) was received
+        #: What the request needs on its repository (set once by the dispatcher, from
+        #: ``access.ROUTE_ACTIONS``).
+        self.actions: frozenset[str] = frozenset()
 
     def header(self, name: str) -> str | None:
         if self._headers is None:

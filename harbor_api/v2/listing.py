@@ -11,8 +11,8 @@ import anyio
 from harbor_api.errors import COMPACT, BadRequestError, NameUnknownError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.manifests import OCI_INDEX
-from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access, offload
+from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.v2 import offload
 
 CATALOG_DEFAULT_PAGE = 1000
 MAX_PAGE = 10000
@@ -47,7 +47,7 @@ async def list_tags(app, request, responder, route) -> None:
 
     def load() -> list[str]:
         with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            repository_access.authorize(session, principal, route.name, request.actions)
             tags = [] if limit == 0 else artifacts.list_tags_by_name(
                 session, route.name, None if limit is None else limit + 1, last)
             # an empty page may also mean no such repository: only then ask
@@ -56,7 +56,7 @@ async def list_tags(app, request, responder, route) -> None:
                                        detail={"name": route.name})
             return tags
 
-    inline = access.token_allows(principal, route.name, access.actions_for("GET"))
+    inline = repository_access.token_allows(principal, route.name, request.actions)
     tags, headers = _paginate(await offload.run_read(app, load, inline), limit,
                               f"/v2/{route.name}/tags/list")
     body = json.dumps({"name": route.name, "tags": tags}, **COMPACT).encode()
@@ -70,7 +70,7 @@ async def catalog(app, request, responder, route) -> None:
 
     def load() -> list[str]:
         with app.db.read() as session:
-            viewer = access.catalog_viewer(session, principal,
+            viewer = repository_access.catalog_viewer(session, principal,
                                            app.state.settings.filtered_catalog)
             if limit == 0:
                 return []
@@ -89,7 +89,7 @@ async def list_referrers(app, request, responder, route) -> None:
 
     def load() -> list[dict]:
         with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            repository_access.authorize(session, principal, route.name, request.actions)
             repo_id = repositories.repository_id(session, route.name)
             if repo_id is None:
                 return []

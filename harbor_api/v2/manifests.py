@@ -16,8 +16,8 @@ from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST, parse_manifes
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit
-from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access, offload
+from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.v2 import offload
 
 _OCI_TYPES = (OCI_MANIFEST, OCI_INDEX)
 
@@ -58,7 +58,7 @@ async def get_manifest(app, request, responder, route) -> None:
 
     def load():
         with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
+            repository_access.authorize(session, principal, route.name, request.actions)
             if by_digest is None:
                 return None, b""
             found = artifacts.find_manifest(session, route.name, route.argument, by_digest)
@@ -69,9 +69,8 @@ async def get_manifest(app, request, responder, route) -> None:
         except StorageNotFoundError:
             return None, b""
 
-    pull = access.actions_for("GET")
-    found, body = await offload.run_read(app, load, access.token_allows(principal, route.name,
-                                                                        pull))
+    found, body = await offload.run_read(app, load, repository_access.token_allows(
+        principal, route.name, request.actions))
     if found is None or (not by_digest and not _acceptable(request, found.media_type)):
         raise ManifestUnknownError(f"manifest unknown: {route.argument}",
                                    detail={"name": route.name, "reference": route.argument})
@@ -90,8 +89,8 @@ async def put_manifest(app, request, responder, route) -> None:
 
     def check() -> int:  # before the body is read: an anonymous push is 401, never 400
         with app.db.read() as session:
-            return access.authorize(session, principal, route.name,
-                                    access.actions_for("PUT")).id
+            return repository_access.authorize(session, principal, route.name,
+                                               request.actions).id
 
     project_id = await anyio.to_thread.run_sync(check)
     body = await request.read_body(app.state.settings.max_manifest_bytes)
@@ -131,8 +130,8 @@ async def delete_manifest(app, request, responder, route) -> None:
 
     def remove() -> bool:
         with app.db.transaction() as session:
-            project = access.authorize(session, principal, route.name,
-                                       access.actions_for("DELETE"))
+            project = repository_access.authorize(session, principal, route.name,
+                                                  request.actions)
             repo_id = repositories.repository_id(session, route.name)
             if repo_id is None:
                 return False

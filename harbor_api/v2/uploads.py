@@ -26,14 +26,14 @@ from harbor_api.registry.storage.base import (
     StorageNotFoundError,
 )
 from harbor_api.registry.uploads import new_upload_id
-from harbor_api.services.oci import repositories, upload_limits
+from harbor_api.services.oci import repositories, repository_access, upload_limits
 from harbor_api.services.oci import uploads as sessions
 from harbor_api.v2 import access
 from harbor_api.v2.http import ClientDisconnectedError
 from harbor_api.v2.streaming import receive_into
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
-PUSH = frozenset({"push"})
+PUSH = access.PUSH
 #: Chunks up to this size are read into memory first and stored in one thread hop.
 SMALL_CHUNK = 1024 * 1024
 
@@ -69,7 +69,7 @@ async def start_upload(app, request, responder, route) -> None:
 
     def create() -> None:
         with app.db.transaction() as session:
-            access.authorize(session, principal, name, PUSH)
+            repository_access.authorize(session, principal, name, PUSH)
             owner = upload_limits.owner_of(principal)
             upload_limits.check_can_open(session, app.state.settings, owner)
             sessions.create_upload(session, upload_id, name, paths.upload_data_key(upload_id),
@@ -83,11 +83,11 @@ async def start_upload(app, request, responder, route) -> None:
 def _mount(app, principal, name: str, digest: str, source: str) -> bool:
     """Link ``digest`` from ``source`` into ``name`` when the caller may pull it there."""
     with app.db.transaction() as session:
-        project = access.authorize(session, principal, name, PUSH)
+        project = repository_access.authorize(session, principal, name, PUSH)
         if not source or source == name or not is_repository_name(source):
             return False
         try:
-            access.authorize(session, principal, source, frozenset({"pull"}))
+            repository_access.authorize(session, principal, source, access.MOUNT_SOURCE)
         except HarborError:
             return False
         size = repositories.linked_blob_size(session, source, digest)
@@ -104,7 +104,7 @@ async def _monolithic(app, request, responder, route, digest: str) -> None:
 
     def check():
         with app.db.read() as session:
-            return access.authorize(session, principal, route.name, PUSH).id
+            return repository_access.authorize(session, principal, route.name, PUSH).id
 
     project_id = await anyio.to_thread.run_sync(check)
     size = await _receive_blob(app, request, digest)
@@ -163,7 +163,7 @@ def _load(app, principal, name: str, upload_id: str) -> tuple[int, int]:
     if not paths.is_upload_id(upload_id):
         raise BlobUploadUnknownError(f"upload {upload_id[:80]} unknown")
     with app.db.read() as session:
-        project = access.authorize(session, principal, name, PUSH)
+        project = repository_access.authorize(session, principal, name, PUSH)
         offset = sessions.upload_offset(session, upload_id, name)
     if offset is None:
         raise _unknown(upload_id)
@@ -207,7 +207,7 @@ def _locked(app, principal, name: str, upload_id: str):
     if not paths.is_upload_id(upload_id):
         raise BlobUploadUnknownError(f"upload {upload_id[:80]} unknown")
     with app.db.read() as session:  # before the lock: it creates a file
-        project_id = access.authorize(session, principal, name, PUSH).id
+        project_id = repository_access.authorize(session, principal, name, PUSH).id
     try:
         lock = app.uploads.lock(upload_id)
     except StorageBusyError:
@@ -318,13 +318,13 @@ async def _may_push(app, principal, name: str) -> bool:
     grant needs no I/O; a signed-in user's is checked in the database (a refusal raises);
     False sends the request down the path that checks (and refuses) first."""
     if principal.token_access is not None:
-        return access.token_allows(principal, name, PUSH)
+        return repository_access.token_allows(principal, name, PUSH)
     if not principal.authenticated:
         return False
 
     def check() -> None:
         with app.db.read() as session:
-            access.authorize(session, principal, name, PUSH)
+            repository_access.authorize(session, principal, name, PUSH)
 
     await anyio.to_thread.run_sync(check)
     return True

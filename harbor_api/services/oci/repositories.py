@@ -8,8 +8,10 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from harbor_api.auth.principal import Principal
+from harbor_api.auth.rbac import visible_project_filter
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import Blob, Project, Repository, RepositoryBlob
+from harbor_api.db.models import Artifact, Blob, Project, Repository, RepositoryBlob
 
 
 def insert_ignoring_conflicts(session: Session, model, values: dict) -> None:
@@ -102,11 +104,9 @@ def stored_blob_size(session: Session, digest: str) -> int | None:
     return session.scalar(select(Blob.size).where(Blob.digest == digest))
 
 
-def catalog(session: Session, principal, limit: int | None, last: str | None) -> list[str]:
+def catalog(session: Session, principal: Principal, limit: int | None,
+            last: str | None) -> list[str]:
     """Names of the repositories (holding at least one artifact) the caller can see."""
-    from harbor_api.auth.rbac import visible_project_filter
-    from harbor_api.db.models import Artifact
-
     query = (select(Repository.name).join(Project, Project.id == Repository.project_id)
              .where(select(Artifact.id).where(Artifact.repository_id == Repository.id)
                     .exists())
