@@ -20,7 +20,8 @@ from harbor_api.faults import translate
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
-from harbor_api.registry.uploads import UploadFiles
+from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.oci.upload_sessions import UploadSessions
 from harbor_api.services.oci.upload_sweep import UploadSweeper
 from harbor_api.v2 import access, offload, routes
 from harbor_api.v2.blobs import BLOB_HANDLERS
@@ -28,7 +29,7 @@ from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 from harbor_api.v2.listing import LISTING_HANDLERS
 from harbor_api.v2.manifests import MANIFEST_HANDLERS
 from harbor_api.v2.pulls import PullRecorder
-from harbor_api.v2.uploads import UPLOAD_HANDLERS
+from harbor_api.v2.upload_routes import UPLOAD_HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class RegistryApp:
         self.driver = state.storage
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
+        self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
+                                              state.settings)
         self.pulls = PullRecorder(state.db)
         self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
         settings = state.settings

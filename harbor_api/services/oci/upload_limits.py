@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from harbor_api.errors import TooManyRequestsError
 from harbor_api.registry.storage.base import Writer
-from harbor_api.services.oci import uploads
+from harbor_api.services.oci import upload_records
 
 
 def owner_of(principal) -> str | None:
@@ -36,7 +36,7 @@ def check_can_open(session: Session, settings, owner: str | None) -> None:
     limit = settings.max_open_uploads_per_user
     if owner is None or not limit:
         return
-    count, _ = uploads.owner_totals(session, owner)
+    count, _ = upload_records.owner_totals(session, owner)
     if count >= limit:
         raise TooManyRequestsError(
             f"too many open upload sessions: at most {limit} per account; {_hint(settings)}")
@@ -47,7 +47,7 @@ def byte_allowance(session: Session, settings, owner: str | None) -> int | None:
     limit = settings.max_upload_bytes_per_user
     if owner is None or not limit:
         return None
-    _, total = uploads.owner_totals(session, owner)
+    _, total = upload_records.owner_totals(session, owner)
     return max(limit - total, 0)
 
 

@@ -21,7 +21,7 @@ import time
 from harbor_api.db.base import utcnow
 from harbor_api.registry import paths
 from harbor_api.registry.storage.base import StorageBusyError, StorageNotFoundError
-from harbor_api.services.oci import uploads as sessions
+from harbor_api.services.oci import upload_records as sessions
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class UploadSweeper:
     def __init__(self, db, uploads, age_seconds: int, interval_seconds: int) -> None:
         self.db = db
-        self.uploads = uploads  # harbor_api.registry.uploads.UploadFiles
+        self.uploads = uploads  # harbor_api.registry.upload_files.UploadFiles
         self.driver = uploads.driver
         self.age = age_seconds
         self.interval = interval_seconds
