@@ -21,6 +21,7 @@ from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
 from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.oci.manifests import Manifests
 from harbor_api.services.oci.upload_sessions import UploadSessions
 from harbor_api.services.oci.upload_sweep import UploadSweeper
 from harbor_api.v2 import access, offload, routes
@@ -46,6 +47,7 @@ class RegistryApp:
         self.driver = state.storage
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
+        self.manifests = Manifests(state.db, self.blobs)
         self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
                                               state.settings)
         self.pulls = PullRecorder(state.db)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import (
     Artifact,
+    ArtifactLabel,
     ArtifactReference,
     AuditLog,
     Blob,
     Repository,
     Tag,
 )
-from harbor_api.errors import ManifestBlobUnknownError
+from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
 from harbor_api.services.oci.repositories import link_blob, missing_blobs
 
@@ -120,17 +121,48 @@ def find_manifest(session: Session, name: str, reference: str,
     return ManifestRef(*row) if row else None
 
 
-def delete_manifest(session: Session, repo_id: int, digest: str) -> bool:
-    artifact_id = session.scalar(select(Artifact.id).where(Artifact.repository_id == repo_id,
-                                                           Artifact.digest == digest))
-    if artifact_id is None:
-        return False
-    session.execute(delete(Tag).where(Tag.artifact_id == artifact_id))
-    session.execute(delete(ArtifactReference).where(
-        (ArtifactReference.parent_id == artifact_id) |
-        (ArtifactReference.child_id == artifact_id)))
-    session.execute(delete(Artifact).where(Artifact.id == artifact_id))
-    return True
+def artifact_by_digest(session: Session, repo_id: int, digest: str) -> Artifact | None:
+    return session.scalar(select(Artifact).where(Artifact.repository_id == repo_id,
+                                                 Artifact.digest == digest))
+
+
+def delete_artifact(session: Session, artifact: Artifact) -> int:
+    """The one delete-artifact rule, for ``/v2`` DELETE and the API alike: refused while an
+    index references the artifact (delete the index first); otherwise its tags, label
+    links, index references and accessories go, with the index children nothing else
+    needs. Blob bytes stay for garbage collection. Returns how many artifacts went."""
+    parents = session.scalar(select(func.count()).select_from(ArtifactReference).where(
+        ArtifactReference.child_id == artifact.id)) or 0
+    if parents:
+        raise BadRequestError(f"artifact {artifact.digest} is referenced by an index; "
+                              "delete the index first")
+    return _delete_tree(session, artifact)
+
+
+def _delete_tree(session: Session, artifact: Artifact) -> int:
+    children = list(session.scalars(select(ArtifactReference.child_id).where(
+        ArtifactReference.parent_id == artifact.id)))
+    accessories = list(session.scalars(select(Artifact).where(
+        Artifact.repository_id == artifact.repository_id,
+        Artifact.subject_digest == artifact.digest)))
+    session.execute(delete(Tag).where(Tag.artifact_id == artifact.id))
+    session.execute(delete(ArtifactLabel).where(ArtifactLabel.artifact_id == artifact.id))
+    session.execute(delete(ArtifactReference).where(or_(
+        ArtifactReference.parent_id == artifact.id,
+        ArtifactReference.child_id == artifact.id)))
+    session.execute(delete(Artifact).where(Artifact.id == artifact.id))
+    removed = 1
+    for accessory in accessories:
+        removed += _delete_tree(session, accessory)
+    for child_id in children:
+        still_used = session.scalar(select(func.count()).select_from(ArtifactReference).where(
+            ArtifactReference.child_id == child_id)) or 0
+        tagged = session.scalar(select(func.count()).select_from(Tag).where(
+            Tag.artifact_id == child_id)) or 0
+        child = session.get(Artifact, child_id)
+        if child is not None and not still_used and not tagged:
+            removed += _delete_tree(session, child)
+    return removed
 
 
 def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
