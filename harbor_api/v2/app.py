@@ -21,6 +21,8 @@ from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
 from harbor_api.registry.storage import make_driver
 from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.oci.blob_links import BlobLinks
+from harbor_api.services.oci.listings import Listings
 from harbor_api.services.oci.manifests import Manifests
 from harbor_api.services.oci.upload_sessions import UploadSessions
 from harbor_api.services.oci.upload_sweep import UploadSweeper
@@ -48,6 +50,8 @@ class RegistryApp:
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
         self.manifests = Manifests(state.db, self.blobs)
+        self.blob_links = BlobLinks(state.db)
+        self.listings = Listings(state.db)
         self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
                                               state.settings)
         self.pulls = PullRecorder(state.db)
