@@ -145,7 +145,8 @@ async def _open(app: RegistryApp, request: Request, route: Route,
     return opened
 
 
-async def _append(app: RegistryApp, request: Request, opened: OpenChunk) -> int:
+async def _append(app: RegistryApp, request: Request, route: Route,
+                  opened: OpenChunk) -> int:
     """Stream the body onto the opened session; return the new offset."""
     assert opened.writer is not None and opened.hasher is not None
     try:
@@ -153,7 +154,12 @@ async def _append(app: RegistryApp, request: Request, opened: OpenChunk) -> int:
     except BaseException:
         await anyio.to_thread.run_sync(app.upload_sessions.abandon_chunk, opened)
         raise
-    size: int = await anyio.to_thread.run_sync(app.upload_sessions.commit_chunk, opened)
+    try:
+        size: int = await anyio.to_thread.run_sync(app.upload_sessions.commit_chunk, opened,
+                                                   complete)
+    except ChunkOutOfOrderError as error:
+        _at_offset(request, route, error)
+        raise
     if not complete:
         raise ClientDisconnectedError()
     return size
@@ -199,7 +205,7 @@ async def patch_upload(app: RegistryApp, request: Request, responder: Responder,
         try:
             size = await anyio.to_thread.run_sync(
                 app.upload_sessions.append_bytes, request.ctx.principal, name, upload_id,
-                body, chunk, declared)
+                body, chunk, declared, complete)
         except ChunkOutOfOrderError as error:
             _at_offset(request, route, error)
             raise
@@ -208,7 +214,7 @@ async def patch_upload(app: RegistryApp, request: Request, responder: Responder,
     else:
         opened = await _open(app, request, route)
         try:
-            size = await _append(app, request, opened)
+            size = await _append(app, request, route, opened)
         finally:
             opened.release()
     await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
@@ -236,7 +242,7 @@ async def finish_upload(app: RegistryApp, request: Request, responder: Responder
                 stored = await _receive_blob(app, request, digest, name)
                 await anyio.to_thread.run_sync(sessions.finish_with_blob, opened, stored)
             else:
-                await _append(app, request, opened)
+                await _append(app, request, route, opened)
                 await anyio.to_thread.run_sync(sessions.finish_opened, opened, digest)
         finally:
             opened.release()

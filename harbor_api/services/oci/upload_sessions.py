@@ -97,6 +97,7 @@ class OpenChunk:
     writer: Writer | None
     hasher: Hasher | None
     lock: Lock = field(repr=False)
+    chunk: ChunkRange | None = None  # what the append declared it carries
 
     def release(self) -> None:
         self.lock.release()
@@ -253,6 +254,7 @@ class UploadSessions:
         writing: one thread hop. A finishing request at offset 0 carries the whole blob and
         opens nothing (``writer`` None). The caller releases the lock when done."""
         opened = self._locked(principal, name, upload_id)
+        opened.chunk = chunk
         try:
             check_chunk(chunk, declared, opened.offset)
             if finishing and opened.offset == 0:
@@ -268,10 +270,19 @@ class UploadSessions:
             opened.release()
             raise
 
-    def commit_chunk(self, opened: OpenChunk) -> int:
-        """Data durable first (fsync), then the session's offset. Returns the new offset."""
+    def commit_chunk(self, opened: OpenChunk, complete: bool = True) -> int:
+        """Data durable first (fsync), then the session's offset. Returns the new offset.
+        A ``complete`` chunk must carry what it declared (a cut-short one keeps what came:
+        the client continues from the offset)."""
         writer, hasher = opened.writer, opened.hasher
         assert writer is not None and hasher is not None
+        chunk = opened.chunk
+        if complete and chunk is not None and \
+                writer.size - opened.offset != chunk.end - chunk.start + 1:
+            writer.cancel()
+            raise ChunkOutOfOrderError(f"chunk {chunk.start}-{chunk.end} declared "
+                                       f"{chunk.end - chunk.start + 1} bytes, "
+                                       f"{writer.size - opened.offset} came", opened.offset)
         commit_or_cancel(writer)
         with self.db.transaction() as session:
             if not records.advance_upload(session, opened.upload_id, opened.offset,
@@ -288,9 +299,11 @@ class UploadSessions:
             opened.writer.cancel()
 
     def append_bytes(self, principal: Principal, name: str, upload_id: str, body: bytes,
-                     chunk: ChunkRange | None = None, declared: int | None = None) -> int:
+                     chunk: ChunkRange | None = None, declared: int | None = None,
+                     complete: bool = True) -> int:
         """A chunk already in memory: authorise, check, open, hash, write, commit and
-        advance in one call (one thread hop). Returns the new offset."""
+        advance in one call (one thread hop). Returns the new offset. ``complete`` False:
+        ``body`` is what came of a chunk cut short (kept, as on the streamed path)."""
         opened = self.open_chunk(principal, name, upload_id, chunk, declared)
         try:
             writer, hasher = opened.writer, opened.hasher
@@ -301,7 +314,7 @@ class UploadSessions:
             except BaseException:
                 writer.cancel()
                 raise
-            return self.commit_chunk(opened)
+            return self.commit_chunk(opened, complete)
         finally:
             opened.release()
 

@@ -23,6 +23,7 @@ SCENARIOS: dict[str, list[Step]] = {
     "a gap": [(b"abc", None, 3), (b"xyz", ChunkRange(4, 6), 3), (b"def", None, 3)],
     "a replayed chunk": [(b"abc", ChunkRange(0, 2), 3), (b"abc", ChunkRange(0, 2), 3)],
     "length disagrees": [(b"abc", ChunkRange(0, 2), 4), (b"abc", None, None)],
+    "range disagrees with the body": [(b"abc", ChunkRange(0, 3), None), (b"ab", None, None)],
     "past the byte limit": [(b"1234", None, 4), (b"5", None, 1), (b"67", None, None)],
 }
 
