@@ -203,6 +203,15 @@ class RangeInvalidError(HarborError):
     code = "RANGE_INVALID"
 
 
+class ChunkOutOfOrderError(RangeInvalidError):
+    """An upload chunk that does not continue its session (416); ``offset`` is where the
+    session stands, for the answer's ``Range`` header."""
+
+    def __init__(self, message: str | None = None, offset: int = 0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.offset = offset
+
+
 # --- directory (LDAP) errors -------------------------------------------------------------
 
 class DirectoryError(UnauthorizedError):

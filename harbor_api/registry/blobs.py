@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from harbor_api.registry import paths
-from harbor_api.registry.storage.base import DEFAULT_CHUNK, StorageDriver, StorageNotFoundError
+from harbor_api.registry.storage.base import (
+    DEFAULT_CHUNK,
+    StorageDriver,
+    StorageNotFoundError,
+    Writer,
+)
 
 
 class BlobStore:
@@ -31,6 +36,12 @@ class BlobStore:
 
     def get(self, digest: str) -> bytes:
         return self.driver.get(paths.blob_key(digest))
+
+    def writer(self, digest: str) -> Writer:
+        """A writer for content claimed to be ``digest``: it writes a temporary object that
+        replaces the blob key only on ``commit()``, which the caller makes only once the
+        content matched the digest."""
+        return self.driver.writer(paths.blob_key(digest))
 
     def put_verified(self, digest: str, data: bytes) -> None:
         """Store small content (a manifest) whose digest the caller has just computed."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, not_, or_, select
 
 from harbor_api.db.models import Artifact, ArtifactLabel, ArtifactReference, Tag
-from harbor_api.errors import BadRequestError, NotFoundError
+from harbor_api.errors import NotFoundError
 from harbor_api.services import audit, image_config
 from harbor_api.services.artifact_view import (
     Options,
@@ -18,6 +17,7 @@ from harbor_api.services.artifact_view import (
 )
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import artifact, authorized_repository
+from harbor_api.services.oci import artifacts as oci_artifacts
 from harbor_api.services.query import (
     INT,
     Term,
@@ -98,31 +98,6 @@ def get_artifact(ctx: RequestContext, project_name: str, repository_name: str, r
         return render_many(s, ctx.app.storage, repo, [found], opts)[0]
 
 
-def _delete_tree(s: Session, art: Artifact) -> int:
-    """Delete ``art`` with its accessories and the index children nothing else needs."""
-    children = list(s.scalars(select(ArtifactReference.child_id).where(
-        ArtifactReference.parent_id == art.id)))
-    accessories = list(s.scalars(select(Artifact).where(
-        Artifact.repository_id == art.repository_id, Artifact.subject_digest == art.digest)))
-    s.execute(delete(Tag).where(Tag.artifact_id == art.id))
-    s.execute(delete(ArtifactLabel).where(ArtifactLabel.artifact_id == art.id))
-    s.execute(delete(ArtifactReference).where(or_(ArtifactReference.parent_id == art.id,
-                                                  ArtifactReference.child_id == art.id)))
-    s.execute(delete(Artifact).where(Artifact.id == art.id))
-    removed = 1
-    for acc in accessories:
-        removed += _delete_tree(s, acc)
-    for child_id in children:
-        still_used = s.scalar(select(func.count()).select_from(ArtifactReference).where(
-            ArtifactReference.child_id == child_id)) or 0
-        tagged = s.scalar(select(func.count()).select_from(Tag).where(
-            Tag.artifact_id == child_id)) or 0
-        child = s.get(Artifact, child_id)
-        if child is not None and not still_used and not tagged:
-            removed += _delete_tree(s, child)
-    return removed
-
-
 def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str,
                     reference: str) -> None:
     """Tags, label links, index references and accessories go; blob bytes stay for GC."""
@@ -130,14 +105,9 @@ def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str
         project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
                                               "artifact", "delete")
         found = artifact(s, repo, reference)
-        parents = s.scalar(select(func.count()).select_from(ArtifactReference).where(
-            ArtifactReference.child_id == found.id)) or 0
-        if parents:
-            raise BadRequestError(f"artifact {found.digest} is referenced by an index; "
-                                  "delete the index first")
+        oci_artifacts.delete_artifact(s, found)  # the rule /v2 DELETE shares
         audit.record(s, ctx.principal, "delete", "artifact", f"{repo.name}@{found.digest}",
                      project.id)
-        _delete_tree(s, found)
 
 
 def build_history(ctx: RequestContext, project_name: str, repository_name: str,

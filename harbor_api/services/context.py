@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,12 +37,6 @@ class AppState:
     token_key: ServiceKey | None = None  # the token service's signing key
     challenge: ChallengeHook | None = None  # the /v2 Bearer challenge
     audit_retention: threading.Event | None = None  # set it to stop the retention job
-
-    @property
-    def extras(self) -> Mapping[str, ChallengeHook | None]:
-        """Read-only view for the ``/v2`` edge's ``state.extras.get("v2.challenge")``
-        until it reads :attr:`challenge` (then this goes)."""
-        return {"v2.challenge": self.challenge}
 
 
 @dataclass

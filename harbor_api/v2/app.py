@@ -19,8 +19,12 @@ from harbor_api.errors import (
 from harbor_api.faults import translate
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import validate_repository_name
-from harbor_api.registry.storage import make_driver
-from harbor_api.registry.uploads import UploadFiles
+from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.context import AppState
+from harbor_api.services.oci.blob_links import BlobLinks
+from harbor_api.services.oci.listings import Listings
+from harbor_api.services.oci.manifests import Manifests
+from harbor_api.services.oci.upload_sessions import UploadSessions
 from harbor_api.services.oci.upload_sweep import UploadSweeper
 from harbor_api.v2 import access, offload, routes
 from harbor_api.v2.blobs import BLOB_HANDLERS
@@ -28,7 +32,7 @@ from harbor_api.v2.http import ClientDisconnectedError, Request, Responder
 from harbor_api.v2.listing import LISTING_HANDLERS
 from harbor_api.v2.manifests import MANIFEST_HANDLERS
 from harbor_api.v2.pulls import PullRecorder
-from harbor_api.v2.uploads import UPLOAD_HANDLERS
+from harbor_api.v2.upload_routes import UPLOAD_HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +41,18 @@ _HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_
 
 
 class RegistryApp:
-    def __init__(self, state) -> None:
-        self.state = state
+    def __init__(self, state: AppState) -> None:
         if state.storage is None:
-            state.storage = make_driver(state.settings.storage_driver,
-                                        state.settings.resolved_storage_root)
+            raise ValueError("the /v2 edge needs a state made by build_state (with storage)")
+        self.state = state
         self.driver = state.storage
         self.blobs = BlobStore(self.driver)
         self.uploads = UploadFiles(self.driver)
+        self.manifests = Manifests(state.db, self.blobs)
+        self.blob_links = BlobLinks(state.db)
+        self.listings = Listings(state.db)
+        self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
+                                              state.settings)
         self.pulls = PullRecorder(state.db)
         self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
         settings = state.settings
@@ -64,6 +72,8 @@ class RegistryApp:
         request = Request(scope, receive)
         responder = Responder(send, head=request.method == "HEAD")
         route = routes.match(request.path)
+        request.actions = access.needed_actions(route.endpoint if route else "",
+                                                request.method)
         try:
             await self._dispatch(request, responder, route)
         except ClientDisconnectedError:
@@ -113,7 +123,7 @@ class RegistryApp:
         if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(
                 self.state, route.name if route else None,
-                access.actions_for(request.method, route.endpoint if route else ""),
+                request.actions,
                 request.ctx.base_url, route.endpoint if route else None,
                 access.mount_source(request, route)) + (
                 ',error="insufficient_scope"' if scope_error else "")

@@ -7,8 +7,8 @@ import anyio
 from harbor_api.errors import BlobUnknownError, HarborError, RangeInvalidError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.storage.base import StorageNotFoundError
-from harbor_api.services.oci import repositories
-from harbor_api.v2 import access, offload
+from harbor_api.services.oci import repository_access
+from harbor_api.v2 import offload
 from harbor_api.v2.streaming import READ_CHUNK, send_chunks
 
 BLOB_CONTENT_TYPE = "application/octet-stream"
@@ -49,12 +49,10 @@ async def get_blob(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def lookup() -> int | None:
-        with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
-            return repositories.linked_blob_size(session, route.name, digest)
+        return app.blob_links.linked_size(principal, route.name, digest, request.actions)
 
-    pull = access.actions_for("GET")
-    size = await offload.run_read(app, lookup, access.token_allows(principal, route.name, pull))
+    size = await offload.run_read(app, lookup, repository_access.token_allows(
+        principal, route.name, request.actions))
     if size is None:
         raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
     headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes",
@@ -100,12 +98,8 @@ async def delete_blob(app, request, responder, route) -> None:
     parse_digest(digest)
     principal = request.ctx.principal
 
-    def unlink() -> bool:
-        with app.db.transaction() as session:
-            access.authorize(session, principal, route.name, access.actions_for("DELETE"))
-            return repositories.unlink_blob(session, route.name, digest)
-
-    if not await anyio.to_thread.run_sync(unlink):
+    if not await anyio.to_thread.run_sync(app.blob_links.unlink, principal, route.name,
+                                          digest, request.actions):
         raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
     await responder.respond(202, {"Docker-Content-Digest": digest})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
-from harbor_api.errors import HarborError, SizeInvalidError
+from harbor_api.errors import PayloadTooLargeError, SizeInvalidError
 
 Headers = list[tuple[bytes, bytes]]
 _API_VERSION_HEADER = (b"docker-distribution-api-version", b"registry/2.0")
@@ -15,16 +15,9 @@ class ClientDisconnectedError(Exception):
     """The client went away before its request body was complete."""
 
 
-class PayloadTooLargeManifestError(HarborError):
-    """A manifest over the configured size cap (the OCI spec suggests 413)."""
-
-    code = "SIZE_INVALID"
-    status = 413  # type: ignore[assignment]
-
-
 class Request:
     __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query",
-                 "body_started", "body_done")
+                 "body_started", "body_done", "actions")
 
     def __init__(self, scope: dict, receive) -> None:
         self.scope = scope
@@ -36,6 +29,9 @@ class Request:
         self._query: dict[str, str] | None = None
         self.body_started = False
         self.body_done = False  # the last body message (or the disconnect) was received
+        #: What the request needs on its repository (set once by the dispatcher, from
+        #: ``access.ROUTE_ACTIONS``).
+        self.actions: frozenset[str] = frozenset()
 
     def header(self, name: str) -> str | None:
         if self._headers is None:
@@ -90,13 +86,13 @@ class Request:
         """The whole (small) body, refusing more than ``limit`` bytes."""
         declared = self.content_length()
         if declared is not None and declared > limit:
-            raise PayloadTooLargeManifestError(f"body of {declared} bytes exceeds the "
+            raise PayloadTooLargeError(f"body of {declared} bytes exceeds the "
                                                f"limit of {limit} bytes")
         data = bytearray()
         async for chunk in self.chunks():
             data += chunk
             if len(data) > limit:
-                raise PayloadTooLargeManifestError(f"body exceeds the limit of {limit} bytes")
+                raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
         return bytes(data)
 
     async def drain(self, limit: int | None = None) -> None:

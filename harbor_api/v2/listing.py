@@ -4,15 +4,16 @@ and the referrers API."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio
 
-from harbor_api.errors import COMPACT, BadRequestError, NameUnknownError
+from harbor_api.errors import COMPACT, BadRequestError
 from harbor_api.registry.digest import parse_digest
 from harbor_api.registry.manifests import OCI_INDEX
-from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access, offload
+from harbor_api.services.oci import repository_access
+from harbor_api.v2 import offload
 
 CATALOG_DEFAULT_PAGE = 1000
 MAX_PAGE = 10000
@@ -46,17 +47,9 @@ async def list_tags(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def load() -> list[str]:
-        with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
-            tags = [] if limit == 0 else artifacts.list_tags_by_name(
-                session, route.name, None if limit is None else limit + 1, last)
-            # an empty page may also mean no such repository: only then ask
-            if not tags and repositories.repository_id(session, route.name) is None:
-                raise NameUnknownError(f"repository name not known to registry: {route.name}",
-                                       detail={"name": route.name})
-            return tags
+        return app.listings.tags(principal, route.name, limit, last, request.actions)
 
-    inline = access.token_allows(principal, route.name, access.actions_for("GET"))
+    inline = repository_access.token_allows(principal, route.name, request.actions)
     tags, headers = _paginate(await offload.run_read(app, load, inline), limit,
                               f"/v2/{route.name}/tags/list")
     body = json.dumps({"name": route.name, "tags": tags}, **COMPACT).encode()
@@ -69,12 +62,8 @@ async def catalog(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def load() -> list[str]:
-        with app.db.read() as session:
-            viewer = access.catalog_viewer(session, principal,
-                                           app.state.settings.filtered_catalog)
-            if limit == 0:
-                return []
-            return repositories.catalog(session, viewer, limit + 1, last)
+        return app.listings.catalog(principal, limit, last,
+                                    app.state.settings.filtered_catalog)
 
     names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")
     body = json.dumps({"repositories": names}, **COMPACT).encode()
@@ -87,13 +76,8 @@ async def list_referrers(app, request, responder, route) -> None:
     wanted = request.query.get("artifactType") or None
     principal = request.ctx.principal
 
-    def load() -> list[dict]:
-        with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
-            repo_id = repositories.repository_id(session, route.name)
-            if repo_id is None:
-                return []
-            return artifacts.referrers(session, repo_id, subject, wanted)
+    def load() -> list[dict[str, Any]]:
+        return app.listings.referrers(principal, route.name, subject, wanted, request.actions)
 
     manifests = await anyio.to_thread.run_sync(load)
     body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,

@@ -1,43 +1,30 @@
-"""Manifest endpoints: PUT/GET/HEAD/DELETE of ``/v2/<name>/manifests/<tag|digest>``."""
+"""Manifest endpoints: PUT/GET/HEAD/DELETE of ``/v2/<name>/manifests/<tag|digest>``.
+
+HTTP only: the rules are ``services.oci.manifests``'s.
+"""
 
 from __future__ import annotations
 
-import anyio
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING
 
-from harbor_api.errors import (
-    DigestInvalidError,
-    HarborError,
-    ManifestUnknownError,
-    NameInvalidError,
-)
-from harbor_api.registry.digest import digest_of, parse_digest
-from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST, parse_manifest
-from harbor_api.registry.names import is_tag
-from harbor_api.registry.storage.base import StorageNotFoundError
+import anyio
+
+from harbor_api.errors import HarborError, ManifestUnknownError
+from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST
 from harbor_api.services import audit
-from harbor_api.services.oci import artifacts, repositories
-from harbor_api.v2 import access, offload
+from harbor_api.services.oci import repository_access
+from harbor_api.services.oci.manifests import LoadedManifest, PushedManifest, parse_reference
+from harbor_api.v2 import offload
+from harbor_api.v2.http import Request, Responder
+from harbor_api.v2.routes import Route
+
+if TYPE_CHECKING:
+    from harbor_api.v2.app import RegistryApp
 
 _OCI_TYPES = (OCI_MANIFEST, OCI_INDEX)
 
 
-def _reference(reference: str) -> bool:
-    """True when ``reference`` is a digest, False for a tag; invalid → error."""
-    if is_tag(reference):
-        return False
-    if ":" in reference:
-        parse_digest(reference)
-        return True
-    raise NameInvalidError(f"invalid tag or digest {reference[:130]!r}")
-
-
-def _resource(name: str, reference: str, by_digest: bool) -> str:
-    """How Harbor's audit log names an artifact: ``repo@digest`` or ``repo:tag``."""
-    return f"{name}@{reference}" if by_digest else f"{name}:{reference}"
-
-
-def _acceptable(request, media_type: str) -> bool:
+def _acceptable(request: Request, media_type: str) -> bool:
     """Distribution's rule: a tag resolving to an OCI manifest is not served to a client
     whose ``Accept`` list names media types but no OCI one."""
     accept = request.header("accept")
@@ -49,105 +36,60 @@ def _acceptable(request, media_type: str) -> bool:
     return False
 
 
-async def get_manifest(app, request, responder, route) -> None:
+def _unknown(route: Route) -> ManifestUnknownError:
+    return ManifestUnknownError(f"manifest unknown: {route.argument}",
+                                detail={"name": route.name, "reference": route.argument})
+
+
+async def get_manifest(app: RegistryApp, request: Request, responder: Responder,
+                       route: Route) -> None:
     try:
-        by_digest: bool | None = _reference(route.argument)
+        reference = parse_reference(route.argument)
     except HarborError:  # neither tag nor digest: unknown, as the OCI pull workflow expects
-        by_digest = None
+        reference = None
     principal, head = request.ctx.principal, request.method == "HEAD"
 
-    def load():
-        with app.db.read() as session:
-            access.authorize(session, principal, route.name, access.actions_for("GET"))
-            if by_digest is None:
-                return None, b""
-            found = artifacts.find_manifest(session, route.name, route.argument, by_digest)
-        if found is None or head:
-            return found, b""
-        try:
-            return found, app.blobs.get(found.digest)
-        except StorageNotFoundError:
-            return None, b""
+    def load() -> LoadedManifest | None:
+        return app.manifests.load(principal, route.name, reference, not head,
+                                  request.actions)
 
-    pull = access.actions_for("GET")
-    found, body = await offload.run_read(app, load, access.token_allows(principal, route.name,
-                                                                        pull))
-    if found is None or (not by_digest and not _acceptable(request, found.media_type)):
-        raise ManifestUnknownError(f"manifest unknown: {route.argument}",
-                                   detail={"name": route.name, "reference": route.argument})
-    headers = {"Docker-Content-Digest": found.digest, "ETag": f'"{found.digest}"',
-               "Content-Type": found.media_type, "Content-Length": str(found.size)}
+    found = await offload.run_read(app, load, repository_access.token_allows(
+        principal, route.name, request.actions))
+    if found is None or reference is None or (
+            not reference.by_digest and not _acceptable(request, found.ref.media_type)):
+        raise _unknown(route)
+    ref = found.ref
+    headers = {"Docker-Content-Digest": ref.digest, "ETag": f'"{ref.digest}"',
+               "Content-Type": ref.media_type, "Content-Length": str(ref.size)}
     await responder.start(200, headers)
-    await responder.body(b"" if head else body, False)
+    await responder.body(b"" if head else found.body, False)
     if not head:
-        app.pulls.record(route.name, found.digest, None if by_digest else route.argument,
-                         audit.actor(principal))
+        app.pulls.record(route.name, ref.digest, reference.tag, audit.actor(principal))
 
 
-async def put_manifest(app, request, responder, route) -> None:
-    by_digest = _reference(route.argument)
+async def put_manifest(app: RegistryApp, request: Request, responder: Responder,
+                       route: Route) -> None:
+    reference = parse_reference(route.argument)
     principal = request.ctx.principal
-
-    def check() -> int:  # before the body is read: an anonymous push is 401, never 400
-        with app.db.read() as session:
-            return access.authorize(session, principal, route.name,
-                                    access.actions_for("PUT")).id
-
-    project_id = await anyio.to_thread.run_sync(check)
+    project_id = await anyio.to_thread.run_sync(app.manifests.authorize_push, principal,
+                                                route.name, request.actions)
     body = await request.read_body(app.state.settings.max_manifest_bytes)
-    parsed = parse_manifest(body, request.header("content-type") or "")
-    algorithm = parse_digest(route.argument).algorithm if by_digest else "sha256"
-    digest = digest_of(body, algorithm)
-    if by_digest and digest != route.argument:
-        raise DigestInvalidError(f"manifest digest {digest} does not match {route.argument}",
-                                 detail={"digest": route.argument})
-
-    def store() -> None:
-        app.blobs.put_verified(digest, body)
-        for attempt in range(3):  # a concurrent push of the same manifest or tag may win
-            try:
-                with app.db.transaction() as session:
-                    repo_id = repositories.ensure_repository(session, route.name, project_id)
-                    artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
-                                              None if by_digest else route.argument)
-                    audit.record(session, principal, "create", "artifact",
-                                 _resource(route.name, route.argument, by_digest), project_id)
-                return
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-
-    await anyio.to_thread.run_sync(store)
-    headers = {"Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{digest}",
-               "Docker-Content-Digest": digest, "Content-Length": "0"}
-    if parsed.subject is not None:
-        headers["OCI-Subject"] = parsed.subject.digest
+    pushed: PushedManifest = await anyio.to_thread.run_sync(
+        app.manifests.put, principal, route.name, reference, body,
+        request.header("content-type") or "", project_id)
+    headers = {"Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{pushed.digest}",
+               "Docker-Content-Digest": pushed.digest, "Content-Length": "0"}
+    if pushed.subject is not None:
+        headers["OCI-Subject"] = pushed.subject
     await responder.respond(201, headers)
 
 
-async def delete_manifest(app, request, responder, route) -> None:
-    by_digest = _reference(route.argument)
-    principal = request.ctx.principal
-
-    def remove() -> bool:
-        with app.db.transaction() as session:
-            project = access.authorize(session, principal, route.name,
-                                       access.actions_for("DELETE"))
-            repo_id = repositories.repository_id(session, route.name)
-            if repo_id is None:
-                return False
-            if by_digest:
-                deleted = artifacts.delete_manifest(session, repo_id, route.argument)
-            else:
-                deleted = artifacts.delete_tag(session, repo_id, route.argument)
-            if deleted:
-                audit.record(session, principal, "delete", "artifact" if by_digest else "tag",
-                             _resource(route.name, route.argument, by_digest), project.id)
-            return deleted
-
-    if not await anyio.to_thread.run_sync(remove):
-        raise ManifestUnknownError(f"manifest unknown: {route.argument}",
-                                   detail={"name": route.name, "reference": route.argument})
+async def delete_manifest(app: RegistryApp, request: Request, responder: Responder,
+                          route: Route) -> None:
+    reference = parse_reference(route.argument)
+    if not await anyio.to_thread.run_sync(app.manifests.delete, request.ctx.principal,
+                                          route.name, reference, request.actions):
+        raise _unknown(route)
     await responder.respond(202, {"Content-Length": "0"})
 
 

@@ -13,12 +13,12 @@ from typing import TypeVar
 
 import anyio
 
+from harbor_api.registry.storage.filesystem import FilesystemDriver
+
 T = TypeVar("T")
 
 
 def inline_reads_allowed(db, driver) -> bool:
-    from harbor_api.registry.storage.filesystem import FilesystemDriver
-
     return db.dialect == "sqlite" and isinstance(driver, FilesystemDriver)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from harbor_api.auth import tokens as jwt_tokens
 from harbor_api.auth.authenticate import Authenticator
+from harbor_api.auth.bearer import BearerVerifier
 from harbor_api.auth.keys import load_service_key
 from harbor_api.auth.principal import Principal
 from harbor_api.db.migrate import upgrade
@@ -31,7 +32,7 @@ from harbor_api.services import members, projects, robots, users
 from harbor_api.services.bootstrap import bootstrap
 from harbor_api.services.context import AppState, RequestContext
 from harbor_api.services.lookup import ProjectNameOrId
-from harbor_api.services.tokens import TOKEN_KEY, BearerVerifier, account_of, grant, service_key
+from harbor_api.services.tokens import account_of, grant, service_key
 from harbor_api.settings import Settings
 from tests.support.servers import postgres_database
 
@@ -52,7 +53,7 @@ def state(request, tmp_path_factory):
         upgrade(db.engine)
         bootstrap(db, ADMIN_PASSWORD)
         state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings))
-        state.extras[TOKEN_KEY] = load_service_key(settings)
+        state.token_key = load_service_key(settings)
         _populate(state)
         yield state
         db.dispose()
@@ -204,7 +205,7 @@ SCOPES = [
 
 @pytest.mark.parametrize("scopes", SCOPES, ids=lambda s: " ".join(s) or "none")
 def test_bearer_fast_path_answers_as_the_general_path(state, scopes):
-    verifier = BearerVerifier(state)
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
     principals = [_login(state, "admin", ADMIN_PASSWORD), _login(state, "alice"),
                   _login(state, "bob"), _login(state, "robot$puller", "Robot-puller-S3cret"),
                   _login(state, "robot$pusher", "Robot-pusher-S3cret"),
@@ -218,7 +219,7 @@ def test_bearer_fast_path_answers_as_the_general_path(state, scopes):
 
 def test_the_usual_token_takes_the_fast_path(state):
     """A user's token for one project: the one-statement path answers by itself."""
-    verifier = BearerVerifier(state)
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
     token = _token(state, _login(state, "alice"), ["repository:priv/app:pull,push"])
     verified = verifier.verified.verify(service_key(state), token)
     fast = verifier._usual(verified, service_key(state).state_key)
@@ -228,7 +229,7 @@ def test_the_usual_token_takes_the_fast_path(state):
 
 def test_bearer_paths_agree_after_changes(state):
     ctx = _ctx(state)
-    verifier = BearerVerifier(state)
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
     old = 0
     tokens_before = {
         "alice": _token(state, _login(state, "alice"), ["repository:priv/app:pull,push"], old),

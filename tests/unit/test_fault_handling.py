@@ -102,8 +102,8 @@ def test_sweep_removes_stale_sessions_in_batches_and_skips_locked_ones(tmp_path)
     from harbor_api.db.session import Database
     from harbor_api.registry import paths
     from harbor_api.registry.storage.filesystem import FilesystemDriver
-    from harbor_api.registry.uploads import UploadFiles, new_upload_id
-    from harbor_api.services.oci import uploads as sessions
+    from harbor_api.registry.upload_files import UploadFiles, new_upload_id
+    from harbor_api.services.oci import upload_records as sessions
     from harbor_api.services.oci.upload_sweep import UploadSweeper
 
     db = Database(f"sqlite:///{tmp_path / 'sweep.db'}")

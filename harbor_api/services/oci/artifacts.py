@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import CursorResult, Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import (
     Artifact,
+    ArtifactLabel,
     ArtifactReference,
     AuditLog,
     Blob,
     Repository,
     Tag,
 )
-from harbor_api.errors import ManifestBlobUnknownError
+from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
-from harbor_api.services.oci.repositories import link_blob, missing_blobs
+from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class ManifestRef:
     size: int
 
 
-def _json(value) -> str | None:
+def _json(value: object) -> str | None:
     return json.dumps(value, sort_keys=True) if value else None
 
 
@@ -84,12 +87,13 @@ def record_manifest(session: Session, repo_id: int, digest: str, body_size: int,
         artifact.push_time = now
     if tag is not None:
         _move_tag(session, repo_id, tag, artifact.id, now)
-    session.execute(Repository.__table__.update().where(Repository.id == repo_id)
+    session.execute(table(Repository).update().where(Repository.id == repo_id)
                     .values(update_time=now))
     return artifact
 
 
-def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int, now) -> None:
+def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int,
+              now: dt.datetime) -> None:
     existing = session.scalar(select(Tag).where(Tag.repository_id == repo_id, Tag.name == name))
     if existing is None:
         session.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name,
@@ -120,21 +124,53 @@ def find_manifest(session: Session, name: str, reference: str,
     return ManifestRef(*row) if row else None
 
 
-def delete_manifest(session: Session, repo_id: int, digest: str) -> bool:
-    artifact_id = session.scalar(select(Artifact.id).where(Artifact.repository_id == repo_id,
-                                                           Artifact.digest == digest))
-    if artifact_id is None:
-        return False
-    session.execute(delete(Tag).where(Tag.artifact_id == artifact_id))
-    session.execute(delete(ArtifactReference).where(
-        (ArtifactReference.parent_id == artifact_id) |
-        (ArtifactReference.child_id == artifact_id)))
-    session.execute(delete(Artifact).where(Artifact.id == artifact_id))
-    return True
+def artifact_by_digest(session: Session, repo_id: int, digest: str) -> Artifact | None:
+    return session.scalar(select(Artifact).where(Artifact.repository_id == repo_id,
+                                                 Artifact.digest == digest))
+
+
+def delete_artifact(session: Session, artifact: Artifact) -> int:
+    """The one delete-artifact rule, for ``/v2`` DELETE and the API alike: refused while an
+    index references the artifact (delete the index first); otherwise its tags, label
+    links, index references and accessories go, with the index children nothing else
+    needs. Blob bytes stay for garbage collection. Returns how many artifacts went."""
+    parents = session.scalar(select(func.count()).select_from(ArtifactReference).where(
+        ArtifactReference.child_id == artifact.id)) or 0
+    if parents:
+        raise BadRequestError(f"artifact {artifact.digest} is referenced by an index; "
+                              "delete the index first")
+    return _delete_tree(session, artifact)
+
+
+def _delete_tree(session: Session, artifact: Artifact) -> int:
+    children = list(session.scalars(select(ArtifactReference.child_id).where(
+        ArtifactReference.parent_id == artifact.id)))
+    accessories = list(session.scalars(select(Artifact).where(
+        Artifact.repository_id == artifact.repository_id,
+        Artifact.subject_digest == artifact.digest)))
+    session.execute(delete(Tag).where(Tag.artifact_id == artifact.id))
+    session.execute(delete(ArtifactLabel).where(ArtifactLabel.artifact_id == artifact.id))
+    session.execute(delete(ArtifactReference).where(or_(
+        ArtifactReference.parent_id == artifact.id,
+        ArtifactReference.child_id == artifact.id)))
+    session.execute(delete(Artifact).where(Artifact.id == artifact.id))
+    removed = 1
+    for accessory in accessories:
+        removed += _delete_tree(session, accessory)
+    for child_id in children:
+        still_used = session.scalar(select(func.count()).select_from(ArtifactReference).where(
+            ArtifactReference.child_id == child_id)) or 0
+        tagged = session.scalar(select(func.count()).select_from(Tag).where(
+            Tag.artifact_id == child_id)) or 0
+        child = session.get(Artifact, child_id)
+        if child is not None and not still_used and not tagged:
+            removed += _delete_tree(session, child)
+    return removed
 
 
 def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
-    result = session.execute(delete(Tag).where(Tag.repository_id == repo_id, Tag.name == tag))
+    result = cast(CursorResult[Any], session.execute(delete(Tag).where(
+        Tag.repository_id == repo_id, Tag.name == tag)))
     return bool(result.rowcount)
 
 
@@ -156,7 +192,8 @@ def list_tags_by_name(session: Session, repository: str, limit: int | None,
     return _tag_page(session, query, limit, last)
 
 
-def _tag_page(session: Session, query, limit: int | None, last: str | None) -> list[str]:
+def _tag_page(session: Session, query: Select[str], limit: int | None,
+              last: str | None) -> list[str]:
     if last:
         query = query.where(Tag.name > last)
     if limit is not None:
@@ -165,7 +202,7 @@ def _tag_page(session: Session, query, limit: int | None, last: str | None) -> l
 
 
 def referrers(session: Session, repo_id: int, subject: str,
-              artifact_type: str | None) -> list[dict]:
+              artifact_type: str | None) -> list[dict[str, Any]]:
     """Descriptors of the manifests in the repository whose ``subject`` is ``subject``."""
     query = (select(Artifact.manifest_media_type, Artifact.digest, Blob.size,
                     Artifact.artifact_type, Artifact.annotations)
@@ -176,7 +213,7 @@ def referrers(session: Session, repo_id: int, subject: str,
         query = query.where(Artifact.artifact_type == artifact_type)
     out = []
     for media_type, digest, size, kind, notes in session.execute(query):
-        descriptor = {"mediaType": media_type, "digest": digest, "size": size}
+        descriptor: dict[str, Any] = {"mediaType": media_type, "digest": digest, "size": size}
         if kind:
             descriptor["artifactType"] = kind
         if notes:
@@ -196,18 +233,18 @@ def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None, str],
     for (name, digest, tag, username), count in pulls.items():
         per_repository[name] = per_repository.get(name, 0) + count
         repo_id = select(Repository.id).where(Repository.name == name).scalar_subquery()
-        session.execute(Artifact.__table__.update().where(
+        session.execute(table(Artifact).update().where(
             Artifact.repository_id == repo_id, Artifact.digest == digest).values(pull_time=now))
         if tag is not None:
-            session.execute(Tag.__table__.update().where(
+            session.execute(table(Tag).update().where(
                 Tag.repository_id == repo_id, Tag.name == tag).values(pull_time=now))
         resource = f"{name}:{tag}" if tag is not None else f"{name}@{digest}"
         entries.extend([{"project_id": projects.get(name), "operation": "pull",
                          "resource_type": "artifact", "resource": resource[:1024],
                          "username": username, "op_time": now}] * count)
     for name, count in per_repository.items():
-        session.execute(Repository.__table__.update().where(Repository.name == name).values(
+        session.execute(table(Repository).update().where(Repository.name == name).values(
             pull_count=Repository.pull_count + count,
             update_time=Repository.update_time))  # a pull is not an update
     if entries:
-        session.execute(AuditLog.__table__.insert(), entries)
+        session.execute(table(AuditLog).insert(), entries)

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import CursorResult, Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from harbor_api.db.base import utcnow
-from harbor_api.db.models import Blob, Project, Repository, RepositoryBlob
+from harbor_api.auth.principal import Principal
+from harbor_api.auth.rbac import visible_project_filter
+from harbor_api.db.base import Base, utcnow
+from harbor_api.db.models import Artifact, Blob, Project, Repository, RepositoryBlob
 
 
-def insert_ignoring_conflicts(session: Session, model, values: dict) -> None:
+def table(model: type[Base]) -> Table:
+    """The Core table of a model (for the hot statements that skip the ORM)."""
+    return cast(Table, model.__table__)
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Base],
+                              values: dict[str, Any]) -> None:
     """``INSERT … ON CONFLICT DO NOTHING`` on either backend (concurrent pushes race)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.connection().execute(insert(model.__table__).values(**values)
-                                 .on_conflict_do_nothing())
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table(model))
+    else:
+        statement = sqlite.insert(table(model))
+    session.connection().execute(statement.values(**values).on_conflict_do_nothing())
 
 
 class ProjectRef(NamedTuple):
@@ -93,7 +103,7 @@ def unlink_blob(session: Session, name: str, digest: str) -> bool:
     repo_id = repository_id(session, name)
     if repo_id is None:
         return False
-    result = session.execute(delete(RepositoryBlob).where(
+    result: CursorResult[Any] = session.connection().execute(delete(table(RepositoryBlob)).where(
         RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest == digest))
     return bool(result.rowcount)
 
@@ -102,11 +112,9 @@ def stored_blob_size(session: Session, digest: str) -> int | None:
     return session.scalar(select(Blob.size).where(Blob.digest == digest))
 
 
-def catalog(session: Session, principal, limit: int | None, last: str | None) -> list[str]:
+def catalog(session: Session, principal: Principal, limit: int | None,
+            last: str | None) -> list[str]:
     """Names of the repositories (holding at least one artifact) the caller can see."""
-    from harbor_api.auth.rbac import visible_project_filter
-    from harbor_api.db.models import Artifact
-
     query = (select(Repository.name).join(Project, Project.id == Repository.project_id)
              .where(select(Artifact.id).where(Artifact.repository_id == Repository.id)
                     .exists())

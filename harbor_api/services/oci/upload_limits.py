@@ -13,45 +13,47 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from harbor_api.auth.principal import Principal
 from harbor_api.errors import TooManyRequestsError
 from harbor_api.registry.storage.base import Writer
-from harbor_api.services.oci import uploads
+from harbor_api.services.oci import upload_records
+from harbor_api.settings import Settings
 
 
-def owner_of(principal) -> str | None:
+def owner_of(principal: Principal) -> str | None:
     """The account a session counts against; None when no limit applies to the caller."""
     if not principal.authenticated or principal.sysadmin:
         return None
     return principal.username or f"{principal.kind}:{principal.user_id or principal.robot_id}"
 
 
-def _hint(settings) -> str:
+def _hint(settings: Settings) -> str:
     hours = settings.upload_purge_age_seconds / 3600
     return (f"finish or cancel (DELETE) open uploads; abandoned ones are removed after "
             f"{hours:g} h")
 
 
-def check_can_open(session: Session, settings, owner: str | None) -> None:
+def check_can_open(session: Session, settings: Settings, owner: str | None) -> None:
     """Refuse a new session once the owner holds the limit."""
     limit = settings.max_open_uploads_per_user
     if owner is None or not limit:
         return
-    count, _ = uploads.owner_totals(session, owner)
+    count, _ = upload_records.owner_totals(session, owner)
     if count >= limit:
         raise TooManyRequestsError(
             f"too many open upload sessions: at most {limit} per account; {_hint(settings)}")
 
 
-def byte_allowance(session: Session, settings, owner: str | None) -> int | None:
+def byte_allowance(session: Session, settings: Settings, owner: str | None) -> int | None:
     """How many more bytes the owner's sessions may take (None: no limit)."""
-    limit = settings.max_upload_bytes_per_user
+    limit: int = settings.max_upload_bytes_per_user
     if owner is None or not limit:
         return None
-    _, total = uploads.owner_totals(session, owner)
+    _, total = upload_records.owner_totals(session, owner)
     return max(limit - total, 0)
 
 
-def bytes_refused(settings) -> TooManyRequestsError:
+def bytes_refused(settings: Settings) -> TooManyRequestsError:
     return TooManyRequestsError(
         f"open upload sessions may hold at most {settings.max_upload_bytes_per_user} bytes "
         f"per account; {_hint(settings)}")
@@ -70,7 +72,7 @@ class CappedWriter(Writer):
     def size(self) -> int:
         return self._inner.size
 
-    def write(self, data) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         if len(data) > self._left:
             raise self._refusal
         self._left -= len(data)

@@ -19,17 +19,20 @@ import threading
 import time
 
 from harbor_api.db.base import utcnow
+from harbor_api.db.session import Database
 from harbor_api.registry import paths
 from harbor_api.registry.storage.base import StorageBusyError, StorageNotFoundError
-from harbor_api.services.oci import uploads as sessions
+from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.oci import upload_records as sessions
 
 log = logging.getLogger(__name__)
 
 
 class UploadSweeper:
-    def __init__(self, db, uploads, age_seconds: int, interval_seconds: int) -> None:
+    def __init__(self, db: Database, uploads: UploadFiles, age_seconds: int,
+                 interval_seconds: int) -> None:
         self.db = db
-        self.uploads = uploads  # harbor_api.registry.uploads.UploadFiles
+        self.uploads = uploads
         self.driver = uploads.driver
         self.age = age_seconds
         self.interval = interval_seconds
@@ -70,7 +73,7 @@ class UploadSweeper:
             log.info("upload sweep removed %d abandoned sessions and files", removed)
         return removed
 
-    def _stale_sessions(self, cutoff, batch: int = 1000) -> int:
+    def _stale_sessions(self, cutoff: dt.datetime, batch: int = 1000) -> int:
         removed = 0
         while True:  # in batches; sessions in use stay listed, so stop when none goes
             with self.db.read() as session:
@@ -80,7 +83,7 @@ class UploadSweeper:
             if len(stale) < batch or not gone:
                 return removed
 
-    def _remove(self, upload_id: str, cutoff) -> bool:
+    def _remove(self, upload_id: str, cutoff: dt.datetime) -> bool:
         try:
             lock = self.uploads.lock(upload_id)
         except StorageBusyError:  # a request is writing it right now

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
@@ -10,7 +13,7 @@ from harbor_api.db.models import Upload
 
 # The hot writes run on the session's connection (Core): the ORM's bulk UPDATE/DELETE path
 # evaluates its criteria against the identity map first, several times the cost of the SQL.
-_UPLOADS = Upload.__table__
+_UPLOADS = cast(Table, Upload.__table__)
 
 
 def create_upload(session: Session, upload_id: str, repository: str, key: str,
@@ -37,7 +40,7 @@ def upload_offset(session: Session, upload_id: str, repository: str) -> int | No
 
 def advance_upload(session: Session, upload_id: str, expected: int, new_size: int) -> bool:
     """Move the offset from ``expected`` to ``new_size``; False when another request won."""
-    result = session.connection().execute(update(_UPLOADS).where(
+    result: CursorResult[Any] = session.connection().execute(update(_UPLOADS).where(
         _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == expected).values(
             size=new_size, verified_digest=None, updated=utcnow()))
     return bool(result.rowcount)
@@ -46,7 +49,7 @@ def advance_upload(session: Session, upload_id: str, expected: int, new_size: in
 def record_digest(session: Session, upload_id: str, size: int, digest: str) -> bool:
     """Record what the session's first ``size`` bytes hash to (before a finish moves them
     under their blob key); False when the session is gone or no longer at ``size``."""
-    result = session.connection().execute(update(_UPLOADS).where(
+    result: CursorResult[Any] = session.connection().execute(update(_UPLOADS).where(
         _UPLOADS.c.uuid == upload_id, _UPLOADS.c.size == size).values(
             verified_digest=digest))
     return bool(result.rowcount)
@@ -62,16 +65,16 @@ def remove_upload(session: Session, upload_id: str) -> None:
     session.connection().execute(delete(_UPLOADS).where(_UPLOADS.c.uuid == upload_id))
 
 
-def stale_upload_ids(session: Session, older_than, limit: int = 1000) -> list[str]:
+def stale_upload_ids(session: Session, older_than: dt.datetime, limit: int = 1000) -> list[str]:
     """Ids of sessions untouched since ``older_than`` (oldest first, at most ``limit``)."""
     return list(session.scalars(select(Upload.uuid).where(Upload.updated < older_than)
                                 .order_by(Upload.updated).limit(limit)))
 
 
-def remove_stale_upload(session: Session, upload_id: str, older_than) -> bool:
+def remove_stale_upload(session: Session, upload_id: str, older_than: dt.datetime) -> bool:
     """Remove the session's row if it is still untouched since ``older_than`` (a request
     may have advanced it since it was listed); True when removed."""
-    result = session.connection().execute(delete(_UPLOADS).where(
+    result: CursorResult[Any] = session.connection().execute(delete(_UPLOADS).where(
         _UPLOADS.c.uuid == upload_id, _UPLOADS.c.updated < older_than))
     return bool(result.rowcount)
 
