@@ -207,7 +207,8 @@ def _validated(settings: Settings) -> Settings:
                                                                  "unix://")):
         raise ConfigError("setting redis_url must be a redis://, rediss:// or unix:// URL")
     if settings.job_queue not in ("database", "redis"):
-        raise ConfigError(f"setting job_queue must be database or redis, got {settings.job_queue!r}")
+        raise ConfigError("setting job_queue must be database or redis, "
+                          f"got {settings.job_queue!r}")
     if settings.job_queue == "redis" and not settings.redis_url:
         raise ConfigError("setting job_queue redis needs redis_url")
     if settings.job_workers < 0:

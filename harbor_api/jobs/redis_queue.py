@@ -4,7 +4,7 @@ The database stays the source of truth: a Redis message only says "task N may be
 the worker claims the task in the database (the same lease as the database queue) and
 runs the same job code, so a duplicate or lost message neither runs a task twice nor loses
 it (an undelivered task is dispatched again once ``dispatched_at`` is stale). Why RQ:
-``docs/adr/0001-job-queue.md``.
+``docs/adr/0003-job-queue.md``.
 """
 
 from __future__ import annotations

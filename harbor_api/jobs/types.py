@@ -57,3 +57,21 @@ def load_modules(names: str) -> None:
     load_builtin()
     for name in filter(None, (n.strip() for n in names.split(","))):
         importlib.import_module(name)
+
+
+def markdown_table() -> str:
+    """The built-in job types as ``docs/jobs.md`` lists them (``python -m
+    harbor_api.jobs.types`` prints it)."""
+    load_builtin()
+    lines = ["| Job type | Max retries | First retry after | Longest backoff | What it does |",
+             "|---|---|---|---|---|"]
+    for job in sorted((j for j in JOB_TYPES.values() if j.builtin), key=lambda j: j.name):
+        lines.append(f"| `{job.name}` | {job.max_retries} | {job.backoff_seconds:g} s | "
+                     f"{job.max_backoff_seconds:g} s | {job.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from harbor_api.jobs import types as registry  # the registry builtin registers into
+
+    print(registry.markdown_table(), end="")
