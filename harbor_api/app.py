@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from harbor_api.api.responses import jsonifier
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
 from harbor_api.db.session import Database
+from harbor_api.jobs.service import SERVICE_KEY, JobService
 from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
 from harbor_api.settings import Settings
@@ -36,13 +38,30 @@ def build_state(settings: Settings) -> AppState:
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
     state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings))
     state.extras["audit.retention"] = start_retention_job(db)
+    state.extras[SERVICE_KEY] = JobService.for_settings(db, settings)
     return state
+
+
+def _job_service_lifespan(state: AppState):
+    """The job service's workers and scheduler run while the app does (per process)."""
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        service: JobService = state.extras.setdefault(
+            SERVICE_KEY, JobService.for_settings(state.db, state.settings))
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop(timeout=min(5.0, state.settings.graceful_timeout))
+
+    return lifespan
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     state = state or build_state(settings)
     spec = load_spec()
-    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier())
+    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier(),
+                   lifespan=_job_service_lifespan(state))
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
                 validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))

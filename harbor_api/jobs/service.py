@@ -46,6 +46,7 @@ class JobService:
     def __post_init__(self) -> None:
         self.lease_seconds = float(self.settings.job_lease_seconds)
         self.keeper = LeaseKeeper(self.db, self.lease_seconds)
+        self._last_sweep = 0.0
         self.dispatcher = None
         if self.settings.job_queue == "redis":
             from harbor_api.jobs.redis_queue import RedisDispatcher
@@ -146,9 +147,13 @@ class JobService:
 
     def tick(self) -> None:
         """One round of the scheduler loop (also called directly by tests)."""
+        import time
+
         schedules.fire_due(self.db)
         queue.requeue_expired(self.db)
-        self._forget_lost_pools()
+        if time.monotonic() - self._last_sweep > self.lease_seconds:  # a write: now and then
+            self._last_sweep = time.monotonic()
+            self._forget_lost_pools()
         if self.dispatcher is not None:
             self.dispatcher.dispatch(queue.due_undispatched(self.db, 3 * self.lease_seconds))
 
@@ -158,3 +163,11 @@ class JobService:
         horizon = utcnow() - dt.timedelta(seconds=3 * self.lease_seconds)
         with self.db.transaction() as s:
             s.execute(delete(JobWorker).where(JobWorker.heartbeat_at < horizon))
+
+
+SERVICE_KEY = "jobs.service"
+
+
+def job_service(state) -> JobService:
+    """This process's job service (``create_app`` puts it on the app state)."""
+    return state.extras[SERVICE_KEY]
