@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -139,7 +140,9 @@ class JobService:
                 log.warning("job service heartbeat failed: %s", exc)
 
     def _scheduler_loop(self) -> None:
-        while not self._stopping.wait(POLL_SECONDS):
+        # ticks on the wall clock's half seconds: a schedule fires within a few ms of its
+        # time, in every process at once (the compare-and-set picks the one that fires it)
+        while not self._stopping.wait(POLL_SECONDS - time.time() % POLL_SECONDS + 0.005):
             try:
                 self.tick()
             except Exception as exc:
@@ -147,8 +150,6 @@ class JobService:
 
     def tick(self) -> None:
         """One round of the scheduler loop (also called directly by tests)."""
-        import time
-
         schedules.fire_due(self.db)
         queue.requeue_expired(self.db)
         if time.monotonic() - self._last_sweep > self.lease_seconds:  # a write: now and then
