@@ -88,7 +88,9 @@ def _take(s: Session, task_id: int, owner: str, lease_seconds: float,
 
 
 def renew(db: Database, owner: str, task_ids: list[int], lease_seconds: float) -> set[int]:
-    """Heartbeat: extend the leases ``owner`` still holds; returns the ids asked to stop."""
+    """Heartbeat: extend the leases ``owner`` still holds. Returns the ids whose job must
+    stop: asked to through the API, or no longer leased by ``owner`` (the lease expired and
+    the task was re-queued: it must not go on running beside its next run)."""
     if not task_ids:
         return set()
     with db.transaction() as s:
@@ -96,8 +98,9 @@ def renew(db: Database, owner: str, task_ids: list[int], lease_seconds: float) -
         s.execute(update(Task).where(Task.id.in_(task_ids), Task.lease_owner == owner,
                                      Task.status == st.RUNNING)
                   .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds)))
-        return set(s.scalars(select(Task.id).where(
-            Task.id.in_(task_ids), Task.stop_requested.is_(True))))
+        held = dict(s.execute(select(Task.id, Task.stop_requested).where(
+            Task.id.in_(task_ids), Task.lease_owner == owner, Task.status == st.RUNNING)).all())
+        return {task_id for task_id in task_ids if task_id not in held or held[task_id]}
 
 
 def finish(db: Database, claim: Claim, error: str | None, stopped: bool = False) -> str | None:

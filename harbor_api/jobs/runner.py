@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ class LeaseKeeper:
         self.db = db
         self.lease_seconds = lease_seconds
         self._held: dict[int, tuple[str, threading.Event]] = {}
+        self._last_renewal = time.monotonic()
         self._lock = threading.Lock()
 
     def hold(self, claim: queue.Claim, stop_event: threading.Event) -> None:
@@ -60,14 +62,23 @@ class LeaseKeeper:
             self._held.pop(task_id, None)
 
     def beat(self) -> None:
+        """Renew; a job whose lease cannot be renewed for a whole lease (the database is out
+        of reach) is stopped, since another process may already have re-queued it."""
         with self._lock:
             held = dict(self._held)
         by_owner: dict[str, list[int]] = {}
         for task_id, (owner, _) in held.items():
             by_owner.setdefault(owner, []).append(task_id)
-        for owner, ids in by_owner.items():
-            for task_id in queue.renew(self.db, owner, ids, self.lease_seconds):
-                held[task_id][1].set()
+        try:
+            for owner, ids in by_owner.items():
+                for task_id in queue.renew(self.db, owner, ids, self.lease_seconds):
+                    held[task_id][1].set()
+        except Exception:
+            if time.monotonic() - self._last_renewal > self.lease_seconds:
+                for _, stop_event in held.values():
+                    stop_event.set()
+            raise
+        self._last_renewal = time.monotonic()
 
 
 def execute(db: Database, storage: StorageDriver, keeper: LeaseKeeper,
@@ -87,9 +98,23 @@ def execute(db: Database, storage: StorageDriver, keeper: LeaseKeeper,
     finally:
         keeper.release(claim.task_id)
     stopped = ctx.should_stop()
-    outcome = queue.finish(db, claim, error, stopped=stopped)
+    outcome = _record(db, claim, error, stopped)
     _log_quietly(ctx, f"run {claim.run_count} ended: {outcome or 'lease lost, outcome dropped'}")
     return outcome
+
+
+def _record(db: Database, claim: queue.Claim, error: str | None, stopped: bool) -> str | None:
+    """Store the outcome, trying again through a short database outage (past the lease the
+    write is refused anyway: the task has been re-queued)."""
+    for attempt in range(5):
+        try:
+            return queue.finish(db, claim, error, stopped=stopped)
+        except Exception as exc:
+            if attempt == 4:
+                log.error("task %s: cannot record its outcome: %s", claim.task_id, exc)
+                return None
+            time.sleep(1 + attempt)
+    return None
 
 
 def _log_quietly(ctx: JobContext, message: str) -> None:

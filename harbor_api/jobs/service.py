@@ -78,8 +78,9 @@ class JobService:
         """Stop claiming; give running tasks ``timeout`` seconds. A task still running then
         keeps its lease, which expires: another process (or the next start) re-queues it."""
         self._stopping.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         try:
             with self.db.transaction() as s:
                 s.execute(delete(JobWorker).where(JobWorker.pool_id == self.pool_id))

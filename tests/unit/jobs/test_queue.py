@@ -170,3 +170,17 @@ def test_a_paused_queue_is_not_claimed_and_stop_cleans_it(db):
     with db.transaction() as s:
         assert executions.stop_pending(s, ["TEST_STEPS"]) == 1
     assert execution_status(db, eid) == st.STOPPED
+
+
+def test_a_job_whose_lease_was_lost_is_told_to_stop(db, storage):
+    """Its lease expired and the task was re-queued: the old run must not go on beside the
+    next one."""
+    start(db, "TEST_STEPS", {"steps": 1})
+    claim = queue.claim_next(db, "slow-worker", 0.2, job_types=["TEST_STEPS"])
+    keeper = LeaseKeeper(db, 0.2)
+    stop_event = threading.Event()
+    keeper.hold(claim, stop_event)
+    time.sleep(0.3)
+    assert queue.requeue_expired(db) == 1
+    keeper.beat()
+    assert stop_event.is_set()
