@@ -129,3 +129,38 @@ def test_two_servers_on_postgresql_fire_a_schedule_exactly_once(tmp_path):
     seconds = [int(start.timestamp()) for _, start in fired]
     assert 3 <= len(fired) <= 6, fired
     assert len(set(seconds)) == len(seconds), f"an occurrence fired twice: {fired}"
+
+
+def test_a_killed_redis_worker_s_task_is_finished_by_another(tmp_path):
+    import signal
+
+    from redis import Redis
+    from rq import Queue
+
+    queue_name = f"harbor_test_{uuid.uuid4().hex[:8]}"
+    env = {**TEST_JOBS, "HARBOR_JOB_QUEUE": "redis", "HARBOR_REDIS_URL": "redis://127.0.0.1:6379/0",
+           "HARBOR_JOB_REDIS_QUEUE": queue_name}
+    marker = tmp_path / "marker"
+    with running_server(tmp_path, extra_env=env) as server:
+        first = _worker(server, server.env)
+        second = None
+        try:
+            with server_database(server) as db:
+                eid = start_execution(db, "TEST_STEPS", {"steps": 40, "step_seconds": 0.1,
+                                                         "marker": str(marker)})
+                wait_until(lambda: marks(marker), what="the first worker to start the task")
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait(10)
+                second = _worker(server, server.env)
+                assert wait_for_status(db, eid, {"success", "error"}, 60) == "success"
+                assert tasks_of(db, eid)[0]["run_count"] == 2
+            lines = marks(marker)
+            assert [m[0] for m in lines] == ["start", "start", "done"], lines
+            assert int(lines[0][2]) == first.pid and int(lines[2][2]) == second.pid
+        finally:
+            for w in (first, second):
+                if w is not None and w.poll() is None:
+                    w.terminate()
+                    w.wait(15)
+            Queue(queue_name, connection=Redis.from_url(env["HARBOR_REDIS_URL"])).delete(
+                delete_jobs=True)
