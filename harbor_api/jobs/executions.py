@@ -45,6 +45,14 @@ def status_counts(s: Session, execution_id: int) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
+def lock_execution(s: Session, execution_id: int) -> None:
+    """Take the execution's row lock before changing any of its tasks (PostgreSQL; SQLite
+    serialises writers anyway). Every writer of an execution's tasks takes it first, so
+    two tasks finishing at once derive the status one after the other, the second seeing
+    the first's outcome, and a stop never deadlocks with a finishing task."""
+    s.execute(select(Execution.id).where(Execution.id == execution_id).with_for_update())
+
+
 def refresh_execution(s: Session, execution_id: int) -> str:
     """Re-derive the execution's status from its tasks; sets the end time when final."""
     derived = st.derive(status_counts(s, execution_id))
@@ -60,6 +68,8 @@ def stop_task(s: Session, task_id: int) -> bool:
     task = s.get(Task, task_id)
     if task is None:
         return False
+    lock_execution(s, task.execution_id)
+    s.refresh(task)
     if task.status == st.PENDING:
         _mark_stopped(s, Task.id == task_id, Task.status == st.PENDING)
     elif task.status == st.RUNNING:
@@ -72,6 +82,7 @@ def stop_task(s: Session, task_id: int) -> bool:
 def stop_execution(s: Session, execution_id: int) -> bool:
     if s.get(Execution, execution_id) is None:
         return False
+    lock_execution(s, execution_id)
     for task_id in s.scalars(select(Task.id).where(Task.execution_id == execution_id,
                                                    Task.status.in_((st.PENDING, st.RUNNING)))):
         stop_task(s, task_id)
@@ -81,8 +92,10 @@ def stop_execution(s: Session, execution_id: int) -> bool:
 
 def stop_pending(s: Session, job_types: list[str]) -> int:
     """Harbor's "stop and clean" of a queue: every pending task of these types is stopped."""
-    executions = set(s.scalars(select(Task.execution_id).where(
-        Task.status == st.PENDING, Task.job_type.in_(job_types))))
+    executions = sorted(set(s.scalars(select(Task.execution_id).where(
+        Task.status == st.PENDING, Task.job_type.in_(job_types)))))
+    for execution_id in executions:
+        lock_execution(s, execution_id)
     count = _mark_stopped(s, Task.status == st.PENDING, Task.job_type.in_(job_types))
     for execution_id in executions:
         refresh_execution(s, execution_id)

@@ -20,7 +20,7 @@ from harbor_api.db.models import JobQueueState, Task
 from harbor_api.db.session import Database
 from harbor_api.jobs import status as st
 from harbor_api.jobs import types
-from harbor_api.jobs.executions import refresh_execution
+from harbor_api.jobs.executions import lock_execution, refresh_execution
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ def finish(db: Database, claim: Claim, error: str | None, stopped: bool = False)
     Returns the task's new status, or None when the lease was lost meanwhile."""
     job_type = types.get(claim.job_type)
     with db.transaction() as s:
+        lock_execution(s, claim.execution_id)
         now = utcnow()
         values: dict = {"update_time": now, "lease_owner": None, "lease_expires_at": None,
                         "dispatched_at": None}
@@ -138,8 +139,10 @@ def requeue_expired(db: Database) -> int:
     with db.transaction() as s:
         now = utcnow()
         expired = list(s.scalars(select(Task).where(Task.status == st.RUNNING,
-                                                    Task.lease_expires_at < now)))
+                                                    Task.lease_expires_at < now)
+                                 .order_by(Task.execution_id, Task.id)))
         for task in expired:
+            lock_execution(s, task.execution_id)
             try:
                 max_retries = types.get(task.job_type).max_retries
             except types.UnknownJobTypeError:

@@ -184,3 +184,23 @@ def test_a_job_whose_lease_was_lost_is_told_to_stop(db, storage):
     assert queue.requeue_expired(db) == 1
     keeper.beat()
     assert stop_event.is_set()
+
+
+def test_tasks_finishing_together_leave_the_execution_final(db, storage):
+    """Each finishing transaction derives the status from the others' committed outcomes
+    (the execution row is locked first), so the last one to commit sees them all."""
+    for _ in range(5):
+        eid = start(db, "TEST_STEPS", [{"n": n} for n in range(4)])
+        claims = [queue.claim_next(db, f"w{n}", 30, job_types=["TEST_STEPS"]) for n in range(4)]
+        barrier = threading.Barrier(4)
+
+        def finish(claim):
+            barrier.wait()
+            queue.finish(db, claim, None)
+
+        threads = [threading.Thread(target=finish, args=(c,)) for c in claims]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert execution_status(db, eid) == st.SUCCESS
