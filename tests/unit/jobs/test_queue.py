@@ -3,9 +3,11 @@ stop, lease expiry and re-queue, exactly-one claim under races."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
+from harbor_api.db.base import utcnow
 from harbor_api.db.models import Execution, Task
 from harbor_api.jobs import executions, queue
 from harbor_api.jobs import status as st
@@ -58,8 +60,11 @@ def test_a_failed_run_is_retried_after_its_backoff(db, storage):
     assert run_next(db, storage) == st.PENDING
     task = task_of(db, eid)
     assert task.run_count == 1 and "planned failure of run 1" in task.status_message
-    # not due before the backoff (0.2 s for the first retry)
-    assert queue.claim_next(db, "w1", 30, job_types=["TEST_FAIL"]) is None
+    # due after the first retry's backoff (0.2 s), and not claimable before
+    delay = (task.next_attempt_at - task.update_time).total_seconds()
+    assert 0.19 <= delay <= 0.21
+    if utcnow() < task.next_attempt_at - dt.timedelta(seconds=0.05):
+        assert queue.claim_next(db, "w1", 30, job_types=["TEST_FAIL"]) is None
     time.sleep(0.3)
     assert run_next(db, storage) == st.SUCCESS
     task = task_of(db, eid)
@@ -118,9 +123,9 @@ def test_a_running_task_stops_when_its_heartbeat_sees_the_request(db, storage):
 
 def test_an_expired_lease_requeues_and_the_old_owner_cannot_finish(db, storage):
     eid = start(db, "TEST_STEPS", {"steps": 1})
-    lost = queue.claim_next(db, "dead-worker", 0.2, job_types=["TEST_STEPS"])
+    lost = queue.claim_next(db, "dead-worker", 1.0, job_types=["TEST_STEPS"])
     assert queue.requeue_expired(db) == 0  # still leased
-    time.sleep(0.3)
+    time.sleep(1.2)
     assert queue.requeue_expired(db) == 1
     task = task_of(db, eid)
     assert task.status == st.PENDING and "re-queued" in task.status_message
@@ -132,11 +137,11 @@ def test_an_expired_lease_requeues_and_the_old_owner_cannot_finish(db, storage):
 
 def test_heartbeat_keeps_a_lease_alive(db, storage):
     eid = start(db, "TEST_STEPS", {"steps": 1})
-    claim = queue.claim_next(db, "w1", 0.5, job_types=["TEST_STEPS"])
-    keeper = LeaseKeeper(db, 0.5)
+    claim = queue.claim_next(db, "w1", 1.5, job_types=["TEST_STEPS"])
+    keeper = LeaseKeeper(db, 1.5)
     keeper.hold(claim, threading.Event())
-    for _ in range(4):
-        time.sleep(0.2)
+    for _ in range(5):  # 2.5 s in all: longer than the lease
+        time.sleep(0.5)
         keeper.beat()
         assert queue.requeue_expired(db) == 0
     assert task_of(db, eid).status == st.RUNNING
@@ -194,7 +199,7 @@ def test_tasks_finishing_together_leave_the_execution_final(db, storage):
         claims = [queue.claim_next(db, f"w{n}", 30, job_types=["TEST_STEPS"]) for n in range(4)]
         barrier = threading.Barrier(4)
 
-        def finish(claim):
+        def finish(claim, barrier=barrier):
             barrier.wait()
             queue.finish(db, claim, None)
 
