@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from harbor_api.auth.authenticate import Authenticator
 from harbor_api.auth.bearer import BearerVerifier
 from harbor_api.auth.keys import load_service_key
 from harbor_api.db.session import Database
+from harbor_api.jobs.service import JobService
 from harbor_api.registry.storage import make_driver
 from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
@@ -50,13 +52,32 @@ def build_state(settings: Settings) -> AppState:
                      token_key=load_service_key(settings))
     state.challenge = challenge_hook(state)
     state.audit_retention = start_retention_job(db)
+    state.jobs = JobService.for_settings(db, settings, storage=state.storage)
     return state
+
+
+def _job_service_lifespan(state: AppState):
+    """The job service's workers and scheduler run while the app does (per process)."""
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        service = state.jobs
+        if service is None:
+            state.jobs = service = JobService.for_settings(state.db, state.settings,
+                                                           storage=state.storage)
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop(timeout=min(5.0, state.settings.graceful_timeout))
+
+    return lifespan
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     state = state or build_state(settings)
     spec = load_spec()
-    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier())
+    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier(),
+                   lifespan=_job_service_lifespan(state))
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
                 validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))

@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--config", help="YAML configuration file")
     restore.add_argument("--data-dir", help="data directory (default ./data)")
 
+    jobs = sub.add_parser(
+        "jobs-worker", help="run a job worker process for the Redis job queue (scale-out)",
+        description="Run one job worker taking tasks from the Redis queue (settings "
+        "job_queue: redis, redis_url); start as many as wanted, on any machine that reaches "
+        "the database, the storage and Redis. See docs/jobs.md.")
+    jobs.add_argument("--config", help="YAML configuration file")
+    jobs.add_argument("--data-dir", help="data directory (default ./data)")
+    jobs.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+
     sub.add_parser("version", help="print the version and exit")
     return parser
 
@@ -146,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return reset_password(settings, args.username, args.password_stdin)
     if args.command in ("backup", "restore"):
         return backup_or_restore(settings, args)
+    if args.command == "jobs-worker":
+        return jobs_worker(settings, args.burst)
     return serve(settings)
 
 
@@ -224,6 +235,19 @@ def backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"harbor-api: {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def jobs_worker(settings: Settings, burst: bool) -> int:
+    if settings.job_queue != "redis":
+        print("harbor-api: jobs-worker needs job_queue: redis (with the database queue the "
+              "server runs its workers itself)", file=sys.stderr)
+        return 2
+    code, _ = _reporting_errors(prepare, settings)
+    if code != 0:
+        return code
+    from harbor_api.jobs.redis_queue import run_worker
+
+    return run_worker(settings, burst=burst)
 
 
 def _reporting_errors(fn, settings: Settings):

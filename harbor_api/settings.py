@@ -68,6 +68,16 @@ class Settings:
     # /v2/_catalog for every signed-in caller, filtered to what they can see (Harbor: system
     # administrators only)
     filtered_catalog: bool = False
+    # the job service (docs/jobs.md): job_queue "database" runs job_workers threads in each
+    # server process; "redis" queues task ids in Redis (redis_url, queue job_redis_queue) for
+    # `harbor-api jobs-worker` processes. A running task holds a lease of job_lease_seconds,
+    # renewed by heartbeat; an expired lease re-queues the task. job_modules: extra modules
+    # (comma-separated) that register job types
+    job_queue: str = "database"
+    job_workers: int = 2
+    job_lease_seconds: int = 30
+    job_redis_queue: str = "harbor_api_jobs"
+    job_modules: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -196,6 +206,16 @@ def _validated(settings: Settings) -> Settings:
     if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://",
                                                                  "unix://")):
         raise ConfigError("setting redis_url must be a redis://, rediss:// or unix:// URL")
+    if settings.job_queue not in ("database", "redis"):
+        raise ConfigError("setting job_queue must be database or redis, "
+                          f"got {settings.job_queue!r}")
+    if settings.job_queue == "redis" and not settings.redis_url:
+        raise ConfigError("setting job_queue redis needs redis_url")
+    if settings.job_workers < 0:
+        raise ConfigError(f"setting job_workers must be 0 or more, got {settings.job_workers}")
+    if settings.job_lease_seconds < 1:
+        raise ConfigError(f"setting job_lease_seconds must be at least 1, "
+                          f"got {settings.job_lease_seconds}")
     if settings.storage_driver not in STORAGE_DRIVERS:
         raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
                           f"got {settings.storage_driver!r}")

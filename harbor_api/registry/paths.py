@@ -47,3 +47,13 @@ def upload_id_of(key: str) -> str | None:
 
 def is_upload_id(value: str) -> bool:
     return bool(_UPLOAD_ID.match(value))
+
+
+JOB_LOGS = "jobs/logs"
+
+
+def job_log_key(task_id: int) -> str:
+    """``jobs/logs/<task id>.log``: one job task's log (all its runs), kept by the job service."""
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or task_id < 0:
+        raise ValueError(f"invalid task id {task_id!r}")
+    return f"{JOB_LOGS}/{task_id}.log"

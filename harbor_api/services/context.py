@@ -22,6 +22,15 @@ class ChallengeHook(Protocol):
                  endpoint: str | None = None, mount_from: str | None = None) -> str: ...
 
 
+class BackgroundService(Protocol):
+    """Something a server process starts with the app and stops with it (the job service,
+    ``harbor_api.jobs.service.JobService``)."""
+
+    def start(self, scheduler: bool = True) -> None: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+
 @dataclass
 class AppState:
     """Built once by ``harbor_api.app.build_state``; no import-time globals.
@@ -37,6 +46,7 @@ class AppState:
     token_key: ServiceKey | None = None  # the token service's signing key
     challenge: ChallengeHook | None = None  # the /v2 Bearer challenge
     audit_retention: threading.Event | None = None  # set it to stop the retention job
+    jobs: BackgroundService | None = None  # this process's job workers and scheduler
 
 
 @dataclass

@@ -85,3 +85,5 @@ def test_api_conforms_to_spec(case, sqlite_server, identity, admin_api):
         session.close()
         if restore is not None:
             assert admin_api.put("/configurations", json=restore).status_code == 200
+        if case.operation.definition.raw.get("operationId") == "actionPendingJobs":
+            admin_api.put("/jobservice/queues/all", json={"action": "resume"})  # undo a pause

@@ -3,6 +3,7 @@
 from harbor_api.db.models.audit import AuditLog
 from harbor_api.db.models.identity import Session as LoginSession
 from harbor_api.db.models.identity import User, UserGroup
+from harbor_api.db.models.jobs import Execution, JobQueueState, JobWorker, Schedule, Task
 from harbor_api.db.models.labels import ArtifactLabel, Label
 from harbor_api.db.models.ldap import LdapMembership
 from harbor_api.db.models.login_failures import LoginFailure
@@ -28,6 +29,7 @@ from harbor_api.db.models.robots import Robot
 __all__ = [
     "Artifact", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob", "ConfigEntry",
     "CVEAllowlist",
+    "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
     "RegistryEndpoint",

@@ -1,0 +1,44 @@
+"""The built-in job types (listed in ``docs/jobs.md``; a unit test keeps it so)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+
+from harbor_api.db.base import utcnow
+from harbor_api.db.models import AuditLog
+from harbor_api.jobs.types import JobType, register
+
+AUDIT_LOGS_GC = "AUDIT_LOGS_GC"
+
+
+def purge_audit_logs(ctx) -> None:
+    """Harbor's purge-audit job. Parameters: ``audit_retention_hour`` (rows older than this
+    many hours go), ``include_operations`` (comma-separated, e.g. ``create,delete,pull``;
+    empty: every operation), ``dry_run`` (count only)."""
+    hours = int(ctx.params.get("audit_retention_hour", 0))
+    if hours < 0:
+        raise ValueError("audit_retention_hour must be 0 or more")
+    operations = [op.strip() for op in str(ctx.params.get("include_operations", "")).split(",")
+                  if op.strip()]
+    cutoff = utcnow() - dt.timedelta(hours=hours)
+    where = [AuditLog.op_time < cutoff]
+    if operations:
+        where.append(AuditLog.operation.in_(operations))
+    scope = ", ".join(operations) or "every operation"
+    if ctx.params.get("dry_run"):
+        with ctx.db.read() as s:
+            count = s.scalar(select(func.count()).select_from(AuditLog).where(*where))
+        ctx.log(f"dry run: {count} audit log row(s) older than {hours} hour(s) ({scope}) "
+                "would be purged")
+        return
+    with ctx.db.transaction() as s:
+        removed = s.execute(delete(AuditLog).where(*where)).rowcount or 0
+    ctx.log(f"purged {removed} audit log row(s) older than {hours} hour(s) ({scope})")
+
+
+register(JobType(AUDIT_LOGS_GC, purge_audit_logs,
+                 "Purge audit log rows older than audit_retention_hour hours (optionally only "
+                 "include_operations; dry_run counts only).",
+                 max_retries=3, backoff_seconds=10.0, max_backoff_seconds=300.0))
