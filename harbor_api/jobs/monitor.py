@@ -26,7 +26,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def list_pools(ctx: RequestContext) -> list[dict[str, Any]]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "list")
     pools: dict[str, dict[str, Any]] = {}
     with ctx.db.read() as s:
         for w in s.scalars(select(JobWorker).order_by(JobWorker.pool_id, JobWorker.id)):
@@ -40,7 +40,7 @@ def list_pools(ctx: RequestContext) -> list[dict[str, Any]]:
 
 
 def list_workers(ctx: RequestContext, pool_id: str) -> list[dict[str, Any]]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "list")
     with ctx.db.read() as s:
         query = select(JobWorker).order_by(JobWorker.pool_id, JobWorker.id)
         if pool_id != "all":
@@ -60,7 +60,7 @@ def _task_id(job_id: str) -> int:
 
 
 def stop_job(ctx: RequestContext, job_id: str, action: str | None) -> None:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "stop")
     if action not in (None, "stop"):
         raise BadRequestError(f"action {action!r} does not apply to a job: only stop does")
     with ctx.db.transaction() as s:
@@ -69,7 +69,7 @@ def stop_job(ctx: RequestContext, job_id: str, action: str | None) -> None:
 
 
 def job_log(ctx: RequestContext, job_id: str) -> str:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "list")
     task_id = _task_id(job_id)
     with ctx.db.read() as s:
         if s.get(Task, task_id) is None:
@@ -87,7 +87,7 @@ def _job_types(job_type: str) -> list[str]:
 
 
 def list_queues(ctx: RequestContext) -> list[dict[str, Any]]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "list")
     names = _job_types("all")
     now = utcnow()
     with ctx.db.read() as s:
@@ -110,7 +110,7 @@ def list_queues(ctx: RequestContext) -> list[dict[str, Any]]:
 def act_on_queue(ctx: RequestContext, job_type: str, action: str) -> None:
     """``pause``/``resume`` a queue (shared by every process), or ``stop``: stop and clean
     its pending jobs."""
-    require_system(ctx.principal)
+    require_system(ctx.principal, "jobservice-monitor", "stop")
     if action not in ("stop", "pause", "resume"):
         raise BadRequestError("action must be stop, pause or resume")
     names = _job_types(job_type)
@@ -127,12 +127,12 @@ def act_on_queue(ctx: RequestContext, job_type: str, action: str) -> None:
 
 
 def list_schedules(ctx: RequestContext, offset: int, limit: int) -> tuple[list[dict], int]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "scheduler", "read")
     return schedules.list_schedules(ctx.db, offset, limit)
 
 
 def schedule_paused(ctx: RequestContext, job_type: str) -> dict[str, bool]:
-    require_system(ctx.principal)
+    require_system(ctx.principal, "scheduler", "read")
     _job_types(job_type)
     return {"paused": schedules.paused(ctx.db, job_type)}
 
