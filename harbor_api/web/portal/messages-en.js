@@ -32,6 +32,7 @@ export default {
   "admin.users": "Users",
   "artifact.accessories": "Accessories",
   "artifact.author": "Author",
+  "artifact.bytes": "{count} bytes",
   "artifact.cmd": "Command",
   "artifact.command": "Instruction",
   "artifact.configLabels": "Image labels",

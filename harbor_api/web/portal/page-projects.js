@@ -18,7 +18,7 @@ function setQuery(query, changes) {
     else next.set(key, String(value));
   }
   const text = next.toString();
-  navigate(location.pathname + (text ? "?" + text : ""), true);
+  navigate(location.pathname + (text ? "?" + text : ""));  // back undoes a search
 }
 
 function createForm(reload) {

@@ -161,7 +161,8 @@ async function artifacts(p, repo, query, redraw) {
         shortDigest(a.digest))), copyButton(a.digest, t("artifact.copyDigest"))) },
     { label: t("artifact.tags"), cell: (a) => tagCell(p, repo, a, reload) },
     { label: t("artifact.type"), cell: (a) => artifactType(a) },
-    { label: t("artifact.size"), cell: (a) => formatBytes(a.size), class: "num" },
+    { label: t("artifact.size"), cell: (a) => h("span", { title: t("artifact.bytes",
+      { count: a.size }) }, formatBytes(a.size)), class: "num" },
     { label: t("artifact.platform"), cell: (a) => (a.references || []).length
       ? h("button", { type: "button", class: "link", "aria-expanded": "false",
         on: { click: (e) => {
