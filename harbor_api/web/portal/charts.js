@@ -31,7 +31,7 @@ export function dailyChart(days, series, title) {
   const slot = (width - left) / days.length;
   const bar = Math.max(1, slot / (series.length + 1));
   const y = (v) => (height - bottom) * (1 - v / max);
-  return s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img",
+  return s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart daily", role: "img",
     "aria-label": title },
   s("title", {}, title),
   s("line", { x1: left, x2: width, y1: height - bottom, y2: height - bottom, class: "grid" }),

@@ -30,7 +30,8 @@ export async function load(node, work) {
 /** A table of ``rows``; each column is ``{label, cell(row) -> node|string, class}``. */
 export function table(columns, rows, options = {}) {
   if (!rows.length) return empty(options.empty);
-  return h("div", { class: "table-wrap" }, h("table", { id: options.id, class: "data" },
+  return h("div", { class: "table-wrap", tabindex: 0, role: "region",
+    "aria-label": options.caption }, h("table", { id: options.id, class: "data" },
     options.caption ? h("caption", { class: "visually-hidden" }, options.caption) : null,
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class },
       c.label)))),
