@@ -2,7 +2,8 @@
 // http(s) links) turned into DOM nodes with textContent. Raw HTML in the source stays text.
 import { h } from "./dom.js";
 
-const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*]+\*|_[^_]+_)|(\[[^\]]+\]\([^)\s]+\))/;
+// Underscore emphasis only between word boundaries, as in CommonMark (snake_case stays text).
+const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|(?<!\w)_[^_\s][^_]*_(?!\w))|(\[[^\]]+\]\([^)\s]+\))/;
 
 function inline(text) {
   const out = [];
