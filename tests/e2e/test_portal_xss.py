@@ -64,7 +64,6 @@ def hostile(sqlite_server):
                                                "kind": "project", "namespace": name,
                                                "access": [{"resource": "repository",
                                                            "action": "pull"}]}]}).ok
-        admin.post("/usergroups", json={"group_name": XSS, "group_type": 2})
     return {"id": pid, "name": name, "user": user, "digest": image.digest}
 
 

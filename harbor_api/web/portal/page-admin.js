@@ -91,13 +91,12 @@ async function groups(query, redraw) {
     h("div", { class: "toolbar" }, h("button", { type: "button", class: "primary",
       id: "new-group", on: { click: async () => {
         if (await dialog(t("groups.new"), [
-          field(t("groups.name"), h("input", { name: "group_name", required: true })),
-          field(t("groups.type"), h("select", { name: "group_type" }, Object.entries(GROUP_TYPES)
-            .map(([id, key]) => h("option", { value: id, selected: id === "2" }, t(key))))),
-          field(t("groups.dn"), h("input", { name: "ldap_group_dn" }), t("groups.dnHint")),
+          field(t("groups.dn"), h("input", { name: "ldap_group_dn", required: true }),
+            t("groups.dnHint")),
+          field(t("groups.name"), h("input", { name: "group_name" }), t("groups.nameHint")),
         ], { confirm: t("action.create"), submit: (form) => api("/usergroups", { method: "POST",
-          body: { group_name: form.get("group_name"), group_type: Number(form.get("group_type")),
-            ...(form.get("ldap_group_dn") ? { ldap_group_dn: form.get("ldap_group_dn") } : {}) } }) })) {
+          body: { group_type: 1, ldap_group_dn: form.get("ldap_group_dn"),
+            ...(form.get("group_name") ? { group_name: form.get("group_name") } : {}) } }) })) {
           toast(t("groups.created"));
           redraw({});
         }
@@ -162,7 +161,9 @@ function configValues(form, keys, current) {
 
 async function configuration() {
   const { data: current } = await api("/configurations");
-  const keys = ["auth_mode", ...LDAP_KEYS, ...SYSTEM_KEYS].filter((k) => k in current || k === "auth_mode");
+  // Secrets are never read back: their fields are shown empty ("leave empty to keep").
+  const shown = (k) => k in current || k.endsWith("password");
+  const keys = ["auth_mode", ...LDAP_KEYS, ...SYSTEM_KEYS].filter((k) => shown(k) || k === "auth_mode");
   const result = h("p", { id: "ldap-result", role: "status" });
   const form = h("form", { class: "stack", id: "config-form", on: { submit: async (e) => {
     e.preventDefault();
@@ -173,7 +174,7 @@ async function configuration() {
   } } },
   h("fieldset", {}, h("legend", {}, t("config.auth")), configInput("auth_mode", current.auth_mode)),
   h("fieldset", { id: "ldap-settings" }, h("legend", {}, t("config.ldap")),
-    LDAP_KEYS.filter((k) => k in current).map((k) => configInput(k, current[k])),
+    LDAP_KEYS.filter(shown).map((k) => configInput(k, current[k])),
     h("div", { class: "toolbar" }, h("button", { type: "button", class: "secondary",
       id: "ldap-ping", on: { click: async () => {
         result.textContent = t("state.loading");
