@@ -152,6 +152,15 @@ def test_configure_ldap_test_it_and_sign_in_as_a_directory_user(browser, ldap_se
     page.fill("dialog input[name=ldap_group_dn]", group_dn("harbor-admins"))
     confirm_dialog(page)
     expect(page.locator("#groups")).to_contain_text(group_dn("harbor-admins"))
+    with ApiClient(server.url, ("admin", ADMIN_PASSWORD)) as api:
+        assert api.post("/projects", json={"project_name": "teamwork"}).status_code == 201
+        pid = api.get("/projects/teamwork").json()["project_id"]
+    page.goto(f"/projects/{pid}/members")  # the group becomes a member
+    settle(page)
+    page.get_by_role("button", name="Add group").click()
+    page.select_option("dialog select[name=role]", "4")
+    confirm_dialog(page)
+    expect(page.locator("#members tr[data-member=harbor-admins]")).to_contain_text("Group")
     page.click("#logout")
     alice = USERS["alice"]
     sign_in(page, alice.uid, alice.password)

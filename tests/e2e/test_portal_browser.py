@@ -352,3 +352,109 @@ def test_harbor_bookmark_lands_on_our_repository_page(page, project, sqlite_serv
     page.goto(f"/harbor/projects/{project['id']}/repositories/team%252Fapp/artifacts-tab")
     expect(page.locator("#repo-name")).to_have_text(f"{project['name']}/team/app")
     expect(page).to_have_url(re.compile(rf"/projects/{project['id']}/repositories/team%2Fapp$"))
+
+
+def test_description_markdown_copy_artifact_references_and_accessories(page, admin, project,
+                                                                       sqlite_server):
+    pusher = Pusher(sqlite_server.url)
+    image = pusher.image(f"{project['name']}/src", "v1", author="Portal Tester")
+    pusher.signature(f"{project['name']}/src", image.digest)
+    index = pusher.index(f"{project['name']}/src", "multi")
+    sign_in(page)
+    page.goto(f"/projects/{project['id']}/repositories/src")
+    settle(page)
+    expect(page.locator("#repo-description")).to_contain_text("No description yet.")
+    page.click("#edit-description")
+    page.fill("dialog textarea[name=description]", "## Usage\n\nRun **it** with `--help`.")
+    confirm_dialog(page)
+    description = page.locator("#repo-description")
+    expect(description.locator("h4")).to_have_text("Usage")  # below the page's h1 and h2
+    expect(description.locator("strong")).to_have_text("it")
+    expect(description.locator("code")).to_have_text("--help")
+
+    row = page.locator(f"#artifacts tr[data-digest='{image.digest}']")
+    row.get_by_role("button", name=f"Copy artifact {image.digest[7:19]} to another repository").click()
+    page.fill("dialog input[name=project]", project["name"])
+    page.fill("dialog input[name=repository]", "copied")
+    confirm_dialog(page)
+    copied = admin.get(f"/projects/{project['name']}/repositories/copied/artifacts").json()
+    assert [a["digest"] for a in copied] == [image.digest]
+
+    page.goto(f"/projects/{project['id']}/repositories/src/artifacts/{image.digest}")
+    settle(page)
+    expect(page.locator("main")).to_contain_text("Portal Tester")  # the config's author
+    page.locator("a[data-tab=accessories]").click()
+    expect(page.locator("#accessories tbody tr")).to_have_count(1)
+    page.goto(f"/projects/{project['id']}/repositories/src/artifacts/{index.digest}?tab=references")
+    refs = page.locator("#references tbody tr")
+    expect(refs).to_have_count(2)
+    expect(page.locator("#references")).to_contain_text("linux/arm64")
+    refs.first.locator("a").click()
+    expect(page.locator("#artifact-title")).to_have_text(index.children[0].digest[7:19])
+
+
+def test_keyboard_only_sign_in_and_navigation(page, project):
+    page.goto("/")
+    page.locator("input[name=principal]").focus()
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#who")).to_have_text("admin")
+    link = page.locator(f"#projects a", has_text=project["name"])
+    link.focus()
+    outline = link.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    expect(page.locator("#project-name")).to_have_text(project["name"])
+    page.locator("a[data-tab=members]").focus()
+    page.keyboard.press("Enter")
+    page.locator("#add-member").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("dialog input[name=username]")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(page.locator("#add-member")).to_be_focused()  # focus returns to the opener
+
+
+def test_phone_width_repository_flow(browser, sqlite_server, project):
+    Pusher(sqlite_server.url).image(f"{project['name']}/mobile", "v1")
+    context = new_context(browser, sqlite_server.url, phone=True)
+    page = context.new_page()
+    watch = Watch(page, sqlite_server.url)
+    sign_in(page)
+    page.locator("#projects a", has_text=project["name"]).click()
+    page.locator("a[data-tab=repositories]").click()
+    page.locator("#repositories a", has_text="mobile").click()
+    row = page.locator("#artifacts tbody tr").first
+    expect(row.locator(".tag-chip[data-tag=v1]")).to_be_visible()
+    row.locator("details.pull summary").click()
+    command = f"podman pull {sqlite_server.host}/{project['name']}/mobile:v1"
+    row.get_by_role("button", name=f"Copy “{command}”").click()
+    assert page.evaluate("navigator.clipboard.readText()") == command
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+    watch.check()
+
+
+def test_project_configuration_and_labels_tabs(page, admin, project):
+    sign_in(page)
+    open_project(page, project, "configuration")
+    page.check("#project-config input[name=public]")
+    page.click("#project-config button[type=submit]")
+    expect(page.locator(".title-row .badge")).to_have_text("public")
+    assert admin.get(f"/projects/{project['id']}").json()["metadata"]["public"] == "true"
+    page.locator("a[data-tab=labels]").click()
+    page.click("#new-label")
+    page.fill("dialog input[name=name]", "qa-approved")
+    confirm_dialog(page)
+    expect(page.locator("#labels tr[data-label=qa-approved]")).to_be_visible()
+    page.get_by_role("button", name="Edit label qa-approved").click()
+    page.fill("dialog input[name=description]", "passed QA")
+    confirm_dialog(page)
+    expect(page.locator("#labels tr[data-label=qa-approved]")).to_contain_text("passed QA")
+    page.get_by_role("button", name="Delete label qa-approved").click()
+    confirm_dialog(page)
+    expect(page.locator("#labels")).to_have_count(0)
+    page.locator("a[data-tab=summary]").click()
+    expect(page.locator("#project-summary")).to_contain_text("Project admin")

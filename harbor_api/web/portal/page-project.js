@@ -1,6 +1,7 @@
 // A project: tabs for its summary, repositories, members, labels, robots, logs, configuration.
 import { api, portalRepo, repoPath } from "./api.js";
 import { h, mount } from "./dom.js";
+import { navigate } from "./router.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
 import { badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table, tabs,
   toast } from "./ui.js";
@@ -280,7 +281,7 @@ async function configuration(p, query, redraw) {
     const data = new FormData(form);
     if (await attempt(() => api("/projects/" + p.project_id, { method: "PUT", body: {
       metadata: { public: data.get("public") ? "true" : "false" } } }), t("config.saved"))) {
-      redraw({});
+      navigate(location.pathname, true);  // the whole page: its title shows the access too
     }
   } } },
   h("label", { class: "check" }, h("input", { type: "checkbox", name: "public",
