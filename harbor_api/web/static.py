@@ -11,7 +11,8 @@ from urllib.parse import quote, unquote
 import yaml
 
 _TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8",
-          ".png": "image/png", ".svg": "image/svg+xml", ".map": "application/json", ".json": "application/json"}
+          ".png": "image/png", ".svg": "image/svg+xml", ".map": "application/json",
+          ".json": "application/json"}
 
 
 # The pages run only their own files: no inline or foreign script, no framing (clickjacking),

@@ -12,8 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.support.browser import Watch, launch, new_context, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.servers import ADMIN_PASSWORD, running_server
-from tests.support.slapd import (BASE_DN, SEARCH_DN, SEARCH_PASSWORD, USERS, group_dn,
-                                 running_slapd)
+from tests.support.slapd import BASE_DN, SEARCH_DN, SEARCH_PASSWORD, USERS, group_dn, running_slapd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

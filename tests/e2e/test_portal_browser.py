@@ -12,7 +12,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import Watch, new_context, launch, settle, sign_in
+from tests.support.browser import Watch, launch, new_context, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.images import OciLayout
 from tests.support.push import Pusher
@@ -373,7 +373,8 @@ def test_description_markdown_copy_artifact_references_and_accessories(page, adm
     expect(description.locator("code")).to_have_text("--help")
 
     row = page.locator(f"#artifacts tr[data-digest='{image.digest}']")
-    row.get_by_role("button", name=f"Copy artifact {image.digest[7:19]} to another repository").click()
+    short = image.digest[7:19]
+    row.get_by_role("button", name=f"Copy artifact {short} to another repository").click()
     page.fill("dialog input[name=project]", project["name"])
     page.fill("dialog input[name=repository]", "copied")
     confirm_dialog(page)
@@ -401,7 +402,7 @@ def test_keyboard_only_sign_in_and_navigation(page, project):
     page.keyboard.type(ADMIN_PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("#who")).to_have_text("admin")
-    link = page.locator(f"#projects a", has_text=project["name"])
+    link = page.locator("#projects a", has_text=project["name"])
     link.focus()
     outline = link.evaluate("e => getComputedStyle(e).outlineStyle")
     assert outline != "none"  # focus is visible

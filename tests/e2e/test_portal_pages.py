@@ -9,8 +9,16 @@ import uuid
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.browser import (Watch, axe_source, axe_violations, launch, new_context,
-                                   screenshot, settle, sign_in)
+from tests.support.browser import (
+    Watch,
+    axe_source,
+    axe_violations,
+    launch,
+    new_context,
+    screenshot,
+    settle,
+    sign_in,
+)
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.servers import ADMIN_PASSWORD

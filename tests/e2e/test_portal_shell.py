@@ -39,7 +39,7 @@ def test_no_source_uses_html_sinks():
 def test_every_message_key_is_in_the_catalogue():
     catalogue = set(re.findall(r'^\s*"([^"]+)":', sources()["messages-en.js"], re.M))
     used = set()
-    for name, text in sources().items():
+    for text in sources().values():
         used |= set(re.findall(r'\bt\("([^"]+)"[,)]', text))
     assert used - catalogue == set()
 
@@ -60,7 +60,7 @@ def test_portal_routes_serve_the_shell_with_a_strict_csp(sqlite_server, path):
     r = requests.get(sqlite_server.url + path, timeout=10, allow_redirects=False)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
-    assert '<script type="module" src="/app.js"></script>' in r.text
+    assert '<script type="module" src="/portal.js"></script>' in r.text
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["x-frame-options"] == "DENY"
@@ -68,10 +68,10 @@ def test_portal_routes_serve_the_shell_with_a_strict_csp(sqlite_server, path):
 
 
 def test_unknown_paths_and_files_are_404(sqlite_server):
-    for path in ["/nope", "/projects.js", "/.env", "/app.js/x"]:
+    for path in ["/nope", "/projects.js", "/.env", "/portal.js/x"]:
         r = requests.get(sqlite_server.url + path, timeout=10)
         assert r.status_code == 404, path
-    r = requests.get(sqlite_server.url + "/app.js", timeout=10)
+    r = requests.get(sqlite_server.url + "/portal.js", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"] == "application/javascript"
 
 

@@ -41,8 +41,9 @@ def launch(playwright) -> Browser:
 def new_context(browser: Browser, base_url: str, phone: bool = False,
                 bypass_csp: bool = False, dark: bool = False) -> BrowserContext:
     context = browser.new_context(
-        color_scheme="dark" if dark else "light", base_url=base_url, viewport=PHONE if phone else DESKTOP, is_mobile=phone,
-        has_touch=phone, device_scale_factor=1, bypass_csp=bypass_csp)
+        color_scheme="dark" if dark else "light", base_url=base_url,
+        viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone,
+        device_scale_factor=1, bypass_csp=bypass_csp)
     context.set_default_timeout(TIMEOUT_MS)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     return context

@@ -1,6 +1,6 @@
 // The signed-in user's profile (email, real name, comment) and password change.
 import { api } from "./api.js";
-import { session } from "./app.js";
+import { session } from "./portal.js";
 import { h, mount } from "./dom.js";
 import { t } from "./i18n.js";
 import { field, toast } from "./ui.js";

@@ -1,6 +1,6 @@
 // Sign in: database and LDAP users alike post to /c/login (the server picks the auth mode).
 import { login } from "./api.js";
-import { signedIn } from "./app.js";
+import { signedIn } from "./portal.js";
 import { h, mount } from "./dom.js";
 import { t } from "./i18n.js";
 import { field } from "./ui.js";
