@@ -130,6 +130,14 @@ class PortalApp(StaticDirectory):
                 return
             if any(path == r or path.startswith(r + "/") for r in PORTAL_ROUTES):
                 scope = {**scope, "path": "/"}
+            elif path != "/" and "." not in path.rsplit("/", 1)[-1] \
+                    and self._lookup(path.lstrip("/")) is None:
+                # Not a file, not a page: a 404 a person can read (the shell says so).
+                shell = self._lookup(self.index)
+                if shell is not None:
+                    await respond(send, 404, shell[0], shell[1],
+                                  head=scope["method"] == "HEAD")
+                    return
         await super().__call__(scope, receive, send)
 
 

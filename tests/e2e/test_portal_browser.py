@@ -459,3 +459,17 @@ def test_project_configuration_and_labels_tabs(page, admin, project):
     expect(page.locator("#labels")).to_have_count(0)
     page.locator("a[data-tab=summary]").click()
     expect(page.locator("#project-summary")).to_contain_text("Project admin")
+
+
+def test_errors_and_empty_states_in_plain_words(page, admin, project):
+    sign_in(page)
+    page.goto("/projects/987654")
+    expect(page.locator("main [role=alert]")).to_contain_text("not found")
+    page.goto("/projects/1/no-such-tab")
+    expect(page.locator("main")).to_contain_text("There is no such page.")
+    page.goto("/nowhere-at-all")
+    expect(page.locator("main")).to_contain_text("There is no such page.")  # the server: 404
+    page.goto(f"/projects/{project['id']}/repositories")
+    expect(page.locator("#tab-repositories")).to_contain_text("No repositories yet")
+    page.goto(f"/projects/{project['id']}/repositories/missing")
+    expect(page.locator("main [role=alert]")).to_be_visible()

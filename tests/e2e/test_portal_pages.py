@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.support.browser import (
+    SCREENSHOTS,
     Watch,
     axe_source,
     axe_violations,
@@ -90,6 +91,7 @@ def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, 
     page = context.new_page()
     watch = Watch(page, sqlite_server.url)
     problems: dict[str, list] = {}
+    timings: list[float] = []  # the API's answers as the browser saw them, in ms
     page.goto("/login")
     settle(page)
     screenshot(page, f"{mode}-login")
@@ -101,6 +103,8 @@ def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, 
         settle(page)
         page.wait_for_timeout(100)  # charts and the manifest fill in after the first paint
         screenshot(page, f"{mode}-{name}")
+        timings += page.evaluate("""performance.getEntriesByType("resource")
+          .filter(e => e.name.includes("/api/v2.0/")).map(e => e.responseEnd - e.requestStart)""")
         if found := axe_violations(page, axe):
             problems[name] = found
         if "phone" in mode:
@@ -109,4 +113,10 @@ def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, 
                 problems.setdefault(name, []).append({"id": "sideways-scroll", "px": width})
     context.close()
     watch.check()
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1] if timings else 0.0
+    report = SCREENSHOTS.parent / f"api-timings-{mode}.txt"
+    report.write_text(f"{len(timings)} API requests, p50 {timings[len(timings) // 2]:.1f} ms, "
+                      f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms\n")
+    print(report.read_text())
     assert problems == {}

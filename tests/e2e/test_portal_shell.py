@@ -71,6 +71,10 @@ def test_unknown_paths_and_files_are_404(sqlite_server):
     for path in ["/nope", "/projects.js", "/.env", "/portal.js/x"]:
         r = requests.get(sqlite_server.url + path, timeout=10)
         assert r.status_code == 404, path
+    page = requests.get(sqlite_server.url + "/nope", timeout=10)  # the shell says "no such page"
+    assert page.headers["content-type"].startswith("text/html")
+    assert requests.get(sqlite_server.url + "/.env", timeout=10).headers[
+        "content-type"] == "application/json"
     r = requests.get(sqlite_server.url + "/portal.js", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"] == "application/javascript"
 
