@@ -473,3 +473,31 @@ def test_errors_and_empty_states_in_plain_words(page, admin, project):
     expect(page.locator("#tab-repositories")).to_contain_text("No repositories yet")
     page.goto(f"/projects/{project['id']}/repositories/missing")
     expect(page.locator("main [role=alert]")).to_be_visible()
+
+
+def test_project_paging_sorting_and_access_filter(page, admin):
+    prefix = unique("pg")
+    for n in range(17):
+        public = "true" if n % 4 == 0 else "false"
+        assert admin.post("/projects", json={"project_name": f"{prefix}-{n:02d}",
+                                             "metadata": {"public": public}}).status_code == 201
+    sign_in(page)
+    page.goto(f"/projects?q={prefix}")
+    settle(page)
+    expect(page.locator("#project-count")).to_have_text("(17)")  # X-Total-Count
+    expect(page.locator("#projects tbody tr")).to_have_count(15)
+    expect(page.locator(".pager")).to_contain_text("Page 1 of 2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#projects tbody tr")).to_have_count(2)
+    expect(page.locator("#projects tbody tr").first).to_have_attribute(
+        "data-project", f"{prefix}-15")
+    page.go_back()
+    expect(page.locator("#projects tbody tr")).to_have_count(15)
+    page.select_option("select[name=sort]", "-creation_time")
+    expect(page.locator("#projects tbody tr").first).to_have_attribute(
+        "data-project", f"{prefix}-16")
+    page.select_option("select[name=public]", "true")
+    expect(page.locator("#project-count")).to_have_text("(5)")
+    page.reload()  # the list's state is in the URL
+    expect(page.locator("select[name=public]")).to_have_value("true")
+    expect(page.locator("#projects tbody tr")).to_have_count(5)

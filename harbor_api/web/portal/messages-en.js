@@ -208,6 +208,7 @@ export default {
   "project.storage": "Storage used",
   "project.summary": "Summary",
   "projects.access": "Access",
+  "projects.anyAccess": "public and private",
   "projects.confirmDelete": "Delete the project {name}? Only an empty project can be deleted.",
   "projects.create": "Create project",
   "projects.created": "Project {name} created.",

@@ -58,13 +58,14 @@ export async function render(main, params, query) {
   const page = Math.max(1, Number(query.get("page")) || 1);
   const sort = query.get("sort") || "name";
   const search = query.get("q") || "";
+  const access = query.get("public") || "";
   const list = h("div", { id: "project-list" });
   const count = h("small", { id: "project-count" });
   const searchBox = h("input", { type: "search", name: "q", value: search,
     placeholder: t("projects.search") });
   const reload = () => load(list, async () => {
     const { data, total } = await api("/projects", { query: { page, page_size: PAGE_SIZE, sort,
-      q: search ? "name=~" + search : "" } });
+      q: search ? "name=~" + search : "", public: access } });
     count.textContent = "(" + (total ?? data.length) + ")";
     return [table([
       { label: t("projects.name"), cell: (p) => h("a", { href: "/projects/" + p.project_id }, p.name) },
@@ -82,7 +83,7 @@ export async function render(main, params, query) {
             await reload();
           } catch (problem) { toast(problem.message, "error"); }
         } } }, t("action.delete")) },
-    ], data, { id: "projects", caption: t("projects.title"), empty: search
+    ], data, { id: "projects", caption: t("projects.title"), empty: search || access
       ? t("projects.noMatch") : t("projects.none"), key: (p) => ({ project: p.name }) }),
     total > PAGE_SIZE ? pager(total, page, PAGE_SIZE, (n) => setQuery(query, { page: n })) : null];
   });
@@ -94,6 +95,10 @@ export async function render(main, params, query) {
       setQuery(query, { q: searchBox.value.trim(), page: "" });
     } } },
     field(t("projects.search"), searchBox),
+    field(t("projects.access"), h("select", { name: "public", on: { change: (e) => setQuery(
+      query, { public: e.target.value, page: "" }) } }, [["", "projects.anyAccess"],
+      ["true", "projects.publicBadge"], ["false", "projects.privateBadge"]].map(([value, key]) =>
+      h("option", { value, selected: value === access }, t(key))))),
     field(t("sort.label"), h("select", { name: "sort", on: { change: (e) => setQuery(query,
       { sort: e.target.value, page: "" }) } }, SORTS.map(([value, key]) => h("option",
       { value, selected: value === sort }, t(key))))),
