@@ -11,6 +11,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.support.browser import Watch, launch, new_context, settle, sign_in
 from tests.support.clients import ApiClient
+from tests.support.push import Pusher
+from tests.support.registry_clients import skopeo_list_tags
 from tests.support.servers import ADMIN_PASSWORD, running_server
 from tests.support.slapd import BASE_DN, SEARCH_DN, SEARCH_PASSWORD, USERS, group_dn, running_slapd
 
@@ -167,3 +169,26 @@ def test_configure_ldap_test_it_and_sign_in_as_a_directory_user(browser, ldap_se
     expect(page.locator("#profile-form input[name=email]")).to_have_value(alice.mail)
     context.close()
     watch.check()
+
+
+def test_system_robot_for_every_project(page, admin, sqlite_server):
+    names = [f"sysrb-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    for name in names:
+        assert admin.post("/projects", json={"project_name": name}).status_code == 201
+        Pusher(sqlite_server.url).image(f"{name}/app", "v1")
+    sign_in(page)
+    page.goto("/admin/robots")
+    settle(page)
+    robot = f"all{uuid.uuid4().hex[:6]}"
+    page.click("#new-robot")
+    page.fill("dialog input[name=name]", robot)
+    expect(page.locator("dialog input[name=projects]")).to_have_value("*")
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator("#robot-secret")).to_be_visible()
+    login, secret = page.locator("#robot-name").input_value(), \
+        page.locator("#robot-secret").input_value()
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator(f"#robots tr[data-robot='{login}']")).to_contain_text("all projects")
+    for name in names:
+        ref = f"docker://{sqlite_server.host}/{name}/app"
+        assert skopeo_list_tags(ref, f"{login}:{secret}") == ["v1"]

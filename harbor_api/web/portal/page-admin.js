@@ -4,10 +4,10 @@ import { api } from "./api.js";
 import { barChart, dailyChart } from "./charts.js";
 import { h, mount } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
-import { auditLog, labelsTable } from "./page-project.js";
+import { auditLog, labelsTable, robotsTable } from "./page-project.js";
 import { badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
 
-const SECTIONS = ["users", "groups", "labels", "configuration", "logs", "system"];
+const SECTIONS = ["users", "groups", "robots", "labels", "configuration", "logs", "system"];
 
 async function attempt(work, success) {
   try {
@@ -219,6 +219,7 @@ export async function render(main, params, query) {
   };
   const pages = { users: () => users(query, redraw), groups: () => groups(query, redraw),
     labels: () => labelsTable("g", undefined, redraw), configuration,
+    robots: () => robotsTable(null, redraw),
     logs: () => auditLog("/audit-logs", query, redraw), system };
   const draw = () => load(body, pages[section]);
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.admin")),

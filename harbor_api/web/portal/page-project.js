@@ -178,13 +178,17 @@ function secretDialog(name, secret) {
   ], { confirm: t("action.close"), cancel: t("action.close") });
 }
 
-async function robots(p, query, redraw) {
-  const { data } = await api("/robots", { query: { q: "Level=project,ProjectID=" + p.project_id,
-    page_size: 100 } });
+/** Robot accounts of one project (``p``), or the system's robots when ``p`` is null. */
+export async function robotsTable(p, redraw) {
+  const level = p ? "project" : "system";
+  const { data } = await api("/robots", { query: { page_size: 100,
+    q: p ? "Level=project,ProjectID=" + p.project_id : "Level=system" } });
   async function create() {
     const secret = await dialog(t("robots.new"), [
       field(t("robots.name"), h("input", { name: "name", required: true,
         pattern: "[a-z0-9]+(?:[._\\-][a-z0-9]+)*", autocomplete: "off" })),
+      p ? null : field(t("robots.projects"), h("input", { name: "projects", required: true,
+        value: "*" }), t("robots.projectsHint")),
       field(t("robots.description"), h("input", { name: "description" })),
       field(t("robots.expiry"), h("input", { name: "duration", type: "number", min: -1,
         value: 30, required: true }), t("robots.expiryHint")),
@@ -197,10 +201,12 @@ async function robots(p, query, redraw) {
         const [resource, action] = String(v).split(":");
         return { resource, action };
       });
+      const namespaces = p ? [p.name] : String(form.get("projects")).split(",")
+        .map((x) => x.trim()).filter(Boolean);
       const { data: made } = await api("/robots", { method: "POST", body: {
-        name: form.get("name"), description: form.get("description"), level: "project",
+        name: form.get("name"), description: form.get("description"), level,
         duration: Number(form.get("duration")), disable: false,
-        permissions: [{ kind: "project", namespace: p.name, access }] } });
+        permissions: namespaces.map((namespace) => ({ kind: "project", namespace, access })) } });
       return made;
     } });
     if (secret) { await secretDialog(secret.name, secret.secret); redraw({}); }
@@ -212,8 +218,9 @@ async function robots(p, query, redraw) {
       { label: t("robots.name"), cell: (r) => r.name },
       { label: t("robots.status"), cell: (r) => r.disable ? badge(t("robots.disabled"), "off")
         : badge(t("robots.enabled"), "public") },
-      { label: t("robots.permissions"), cell: (r) => (r.permissions || []).flatMap((perm) =>
-        perm.access.map((a) => a.resource + ":" + a.action)).join(", ") },
+      { label: t("robots.permissions"), cell: (r) => (r.permissions || []).map((perm) =>
+        (p ? "" : (perm.namespace === "*" ? t("robots.allProjects") : perm.namespace) + ": ") +
+        perm.access.map((a) => a.resource + ":" + a.action).join(", ")).join("; ") },
       { label: t("robots.expires"), cell: (r) => r.expires_at === -1 ? t("robots.never")
         : new Date(r.expires_at * 1000).toLocaleString(navigator.language) },
       { label: t("table.actions"), cell: (r) => h("span", { class: "row-actions" },
@@ -240,7 +247,7 @@ async function robots(p, query, redraw) {
             if (await attempt(() => api("/robots/" + r.id, { method: "DELETE" }),
               t("robots.deleted"))) redraw({});
           } } }, t("action.delete"))) },
-    ], data, { id: "robots", caption: t("project.robots"), empty: t("robots.none"),
+    ], data || [], { id: "robots", caption: t("project.robots"), empty: t("robots.none"),
       key: (r) => ({ robot: r.name }) }),
   ];
 }
@@ -310,7 +317,8 @@ export async function render(main, params, query) {
     query = next;
     draw();
   };
-  const pages = { summary, repositories, members, robots, configuration,
+  const pages = { summary, repositories, members, configuration,
+    robots: () => robotsTable(p, redraw),
     labels: () => labelsTable("p", p.project_id, redraw),
     logs: () => auditLog("/projects/" + encodeURIComponent(p.name) + "/logs", query, redraw) };
   const draw = () => load(body, () => pages[tab](p, query, redraw));
