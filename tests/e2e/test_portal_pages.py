@@ -80,7 +80,7 @@ def pages(seeded) -> list[tuple[str, str]]:
         ("artifact-references", art + "?tab=references"), ("account", "/account"),
         ("dashboard", "/dashboard")] + [
         (f"admin-{s}", f"/admin/{s}") for s in
-        ("users", "groups", "labels", "configuration", "logs", "system")]
+        ("users", "groups", "robots", "labels", "configuration", "logs", "system")]
 
 
 @pytest.mark.parametrize("mode", ["desktop", "phone", "dark-phone"])
