@@ -218,6 +218,8 @@ def test_add_change_and_remove_member(page, admin, project):
     sign_in(page)
     open_project(page, project, "members")
     page.click("#add-member")
+    page.fill("dialog input[name=username]", name[:9])
+    expect(page.locator(f"#user-suggestions option[value='{name}']")).to_be_attached()
     page.fill("dialog input[name=username]", name)
     page.select_option("dialog select[name=role]", "2")
     confirm_dialog(page)
@@ -373,6 +375,7 @@ def test_description_markdown_copy_artifact_references_and_accessories(page, adm
     expect(description.locator("code")).to_have_text("--help")
 
     row = page.locator(f"#artifacts tr[data-digest='{image.digest}']")
+    expect(row.locator("td[data-label=Accessories]")).to_have_text("Signature")
     short = image.digest[7:19]
     row.get_by_role("button", name=f"Copy artifact {short} to another repository").click()
     page.fill("dialog input[name=project]", project["name"])

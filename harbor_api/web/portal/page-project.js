@@ -73,6 +73,25 @@ async function repositories(p, query, redraw) {
     (total || 0) > 15 ? pager(total, page, 15, (n) => redraw({ page: n })) : null];
 }
 
+/** A user-name field suggesting existing users (``/users/search``) as one types. */
+function userPicker() {
+  const list = h("datalist", { id: "user-suggestions" });
+  let timer;
+  const input = h("input", { name: "username", required: true, autocomplete: "off",
+    list: "user-suggestions", on: { input: () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        if (input.value.length < 2) return;
+        try {
+          const { data } = await api("/users/search", { query: { username: input.value,
+            page_size: 10 } });
+          mount(list, (data || []).map((u) => h("option", { value: u.username })));
+        } catch (_) { /* suggestions are a convenience only */ }
+      }, 250);
+    } } });
+  return [field(t("members.username"), input), list];
+}
+
 async function members(p, query, redraw) {
   const { data } = await api("/projects/" + p.project_id + "/members",
     { query: { page: 1, page_size: 100 } });
@@ -80,8 +99,7 @@ async function members(p, query, redraw) {
   async function add(kind) {
     let groups = [];
     if (kind === "group") groups = (await api("/usergroups", { query: { page_size: 100 } })).data || [];
-    const input = kind === "user" ? field(t("members.username"), h("input", { name: "username",
-      required: true, autocomplete: "off" }))
+    const input = kind === "user" ? userPicker()
       : field(t("members.group"), h("select", { name: "group", required: true },
         groups.map((g) => h("option", { value: g.id }, g.group_name))));
     const done = await dialog(kind === "user" ? t("members.addUser") : t("members.addGroup"),

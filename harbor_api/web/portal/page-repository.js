@@ -152,7 +152,8 @@ function children(a, columns) {
 async function artifacts(p, repo, query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
   const { data, total } = await api(repoPath(p.name, repo.name) + "/artifacts", { query: {
-    page, page_size: PAGE_SIZE, with_tag: true, with_label: true, sort: "-push_time" } });
+    page, page_size: PAGE_SIZE, with_tag: true, with_label: true, with_accessory: true,
+    sort: "-push_time" } });
   const host = location.host;
   const reload = () => redraw();
   const columns = [
@@ -179,6 +180,9 @@ async function artifacts(p, repo, query, redraw) {
     { label: t("artifact.pushed"), cell: (a) => formatTime(a.push_time) },
     { label: t("artifact.pulled"), cell: (a) => formatTime(a.pull_time) || "—" },
     { label: t("artifact.labels"), cell: (a) => labelCell(p, repo, a, reload) },
+    { label: t("artifact.accessories"), cell: (a) => (a.accessories || []).length
+      ? h("a", { href: portalRepo(p, repo.name) + "/artifacts/" + a.digest + "?tab=accessories" },
+        (a.accessories || []).map((x) => artifactType(x)).join(", ")) : "" },
     { label: t("table.actions"), cell: (a) => artifactActions(p, repo, a, reload) },
   ];
   return [
