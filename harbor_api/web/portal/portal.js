@@ -70,6 +70,7 @@ route("/dashboard", requireAdmin(admin.renderDashboard));
 route("/admin/:section?", requireAdmin(admin.render));
 
 let first = true;
+let lastPath = null;
 async function render() {
   const main = document.getElementById("main");
   if (first) {
@@ -89,18 +90,27 @@ async function render() {
     return render();
   }
   header();
-  main.replaceChildren();
+  // Each render draws into its own node: an older render finishing late draws into a
+  // detached node instead of over the page the user went to since.
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
+  const moved = location.pathname !== lastPath;
+  lastPath = location.pathname;
   if (!found) {
-    mount(main, h("h1", {}, t("error.pageNotFound")), h("p", {}, h("a", { href: "/" },
+    mount(view, h("h1", {}, t("error.pageNotFound")), h("p", {}, h("a", { href: "/" },
       t("nav.home"))));
     return undefined;
   }
   try {
-    await found.handler(main, found.params, query);
+    await found.handler(view, found.params, query);
   } catch (error) {
-    mount(main, errorBox(error));
+    mount(view, errorBox(error));
   }
-  if (!first) main.focus({ preventScroll: true });
+  // A new page moves focus to its content (screen readers start there); a new search or
+  // sort of the same page leaves focus where it was.
+  if (moved && view.isConnected && !view.contains(document.activeElement)) {
+    main.focus({ preventScroll: true });
+  }
   return undefined;
 }
 
