@@ -196,6 +196,8 @@ export default {
   "nav.dashboard": "Dashboard",
   "nav.home": "Back to the projects",
   "nav.logout": "Sign out",
+  "nav.main": "Main",
+  "nav.skip": "Skip to content",
   "nav.projects": "Projects",
   "pager.next": "Next",
   "pager.previous": "Previous",

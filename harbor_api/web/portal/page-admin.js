@@ -196,6 +196,12 @@ async function configuration() {
   h("fieldset", {}, h("legend", {}, t("config.system")),
     SYSTEM_KEYS.filter((k) => k in current).map((k) => configInput(k, current[k]))),
   h("div", {}, h("button", { type: "submit", class: "primary" }, t("action.save"))));
+  // LDAP settings matter only in LDAP mode (Harbor shows them the same way).
+  const mode = form.elements.namedItem("auth_mode");
+  const ldap = form.querySelector("#ldap-settings");
+  const sync = () => { ldap.hidden = mode.value !== "ldap_auth"; };
+  mode.addEventListener("change", sync);
+  sync();
   return form;
 }
 

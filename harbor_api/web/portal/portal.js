@@ -26,6 +26,8 @@ async function currentUser() {
 
 function header() {
   const user = session.user;
+  document.querySelector(".skip").textContent = t("nav.skip");
+  document.getElementById("nav").setAttribute("aria-label", t("nav.main"));
   const links = user ? [
     ["/projects", t("nav.projects")],
     ...(user.sysadmin_flag ? [["/dashboard", t("nav.dashboard")], ["/admin", t("nav.admin")]]
