@@ -504,3 +504,16 @@ def test_project_paging_sorting_and_access_filter(page, admin):
     page.reload()  # the list's state is in the URL
     expect(page.locator("select[name=public]")).to_have_value("true")
     expect(page.locator("#projects tbody tr")).to_have_count(5)
+
+
+def test_swagger_authorize_keeps_basic_credentials_out_of_local_storage(page):
+    page.goto("/devcenter/")
+    page.locator("button.authorize").first.click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("input[type=text]").first.fill("admin")
+    dialog.locator("input[type=password]").first.fill(ADMIN_PASSWORD)
+    dialog.locator("button.modal-btn.auth.authorize").click()
+    expect(dialog.get_by_text("Authorized", exact=False).first).to_be_visible()
+    dialog.locator("button.btn-done").click()
+    stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert ADMIN_PASSWORD not in stored and "authorized" not in stored
