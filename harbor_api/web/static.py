@@ -87,7 +87,7 @@ class StaticDirectory:
 
 # The portal is a single page: every route below is answered with its shell (``index.html``),
 # the browser's History API router draws the page. Reloading a deep link keeps the page.
-PORTAL_ROUTES = ("/login", "/projects", "/account", "/admin", "/dashboard")
+PORTAL_ROUTES = ("/login", "/projects", "/account", "/admin", "/dashboard", "/search")
 _HARBOR_REPOSITORY = re.compile(r"^/harbor/projects/(\d+)/repositories/([^/]+)"
                                 r"(?:/artifacts-tab(?:/artifacts/([^/]+))?)?")
 _HARBOR_PROJECT = re.compile(r"^/harbor/projects/(\d+)(?:/|$)")

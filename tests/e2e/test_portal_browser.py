@@ -517,3 +517,16 @@ def test_swagger_authorize_keeps_basic_credentials_out_of_local_storage(page):
     dialog.locator("button.btn-done").click()
     stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
     assert ADMIN_PASSWORD not in stored and "authorized" not in stored
+
+
+def test_header_search_finds_projects_and_repositories(page, project, sqlite_server):
+    Pusher(sqlite_server.url).image(f"{project['name']}/findme", "v1")
+    sign_in(page)
+    page.fill(".top-search input[name=search]", project["name"])
+    page.press(".top-search input[name=search]", "Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.locator("#search-projects")).to_contain_text(project["name"])
+    page.locator("#search-repositories a", has_text="findme").click()
+    expect(page.locator("#repo-name")).to_have_text(f"{project['name']}/findme")
+    page.go_back()
+    expect(page.locator("#search-repositories")).to_contain_text("findme")

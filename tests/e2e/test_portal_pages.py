@@ -78,6 +78,7 @@ def pages(seeded) -> list[tuple[str, str]]:
         ("repositories", "members", "labels", "robots", "logs", "configuration")] + [
         ("repository", repo), ("artifact", art), ("artifact-layers", art + "?tab=layers"),
         ("artifact-references", art + "?tab=references"), ("account", "/account"),
+        ("search", "/search?q=web"),
         ("dashboard", "/dashboard")] + [
         (f"admin-{s}", f"/admin/{s}") for s in
         ("users", "groups", "robots", "labels", "configuration", "logs", "system")]

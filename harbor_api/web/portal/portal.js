@@ -11,6 +11,7 @@ import * as login from "./page-login.js";
 import * as project from "./page-project.js";
 import * as projects from "./page-projects.js";
 import * as repository from "./page-repository.js";
+import * as search from "./page-search.js";
 
 export const session = { user: null };
 
@@ -38,7 +39,13 @@ function header() {
   mount(document.getElementById("nav"), links.map(([href, text]) => h("a", { href,
     "aria-current": path.startsWith(href) || (href === "/projects" && path === "/")
       ? "page" : null }, text)));
+  const box = h("input", { type: "search", name: "search", "aria-label": t("search.label"),
+    placeholder: t("search.placeholder") });
   mount(document.getElementById("user-menu"), user ? [
+    h("form", { role: "search", class: "top-search", on: { submit: (e) => {
+      e.preventDefault();
+      if (box.value.trim()) navigate("/search?q=" + encodeURIComponent(box.value.trim()));
+    } } }, box),
     h("a", { id: "who", href: "/account", title: t("nav.account") }, user.username),
     h("button", { id: "logout", type: "button", class: "secondary",
       on: { click: signOut } }, t("nav.logout")),
@@ -68,6 +75,7 @@ route("/projects/:id/repositories/:repo/artifacts/:reference", artifact.render);
 route("/projects/:id/repositories/:repo", repository.render);
 route("/projects/:id/:tab?", project.render);
 route("/account", account.render);
+route("/search", search.render);
 route("/dashboard", requireAdmin(admin.renderDashboard));
 route("/admin/:section?", requireAdmin(admin.render));
 
