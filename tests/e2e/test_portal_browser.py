@@ -187,6 +187,11 @@ def test_pushed_image_tags_size_architecture_and_pull_command(page, admin, proje
     expect(row.locator("td[data-label=Size] span")).to_have_attribute("title", f"{size} bytes")
     expect(row.locator("td[data-label=Type]")).to_have_text("Image")
 
+    page.fill("#tag-filter input[name=tag]", "stab")
+    page.press("#tag-filter input[name=tag]", "Enter")
+    expect(page.locator("#artifacts tbody tr")).to_have_count(1)
+    page.go_back()
+    expect(page.locator("#artifacts tbody tr:not(.children)")).to_have_count(2)
     index = page.locator("#artifacts tr", has=page.locator(".tag-chip[data-tag=multi]"))
     expect(index.locator("td[data-label=Type]")).to_have_text("Index")
     index.get_by_role("button", name="2 platforms").click()

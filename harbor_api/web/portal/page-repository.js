@@ -151,8 +151,9 @@ function children(a, columns) {
 
 async function artifacts(p, repo, query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
+  const tag = query.get("tag") || "";
   const { data, total } = await api(repoPath(p.name, repo.name) + "/artifacts", { query: {
-    page, page_size: PAGE_SIZE, with_tag: true, with_label: true, with_accessory: true,
+    page, page_size: PAGE_SIZE, q: tag ? "tags=~" + tag : "", with_tag: true, with_label: true, with_accessory: true,
     sort: "-push_time" } });
   const host = location.host;
   const reload = () => redraw();
@@ -185,9 +186,18 @@ async function artifacts(p, repo, query, redraw) {
         (a.accessories || []).map((x) => artifactType(x)).join(", ")) : "" },
     { label: t("table.actions"), cell: (a) => artifactActions(p, repo, a, reload) },
   ];
+  const box = h("input", { type: "search", name: "tag", value: tag });
   return [
+    h("form", { class: "toolbar", role: "search", id: "tag-filter", on: { submit: (e) => {
+      e.preventDefault();
+      const next = new URLSearchParams(query);
+      if (box.value.trim()) next.set("tag", box.value.trim()); else next.delete("tag");
+      next.delete("page");
+      navigate(location.pathname + (next.toString() ? "?" + next : ""));
+    } } }, field(t("artifact.filterTag"), box),
+    h("button", { type: "submit", class: "secondary" }, t("action.filter"))),
     table(columns, data, { id: "artifacts", caption: t("repo.artifacts"),
-      empty: t("artifact.none"), key: (a) => ({ digest: a.digest }),
+      empty: tag ? t("artifact.noMatch") : t("artifact.none"), key: (a) => ({ digest: a.digest }),
       after: (a) => children(a, columns.length) }),
     (total || 0) > PAGE_SIZE ? pager(total, page, PAGE_SIZE, (n) => {
       const next = new URLSearchParams(query);
