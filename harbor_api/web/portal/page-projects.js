@@ -21,7 +21,7 @@ function setQuery(query, changes) {
   navigate(location.pathname + (text ? "?" + text : ""));  // back undoes a search
 }
 
-function createForm(reload) {
+function createForm(showNewest) {
   const error = h("p", { id: "create-error", class: "error", role: "alert", hidden: true });
   const name = h("input", { name: "project_name", required: true, maxlength: 255,
     pattern: PROJECT_NAME_PATTERN, autocomplete: "off", "aria-describedby": "name-rule",
@@ -35,7 +35,7 @@ function createForm(reload) {
         metadata: { public: data.get("public") ? "true" : "false" } } });
       toast(t("projects.created", { name: data.get("project_name") }));
       form.reset();
-      await reload();
+      showNewest();  // the new project first: the newest-first order, on page one
     } catch (problem) {
       error.textContent = problem.message;
       error.hidden = false;
@@ -89,7 +89,8 @@ export async function render(main, params, query) {
   });
   mount(main, h("section", { class: "card", id: "projects-view" },
     h("div", { class: "title-row" }, h("h1", {}, t("projects.title"), " ", count)),
-    createForm(reload),
+    createForm(() => (sort === "-creation_time" && page === 1 && !search && !access ? reload()
+      : setQuery(query, { sort: "-creation_time", page: "", q: "", public: "" }))),
     h("form", { class: "toolbar", role: "search", on: { submit: (e) => {
       e.preventDefault();
       setQuery(query, { q: searchBox.value.trim(), page: "" });
