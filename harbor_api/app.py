@@ -27,7 +27,7 @@ from harbor_api.services.context import AppState
 from harbor_api.services.tokens import challenge_hook
 from harbor_api.settings import Settings
 from harbor_api.v2.app import RegistryApp
-from harbor_api.web.static import DEVCENTER_FILES, SpecDocument, StaticDirectory
+from harbor_api.web.static import DEVCENTER_FILES, PortalApp, SpecDocument, StaticDirectory
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "swagger.yaml"
 PORTAL_DIR = Path(__file__).resolve().parent / "web" / "portal"
@@ -86,7 +86,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     document = SpecDocument(spec)
     static = {
         "/devcenter": StaticDirectory("/devcenter", _swagger_ui_dir(), DEVCENTER_FILES),
-        "/": StaticDirectory("", PORTAL_DIR if PORTAL_DIR.is_dir() else None),
+        "/": PortalApp(PORTAL_DIR if PORTAL_DIR.is_dir() else None),
     }
     spec_routes = {"/api/v2.0/swagger.json": document, "/api/v2.0/swagger.yaml": document}
     # the hand-written, streaming /v2 edge (not routed through Connexion)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import yaml
 
 _TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8",
-          ".png": "image/png", ".map": "application/json", ".json": "application/json"}
+          ".png": "image/png", ".svg": "image/svg+xml", ".map": "application/json",
+          ".json": "application/json"}
 
 
 # The pages run only their own files: no inline or foreign script, no framing (clickjacking),
@@ -82,6 +85,62 @@ class StaticDirectory:
         return self._cache[name]
 
 
+# The portal is a single page: every route below is answered with its shell (``index.html``),
+# the browser's History API router draws the page. Reloading a deep link keeps the page.
+PORTAL_ROUTES = ("/login", "/projects", "/account", "/admin", "/dashboard", "/search")
+_HARBOR_REPOSITORY = re.compile(r"^/harbor/projects/(\d+)/repositories/([^/]+)"
+                                r"(?:/artifacts-tab(?:/artifacts/([^/]+))?)?")
+_HARBOR_PROJECT = re.compile(r"^/harbor/projects/(\d+)(?:/|$)")
+
+
+def harbor_redirect(path: str) -> str | None:
+    """Harbor's portal URLs people bookmarked (``/harbor/projects/{id}/repositories/...``)
+    mapped to ours; ``None`` when the path is not one of Harbor's."""
+    if path != "/harbor" and not path.startswith("/harbor/"):
+        return None
+    found = _HARBOR_REPOSITORY.match(path)
+    if found:
+        project, repository, reference = found.groups()
+        target = f"/projects/{project}/repositories/{quote(unquote(repository), safe='')}"
+        return target + (f"/artifacts/{quote(reference, safe=':')}" if reference else "")
+    found = _HARBOR_PROJECT.match(path)
+    if found:
+        return f"/projects/{found.group(1)}"
+    if path.startswith("/harbor/projects"):
+        return "/projects"
+    return "/"
+
+
+class PortalApp(StaticDirectory):
+    """The portal's files at the root, its shell for portal routes, Harbor's URLs redirected."""
+
+    def __init__(self, directory: Path | None) -> None:
+        super().__init__("", directory)
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope["path"]
+        if scope["method"] in {"GET", "HEAD"}:
+            target = harbor_redirect(path)
+            if target is not None:
+                query = scope.get("query_string", b"")
+                location = target + ("?" + query.decode("latin-1") if query else "")
+                await respond(send, 302, b"", "text/plain",
+                              [(b"location", location.encode("latin-1"))],
+                              scope["method"] == "HEAD")
+                return
+            if any(path == r or path.startswith(r + "/") for r in PORTAL_ROUTES):
+                scope = {**scope, "path": "/"}
+            elif path != "/" and "." not in path.rsplit("/", 1)[-1] \
+                    and self._lookup(path.lstrip("/")) is None:
+                # Not a file, not a page: a 404 a person can read (the shell says so).
+                shell = self._lookup(self.index)
+                if shell is not None:
+                    await respond(send, 404, shell[0], shell[1],
+                                  head=scope["method"] == "HEAD")
+                    return
+        await super().__call__(scope, receive, send)
+
+
 class SpecDocument:
     """The loaded OpenAPI document as JSON (``swagger.json``) and YAML (``swagger.yaml``)."""
 
@@ -113,15 +172,36 @@ DEVCENTER_INDEX = """<!DOCTYPE html>
 </html>
 """
 
-# Loaded as a file, not inline: the page's CSP allows no inline script.
-DEVCENTER_INIT = """window.ui = SwaggerUIBundle({
-  url: "/api/v2.0/swagger.json",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  validatorUrl: null,
-  persistAuthorization: true,
-  requestInterceptor: function (req) { req.credentials = "omit"; return req; }
-});
+# Loaded as a file, not inline: the page's CSP allows no inline script. "Try it out" rides on
+# the portal's session: the browser sends the HttpOnly ``sid`` cookie (same origin) and the
+# interceptor adds the CSRF header from the login's readable ``__csrf`` cookie to writes.
+# Credentials typed into "Authorize" stay in memory only (persistAuthorization off), never in
+# localStorage.
+DEVCENTER_INIT = """(function () {
+  "use strict";
+  function csrfToken() {
+    var found = document.cookie.split("; ").filter(function (c) {
+      return c.indexOf("__csrf=") === 0; })[0];
+    return found ? decodeURIComponent(found.slice(7)) : "";
+  }
+  try { window.localStorage.removeItem("authorized"); } catch (e) { /* storage disabled */ }
+  window.ui = SwaggerUIBundle({
+    url: "/api/v2.0/swagger.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    persistAuthorization: false,
+    requestInterceptor: function (req) {
+      req.credentials = "same-origin";
+      var method = (req.method || "GET").toUpperCase();
+      var token = csrfToken();
+      if (token && method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+        req.headers["X-Harbor-CSRF-Token"] = token;
+      }
+      return req;
+    }
+  });
+}());
 """
 DEVCENTER_FILES = {"index.html": (DEVCENTER_INDEX.encode(), "text/html; charset=utf-8"),
                    "devcenter-init.js": (DEVCENTER_INIT.encode(), "application/javascript")}

@@ -1,118 +1,127 @@
-// The portal: log in with /c/login (session cookie), then list and create projects through
-// /api/v2.0 with that cookie. Writes send the CSRF token from the login (X-Harbor-CSRF-Token).
-"use strict";
+// The portal's entry: who is signed in, the header, and the route table.
+import { api, logout } from "./api.js";
+import { h, mount } from "./dom.js";
+import { t } from "./i18n.js";
+import { match, navigate, route, start } from "./router.js";
+import { errorBox, loading } from "./ui.js";
+import * as account from "./page-account.js";
+import * as admin from "./page-admin.js";
+import * as artifact from "./page-artifact.js";
+import * as login from "./page-login.js";
+import * as project from "./page-project.js";
+import * as projects from "./page-projects.js";
+import * as repository from "./page-repository.js";
+import * as search from "./page-search.js";
 
-const $ = (selector) => document.querySelector(selector);
-let csrfToken = readCookie("__csrf");
+export const session = { user: null };
 
-function readCookie(name) {
-  const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
-  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
-}
-
-async function api(path, options = {}) {
-  const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-  if (options.method && options.method !== "GET" && csrfToken) {
-    headers["X-Harbor-CSRF-Token"] = csrfToken;
-  }
-  return fetch("/api/v2.0" + path, Object.assign({}, options, {
-    headers, credentials: "same-origin" }));
-}
-
-async function errorText(response) {
+async function currentUser() {
   try {
-    const body = await response.json();
-    return body.errors.map((e) => e.message).join("; ");
-  } catch (_) {
-    return response.status + " " + response.statusText;
+    session.user = (await api("/users/current")).data;
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    session.user = null;
   }
+  return session.user;
 }
 
-function show(view) {
-  $("#login-view").hidden = view !== "login";
-  $("#projects-view").hidden = view !== "projects";
-  $("#logout").hidden = view !== "projects";
-  $("#who").hidden = view !== "projects";
+function header() {
+  const user = session.user;
+  document.querySelector(".skip").textContent = t("nav.skip");
+  document.getElementById("nav").setAttribute("aria-label", t("nav.main"));
+  const links = user ? [
+    ["/projects", t("nav.projects")],
+    ...(user.sysadmin_flag ? [["/dashboard", t("nav.dashboard")], ["/admin", t("nav.admin")]]
+      : []),
+    ["/devcenter/", t("nav.api")],
+  ] : [["/devcenter/", t("nav.api")]];
+  const path = location.pathname;
+  mount(document.getElementById("nav"), links.map(([href, text]) => h("a", { href,
+    "aria-current": path.startsWith(href) || (href === "/projects" && path === "/")
+      ? "page" : null }, text)));
+  const box = h("input", { type: "search", name: "search", "aria-label": t("search.label"),
+    placeholder: t("search.placeholder") });
+  mount(document.getElementById("user-menu"), user ? [
+    h("form", { role: "search", class: "top-search", on: { submit: (e) => {
+      e.preventDefault();
+      if (box.value.trim()) navigate("/search?q=" + encodeURIComponent(box.value.trim()));
+    } } }, box),
+    h("a", { id: "who", href: "/account", title: t("nav.account") }, user.username),
+    h("button", { id: "logout", type: "button", class: "secondary",
+      on: { click: signOut } }, t("nav.logout")),
+  ] : []);
 }
 
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  row.appendChild(td);
+async function signOut() {
+  await logout();
+  session.user = null;
+  navigate("/login", true);
 }
 
-async function loadProjects() {
-  const response = await api("/projects?page=1&page_size=100&sort=name");
-  if (response.status === 401) { show("login"); return; }
-  const projects = await response.json();
-  const body = $("#projects tbody");
-  body.replaceChildren();
-  for (const p of projects) {
-    const row = document.createElement("tr");
-    row.dataset.project = p.name;
-    cell(row, p.name);
-    cell(row, p.metadata && p.metadata.public === "true" ? "public" : "private");
-    cell(row, String(p.repo_count ?? 0));
-    cell(row, p.owner_name || "");
-    cell(row, p.creation_time ? new Date(p.creation_time).toLocaleString() : "");
-    body.appendChild(row);
+export async function signedIn(next) {
+  await currentUser();
+  navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", true);
+}
+
+function requireAdmin(page) {
+  return (main, params, query) => session.user.sysadmin_flag ? page(main, params, query)
+    : mount(main, errorBox(new Error(t("error.adminOnly"))));
+}
+
+route("/login", login.render);
+route("/", projects.render);
+route("/projects", projects.render);
+route("/projects/:id/repositories/:repo/artifacts/:reference", artifact.render);
+route("/projects/:id/repositories/:repo", repository.render);
+route("/projects/:id/:tab?", project.render);
+route("/account", account.render);
+route("/search", search.render);
+route("/dashboard", requireAdmin(admin.renderDashboard));
+route("/admin/:section?", requireAdmin(admin.render));
+
+let first = true;
+let lastPath = null;
+async function render() {
+  const main = document.getElementById("main");
+  if (first) {
+    mount(main, loading());
+    try { await currentUser(); } catch (error) { mount(main, errorBox(error)); return; }
+    first = false;
   }
-  $("#project-count").textContent = "(" + (response.headers.get("X-Total-Count") ||
-                                           projects.length) + ")";
+  const found = match(location.pathname);
+  const query = new URLSearchParams(location.search);
+  if (!session.user && location.pathname !== "/login") {
+    const next = location.pathname + location.search;
+    history.replaceState(null, "", "/login" + (next !== "/" ? "?next=" + encodeURIComponent(next) : ""));
+    return render();
+  }
+  if (session.user && location.pathname === "/login") {
+    history.replaceState(null, "", "/");
+    return render();
+  }
+  header();
+  // Each render draws into its own node: an older render finishing late draws into a
+  // detached node instead of over the page the user went to since.
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
+  const moved = location.pathname !== lastPath;
+  lastPath = location.pathname;
+  if (!found) {
+    mount(view, h("h1", {}, t("error.pageNotFound")), h("p", {}, h("a", { href: "/" },
+      t("nav.home"))));
+    return undefined;
+  }
+  try {
+    await found.handler(view, found.params, query);
+  } catch (error) {
+    mount(view, errorBox(error));
+  }
+  // A new page moves focus to its content (screen readers start there); a new search or
+  // sort of the same page leaves focus where it was.
+  if (moved && view.isConnected && !view.contains(document.activeElement)) {
+    main.focus({ preventScroll: true });
+  }
+  return undefined;
 }
 
-async function start() {
-  const me = await api("/users/current");
-  if (!me.ok) { show("login"); return; }
-  const user = await me.json();
-  $("#who").textContent = user.username;
-  show("projects");
-  await loadProjects();
-}
-
-$("#login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new URLSearchParams(new FormData(event.target));
-  const response = await fetch("/c/login", { method: "POST", body: form,
-                                             credentials: "same-origin" });
-  const error = $("#login-error");
-  if (!response.ok) {
-    error.textContent = response.status === 401 ? "Wrong user name or password."
-                                                : await errorText(response);
-    error.hidden = false;
-    return;
-  }
-  error.hidden = true;
-  csrfToken = response.headers.get("X-Harbor-CSRF-Token") || readCookie("__csrf");
-  event.target.reset();
-  await start();
-});
-
-$("#create-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const data = new FormData(event.target);
-  const response = await api("/projects", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ project_name: data.get("project_name"),
-                           metadata: { public: data.get("public") ? "true" : "false" } }),
-  });
-  const error = $("#create-error");
-  if (response.status !== 201) {
-    error.textContent = await errorText(response);
-    error.hidden = false;
-    return;
-  }
-  error.hidden = true;
-  event.target.reset();
-  await loadProjects();
-});
-
-$("#logout").addEventListener("click", async () => {
-  await fetch("/c/log_out", { method: "POST", credentials: "same-origin",
-                              headers: { "X-Harbor-CSRF-Token": csrfToken } });
-  csrfToken = "";
-  show("login");
-});
-
-start();
+start(render);

@@ -1,0 +1,194 @@
+"""Administration in the browser: users, groups, global labels, system settings, system info,
+the dashboard's charts, and LDAP configured (with "Test LDAP server") then used to sign in."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.browser import Watch, launch, new_context, settle, sign_in
+from tests.support.clients import ApiClient
+from tests.support.push import Pusher
+from tests.support.registry_clients import skopeo_list_tags
+from tests.support.servers import ADMIN_PASSWORD, running_server
+from tests.support.slapd import BASE_DN, SEARCH_DN, SEARCH_PASSWORD, USERS, group_dn, running_slapd
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, sqlite_server):
+    context = new_context(browser, sqlite_server.url)
+    page = context.new_page()
+    watch = Watch(page, sqlite_server.url)
+    yield page
+    context.close()
+    watch.check()
+
+
+@pytest.fixture(scope="module")
+def admin(sqlite_server):
+    with ApiClient(sqlite_server.url, ("admin", ADMIN_PASSWORD)) as client:
+        yield client
+
+
+def confirm_dialog(page):
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator("dialog")).to_have_count(0)
+
+
+def test_users_create_admin_reset_and_delete(page, admin, sqlite_server):
+    name = f"adm{uuid.uuid4().hex[:6]}"
+    sign_in(page)
+    page.goto("/admin/users")
+    settle(page)
+    page.click("#new-user")
+    page.fill("dialog input[name=username]", name)
+    page.fill("dialog input[name=email]", f"{name}@example.com")
+    page.fill("dialog input[name=realname]", "New Person")
+    page.fill("dialog input[name=password]", "weak")
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator("dialog .error")).to_be_visible()  # the server's password rule
+    page.fill("dialog input[name=password]", "Passw0rd!x")
+    confirm_dialog(page)
+    row = page.locator(f"#users tr[data-user='{name}']")
+    expect(row).to_contain_text("New Person")
+    row.get_by_role("button", name=f"Make {name} a system admin").click()
+    expect(row).to_contain_text("admin")
+    assert admin.get("/users/search", params={"username": name}).ok
+    row.get_by_role("button", name=f"Reset the password of {name}").click()
+    page.fill("dialog input[name=password]", "Res3tPassword!")
+    confirm_dialog(page)
+    assert ApiClient(sqlite_server.url, (name, "Res3tPassword!")).get(
+        "/users/current").json()["sysadmin_flag"] is True
+    row.get_by_role("button", name=f"Delete user {name}").click()
+    confirm_dialog(page)
+    expect(row).to_have_count(0)
+
+
+def test_labels_settings_system_info_and_dashboard(page, admin):
+    sign_in(page)
+    page.goto("/admin/labels")
+    settle(page)
+    label = f"global-{uuid.uuid4().hex[:6]}"
+    page.click("#new-label")
+    page.fill("dialog input[name=name]", label)
+    page.fill("dialog input[name=description]", "everywhere")
+    confirm_dialog(page)
+    expect(page.locator(f"#labels tr[data-label='{label}']")).to_contain_text("everywhere")
+    assert any(x["name"] == label for x in admin.get("/labels", params={"scope": "g"}).json())
+
+    page.goto("/admin/configuration")
+    settle(page)
+    page.select_option("#config-form select[name=project_creation_restriction]", "adminonly")
+    page.click("#config-form button[type=submit]")
+    expect(page.locator(".toast").last).to_contain_text("Configuration saved.")
+    cfg = admin.get("/configurations").json()
+    assert cfg["project_creation_restriction"]["value"] == "adminonly"
+    admin.put("/configurations", json={"project_creation_restriction": "everyone"})
+
+    page.goto("/admin/system")
+    expect(page.locator("#system-info")).to_contain_text("harbor_version")
+    page.goto("/dashboard")
+    settle(page)
+    expect(page.locator("#statistics")).to_contain_text("Projects")
+    expect(page.locator("#chart-activity svg rect").first).to_be_attached()
+
+
+def test_non_admin_sees_no_administration(page, admin):
+    name = f"plain{uuid.uuid4().hex[:6]}"
+    admin.post("/users", json={"username": name, "email": f"{name}@example.com",
+                               "realname": name, "password": "Passw0rd!x"})
+    sign_in(page, name, "Passw0rd!x")
+    expect(page.locator("#nav a[href='/admin']")).to_have_count(0)
+    page.goto("/admin/users")
+    expect(page.locator("main [role=alert]")).to_contain_text("system administrators")
+
+
+@pytest.fixture(scope="module")
+def ldap_server(tmp_path_factory):
+    with running_slapd(tmp_path_factory.mktemp("slapd")) as directory:
+        with running_server(tmp_path_factory.mktemp("server-ldap-portal")) as srv:
+            yield srv, directory
+
+
+def test_configure_ldap_test_it_and_sign_in_as_a_directory_user(browser, ldap_server):
+    server, directory = ldap_server
+    context = new_context(browser, server.url)
+    page = context.new_page()
+    watch = Watch(page, server.url)
+    sign_in(page)
+    page.goto("/admin/configuration")
+    settle(page)
+    form = page.locator("#config-form")
+    form.locator("select[name=auth_mode]").select_option("ldap_auth")
+    form.locator("input[name=ldap_url]").fill(directory.url)
+    form.locator("input[name=ldap_search_dn]").fill(SEARCH_DN)
+    form.locator("input[name=ldap_search_password]").fill("wrong-password")
+    form.locator("input[name=ldap_base_dn]").fill(BASE_DN)
+    form.locator("input[name=ldap_filter]").fill("(objectClass=inetOrgPerson)")
+    form.locator("input[name=ldap_uid]").fill("uid")
+    form.locator("select[name=ldap_scope]").select_option("2")
+    page.click("#ldap-ping")
+    expect(page.locator("#ldap-result")).to_contain_text("failed the test")
+    form.locator("input[name=ldap_search_password]").fill(SEARCH_PASSWORD)
+    page.click("#ldap-ping")
+    expect(page.locator("#ldap-result")).to_have_text(re.compile("answered"))
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".toast").last).to_contain_text("Configuration saved.")
+    page.goto("/admin/groups")  # LDAP groups: known by their DN in the directory
+    settle(page)
+    page.click("#new-group")
+    page.fill("dialog input[name=ldap_group_dn]", group_dn("harbor-admins"))
+    confirm_dialog(page)
+    expect(page.locator("#groups")).to_contain_text(group_dn("harbor-admins"))
+    with ApiClient(server.url, ("admin", ADMIN_PASSWORD)) as api:
+        assert api.post("/projects", json={"project_name": "teamwork"}).status_code == 201
+        pid = api.get("/projects/teamwork").json()["project_id"]
+    page.goto(f"/projects/{pid}/members")  # the group becomes a member
+    settle(page)
+    page.get_by_role("button", name="Add group").click()
+    page.select_option("dialog select[name=role]", "4")
+    confirm_dialog(page)
+    expect(page.locator("#members tr[data-member=harbor-admins]")).to_contain_text("Group")
+    page.click("#logout")
+    alice = USERS["alice"]
+    sign_in(page, alice.uid, alice.password)
+    page.click("#who")
+    expect(page.locator("#profile-form input[name=email]")).to_have_value(alice.mail)
+    context.close()
+    watch.check()
+
+
+def test_system_robot_for_every_project(page, admin, sqlite_server):
+    names = [f"sysrb-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    for name in names:
+        assert admin.post("/projects", json={"project_name": name}).status_code == 201
+        Pusher(sqlite_server.url).image(f"{name}/app", "v1")
+    sign_in(page)
+    page.goto("/admin/robots")
+    settle(page)
+    robot = f"all{uuid.uuid4().hex[:6]}"
+    page.click("#new-robot")
+    page.fill("dialog input[name=name]", robot)
+    expect(page.locator("dialog input[name=projects]")).to_have_value("*")
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator("#robot-secret")).to_be_visible()
+    login, secret = page.locator("#robot-name").input_value(), \
+        page.locator("#robot-secret").input_value()
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator(f"#robots tr[data-robot='{login}']")).to_contain_text("all projects")
+    for name in names:
+        ref = f"docker://{sqlite_server.host}/{name}/app"
+        assert skopeo_list_tags(ref, f"{login}:{secret}") == ["v1"]
