@@ -4,9 +4,14 @@ names its upstream (a CNCF Distribution here) in its summary, refuses pushes as 
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import pytest
 
 from tests.conftest import unique
+from tests.support.oci import OCI_MANIFEST, RegistryClient
+from tests.support.oci import sha256 as digest_of
 from tests.support.push import Pusher
 from tests.support.registry_clients import distribution_registry
 
@@ -81,3 +86,81 @@ def test_push_to_proxy_project_is_denied(server, proxy_project, registry_client)
     assert r.status_code == 403 and r.json()["errors"][0]["code"] == "DENIED"
     anonymous = Pusher(server.url, auth=None)  # credentials first: 401, not 403
     assert anonymous.http.post(f"{server.url}/v2/{name}/app/blobs/uploads/").status_code == 401
+
+
+def _wait_for_tag(admin_client, project: str, repo: str, tag: str, digest: str) -> None:
+    """The fetched manifest becomes an artifact once its blobs were pulled (a waiter)."""
+    deadline = time.monotonic() + 20
+    path = f"/projects/{project}/repositories/{repo.replace('/', '%252F')}/artifacts/{tag}"
+    while time.monotonic() < deadline:
+        r = admin_client.get(path)
+        if r.status_code == 200 and r.json()["digest"] == digest:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{project}/{repo}:{tag} was not cached: {r.status_code} {r.text}")
+
+
+def _pull(client, name: str, tag: str) -> tuple[str, list[bytes]]:
+    """Pull like a client: the manifest by tag, then its config and layers."""
+    r = client.get(f"/v2/{name}/manifests/{tag}", headers={"Accept": OCI_MANIFEST})
+    assert r.status_code == 200, r.text
+    manifest = r.json()
+    blobs = []
+    for descriptor in [manifest["config"], *manifest["layers"]]:
+        blob = client.get(f"/v2/{name}/blobs/{descriptor['digest']}")
+        assert blob.status_code == 200, blob.text
+        assert digest_of(blob.content) == descriptor["digest"]
+        blobs.append(blob.content)
+    return r.headers["Docker-Content-Digest"], blobs
+
+
+def test_pull_fills_then_serves_locally_when_upstream_is_down(admin_client, proxy_project,
+                                                             upstream, registry_client,
+                                                             anon_client):
+    project, _ = proxy_project
+    repo = f"lib/{unique('app')}"
+    origin = RegistryClient(f"http://{upstream.host}")
+    layer = uuid.uuid4().bytes * 4096
+    pushed, _ = origin.push_image(repo, "v1", (layer,))
+    moved, _ = origin.push_image(repo, "moving", (uuid.uuid4().bytes,))
+    name = f"{project}/{repo}"
+    digest, blobs = _pull(registry_client, name, "v1")
+    assert digest == pushed and blobs[1] == layer
+    _wait_for_tag(admin_client, project, repo, "v1", pushed)
+    assert registry_client.head(f"/v2/{name}/blobs/{digest_of(layer)}").status_code == 200
+    _pull(registry_client, name, "moving")
+    _wait_for_tag(admin_client, project, repo, "moving", moved)
+    # the tag moves upstream: the next pull follows it
+    again, _ = origin.push_image(repo, "moving", (uuid.uuid4().bytes,))
+    assert _pull(registry_client, name, "moving")[0] == again
+    _wait_for_tag(admin_client, project, repo, "moving", again)
+    anonymous = RegistryClient(registry_client.base_url)
+    assert anonymous.get(f"/v2/{name}/manifests/v1").status_code == 401  # a private project
+    upstream.stop()
+    try:
+        digest, blobs = _pull(registry_client, name, "v1")  # served from the cache
+        assert digest == pushed and blobs[1] == layer
+        r = registry_client.get(f"/v2/{name}/manifests/never-pulled")
+        assert r.status_code == 404 and r.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+        r = registry_client.get(f"/v2/{name}/blobs/{digest_of(b'never pulled')}")
+        assert r.status_code == 404 and r.json()["errors"][0]["code"] == "BLOB_UNKNOWN"
+    finally:
+        upstream.start()
+
+
+def test_upstream_404_for_a_cached_tag(admin_client, proxy_project, upstream,
+                                       registry_client):
+    """Harbor passes the upstream's 404 on; ``proxy_cache_local_on_not_found`` serves the
+    cached copy instead."""
+    project, _ = proxy_project
+    repo = unique("gone")
+    origin = RegistryClient(f"http://{upstream.host}")
+    pushed, _ = origin.push_image(repo, "v1", (uuid.uuid4().bytes,))
+    name = f"{project}/{repo}"
+    _pull(registry_client, name, "v1")
+    _wait_for_tag(admin_client, project, repo, "v1", pushed)
+    assert origin.delete(f"/v2/{repo}/manifests/{pushed}").status_code == 202
+    assert registry_client.get(f"/v2/{name}/manifests/v1").status_code == 404
+    assert admin_client.put(f"/projects/{project}", json={
+        "metadata": {"proxy_cache_local_on_not_found": "true"}}).status_code == 200
+    assert _pull(registry_client, name, "v1")[0] == pushed

@@ -42,7 +42,8 @@ class ProjectRef(NamedTuple):
 # read helpers run them on the session's connection (Core): the ORM execution path costs
 # several times more for a 1-row select. (No autoflush there: they are called before any
 # change in their transaction.)
-_PROJECT_BY_NAME = select(Project.id, Project.name, Project.registry_id).where(Project.name == bindparam("name"))
+_PROJECT_BY_NAME = select(Project.id, Project.name, Project.registry_id).where(
+    Project.name == bindparam("name"))
 _REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
 _BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
 _LINKED_BLOB_SIZE = (
