@@ -4,16 +4,21 @@ names its upstream (a CNCF Distribution here) in its summary, refuses pushes as 
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from tests.conftest import unique
 from tests.support.oci import OCI_MANIFEST, RegistryClient
 from tests.support.oci import sha256 as digest_of
 from tests.support.push import Pusher
 from tests.support.registry_clients import distribution_registry
+from tests.support.servers import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.api
 
@@ -164,3 +169,88 @@ def test_upstream_404_for_a_cached_tag(admin_client, proxy_project, upstream,
     assert admin_client.put(f"/projects/{project}", json={
         "metadata": {"proxy_cache_local_on_not_found": "true"}}).status_code == 200
     assert _pull(registry_client, name, "v1")[0] == pushed
+    # deleting cached artifacts is allowed, as in Harbor
+    assert registry_client.delete(f"/v2/{name}/manifests/{pushed}").status_code == 202
+    assert registry_client.get(f"/v2/{name}/manifests/v1").status_code == 404
+
+
+class CountingProxy(ThreadingHTTPServer):
+    """A slow reverse proxy in front of the upstream that records how many requests were
+    in flight at once (each is held ``delay`` seconds)."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str, delay: float = 0.3) -> None:
+        self.target, self.delay = target, delay
+        self.active = self.peak = 0
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Forward)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(BaseHTTPRequestHandler):
+    server: CountingProxy
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _forward(self) -> None:
+        with self.server.lock:
+            self.server.active += 1
+            self.server.peak = max(self.server.peak, self.server.active)
+        try:
+            time.sleep(self.server.delay)
+            r = requests.request(self.command, self.server.target + self.path, timeout=30,
+                                 headers={"Accept": self.headers.get("Accept", "*/*")})
+            self.send_response(r.status_code)
+            for header in ("Content-Type", "Docker-Content-Digest", "Content-Length"):
+                if header in r.headers:
+                    self.send_header(header, r.headers[header])
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(r.content)
+        finally:
+            with self.server.lock:
+                self.server.active -= 1
+
+    do_GET = do_HEAD = _forward
+
+
+def _parallel_blob_pulls(client, name: str, digests: list[str]) -> None:
+    def pull(digest: str) -> None:
+        r = client.get(f"/v2/{name}/blobs/{digest}")
+        assert r.status_code == 200 and digest_of(r.content) == digest, r.text
+
+    with ThreadPoolExecutor(len(digests)) as pool:
+        list(pool.map(pull, digests))
+
+
+def test_max_upstream_conn_caps_concurrent_upstream_requests(admin_client, upstream, server):
+    origin = RegistryClient(f"http://{upstream.host}")
+    repo = unique("conn")
+    blobs = [origin.push_blob(repo, uuid.uuid4().bytes * 64) for _ in range(8)]
+    counting = CountingProxy(f"http://{upstream.host}")
+    r = admin_client.post("/registries", json={"name": unique("slow"), "type": "docker-registry",
+                                               "url": counting.url})
+    registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    limited, free = unique("limited"), unique("free")
+    for project, metadata in ((limited, {"max_upstream_conn": "1"}), (free, {})):
+        assert admin_client.post("/projects", json={
+            "project_name": project, "registry_id": registry_id, "metadata": metadata}
+        ).status_code == 201
+    try:
+        with RegistryClient(server.url, ("admin", ADMIN_PASSWORD)) as client:
+            _parallel_blob_pulls(client, f"{free}/{repo}", blobs[:4])
+            assert counting.peak > 1  # without a cap the pulls do overlap upstream
+            counting.peak = 0
+            _parallel_blob_pulls(client, f"{limited}/{repo}", blobs[4:])
+            assert counting.peak == 1
+    finally:
+        counting.shutdown()
+        for project in (limited, free):
+            admin_client.delete(f"/projects/{project}", headers={"X-Is-Resource-Name": "true"})
+        admin_client.delete(f"/registries/{registry_id}")
