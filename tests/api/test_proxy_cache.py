@@ -254,3 +254,26 @@ def test_max_upstream_conn_caps_concurrent_upstream_requests(admin_client, upstr
         for project in (limited, free):
             admin_client.delete(f"/projects/{project}", headers={"X-Is-Resource-Name": "true"})
         admin_client.delete(f"/registries/{registry_id}")
+
+
+def test_a_client_gone_mid_blob_leaves_nothing_half_cached(proxy_project, upstream,
+                                                           registry_client):
+    project, _ = proxy_project
+    repo = unique("gone-mid")
+    origin = RegistryClient(f"http://{upstream.host}")
+    data = uuid.uuid4().bytes * (1 << 20)  # 16 MiB
+    digest = origin.push_blob(repo, data)
+    name = f"{project}/{repo}"
+    partial = registry_client.get(f"/v2/{name}/blobs/{digest}", stream=True)
+    assert partial.status_code == 200 and int(partial.headers["Content-Length"]) == len(data)
+    assert len(next(partial.iter_content(1 << 20))) > 0
+    partial.close()  # the client goes away after 1 MiB
+    time.sleep(0.5)
+    r = registry_client.get(f"/v2/{name}/blobs/{digest}")
+    assert r.status_code == 200 and digest_of(r.content) == digest
+    upstream.stop()
+    try:  # the complete second pull was cached
+        r = registry_client.get(f"/v2/{name}/blobs/{digest}")
+        assert r.status_code == 200 and digest_of(r.content) == digest
+    finally:
+        upstream.start()
