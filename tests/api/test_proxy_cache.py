@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import unique
-from tests.support.oci import OCI_MANIFEST, RegistryClient
+from tests.support.oci import OCI_INDEX, OCI_MANIFEST, RegistryClient, canonical
 from tests.support.oci import sha256 as digest_of
 from tests.support.push import Pusher
 from tests.support.registry_clients import distribution_registry
@@ -275,5 +275,31 @@ def test_a_client_gone_mid_blob_leaves_nothing_half_cached(proxy_project, upstre
     try:  # the complete second pull was cached
         r = registry_client.get(f"/v2/{name}/blobs/{digest}")
         assert r.status_code == 200 and digest_of(r.content) == digest
+    finally:
+        upstream.start()
+
+
+def test_an_index_and_its_children_are_cached_as_they_are_pulled(admin_client, proxy_project,
+                                                                 upstream, registry_client):
+    project, _ = proxy_project
+    repo = unique("multi")
+    origin = RegistryClient(f"http://{upstream.host}")
+    children = [origin.push_image(repo, f"child-{i}", (uuid.uuid4().bytes,)) for i in range(2)]
+    index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": digest, "size": len(body),
+         "platform": {"os": "linux", "architecture": arch}}
+        for (digest, body), arch in zip(children, ("amd64", "arm64"), strict=True)]})
+    assert origin.push_manifest(repo, "multi", index, OCI_INDEX).status_code == 201
+    name = f"{project}/{repo}"
+    r = registry_client.get(f"/v2/{name}/manifests/multi", headers={"Accept": OCI_INDEX})
+    assert r.status_code == 200 and r.content == index
+    for digest, _ in children:  # the client pulls each platform by digest
+        _pull(registry_client, name, digest)
+    _wait_for_tag(admin_client, project, repo, "multi", digest_of(index))
+    upstream.stop()
+    try:
+        r = registry_client.get(f"/v2/{name}/manifests/multi", headers={"Accept": OCI_INDEX})
+        assert r.status_code == 200 and r.content == index
+        assert _pull(registry_client, name, children[1][0])[0] == children[1][0]
     finally:
         upstream.start()
