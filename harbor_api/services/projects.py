@@ -17,6 +17,7 @@ from harbor_api.db.models import (
     Project,
     ProjectMember,
     ProjectMetadata,
+    RegistryEndpoint,
     Repository,
     Robot,
     User,
@@ -45,9 +46,10 @@ from harbor_api.services.query import (
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 BOOL_KEYS = frozenset({"public", "enable_content_trust", "enable_content_trust_cosign",
                        "prevent_vul", "auto_scan", "auto_sbom_generation",
-                       "reuse_sys_cve_allowlist"})
+                       "reuse_sys_cve_allowlist", "proxy_cache_local_on_not_found"})
 SEVERITIES = ("none", "low", "medium", "high", "critical")
-METADATA_KEYS = BOOL_KEYS | {"severity", "retention_id", "proxy_speed_kb"}
+METADATA_KEYS = BOOL_KEYS | {"severity", "retention_id", "proxy_speed_kb", "max_upstream_conn"}
+_UNLIMITED_ALLOWED = frozenset({"proxy_speed_kb", "max_upstream_conn"})  # -1: unlimited
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
@@ -87,7 +89,7 @@ def _metadata_value(key: str, value) -> str:
         number = int(text)
     except ValueError:
         raise BadRequestError(f"project metadata {key} must be an integer") from None
-    if number < (-1 if key == "proxy_speed_kb" else 0):
+    if number < (-1 if key in _UNLIMITED_ALLOWED else 0):
         raise BadRequestError(f"project metadata {key} is out of range")
     return str(number)
 
@@ -140,9 +142,9 @@ def create(ctx: RequestContext, body: dict) -> Project:
     if restriction == "adminonly" and not principal.sysadmin:
         raise ForbiddenError("Only system admin can create project")
     name = validate_name(body.get("project_name"))
-    if body.get("registry_id"):
-        raise BadRequestError(f"registry {body['registry_id']} not found; proxy cache "
-                              "projects are not supported")
+    registry_id = body.get("registry_id") or None
+    if registry_id is not None and not principal.sysadmin:
+        raise ForbiddenError("Only system admin can create proxy cache project")
     _check_storage_limit(body.get("storage_limit"))
     metadata = normalize_metadata(body.get("metadata"))
     allowlist = normalize_allowlist(body.get("cve_allowlist"))
@@ -153,7 +155,8 @@ def create(ctx: RequestContext, body: dict) -> Project:
         with ctx.db.transaction() as s:
             if s.scalar(select(Project.id).where(Project.name == name)) is not None:
                 raise ConflictError(f"The project named {name} already exists")
-            project = Project(name=name, owner_id=principal.user_id)
+            _check_registry(s, registry_id)
+            project = Project(name=name, owner_id=principal.user_id, registry_id=registry_id)
             project.metadata_entries.extend(
                 ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items()))
             s.add(project)
@@ -167,6 +170,12 @@ def create(ctx: RequestContext, body: dict) -> Project:
             return project
     except IntegrityError:
         raise ConflictError(f"The project named {name} already exists") from None
+
+
+def _check_registry(s: Session, registry_id: int | None) -> None:
+    """A proxy-cache project's upstream must be a stored registry endpoint."""
+    if registry_id is not None and s.get(RegistryEndpoint, registry_id) is None:
+        raise BadRequestError(f"registry {registry_id} not found")
 
 
 def set_metadata(session: Session, project: Project, values: dict[str, str]) -> None:
@@ -186,6 +195,9 @@ def update(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> None:
     allowlist = normalize_allowlist(body.get("cve_allowlist"))
     with ctx.db.transaction() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "project", "update")
+        if (body.get("registry_id") or None) not in (None, project.registry_id):
+            raise BadRequestError("the registry of a project cannot be changed: a proxy "
+                                  "cache project stays one, an ordinary project too")
         set_metadata(s, project, metadata)
         if allowlist is not None:
             _store_allowlist(s, project.id, allowlist)
@@ -240,13 +252,23 @@ def summary(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
         counts = dict(s.execute(select(ProjectMember.role, func.count())
                                 .where(ProjectMember.project_id == project.id)
                                 .group_by(ProjectMember.role)).all())
+        upstream = _summary_registry(s.get(RegistryEndpoint, project.registry_id)
+                                     if project.registry_id else None)
     return {"repo_count": repos,
             "project_admin_count": counts.get(rbac.PROJECT_ADMIN, 0),
             "maintainer_count": counts.get(rbac.MAINTAINER, 0),
             "developer_count": counts.get(rbac.DEVELOPER, 0),
             "guest_count": counts.get(rbac.GUEST, 0),
             "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
-            "registry": None}  # a proxy cache's upstream registry: none, no proxy cache
+            "registry": upstream}
+
+
+def _summary_registry(row: RegistryEndpoint | None) -> dict | None:
+    """A proxy cache's upstream, as Harbor's summary shows it (no credential)."""
+    if row is None:
+        return None
+    return {"id": row.id, "name": row.name, "url": row.url, "type": row.type,
+            "description": row.description or ""}
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from harbor_api.services.context import AppState
 from harbor_api.services.oci.blob_links import BlobLinks
 from harbor_api.services.oci.listings import Listings
 from harbor_api.services.oci.manifests import Manifests
+from harbor_api.services.oci.proxy_cache import ProxyCache
 from harbor_api.services.oci.upload_sessions import UploadSessions
 from harbor_api.services.oci.upload_sweep import UploadSweeper
 from harbor_api.v2 import access, offload, routes
@@ -53,6 +54,7 @@ class RegistryApp:
         self.listings = Listings(state.db)
         self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
                                               state.settings)
+        self.proxy_cache = ProxyCache(state, self.manifests, self.upload_sessions, self.blobs)
         self.pulls = PullRecorder(state.db)
         self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
         settings = state.settings

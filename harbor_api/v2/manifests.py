@@ -53,8 +53,13 @@ async def get_manifest(app: RegistryApp, request: Request, responder: Responder,
         return app.manifests.load(principal, route.name, reference, not head,
                                   request.actions)
 
-    found = await offload.run_read(app, load, repository_access.token_allows(
-        principal, route.name, request.actions))
+    if await offload.run_read(app, lambda: app.proxy_cache.is_proxy(route.name), True):
+        found = await anyio.to_thread.run_sync(  # may ask the upstream: never inline
+            app.proxy_cache.load_manifest, principal, route.name, reference, not head,
+            request.actions)
+    else:
+        found = await offload.run_read(app, load, repository_access.token_allows(
+            principal, route.name, request.actions))
     if found is None or reference is None or (
             not reference.by_digest and not _acceptable(request, found.ref.media_type)):
         raise _unknown(route)

@@ -74,7 +74,7 @@ def test_invalid_names(admin_client, name):
                                   {"project_name": "okname", "metadata": {"severity": "bad"}},
                                   {"project_name": "okname", "metadata": {"public": True}},
                                   {"project_name": "okname", "storage_limit": 0},
-                                  {"project_name": "okname", "registry_id": 5},
+                                  {"project_name": "okname", "registry_id": 987654},  # unknown
                                   {"project_name": 5}, {}, []])
 def test_invalid_bodies(admin_client, body):
     _error(admin_client.post("/projects", json=body), 400, "BAD_REQUEST")
@@ -219,7 +219,7 @@ def test_summary_counts_members(admin_client, new_user, project):
         admin_client.post(f"/projects/{project}/members",
                           json={"role_id": role, "member_user": {"user_id": user_id}})
     summary = admin_client.get(f"/projects/{project}/summary").json()
-    # registry: the proxy cache's upstream, as Harbor; null, as proxy cache is not supported
+    # registry: the proxy cache's upstream, as Harbor; null for an ordinary project
     assert summary == {"repo_count": 0, "project_admin_count": 1, "maintainer_count": 1,
                        "developer_count": 1, "guest_count": 1, "limited_guest_count": 1,
                        "registry": None}

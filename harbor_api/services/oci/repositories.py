@@ -35,13 +35,15 @@ class ProjectRef(NamedTuple):
 
     id: int
     name: str
+    registry_id: int | None = None  # set: a proxy-cache project of that registry endpoint
 
 
 # Hot-path statements are built once; only the bound values change per request. The hot
 # read helpers run them on the session's connection (Core): the ORM execution path costs
 # several times more for a 1-row select. (No autoflush there: they are called before any
 # change in their transaction.)
-_PROJECT_BY_NAME = select(Project.id, Project.name).where(Project.name == bindparam("name"))
+_PROJECT_BY_NAME = select(Project.id, Project.name, Project.registry_id).where(
+    Project.name == bindparam("name"))
 _REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
 _BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
 _LINKED_BLOB_SIZE = (

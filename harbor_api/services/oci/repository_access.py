@@ -36,7 +36,7 @@ def authorize(session: Session, principal: Principal, repository: str,
         if token_allows(principal, repository, actions):
             if project is None:  # a token from before the project was deleted
                 raise project_unknown(repository)
-            return project
+            return refuse_proxy_push(project, actions)
         record_denied(session, principal, "repository",
                       f"{repository}:{','.join(sorted(actions))}")
         raise _token_refusal(session, principal, repository, actions, project)
@@ -47,7 +47,7 @@ def authorize(session: Session, principal: Principal, repository: str,
     granted = rbac.permissions(session, principal, project)
     missing = frozenset(a for a in actions if _RBAC[a] not in granted)
     if not missing:
-        return project
+        return refuse_proxy_push(project, actions)
     if not principal.authenticated:
         raise unauthorized_access(repository, missing)
     record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}",
@@ -55,6 +55,14 @@ def authorize(session: Session, principal: Principal, repository: str,
     if ("project", "read") not in granted:
         raise project_unknown(repository)
     raise unauthorized_access(repository, missing)
+
+
+def refuse_proxy_push(project: ProjectRef, actions: frozenset[str]) -> ProjectRef:
+    """A proxy-cache project is filled from its upstream only: an authorised push there is
+    403 DENIED with Harbor's message (after the credentials were checked, as in Harbor)."""
+    if "push" in actions and project.registry_id is not None:
+        raise DeniedError(f"can not push artifact to a proxy project: {project.name}")
+    return project
 
 
 def may(session: Session, principal: Principal, repository: str,
