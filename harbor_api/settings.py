@@ -16,6 +16,15 @@ from urllib.parse import urlsplit
 import yaml
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: the default number of workers (Distribution, a Go
+    program, uses every core; one worker per core does the same here)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (not Linux)
+        return os.cpu_count() or 1
+
+
 class ConfigError(Exception):
     """Configuration is invalid; the message is meant for the operator."""
 
@@ -30,7 +39,7 @@ class Settings:
     external_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int = 1
+    workers: int = field(default_factory=usable_cores)
     log_level: str = "info"
     log_format: str = "json"
     storage_driver: str = "filesystem"

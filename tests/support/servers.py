@@ -104,7 +104,9 @@ def running_server(tmp: Path, database_url: str = "", extra_env: dict[str, str] 
     port = free_port()
     data_dir = tmp / f"data-{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_")}
-    env.update({"HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "HARBOR_LOG_LEVEL": "warning"})
+    # one worker unless a test asks for more (--workers), whatever the machine's cores
+    env.update({"HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "HARBOR_LOG_LEVEL": "warning",
+                "HARBOR_WORKERS": "1"})
     if database_url:
         env["HARBOR_DATABASE_URL"] = database_url
     env.update(extra_env or {})

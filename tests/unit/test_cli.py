@@ -44,7 +44,8 @@ def test_serve_help_lists_every_option():
     result = run_cli("serve", "--help")
     assert result.returncode == 0, result.stderr
     for option in ("--host", "--port", "--data-dir", "--workers", "--config", "--tls-cert",
-                   "--tls-key", "--external-url", "default 8080", "gunicorn"):
+                   "--tls-key", "--external-url", "default 8080", "gunicorn",
+                   "one per usable core"):
         assert option in result.stdout, option
 
 

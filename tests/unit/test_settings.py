@@ -1,5 +1,6 @@
 """Settings: defaults < YAML file < HARBOR_* environment; bad values fail with one ConfigError."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,18 @@ def write_config(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_are_the_embedded_setup(tmp_path):
     s = load_settings(environ={})
-    assert (s.host, s.port, s.workers, s.data_dir) == ("127.0.0.1", 8080, 1, Path("./data"))
+    assert (s.host, s.port, s.data_dir) == ("127.0.0.1", 8080, Path("./data"))
     assert s.resolved_database_url.startswith("sqlite:///") and \
         s.resolved_database_url.endswith("/data/harbor.db")
     assert s.resolved_external_url == "http://127.0.0.1:8080"
     assert s.admin_password is None
+
+
+def test_workers_default_to_the_usable_cores():
+    """As Distribution uses every core: one worker per core this process may run on."""
+    cores = len(os.sched_getaffinity(0))
+    assert load_settings(environ={}).workers == cores
+    assert load_settings(environ={"HARBOR_WORKERS": "1"}).workers == 1
 
 
 def test_yaml_keys_are_the_setting_names(tmp_path):
