@@ -11,6 +11,8 @@ from __future__ import annotations
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import VALIDATOR_MAP, FormDataValidator
 
+from harbor_api.api.validation import NulRefusingJSONBodyValidator, NulRefusingParameterValidator
+
 
 class LenientFormDataValidator(FormDataValidator):
     def _validate_params_strictly(self, data: dict) -> None:
@@ -21,5 +23,6 @@ class LenientFormDataValidator(FormDataValidator):
 
 def validator_map() -> dict:
     body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = NulRefusingJSONBodyValidator
     body["application/x-www-form-urlencoded"] = LenientFormDataValidator
-    return {"body": body}
+    return {"parameter": NulRefusingParameterValidator, "body": body}

@@ -1,0 +1,40 @@
+"""Request validation beyond the schemas: no string the API accepts holds a NUL character.
+
+PostgreSQL cannot store U+0000 in text and SQLite can, so without this rule the same request
+got 400 on one backend and 200/404 on the other. Refused here, before any handler, alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.exceptions import BadRequestProblem
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+
+NUL_MESSAGE = "NUL characters (U+0000) are not allowed"
+
+
+def holds_nul(value: Any) -> bool:
+    """True if ``value`` (or any key or item inside it) is a string containing U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
+class NulRefusingParameterValidator(ParameterValidator):
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):
+        if holds_nul(value):
+            return f"{parameter_type} parameter '{param['name']}': {NUL_MESSAGE}"
+        return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+
+
+class NulRefusingJSONBodyValidator(JSONRequestBodyValidator):
+    def _validate(self, body: Any) -> dict | None:
+        if holds_nul(body):
+            raise BadRequestProblem(detail=f"request body: {NUL_MESSAGE}")
+        return super()._validate(body)
