@@ -23,10 +23,8 @@ class AllowedMethods:
             methods = {m.upper() for m in item if m.upper() in _METHODS}
             if "GET" in methods:
                 methods.add("HEAD")  # answered for every GET route
-            types = _path_parameter_types(spec, item)
-            pattern = _PARAM.sub(lambda m: _SEGMENT.get(types.get(m[1], ""), "[^/]+"),
-                                 re.escape(base + template))
-            self._routes.append((re.compile(pattern + r"\Z"), frozenset(methods)))
+            pattern = _template_pattern(base + template, _path_parameter_types(spec, item))
+            self._routes.append((pattern, frozenset(methods)))
 
     def for_path(self, path: str) -> str:
         """The ``Allow`` value for ``path`` (every matching template's methods, ordered)."""
@@ -35,6 +33,13 @@ class AllowedMethods:
             if pattern.match(path):
                 found |= methods
         return ", ".join(m for m in _METHODS if m in found)
+
+
+def _template_pattern(template: str, types: dict[str, str]) -> re.Pattern[str]:
+    """``/users/{user_id}`` → a regex matching what the router routes there."""
+    pattern = _PARAM.sub(lambda m: _SEGMENT.get(types.get(m[1], ""), "[^/]+"),
+                         re.escape(template))
+    return re.compile(pattern + r"\Z")
 
 
 def _path_parameter_types(spec: dict, item: dict) -> dict[str, str]:
