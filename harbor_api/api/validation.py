@@ -1,7 +1,9 @@
-"""Request validation beyond the schemas: no string the API accepts holds a NUL character.
+"""Request validation beyond the schemas, so that both database backends answer alike.
 
-PostgreSQL cannot store U+0000 in text and SQLite can, so without this rule the same request
-got 400 on one backend and 200/404 on the other. Refused here, before any handler, alike.
+- No string the API accepts holds a NUL character: PostgreSQL cannot store U+0000 in text
+  and SQLite can, so the same request got 400 on one backend and 200/404 on the other.
+- A path id is declared ``int64`` (as Harbor does) but the id columns are ``INTEGER`` (int4
+  on PostgreSQL, which refuses a larger value): an id beyond that range names nothing, 404.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import Any
 from connexion.exceptions import BadRequestProblem
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 
+from harbor_api.errors import NotFoundError
+
 NUL_MESSAGE = "NUL characters (U+0000) are not allowed"
+ID_COLUMN_MAX = 2**31 - 1  # every id column is INTEGER
 
 
 def holds_nul(value: Any) -> bool:
@@ -31,6 +36,14 @@ class NulRefusingParameterValidator(ParameterValidator):
         if holds_nul(value):
             return f"{parameter_type} parameter '{param['name']}': {NUL_MESSAGE}"
         return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+
+    def validate_path_parameter(self, param, request):
+        error = super().validate_path_parameter(param, request)
+        if error is None and param.get("schema", {}).get("type") == "integer":
+            value = int(request.path_params[param["name"].replace("-", "_")])
+            if value > ID_COLUMN_MAX:
+                raise NotFoundError(f"{param['name']} {value} not found")
+        return error
 
 
 class NulRefusingJSONBodyValidator(JSONRequestBodyValidator):

@@ -19,13 +19,27 @@ def test_405_lists_the_paths_declared_methods(admin_client, path, method, allow)
     assert r.json()["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
 
 
-@pytest.mark.parametrize("path", ["/labels/99999999999", "/usergroups/99999999999",
-                                  "/robots/99999999999", "/users/99999999999",
-                                  "/labels/0", "/robots/-1"])
-def test_ids_outside_the_declared_range_are_refused_alike(admin_client, path):
-    r = admin_client.get(path)
-    assert r.status_code == 400, r.text
-    assert r.json()["errors"][0]["code"] == "BAD_REQUEST"
+ID_PATHS = ["/labels/{}", "/usergroups/{}", "/robots/{}", "/users/{}",
+            "/projects/1/members/{}", "/users/{}/password"]
+
+
+@pytest.mark.parametrize("path", ID_PATHS)
+def test_ids_beyond_the_id_columns_are_not_found_alike(admin_client, path):
+    """Declared int64 (as Harbor does); the columns are int4: nothing has such an id."""
+    for value in (2**31, 99999999999, 2**63 - 1):
+        method = "PUT" if path.endswith("/password") else "GET"
+        r = admin_client.request(method, path.format(value), json={"new_password": "Passw0rdX"})
+        assert r.status_code == 404, (value, r.text)
+        assert r.json()["errors"][0]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("path", ID_PATHS)
+def test_ids_outside_int64_or_below_1_are_refused_alike(admin_client, path):
+    for value in (0, -1, 2**63):
+        method = "PUT" if path.endswith("/password") else "GET"
+        r = admin_client.request(method, path.format(value), json={"new_password": "Passw0rdX"})
+        assert r.status_code == 400, (value, r.text)
+        assert r.json()["errors"][0]["code"] == "BAD_REQUEST"
 
 
 def test_page_beyond_int64_is_refused(admin_client):
