@@ -30,7 +30,7 @@ def holds_nul(value: Any) -> bool:
     return False
 
 
-class NulRefusingParameterValidator(ParameterValidator):
+class RequestParameterValidator(ParameterValidator):
     @staticmethod
     def validate_parameter(parameter_type, value, param, param_name=None):
         if holds_nul(value):
@@ -46,7 +46,7 @@ class NulRefusingParameterValidator(ParameterValidator):
         return error
 
 
-class NulRefusingJSONBodyValidator(JSONRequestBodyValidator):
+class RequestJSONBodyValidator(JSONRequestBodyValidator):
     def _validate(self, body: Any) -> dict | None:
         if holds_nul(body):
             raise BadRequestProblem(detail=f"request body: {NUL_MESSAGE}")
