@@ -130,11 +130,13 @@ class _Configurations:
         self.admin_api = admin_api
         self.saved = None
         if case.operation.definition.raw.get("operationId") == "updateConfigurations":
-            body = admin_api.get("/configurations").json()
-            self.saved = {k: v["value"] for k, v in body.items()}
+            self.saved = self._current()
+
+    def _current(self) -> dict:
+        return {k: v["value"] for k, v in self.admin_api.get("/configurations").json().items()}
 
     def restore(self) -> None:
-        if self.saved is not None:
+        if self.saved is not None and self._current() != self.saved:
             assert self.admin_api.put("/configurations", json=self.saved).status_code == 200
 
 
