@@ -81,7 +81,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
                 validator_map=validator_map(),
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
-    api_errors.register(api)
+    api_errors.register(api, spec)
 
     document = SpecDocument(spec)
     static = {

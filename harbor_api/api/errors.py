@@ -9,6 +9,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
+from harbor_api.api.allow import AllowedMethods
 from harbor_api.errors import HarborError, api_error_body, public_message
 from harbor_api.faults import translate
 
@@ -52,6 +53,14 @@ def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return _response(status, _STATUS_CODES.get(status, "BAD_REQUEST"), str(detail))
 
 
+def method_not_allowed(allowed: AllowedMethods):
+    """405 with the ``Allow`` header listing every method the spec declares for the path."""
+    def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return _response(405, "METHOD_NOT_ALLOWED", "method not allowed",
+                         {"Allow": allowed.for_path(request.scope["path"])})
+    return handle
+
+
 def undecodable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A body that is not valid UTF-8 (Connexion's JSON parser raises while decoding)."""
     return _response(400, "BAD_REQUEST", "the request body is not valid UTF-8 text")
@@ -78,12 +87,12 @@ def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
 
 
-def register(app) -> None:
+def register(app, spec: dict) -> None:
     app.add_error_handler(HarborError, harbor_error)
     app.add_error_handler(ProblemException, problem)
     app.add_error_handler(HTTPException, http_error)
-    for status in (404, 405):
-        app.add_error_handler(status, http_error)
+    app.add_error_handler(404, http_error)
+    app.add_error_handler(405, method_not_allowed(AllowedMethods(spec)))
     app.add_error_handler(UnicodeDecodeError, undecodable)
     app.add_error_handler(DataError, invalid_value)
     app.add_error_handler(OverflowError, invalid_value)  # SQLite: int beyond 64 bits

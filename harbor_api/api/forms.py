@@ -4,12 +4,15 @@ Connexion's strict validation refuses any form field the schema does not list, w
 ``additionalProperties``. Harbor's ``/c/login`` reads ``principal`` and ``password`` and
 ignores the rest (login forms and scripts send more), so here a form schema that says
 ``additionalProperties: true`` takes unknown fields; the handler still sees only its own.
+:func:`validator_map` also installs the parameter and JSON rules of ``validation.py``.
 """
 
 from __future__ import annotations
 
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import VALIDATOR_MAP, FormDataValidator
+
+from harbor_api.api.validation import RequestJSONBodyValidator, RequestParameterValidator
 
 
 class LenientFormDataValidator(FormDataValidator):
@@ -21,5 +24,6 @@ class LenientFormDataValidator(FormDataValidator):
 
 def validator_map() -> dict:
     body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = RequestJSONBodyValidator
     body["application/x-www-form-urlencoded"] = LenientFormDataValidator
-    return {"body": body}
+    return {"parameter": RequestParameterValidator, "body": body}

@@ -85,3 +85,22 @@ def test_paths_are_harbor_paths():
     for path in SPEC["paths"]:
         assert path.startswith("/") and not path.startswith("/api/"), path
         assert not path.endswith("/") or path == "/", path
+
+
+def test_allow_header_lists_each_paths_declared_methods():
+    """A 405's ``Allow`` (harbor_api.api.allow) is the spec's method list for the path; an
+    integer path parameter matches digits only, as in the router (``/users/current``)."""
+    from harbor_api.api.allow import AllowedMethods
+
+    allowed = AllowedMethods(SPEC)
+    for path, item in SPEC["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "7", path)
+        if concrete != path and any(re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", other),
+                                                 concrete) for other in SPEC["paths"]
+                                    if other != path):
+            continue  # an overlapping template (e.g. /users/{id} and /users/current)
+        declared = {m.upper() for m in item if m in METHODS}
+        if "GET" in declared:
+            declared.add("HEAD")
+        assert set(allowed.for_path("/api/v2.0" + concrete).split(", ")) == declared, path
+    assert allowed.for_path("/api/v2.0/users/current") == "GET, HEAD"
