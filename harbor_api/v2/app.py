@@ -41,6 +41,11 @@ _DRAIN_LIMIT = 4 * 1024 * 1024
 _HANDLERS = {**BLOB_HANDLERS, **UPLOAD_HANDLERS, **MANIFEST_HANDLERS, **LISTING_HANDLERS}
 
 
+def _allowed(endpoint: str) -> str:
+    """The ``Allow`` header of a 405: the methods the route answers."""
+    return ", ".join(sorted({method for (name, method) in _HANDLERS if name == endpoint}))
+
+
 class RegistryApp:
     def __init__(self, state: AppState) -> None:
         if state.storage is None:
@@ -103,7 +108,7 @@ class RegistryApp:
             raise NotFoundError("no such registry endpoint")
         if route.endpoint == "base":
             if request.method not in ("GET", "HEAD"):
-                raise MethodNotAllowedError()
+                raise MethodNotAllowedError(headers={"Allow": "GET, HEAD"})
             principal = request.ctx.principal
             if not principal.authenticated and principal.token_access is None:
                 raise UnauthorizedError("authentication required")
@@ -113,7 +118,8 @@ class RegistryApp:
             validate_repository_name(route.name)
         handler = _HANDLERS.get((route.endpoint, request.method))
         if handler is None:
-            raise MethodNotAllowedError(f"{request.method} is not allowed here")
+            raise MethodNotAllowedError(f"{request.method} is not allowed here",
+                                        headers={"Allow": _allowed(route.endpoint)})
         await handler(self, request, responder, route)
 
     async def _error(self, request: Request, responder: Responder,

@@ -34,6 +34,9 @@ def test_unknown_endpoint_and_method(registry_client, repo):
     assert registry_client.get(f"/v2/{repo}/nothing").status_code == 404
     r = registry_client.post(f"/v2/{repo}/tags/list")
     assert r.status_code == 405
+    assert r.headers["Allow"] == "GET"  # RFC 9110: a 405 names what the route answers
+    r = registry_client.put("/v2/")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("name", ["nginx", "Upper/case", "p/a..b", "p/x-"])
