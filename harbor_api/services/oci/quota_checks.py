@@ -100,6 +100,12 @@ def _after_change(session: Session, project_id: int, before: int) -> None:
                              f"{format_bytes(hard)}")
 
 
+def is_limited(session: Session, project_id: int) -> bool:
+    """Whether the project has a limit (unlimited projects skip reservations: one read)."""
+    row = _row(session, project_id)
+    return row is not None and row[0] >= 0
+
+
 def allowance(session: Session, project_id: int, upload_id: str, offset: int) -> int | None:
     """How far a chunk of unknown length may take the session past ``offset``: what is free
     under the limit plus what the session already holds past it (None: unlimited)."""

@@ -92,6 +92,7 @@ class OpenChunk:
     hasher: Hasher | None
     lock: Lock = field(repr=False)
     chunk: ChunkRange | None = None  # what the append declared it carries
+    quota_limited: bool = False  # its project has a storage limit: chunks reserve bytes
 
     def release(self) -> None:
         self.lock.release()
@@ -273,6 +274,10 @@ class UploadSessions:
         """Hold the declared chunk's bytes toward the project's quota (refused: DENIED);
         for a chunk of unknown length, how many bytes it may bring and the refusal of the
         byte past them (None: no limit)."""
+        with self.db.read() as session:  # unlimited (the usual case): no write
+            opened.quota_limited = quota_checks.is_limited(session, opened.project_id)
+        if not opened.quota_limited:
+            return None
         with self.db.transaction() as session:
             if declared is not None:
                 quota_checks.cover(session, opened.project_id, opened.upload_id,
@@ -297,12 +302,14 @@ class UploadSessions:
             raise ChunkOutOfOrderError(f"chunk {chunk.start}-{chunk.end} declared "
                                        f"{chunk.end - chunk.start + 1} bytes, "
                                        f"{writer.size - opened.offset} came", opened.offset)
-        try:  # what a chunk of unknown length brought is held before it counts
-            with self.db.transaction() as session:
-                quota_checks.cover(session, opened.project_id, opened.upload_id, writer.size)
-        except BaseException:
-            writer.cancel()
-            raise
+        if opened.quota_limited:  # what a chunk of unknown length brought is held first
+            try:
+                with self.db.transaction() as session:
+                    quota_checks.cover(session, opened.project_id, opened.upload_id,
+                                       writer.size)
+            except BaseException:
+                writer.cancel()
+                raise
         commit_or_cancel(writer)
         with self.db.transaction() as session:
             if not records.advance_upload(session, opened.upload_id, opened.offset,
