@@ -233,3 +233,19 @@ def test_parallel_pushes_never_overshoot(admin_client, make_project, server):
         assert error["code"] == "DENIED" and QUOTA_WORDS in error["message"]
     quota = quota_of(admin_client, project)
     assert quota["used"]["storage"] == 7 * size <= limit
+
+
+def test_whole_blob_over_limit_is_refused_before_it_is_stored(admin_client, make_project,
+                                                              server):
+    """``POST ?digest=`` with the whole blob: refused on its declared length, the bytes
+    never land under their blob key."""
+    project = make_project(storage_limit=16 * 1024)
+    data = os.urandom(32 * 1024)
+    http = Pusher(server.url).http
+    r = http.post(f"{server.url}/v2/{project}/m/blobs/uploads/", params={"digest": sha(data)},
+                  data=data, headers={"Content-Type": "application/octet-stream"}, timeout=30)
+    assert r.status_code == 403, r.text
+    assert r.json()["errors"][0]["code"] == "DENIED"
+    assert QUOTA_WORDS in r.json()["errors"][0]["message"]
+    assert not list(server.data_dir.rglob(sha(data).split(":")[1] + "*"))
+    assert used(admin_client, project) == 0

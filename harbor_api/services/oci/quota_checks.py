@@ -106,6 +106,16 @@ def is_limited(session: Session, project_id: int) -> bool:
     return row is not None and row[0] >= 0
 
 
+def check_fits(session: Session, project_id: int, digest: str, declared: int) -> None:
+    """Refuse (DENIED) a whole blob of ``declared`` bytes that cannot fit, before it is
+    received (no reservation: its link checks again, atomically)."""
+    row = _row(session, project_id)
+    if row is None or row[0] < 0 or row[1] + row[2] + declared <= row[0]:
+        return
+    if not in_project(session, project_id, digest):
+        raise _refuse(session, project_id, declared)
+
+
 def allowance(session: Session, project_id: int, upload_id: str, offset: int) -> int | None:
     """How far a chunk of unknown length may take the session past ``offset``: what is free
     under the limit plus what the session already holds past it (None: unlimited)."""

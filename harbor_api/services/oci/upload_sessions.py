@@ -163,6 +163,12 @@ class UploadSessions:
         with self.db.read() as session:
             return repository_access.authorize(session, principal, name, PUSH).id
 
+    def check_quota(self, project_id: int, digest: str, declared: int | None) -> None:
+        """Refuse a whole blob whose declared length cannot fit the project's quota."""
+        if declared is not None:
+            with self.db.read() as session:
+                quota_checks.check_fits(session, project_id, digest, declared)
+
     # -- start, status, cancel -----------------------------------------------------------
 
     def start(self, principal: Principal, name: str) -> UploadState:
