@@ -30,7 +30,7 @@ from harbor_api.errors import (
     PreconditionFailedError,
     UnauthorizedError,
 )
-from harbor_api.services import audit, configurations
+from harbor_api.services import audit, configurations, quotas
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import ProjectNameOrId, authorized_project_ref
 from harbor_api.services.query import (
@@ -146,6 +146,9 @@ def create(ctx: RequestContext, body: dict) -> Project:
     if registry_id is not None and not principal.sysadmin:
         raise ForbiddenError("Only system admin can create proxy cache project")
     _check_storage_limit(body.get("storage_limit"))
+    limit = body.get("storage_limit")
+    if limit is None:
+        limit = quotas.default_limit(ctx)
     metadata = normalize_metadata(body.get("metadata"))
     allowlist = normalize_allowlist(body.get("cve_allowlist"))
     if "public" not in metadata:
@@ -163,6 +166,7 @@ def create(ctx: RequestContext, body: dict) -> Project:
             s.flush()
             if allowlist is not None:
                 _store_allowlist(s, project.id, allowlist)
+            quotas.create_for_project(s, project.id, limit)
             if principal.kind == "user" and principal.user_id is not None:
                 s.add(ProjectMember(project_id=project.id, entity_id=principal.user_id,
                                     entity_type="u", role=rbac.PROJECT_ADMIN))
@@ -198,6 +202,9 @@ def update(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> None:
         if (body.get("registry_id") or None) not in (None, project.registry_id):
             raise BadRequestError("the registry of a project cannot be changed: a proxy "
                                   "cache project stays one, an ordinary project too")
+        if body.get("storage_limit") is not None:  # a quota change: system admins only
+            rbac.require_system(ctx.principal, "quota", "update")
+            quotas.set_project_limit(s, project.id, body["storage_limit"])
         set_metadata(s, project, metadata)
         if allowlist is not None:
             _store_allowlist(s, project.id, allowlist)
@@ -254,13 +261,15 @@ def summary(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
                                 .group_by(ProjectMember.role)).all())
         upstream = _summary_registry(s.get(RegistryEndpoint, project.registry_id)
                                      if project.registry_id else None)
+        quota = quotas.summary_quota(s, ctx.principal, project)
     return {"repo_count": repos,
             "project_admin_count": counts.get(rbac.PROJECT_ADMIN, 0),
             "maintainer_count": counts.get(rbac.MAINTAINER, 0),
             "developer_count": counts.get(rbac.DEVELOPER, 0),
             "guest_count": counts.get(rbac.GUEST, 0),
             "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
-            "registry": upstream}
+            "registry": upstream,
+            **({"quota": quota} if quota is not None else {})}
 
 
 def _summary_registry(row: RegistryEndpoint | None) -> dict | None:

@@ -13,6 +13,7 @@ from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso, without_empty
 from harbor_api.services.lookup import authorized_project, repository
+from harbor_api.services.oci import quota_checks
 from harbor_api.services.query import INT, TEXT, conditions, order_by, page_and_total, parse_q
 
 _SORT = {"name": Repository.name, "creation_time": Repository.creation_time,
@@ -83,3 +84,5 @@ def delete_repository(ctx: RequestContext, project_name: str, repository_name: s
         repo = repository(s, project, repository_name)
         audit.record(s, ctx.principal, "delete", "repository", repo.name, project.id)
         s.delete(repo)
+        s.flush()
+        quota_checks.recount(s, project.id)  # its blob links went: give their bytes back

@@ -84,6 +84,8 @@ async def _monolithic(app: RegistryApp, request: Request, responder: Responder, 
     sessions = app.upload_sessions
     project_id = await anyio.to_thread.run_sync(sessions.authorize_push,
                                                 request.ctx.principal, route.name)
+    await anyio.to_thread.run_sync(sessions.check_quota, project_id, digest,
+                                   request.content_length())  # DENIED before a byte
     stored = await _receive_blob(app, request, digest, route.name)
     await anyio.to_thread.run_sync(sessions.link, route.name, project_id, digest, stored.size)
     await responder.respond(201, _blob_headers(request.ctx.base_url, route.name, digest))

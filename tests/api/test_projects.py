@@ -222,7 +222,8 @@ def test_summary_counts_members(admin_client, new_user, project):
     # registry: the proxy cache's upstream, as Harbor; null for an ordinary project
     assert summary == {"repo_count": 0, "project_admin_count": 1, "maintainer_count": 1,
                        "developer_count": 1, "guest_count": 1, "limited_guest_count": 1,
-                       "registry": None}
+                       "registry": None,
+                       "quota": {"hard": {"storage": -1}, "used": {"storage": 0}}}
 
 
 def test_numeric_name_needs_header(admin_client):

@@ -15,6 +15,7 @@ from harbor_api.db.models.projects import (
     ProjectMetadata,
     Repository,
 )
+from harbor_api.db.models.quotas import ArtifactBlob, Quota
 from harbor_api.db.models.registries import RegistryEndpoint
 from harbor_api.db.models.registry import (
     Artifact,
@@ -27,11 +28,12 @@ from harbor_api.db.models.registry import (
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
-    "Artifact", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob", "ConfigEntry",
+    "Artifact", "ArtifactBlob", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob",
+    "ConfigEntry",
     "CVEAllowlist",
     "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
-    "ProjectMetadata",
+    "ProjectMetadata", "Quota",
     "RegistryEndpoint",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]

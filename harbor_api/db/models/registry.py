@@ -116,3 +116,5 @@ class Upload(Base):
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # who opened it (see harbor_api.services.oci.upload_limits); None for older sessions
     owner: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    # bytes this session holds toward its project's quota (see services.oci.quota_checks)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -22,6 +22,7 @@ from harbor_api.db.models import (
 )
 from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
+from harbor_api.services.oci import quota_checks
 from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
 
 
@@ -38,11 +39,16 @@ def _json(value: object) -> str | None:
     return json.dumps(value, sort_keys=True) if value else None
 
 
+def referenced_blobs(parsed: ParsedManifest) -> set[str]:
+    """The config and layers a manifest references (foreign layers are stored elsewhere)."""
+    return {d.digest for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
+            if not d.is_foreign}
+
+
 def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> dict[str, int]:
     """Raise MANIFEST_BLOB_UNKNOWN unless every referenced blob / child manifest is in the
     repository; return the artifact ids of index children by digest."""
-    blobs = {d.digest for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
-             if not d.is_foreign}
+    blobs = referenced_blobs(parsed)
     missing = missing_blobs(session, repo_id, blobs)
     children: dict[str, int] = {}
     if parsed.manifests:
@@ -77,6 +83,7 @@ def record_manifest(session: Session, repo_id: int, digest: str, body_size: int,
             annotations=_json(parsed.annotations), push_time=now)
         session.add(artifact)
         session.flush()
+        quota_checks.record_artifact_blobs(session, artifact.id, referenced_blobs(parsed))
         for child in parsed.manifests:
             if child.digest in children:
                 session.add(ArtifactReference(
@@ -139,10 +146,14 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
     if parents:
         raise BadRequestError(f"artifact {artifact.digest} is referenced by an index; "
                               "delete the index first")
-    return _delete_tree(session, artifact)
+    repo_id, gone = artifact.repository_id, set[str]()
+    removed = _delete_tree(session, artifact, gone)
+    quota_checks.give_back_deleted(session, repo_id, gone)  # what nothing else references
+    return removed
 
 
-def _delete_tree(session: Session, artifact: Artifact) -> int:
+def _delete_tree(session: Session, artifact: Artifact, gone: set[str]) -> int:
+    gone |= quota_checks.artifact_digests(session, artifact)
     children = list(session.scalars(select(ArtifactReference.child_id).where(
         ArtifactReference.parent_id == artifact.id)))
     accessories = list(session.scalars(select(Artifact).where(
@@ -156,7 +167,7 @@ def _delete_tree(session: Session, artifact: Artifact) -> int:
     session.execute(delete(Artifact).where(Artifact.id == artifact.id))
     removed = 1
     for accessory in accessories:
-        removed += _delete_tree(session, accessory)
+        removed += _delete_tree(session, accessory, gone)
     for child_id in children:
         still_used = session.scalar(select(func.count()).select_from(ArtifactReference).where(
             ArtifactReference.child_id == child_id)) or 0
@@ -164,7 +175,7 @@ def _delete_tree(session: Session, artifact: Artifact) -> int:
             Tag.artifact_id == child_id)) or 0
         child = session.get(Artifact, child_id)
         if child is not None and not still_used and not tagged:
-            removed += _delete_tree(session, child)
+            removed += _delete_tree(session, child, gone)
     return removed
 
 

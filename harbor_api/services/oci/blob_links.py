@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from harbor_api.auth.principal import Principal
 from harbor_api.db.session import Database
-from harbor_api.services.oci import repositories, repository_access
+from harbor_api.services.oci import quota_checks, repositories, repository_access
 
 PULL = frozenset({"pull"})
 DELETE = frozenset({"delete"})
@@ -30,5 +30,8 @@ class BlobLinks:
                needed: frozenset[str] = DELETE) -> bool:
         """Remove the link of ``digest`` from ``name``; False when there was none."""
         with self.db.transaction() as session:
-            repository_access.authorize(session, principal, name, needed)
-            return repositories.unlink_blob(session, name, digest)
+            project = repository_access.authorize(session, principal, name, needed)
+            if not repositories.unlink_blob(session, name, digest):
+                return False
+            quota_checks.recount(session, project.id)  # the bytes leave the project's usage
+            return True

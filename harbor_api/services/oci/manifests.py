@@ -20,7 +20,7 @@ from harbor_api.registry.manifests import ParsedManifest, parse_manifest
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit
-from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
 
 PULL = frozenset({"pull"})
@@ -128,6 +128,7 @@ class Manifests:
         for attempt in range(PUT_ATTEMPTS):
             try:
                 with self.db.transaction() as session:
+                    quota_checks.charge_link(session, project_id, digest, len(body))
                     repo_id = repositories.ensure_repository(session, name, project_id)
                     artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
                                               reference.tag)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from harbor_api.auth.principal import Principal
-from harbor_api.errors import TooManyRequestsError
+from harbor_api.errors import HarborError, TooManyRequestsError
 from harbor_api.registry.storage.base import Writer
 from harbor_api.services.oci import upload_records
 from harbor_api.settings import Settings
@@ -63,7 +63,7 @@ class CappedWriter(Writer):
     """A writer that refuses (429) the byte that would pass ``allowance``; the caller then
     cancels it as for any failed write, so the session stays at its offset."""
 
-    def __init__(self, inner: Writer, allowance: int, refusal: TooManyRequestsError) -> None:
+    def __init__(self, inner: Writer, allowance: int, refusal: HarborError) -> None:
         self._inner = inner
         self._left = allowance
         self._refusal = refusal

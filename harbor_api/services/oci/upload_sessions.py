@@ -37,6 +37,7 @@ from harbor_api.errors import (
     BlobUploadUnknownError,
     ChunkOutOfOrderError,
     DigestInvalidError,
+    HarborError,
     RangeInvalidError,
 )
 from harbor_api.registry import paths
@@ -50,7 +51,7 @@ from harbor_api.registry.storage.base import (
     Writer,
 )
 from harbor_api.registry.upload_files import Hasher, Lock, UploadFiles, new_upload_id
-from harbor_api.services.oci import repositories, repository_access, upload_limits
+from harbor_api.services.oci import quota_checks, repositories, repository_access, upload_limits
 from harbor_api.services.oci import upload_records as records
 from harbor_api.services.oci.byte_streams import ByteSource, write_stream
 from harbor_api.settings import Settings
@@ -91,6 +92,7 @@ class OpenChunk:
     hasher: Hasher | None
     lock: Lock = field(repr=False)
     chunk: ChunkRange | None = None  # what the append declared it carries
+    quota_limited: bool = False  # its project has a storage limit: chunks reserve bytes
 
     def release(self) -> None:
         self.lock.release()
@@ -161,6 +163,12 @@ class UploadSessions:
         with self.db.read() as session:
             return repository_access.authorize(session, principal, name, PUSH).id
 
+    def check_quota(self, project_id: int, digest: str, declared: int | None) -> None:
+        """Refuse a whole blob whose declared length cannot fit the project's quota."""
+        if declared is not None:
+            with self.db.read() as session:
+                quota_checks.check_fits(session, project_id, digest, declared)
+
     # -- start, status, cancel -----------------------------------------------------------
 
     def start(self, principal: Principal, name: str) -> UploadState:
@@ -188,6 +196,7 @@ class UploadSessions:
         opened = self._locked(principal, name, upload_id)
         try:
             with self.db.transaction() as session:
+                quota_checks.release_upload(session, upload_id)
                 records.remove_upload(session, upload_id)
             self.files.discard(upload_id)
         finally:
@@ -250,6 +259,7 @@ class UploadSessions:
         opened.chunk = chunk
         try:
             check_chunk(chunk, declared, opened.offset)
+            quota_left = self._reserve_quota(opened, declared)  # DENIED before a byte
             if finishing and opened.offset == 0:
                 return opened
             allowance = self._byte_allowance(principal, declared)  # 429 before a byte
@@ -257,11 +267,33 @@ class UploadSessions:
             if allowance is not None:
                 writer = upload_limits.CappedWriter(writer, allowance,
                                                     upload_limits.bytes_refused(self.settings))
+            if quota_left is not None:
+                writer = upload_limits.CappedWriter(writer, *quota_left)
             opened.writer = writer
             return opened
         except BaseException:
             opened.release()
             raise
+
+    def _reserve_quota(self, opened: OpenChunk,
+                       declared: int | None) -> tuple[int, HarborError] | None:
+        """Hold the declared chunk's bytes toward the project's quota (refused: DENIED);
+        for a chunk of unknown length, how many bytes it may bring and the refusal of the
+        byte past them (None: no limit)."""
+        with self.db.read() as session:  # unlimited (the usual case): no write
+            opened.quota_limited = quota_checks.is_limited(session, opened.project_id)
+        if not opened.quota_limited:
+            return None
+        with self.db.transaction() as session:
+            if declared is not None:
+                quota_checks.cover(session, opened.project_id, opened.upload_id,
+                                   opened.offset + declared)
+                return None
+            left = quota_checks.allowance(session, opened.project_id, opened.upload_id,
+                                          opened.offset)
+            if left is None:
+                return None
+            return left, quota_checks.overflow_error(session, opened.project_id, left + 1)
 
     def commit_chunk(self, opened: OpenChunk, complete: bool = True) -> int:
         """Data durable first (fsync), then the session's offset. Returns the new offset.
@@ -276,6 +308,14 @@ class UploadSessions:
             raise ChunkOutOfOrderError(f"chunk {chunk.start}-{chunk.end} declared "
                                        f"{chunk.end - chunk.start + 1} bytes, "
                                        f"{writer.size - opened.offset} came", opened.offset)
+        if opened.quota_limited:  # what a chunk of unknown length brought is held first
+            try:
+                with self.db.transaction() as session:
+                    quota_checks.cover(session, opened.project_id, opened.upload_id,
+                                       writer.size)
+            except BaseException:
+                writer.cancel()
+                raise
         commit_or_cancel(writer)
         with self.db.transaction() as session:
             if not records.advance_upload(session, opened.upload_id, opened.offset,
@@ -423,6 +463,7 @@ class UploadSessions:
         """Make a stored blob visible in repository ``name`` (and forget the session it
         came from, in the same transaction)."""
         with self.db.transaction() as session:
+            quota_checks.charge_link(session, project_id, digest, size, upload_id)
             repo_id = repositories.ensure_repository(session, name, project_id)
             repositories.link_blob(session, repo_id, digest, size)
             if upload_id is not None:
@@ -457,6 +498,7 @@ class UploadSessions:
             size = repositories.linked_blob_size(session, source, digest)
             if size is None or not self.blobs.exists(digest):
                 return False
+            quota_checks.charge_link(session, project.id, digest, size)
             repo_id = repositories.ensure_repository(session, name, project.id)
             repositories.link_blob(session, repo_id, digest, size)
             return True

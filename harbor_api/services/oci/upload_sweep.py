@@ -23,6 +23,7 @@ from harbor_api.db.session import Database
 from harbor_api.registry import paths
 from harbor_api.registry.storage.base import StorageBusyError, StorageNotFoundError
 from harbor_api.registry.upload_files import UploadFiles
+from harbor_api.services.oci import quota_checks
 from harbor_api.services.oci import upload_records as sessions
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,10 @@ class UploadSweeper:
             return False
         try:
             with self.db.transaction() as session:
+                held = quota_checks.held_by(session, upload_id)
                 if not sessions.remove_stale_upload(session, upload_id, cutoff):
                     return False
+                quota_checks.give_back(session, held)
             self.uploads.discard(upload_id)
             return True
         finally:
