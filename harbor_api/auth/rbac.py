@@ -80,7 +80,8 @@ SYSTEM_PERMISSIONS = _grants(
     "label:create,read,update,delete,list robot:create,read,update,delete,list "
     "quota:read,update,list registry:create,read,update,delete,list "
     "replication:create,read,update,delete,list garbage-collection:create,read,update,list "
-    "scanner:create,read,update,delete,list ldap-user:create,list catalog:read")
+    "scanner:create,read,update,delete,list ldap-user:create,list catalog:read "
+    "purge-audit:create,read,update,stop,list system-cve-allowlist:read,update")
 # What every signed-in user may do at system level (Harbor: create projects, read labels).
 SYSTEM_USER_PERMISSIONS = _grants("project:create,list label:read,list")
 
