@@ -8,8 +8,9 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from harbor_api.db.audit_records import add_records
 from harbor_api.db.models import AuditLog
 from tests.conftest import unique
 from tests.support.jobs import server_database
@@ -17,11 +18,13 @@ from tests.support.jobs import server_database
 pytestmark = pytest.mark.api
 
 
-def _age_rows(server, marker: str, hours: int) -> None:
-    """Make the marker's audit rows ``hours`` old (the purge works on op_time)."""
+def _append(server, marker: str, operation: str, hours_ago: int) -> None:
+    """An honest old row: written through the chain with an old op_time (editing op_time
+    afterwards would be tampering, which ``/audit-logs/verify`` reports)."""
     with server_database(server) as db, db.transaction() as s:
-        s.execute(update(AuditLog).where(AuditLog.resource.like(f"%{marker}%")).values(
-            op_time=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
+        add_records(s, [{"operation": operation, "resource_type": "project",
+                         "resource": f"{marker}-{operation}-{hours_ago}", "username": "admin",
+                         "op_time": dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)}])
 
 
 def _count(server, marker: str, operation: str | None = None) -> int:
@@ -55,9 +58,9 @@ def _activity(admin_client) -> str:
 
 
 def test_manual_purge_by_operation_with_history_and_log(server, admin_client):
-    name = _activity(admin_client)
-    _age_rows(server, name, 48)
-    assert _count(server, name, "create") == 1 and _count(server, name, "delete") == 1
+    name = unique("purge")
+    _append(server, name, "create", 48)
+    _append(server, name, "delete", 48)
     dry = _run(admin_client, {"audit_retention_hour": 24, "include_operations": "create",
                               "dry_run": True})
     assert dry["job_status"] == "Succeed" and dry["job_kind"] == "MANUAL"
