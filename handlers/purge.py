@@ -1,7 +1,7 @@
 """Harbor's audit log purge (tag purge): manual runs, the schedule, history, logs, stop."""
 
 from harbor_api.api import Page, current_context, paged
-from harbor_api.api.responses import created
+from harbor_api.api.responses import created, empty
 from harbor_api.services import audit_purge
 
 
@@ -14,7 +14,7 @@ def create_purge_schedule(body):
 
 def update_purge_schedule(body):
     audit_purge.update_schedule(current_context(), body)
-    return None, 200
+    return empty(200)
 
 
 def get_purge_schedule():
@@ -37,4 +37,4 @@ def get_purge_job_log(purge_id):
 
 def stop_purge(purge_id):
     audit_purge.stop(current_context(), purge_id)
-    return None, 200
+    return empty(200)

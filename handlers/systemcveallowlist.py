@@ -1,6 +1,7 @@
 """The system CVE allowlist (Harbor's tag SystemCVEAllowlist)."""
 
 from harbor_api.api import current_context
+from harbor_api.api.responses import empty
 from harbor_api.services import system_cve_allowlist
 
 
@@ -10,4 +11,4 @@ def get_system_cveallowlist():
 
 def put_system_cveallowlist(body):
     system_cve_allowlist.put_allowlist(current_context(), body)
-    return None, 200
+    return empty(200)

@@ -8,10 +8,10 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from harbor_api.db.audit_records import add_records
-from harbor_api.db.models import AuditLog
+from harbor_api.db.models import AuditLog, Schedule
 from tests.conftest import unique
 from tests.support.jobs import server_database
 
@@ -139,3 +139,28 @@ def test_system_admins_only(anon_client, new_user, method, path, body):
     _, _, _, user = new_user()
     r = user.request(method, path, json=body)
     assert r.status_code == 403 and r.json()["errors"][0]["code"] == "FORBIDDEN"
+
+
+def test_a_scheduled_purge_runs_and_shows_in_the_history(server, admin_client):
+    marker = unique("sched")
+    _append(server, marker, "pull", 48)
+    r = admin_client.put("/system/purgeaudit/schedule", json={
+        "schedule": {"type": "Hourly"},
+        "parameters": {"audit_retention_hour": 24, "include_operations": "pull"}})
+    assert r.status_code == 200, r.text
+    try:
+        with server_database(server) as db, db.transaction() as s:  # due now
+            s.execute(update(Schedule).where(Schedule.vendor_type == "PURGE_AUDIT_LOG")
+                      .values(next_fire_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = [h for h in admin_client.get("/system/purgeaudit").json()
+                    if h["job_kind"] == "SCHEDULE" and h["job_status"] == "Succeed"]
+            if runs and _count(server, marker) == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the scheduled purge did not run")
+        assert json.loads(runs[0]["job_parameters"])["include_operations"] == "pull"
+    finally:
+        admin_client.put("/system/purgeaudit/schedule", json={"schedule": {"type": "None"}})
