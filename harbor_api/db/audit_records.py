@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
@@ -45,14 +45,21 @@ def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+_HEAD = AuditChainHead.__table__  # Core statements: the ORM's bulk paths cost more than the SQL
+_LOGS = AuditLog.__table__
+
+
 def lock_head(session: Session) -> str:
-    """Take the chain's lock (a write to its head row) and return the newest hash."""
-    bumped = session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                             .values(appends=AuditChainHead.appends + 1)).rowcount
-    if not bumped:  # a database made without the migration (create_all): start the chain
-        session.add(AuditChainHead(id=HEAD_ID, last_hash=GENESIS, appends=1))
-        session.flush()
-    return session.scalar(select(AuditChainHead.last_hash).where(AuditChainHead.id == HEAD_ID))
+    """Take the chain's lock (a write to its head row) and return the newest hash, in one
+    ``UPDATE … RETURNING``."""
+    conn = session.connection()
+    last = conn.execute(_HEAD.update().where(_HEAD.c.id == HEAD_ID)
+                        .values(appends=_HEAD.c.appends + 1)
+                        .returning(_HEAD.c.last_hash)).scalar()
+    if last is None:  # a database made without the migration (create_all): start the chain
+        conn.execute(_HEAD.insert().values(id=HEAD_ID, last_hash=GENESIS, appends=1))
+        return GENESIS
+    return str(last)
 
 
 def add_records(session: Session, rows: Iterable[dict[str, Any]]) -> None:
@@ -69,9 +76,9 @@ def add_records(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     for row in prepared:
         row["prev_hash"] = prev
         row["hash"] = prev = row_hash(prev, row)
-    session.execute(insert(AuditLog), prepared)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                    .values(last_hash=prev))
+    conn = session.connection()
+    conn.execute(_LOGS.insert(), prepared)
+    conn.execute(_HEAD.update().where(_HEAD.c.id == HEAD_ID).values(last_hash=prev))
 
 
 def add_record(session: Session, username: str, operation: str, resource_type: str,
