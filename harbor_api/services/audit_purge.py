@@ -25,6 +25,7 @@ from harbor_api.services.context import RequestContext
 
 VENDOR = "PURGE_AUDIT_LOG"
 RESOURCE = "purge-audit"
+MAX_HOURS = 1_000_000  # about 114 years: more is a typo, and overflows date arithmetic
 PRESETS = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
 
 
@@ -36,8 +37,9 @@ def parameters(raw: Any) -> dict[str, Any]:
     """Harbor's purge parameters, checked: the job gets only what it understands."""
     raw = raw if isinstance(raw, dict) else {}
     hours = raw.get("audit_retention_hour", 0)
-    if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
-        raise BadRequestError("audit_retention_hour must be a whole number of hours, 0 or more")
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= MAX_HOURS:
+        raise BadRequestError("audit_retention_hour must be a whole number of hours, from 0 "
+                              f"to {MAX_HOURS}")
     operations = raw.get("include_operations", "")
     if isinstance(operations, list):
         operations = ",".join(str(o) for o in operations)

@@ -18,6 +18,7 @@ from harbor_api.services.context import RequestContext
 from harbor_api.services.projects import normalize_allowlist
 
 SYSTEM_PROJECT_ID = 0  # what Harbor shows as the system allowlist's project
+MAX_EXPIRES_AT = 2**53  # fits every backend's BIGINT and a JSON number
 
 
 def _rows(s: Session) -> list[CVEAllowlist]:
@@ -46,6 +47,9 @@ def put_allowlist(ctx: RequestContext, body: dict[str, Any]) -> None:
     rbac.require_system(ctx.principal, "system-cve-allowlist", "update")
     if body.get("project_id") not in (None, SYSTEM_PROJECT_ID):
         raise BadRequestError("the system CVE allowlist belongs to project 0")
+    expires = body.get("expires_at")
+    if isinstance(expires, int) and expires > MAX_EXPIRES_AT:
+        raise BadRequestError(f"expires_at must be Unix seconds up to {MAX_EXPIRES_AT}")
     normalized = normalize_allowlist(body)
     assert normalized is not None  # body is a dict
     expires, items = normalized

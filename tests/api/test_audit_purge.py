@@ -109,6 +109,7 @@ def test_schedule_lifecycle(admin_client):
     {"schedule": {"type": "Sometimes"}},
     {"schedule": {"type": "Manual"}, "parameters": {"audit_retention_hour": -1}},
     {"schedule": {"type": "Manual"}, "parameters": {"audit_retention_hour": "ten"}},
+    {"schedule": {"type": "Manual"}, "parameters": {"audit_retention_hour": 2**63}},
     {"schedule": {"type": "Manual"}, "parameters": {"dry_run": "yes"}},
     {"schedule": {"type": "None"}}])
 def test_bad_requests(admin_client, body):

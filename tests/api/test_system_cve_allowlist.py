@@ -42,6 +42,7 @@ def test_project_allowlists_stay_apart(admin_client):
 
 @pytest.mark.parametrize("body", [{"items": [{"cve_id": ""}]}, {"items": [{}]},
                                   {"expires_at": -5, "items": []},
+                                  {"expires_at": 2**63, "items": []},
                                   {"project_id": 7, "items": []}])
 def test_bad_allowlists_are_refused(admin_client, body):
     r = admin_client.put("/system/CVEAllowlist", json=body)
