@@ -142,6 +142,8 @@ def history(ctx: RequestContext, offset: int, limit: int) -> tuple[list[dict], i
 
 
 def _execution(s, purge_id: int) -> Execution:
+    if not 0 < purge_id < 2**31:  # beyond the id column's range: no such run
+        raise NotFoundError(f"purge job {purge_id} not found")
     execution = s.get(Execution, purge_id)
     if execution is None or execution.vendor_type != VENDOR:
         raise NotFoundError(f"purge job {purge_id} not found")

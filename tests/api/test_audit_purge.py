@@ -118,7 +118,8 @@ def test_bad_requests(admin_client, body):
 
 
 def test_missing_and_stopped(admin_client):
-    for path in ("/system/purgeaudit/999999999", "/system/purgeaudit/999999999/log"):
+    for path in ("/system/purgeaudit/999999999", "/system/purgeaudit/999999999/log",
+                 "/system/purgeaudit/9223372036854775807"):
         r = admin_client.get(path)
         assert r.status_code == 404 and r.json()["errors"][0]["code"] == "NOT_FOUND"
     assert admin_client.put("/system/purgeaudit/999999999").status_code == 404
