@@ -81,7 +81,8 @@ SYSTEM_PERMISSIONS = _grants(
     "quota:read,update,list registry:create,read,update,delete,list "
     "replication:create,read,update,delete,list garbage-collection:create,read,update,list "
     "scanner:create,read,update,delete,list ldap-user:create,list catalog:read "
-    "jobservice-monitor:list,stop scheduler:read")
+    "jobservice-monitor:list,stop scheduler:read "
+    "purge-audit:create,read,update,stop,list system-cve-allowlist:read,update")
 # What every signed-in user may do at system level (Harbor: create projects, read labels).
 SYSTEM_USER_PERMISSIONS = _grants("project:create,list label:read,list")
 

@@ -18,10 +18,11 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
+from harbor_api.db.audit_records import purge_records
 from harbor_api.db.models import AuditLog, ConfigEntry
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
@@ -82,8 +83,7 @@ def purge(session: Session, now: dt.datetime | None = None) -> int:
     if hours <= 0:
         return 0
     cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(hours=hours)
-    result = session.execute(delete(AuditLog).where(AuditLog.op_time < cutoff))
-    return result.rowcount or 0
+    return purge_records(session, AuditLog.op_time < cutoff)
 
 
 def maybe_purge(db: Any, force: bool = False) -> int:

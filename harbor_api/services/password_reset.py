@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 from harbor_api.auth import throttle
 from harbor_api.auth.passwords import hash_password, meets_policy
 from harbor_api.auth.usernames import normalise
-from harbor_api.db.models import AuditLog, LoginSession, User
+from harbor_api.db.audit_records import add_record
+from harbor_api.db.models import LoginSession, User
 from harbor_api.db.session import Database
 from harbor_api.services.users import POLICY_MESSAGE
 
@@ -39,7 +40,6 @@ def reset_password(db: Database, username: str, password: str, settings=None) ->
                                "in the directory")
         user.password_hash = new_hash
         ended = s.execute(delete(LoginSession).where(LoginSession.user_id == user.id)).rowcount
-        s.add(AuditLog(project_id=None, operation="update", resource_type="user",
-                       resource=f"{username} (password reset)", username=OPERATOR))
+        add_record(s, OPERATOR, "update", "user", f"{username} (password reset)")
     throttle.clear(settings, db, username)
     return ended or 0

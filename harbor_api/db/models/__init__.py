@@ -1,6 +1,6 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
-from harbor_api.db.models.audit import AuditLog
+from harbor_api.db.models.audit import AuditChainCheckpoint, AuditChainHead, AuditLog
 from harbor_api.db.models.identity import Session as LoginSession
 from harbor_api.db.models.identity import User, UserGroup
 from harbor_api.db.models.jobs import Execution, JobQueueState, JobWorker, Schedule, Task
@@ -28,8 +28,8 @@ from harbor_api.db.models.registry import (
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
-    "Artifact", "ArtifactBlob", "ArtifactLabel", "ArtifactReference", "AuditLog", "Blob",
-    "ConfigEntry",
+    "Artifact", "ArtifactBlob", "ArtifactLabel", "ArtifactReference", "AuditChainCheckpoint",
+    "AuditChainHead", "AuditLog", "Blob", "ConfigEntry",
     "CVEAllowlist",
     "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",

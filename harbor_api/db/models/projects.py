@@ -30,13 +30,14 @@ class Project(Base):
 
 class CVEAllowlist(Base):
     """A project's CVE allowlist (Harbor's CVEAllowlist): ``items`` is a JSON list of
-    ``{"cve_id": ...}``; ``expires_at`` Unix seconds, NULL = never."""
+    ``{"cve_id": ...}``; ``expires_at`` Unix seconds, NULL = never. The system allowlist
+    (``/system/CVEAllowlist``, Harbor's project 0) is the row whose ``project_id`` is NULL."""
 
     __tablename__ = "cve_allowlists"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True, nullable=True)
     expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     items: Mapped[str] = mapped_column(Text, default="[]")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,12 +10,12 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from harbor_api.db.audit_records import add_records
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import (
     Artifact,
     ArtifactLabel,
     ArtifactReference,
-    AuditLog,
     Blob,
     Repository,
     Tag,
@@ -258,4 +258,4 @@ def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None, str],
             pull_count=Repository.pull_count + count,
             update_time=Repository.update_time))  # a pull is not an update
     if entries:
-        session.execute(table(AuditLog).insert(), entries)
+        add_records(session, entries)
