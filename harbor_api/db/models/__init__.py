@@ -24,6 +24,7 @@ from harbor_api.db.models.registry import (
     Tag,
     Upload,
 )
+from harbor_api.db.models.replication import ReplicationPolicy
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -32,6 +33,6 @@ __all__ = [
     "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
-    "RegistryEndpoint",
+    "RegistryEndpoint", "ReplicationPolicy",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]
