@@ -158,3 +158,77 @@ def test_only_system_admins(admin_client, anon_client, new_user):
     assert admin_client.get(f"/replication/policies/{policy_id}").status_code == 200
     admin_client.delete(f"/replication/policies/{policy_id}")
     admin_client.delete(f"/registries/{registry_id}")
+
+
+def _start(client, policy_id):
+    return client.post("/replication/executions", json={"policy_id": policy_id})
+
+
+def test_execution_of_a_policy_selecting_nothing(admin_client):
+    registry_id = _registry(admin_client)
+    policy_id = _policy(admin_client, registry_id,
+                        filters=[{"type": "name", "value": f"{unique('none')}/**"}])
+    r = _start(admin_client, policy_id)
+    assert r.status_code == 201, r.text
+    execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    got = admin_client.get(f"/replication/executions/{execution_id}").json()
+    assert got["policy_id"] == policy_id and got["trigger"] == "manual"
+    assert got["status"] == "Succeed" and got["total"] == 0
+    listed = admin_client.get("/replication/executions", params={
+        "policy_id": policy_id, "status": "Succeed", "trigger": "manual"})
+    assert [e["id"] for e in listed.json()] == [execution_id]
+    assert listed.headers["X-Total-Count"] == "1"
+    assert admin_client.get("/replication/executions", params={
+        "policy_id": policy_id, "status": "Failed"}).json() == []
+    assert admin_client.get("/replication/executions", params={
+        "policy_id": policy_id, "trigger": "scheduled"}).json() == []
+    assert admin_client.get(f"/replication/executions/{execution_id}/tasks").json() == []
+    assert admin_client.put(f"/replication/executions/{execution_id}").status_code == 200
+    assert admin_client.get(f"/replication/executions/{execution_id}/tasks/999999/log"
+                            ).status_code == 404
+    admin_client.delete(f"/replication/policies/{policy_id}")
+    admin_client.delete(f"/registries/{registry_id}")
+
+
+def test_execution_refusals(admin_client):
+    registry_id = _registry(admin_client)
+    disabled = _policy(admin_client, registry_id, enabled=False)
+    r = _start(admin_client, disabled)
+    assert r.status_code == 412 and "disabled" in r.json()["errors"][0]["message"]
+    assert _start(admin_client, 999999).status_code == 404
+    r = admin_client.post("/replication/executions", json={})
+    assert r.status_code == 400 and "policy_id" in r.text
+    pull = _policy(admin_client, registry_id, dest_registry=None,
+                   src_registry={"id": registry_id})
+    r = _start(admin_client, pull)
+    assert r.status_code == 400 and "pull-mode" in r.json()["errors"][0]["message"]
+    for path in ("/replication/executions/999999", "/replication/executions/999999/tasks",
+                 "/replication/executions/999999/tasks/1/log"):
+        assert admin_client.get(path).status_code == 404, path
+    assert admin_client.put("/replication/executions/999999").status_code == 404
+    for params in ({"status": "Running"}, {"trigger": "EVENT"}, {"sort": "secret"}):
+        assert admin_client.get("/replication/executions", params=params
+                                ).status_code == 400, params
+    for policy_id in (disabled, pull):
+        admin_client.delete(f"/replication/policies/{policy_id}")
+    admin_client.delete(f"/registries/{registry_id}")
+
+
+def test_executions_only_for_system_admins(admin_client, anon_client, new_user):
+    registry_id = _registry(admin_client)
+    policy_id = _policy(admin_client, registry_id,
+                        filters=[{"type": "name", "value": f"{unique('none')}/**"}])
+    r = _start(admin_client, policy_id)
+    execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    _, _, _, user = new_user()
+    calls = [("GET", "/replication/executions", None),
+             ("POST", "/replication/executions", {"policy_id": policy_id}),
+             ("GET", f"/replication/executions/{execution_id}", None),
+             ("PUT", f"/replication/executions/{execution_id}", None),
+             ("GET", f"/replication/executions/{execution_id}/tasks", None),
+             ("GET", f"/replication/executions/{execution_id}/tasks/1/log", None)]
+    for method, path, payload in calls:
+        assert anon_client.request(method, path, json=payload).status_code == 401, path
+        assert user.request(method, path, json=payload).status_code == 403, path
+    admin_client.delete(f"/replication/policies/{policy_id}")
+    admin_client.delete(f"/registries/{registry_id}")

@@ -1,0 +1,156 @@
+"""Push-mode replication between two harbor-api instances on loopback and to Debian's
+``docker-registry``: manual executions copy the selected artifacts with equal digests,
+filters select, ``dest_namespace`` rewrites, ``override`` off leaves tags alone."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from tests.support.clients import ApiClient
+from tests.support.registry_clients import Registry, distribution_registry, push_image
+from tests.support.servers import ADMIN_PASSWORD, running_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ADMIN = ("admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("rep-src")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("rep-dst")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def src_api(source):
+    with ApiClient(source.url, ADMIN) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dst_api(target):
+    with ApiClient(target.url, ADMIN) as client:
+        yield client
+
+
+def _project(api) -> str:
+    name = f"rep-{uuid.uuid4().hex[:8]}"
+    r = api.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
+    assert r.status_code == 201, r.text
+    return name
+
+
+def _registry(api, url: str, kind: str = "harbor") -> int:
+    r = api.post("/registries", json={
+        "name": f"to-{uuid.uuid4().hex[:8]}", "type": kind, "url": url,
+        "credential": {"type": "basic", "access_key": ADMIN[0], "access_secret": ADMIN[1]}})
+    assert r.status_code == 201, r.text
+    return int(r.headers["Location"].rsplit("/", 1)[1])
+
+
+def _run(api, registry_id: int, **fields) -> tuple[dict, list[dict]]:
+    r = api.post("/replication/policies", json={
+        "name": f"p-{uuid.uuid4().hex[:8]}", "dest_registry": {"id": registry_id}, **fields})
+    assert r.status_code == 201, r.text
+    policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = api.post("/replication/executions", json={"policy_id": policy_id})
+    assert r.status_code == 201, r.text
+    execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + 90
+    while True:
+        execution = api.get(f"/replication/executions/{execution_id}").json()
+        if execution["status"] != "InProgress" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    r = api.get(f"/replication/executions/{execution_id}/tasks")
+    assert r.status_code == 200, r.text
+    tasks = r.json()
+    listed = api.get("/replication/executions", params={"policy_id": policy_id}).json()
+    assert [e["id"] for e in listed] == [execution_id]
+    assert execution["policy_id"] == policy_id and execution["trigger"] == "manual"
+    return execution, tasks
+
+
+def _log(api, task: dict) -> str:
+    r = api.get(f"/replication/executions/{task['execution_id']}/tasks/{task['id']}/log")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    return r.text
+
+
+def _digest(registry: Registry, repo: str, tag: str) -> str | None:
+    r = registry.v2("HEAD", f"{repo}/manifests/{tag}", headers={
+        "Accept": "application/vnd.oci.image.manifest.v1+json, "
+                  "application/vnd.docker.distribution.manifest.v2+json"})
+    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
+
+
+def test_push_mode_to_another_harbor_api(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project = _project(src_api)
+    keep, _ = push_image(src, f"{project}/app", "v1")
+    push_image(src, f"{project}/app", "dev")
+    other, _ = push_image(src, f"{project}/other", "v1")
+    dest_project = _project(dst_api)
+    registry_id = _registry(src_api, target.url)
+    execution, tasks = _run(src_api, registry_id, dest_namespace=dest_project,
+                            filters=[{"type": "name", "value": f"{project}/app"},
+                                     {"type": "tag", "value": "v*"}])
+    assert execution["status"] == "Succeed", (execution, [_log(src_api, t) for t in tasks])
+    assert execution["total"] == 1 and execution["succeed"] == 1
+    assert [t["src_resource"] for t in tasks] == [f"{project}/app:v1"]
+    assert tasks[0]["dst_resource"] == f"{dest_project}/app:v1"
+    assert tasks[0]["status"] == "Succeed" and tasks[0]["resource_type"] == "image"
+    assert _digest(dst, f"{dest_project}/app", "v1") == keep
+    assert _digest(dst, f"{dest_project}/app", "dev") is None  # the tag filter
+    assert _digest(dst, f"{dest_project}/other", "v1") is None  # the name filter
+    log = _log(src_api, tasks[0])
+    assert "blobs sent: 2" in log and "tag v1: set to" in log
+    # again: nothing re-sent, the tag already right
+    execution, tasks = _run(src_api, registry_id, dest_namespace=dest_project,
+                            filters=[{"type": "name", "value": f"{project}/app"},
+                                     {"type": "tag", "value": "v1"}])
+    assert execution["status"] == "Succeed"
+    log = _log(src_api, tasks[0])
+    assert "blobs sent: 0" in log and "tag v1: already points at" in log
+    assert other
+
+
+def test_override_off_leaves_destination_tags(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project, dest_project = _project(src_api), _project(dst_api)
+    mine, _ = push_image(src, f"{project}/app", "v1")
+    theirs, _ = push_image(dst, f"{dest_project}/app", "v1")
+    registry_id = _registry(src_api, target.url)
+    filters = [{"type": "name", "value": f"{project}/**"}]
+    execution, tasks = _run(src_api, registry_id, dest_namespace=dest_project,
+                            filters=filters, override=False)
+    assert execution["status"] == "Succeed"
+    assert _digest(dst, f"{dest_project}/app", "v1") == theirs
+    assert "does not override" in _log(src_api, tasks[0])
+    execution, _ = _run(src_api, registry_id, dest_namespace=dest_project, filters=filters,
+                        override=True)
+    assert execution["status"] == "Succeed"
+    assert _digest(dst, f"{dest_project}/app", "v1") == mine
+
+
+def test_push_mode_to_docker_registry(source, src_api, tmp_path):
+    src = Registry("harbor", source)
+    project = _project(src_api)
+    digest, _ = push_image(src, f"{project}/tool", "1.0")
+    with distribution_registry(tmp_path) as dist:
+        registry_id = _registry(src_api, f"http://{dist.host}", kind="docker-registry")
+        execution, tasks = _run(src_api, registry_id, dest_namespace="mirror",
+                                dest_namespace_replace_count=0,
+                                filters=[{"type": "name", "value": f"{project}/*"}])
+        assert execution["status"] == "Succeed", [_log(src_api, t) for t in tasks]
+        assert tasks[0]["dst_resource"] == f"mirror/{project}/tool:1.0"
+        reg = Registry("distribution", dist, creds=("", ""))
+        assert _digest(reg, f"mirror/{project}/tool", "1.0") == digest
