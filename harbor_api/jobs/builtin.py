@@ -45,3 +45,4 @@ register(JobType(AUDIT_LOGS_GC, purge_audit_logs,
 
 # Job types whose code lives with the rules they carry out (they register on import).
 import harbor_api.services.replication.copy_task  # noqa: E402, F401 - REPLICATION
+import harbor_api.services.replication.triggers  # noqa: E402, F401 - REPLICATION_SCHEDULE

@@ -154,3 +154,53 @@ def test_push_mode_to_docker_registry(source, src_api, tmp_path):
         assert tasks[0]["dst_resource"] == f"mirror/{project}/tool:1.0"
         reg = Registry("distribution", dist, creds=("", ""))
         assert _digest(reg, f"mirror/{project}/tool", "1.0") == digest
+
+
+def _wait_execution(api, policy_id: int, trigger: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = api.get("/replication/executions", params={
+            "policy_id": policy_id, "trigger": trigger}).json()
+        if listed and listed[0]["status"] != "InProgress":
+            return listed[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no finished {trigger} execution of policy {policy_id}")
+
+
+def test_event_based_replicates_each_push(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project, dest_project = _project(src_api), _project(dst_api)
+    registry_id = _registry(src_api, target.url)
+    r = src_api.post("/replication/policies", json={
+        "name": f"ev-{uuid.uuid4().hex[:8]}", "dest_registry": {"id": registry_id},
+        "dest_namespace": dest_project, "trigger": {"type": "event_based"},
+        "filters": [{"type": "name", "value": f"{project}/**"}]})
+    assert r.status_code == 201, r.text
+    policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    digest, _ = push_image(src, f"{project}/app", "v7")
+    execution = _wait_execution(src_api, policy_id, "event_based")
+    assert execution["status"] == "Succeed" and execution["total"] == 1, execution
+    assert _digest(dst, f"{dest_project}/app", "v7") == digest
+
+
+def test_scheduled_trigger_fires_on_the_job_service(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project, dest_project = _project(src_api), _project(dst_api)
+    digest, _ = push_image(src, f"{project}/cron", "v1")
+    registry_id = _registry(src_api, target.url)
+    r = src_api.post("/replication/policies", json={
+        "name": f"cr-{uuid.uuid4().hex[:8]}", "dest_registry": {"id": registry_id},
+        "dest_namespace": dest_project,
+        "trigger": {"type": "scheduled", "trigger_settings": {"cron": "* * * * * *"}},
+        "filters": [{"type": "name", "value": f"{project}/**"}]})
+    assert r.status_code == 201, r.text
+    policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    execution = _wait_execution(src_api, policy_id, "scheduled")
+    assert execution["status"] == "Succeed", execution
+    assert _digest(dst, f"{dest_project}/cron", "v1") == digest
+    assert src_api.delete(f"/replication/policies/{policy_id}").status_code == 200
+    time.sleep(1.5)  # let an execution started just before the delete show up
+    count = len(src_api.get("/replication/executions", params={"policy_id": policy_id}).json())
+    time.sleep(2.5)  # the schedule went with the policy: no more executions
+    assert len(src_api.get("/replication/executions", params={"policy_id": policy_id}
+                           ).json()) == count

@@ -36,15 +36,17 @@ _TASK_SORT = {"id": Task.id, "start_time": Task.start_time, "end_time": Task.end
               "status": Task.status}
 
 
-def plan_tasks(s: Session, policy: ReplicationPolicy) -> list[dict[str, Any]]:
-    """One parameter set per artifact the policy selects (push mode: from this instance)."""
+def plan_tasks(s: Session, policy: ReplicationPolicy, only: tuple[str, str] | None = None
+               ) -> list[dict[str, Any]]:
+    """One parameter set per artifact the policy selects (push mode: from this instance);
+    ``only`` (repository, digest) narrows it to one pushed artifact."""
     if policy.dest_registry_id is None:
         raise BadRequestError("pull-mode replication is not available yet: only push mode "
                               "(dest_registry set) runs")
     filters = parse_filters(json.loads(policy.filters or "[]"))
     resource = next((f.value for f in filters if f.type == "resource"), "image")
     tasks = []
-    for item in select_items(s, filters):
+    for item in select_items(s, filters, *(only or (None, None))):
         dst = destination_name(item.repository, policy.dest_namespace,
                                policy.dest_namespace_replace_count)
         shown = f":{','.join(item.tags)}" if item.tags else f"@{item.digest}"
@@ -59,7 +61,8 @@ def plan_tasks(s: Session, policy: ReplicationPolicy) -> list[dict[str, Any]]:
     return tasks
 
 
-def start(s: Session, policy: ReplicationPolicy, trigger: str) -> int:
+def start(s: Session, policy: ReplicationPolicy, trigger: str,
+          only: tuple[str, str] | None = None) -> int:
     """Create the execution and its tasks in the caller's transaction."""
     if policy.single_active_replication and s.scalar(select(Execution.id).where(
             Execution.vendor_type == REPLICATION, Execution.vendor_id == policy.id,
@@ -67,7 +70,7 @@ def start(s: Session, policy: ReplicationPolicy, trigger: str) -> int:
         raise PreconditionFailedError(f"policy {policy.name} allows one active execution "
                                       "and one is in progress")
     execution = jobs.create_execution(s, REPLICATION, REPLICATION, vendor_id=policy.id,
-                                      trigger=trigger, params=plan_tasks(s, policy))
+                                      trigger=trigger, params=plan_tasks(s, policy, only))
     return execution.id
 
 

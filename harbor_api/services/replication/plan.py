@@ -56,18 +56,24 @@ def _tag_selected(tags: list[str], flt: Filter | None) -> list[str] | None:
     return kept or None
 
 
-def select_items(s: Session, filters: list[Filter]) -> list[Item]:
+def select_items(s: Session, filters: list[Filter], repository: str | None = None,
+                 digest: str | None = None) -> list[Item]:
+    """The top-level artifacts the filters select (optionally only in ``repository``,
+    only ``digest``): an index's children travel with it."""
     by_type = {f.type: f for f in filters}
     name, tag = by_type.get("name"), by_type.get("tag")
     label, resource = by_type.get("label"), by_type.get("resource")
     children = set(s.scalars(select(ArtifactReference.child_id)))
     items = []
-    for repo in s.scalars(select(Repository).order_by(Repository.name)):
+    repos = select(Repository).order_by(Repository.name)
+    if repository is not None:
+        repos = repos.where(Repository.name == repository)
+    for repo in s.scalars(repos):
         if name and not glob_match(name.value, repo.name):
             continue
         for art in s.scalars(select(Artifact).where(Artifact.repository_id == repo.id)
                              .order_by(Artifact.id)):
-            if art.id in children:
+            if art.id in children or digest not in (None, art.digest):
                 continue  # copied with its index
             media_type = art.manifest_media_type or art.media_type
             if resource and resource.value == "image" and media_type not in IMAGE_TYPES:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from harbor_api.auth import rbac
 from harbor_api.db.models import RegistryEndpoint, ReplicationPolicy
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
-from harbor_api.jobs.schedules import CronError, validate_cron
+from harbor_api.jobs.schedules import CronError, delete_schedule, set_schedule, validate_cron
 from harbor_api.services import audit, registries
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
@@ -34,6 +34,7 @@ from harbor_api.services.query import (
 from harbor_api.services.replication.filters import parse_filters
 
 TRIGGERS = ("manual", "scheduled", "event_based")
+SCHEDULE = "REPLICATION_SCHEDULE"  # the schedules' vendor and job type (see triggers.py)
 _NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
                         r"(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
 _SORT = {"id": ReplicationPolicy.id, "name": ReplicationPolicy.name,
@@ -160,6 +161,15 @@ def _apply(s: Session, row: ReplicationPolicy, body: dict[str, Any]) -> None:
     row.single_active_replication = bool(body.get("single_active_replication"))
 
 
+def _sync_schedule(s: Session, row: ReplicationPolicy) -> None:
+    """An enabled scheduled policy has a job-service schedule; any other has none."""
+    if row.trigger_type == "scheduled" and row.enabled:
+        set_schedule(s, SCHEDULE, SCHEDULE, row.trigger_cron, vendor_id=row.id,
+                     params={"policy_id": row.id}, extra_attrs={"policy_name": row.name})
+    else:
+        delete_schedule(s, SCHEDULE, row.id)
+
+
 def _get(s: Session, policy_id: int) -> ReplicationPolicy:
     row = s.get(ReplicationPolicy, policy_id)
     if row is None:
@@ -188,6 +198,7 @@ def create_policy(ctx: RequestContext, body: dict[str, Any]) -> int:
         _apply(s, row, body)
         s.add(row)
         s.flush()
+        _sync_schedule(s, row)
         audit.record(s, ctx.principal, "create", "replication_policy", row.name)
         return row.id
 
@@ -204,6 +215,7 @@ def update_policy(ctx: RequestContext, policy_id: int, body: dict[str, Any]) -> 
         row = _get(s, policy_id)
         with s.no_autoflush:
             _apply(s, row, body)
+        _sync_schedule(s, row)
         audit.record(s, ctx.principal, "update", "replication_policy", row.name)
 
 
@@ -212,4 +224,5 @@ def delete_policy(ctx: RequestContext, policy_id: int) -> None:
     with ctx.db.transaction() as s:
         row = _get(s, policy_id)
         audit.record(s, ctx.principal, "delete", "replication_policy", row.name)
+        delete_schedule(s, SCHEDULE, row.id)
         s.delete(row)
