@@ -50,8 +50,9 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             if end < 0:
                 raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '['")
             body = pattern[i + 1:end]
-            out.append("[" + ("^" + re.escape(body[1:]) if body[0] in "!^"
-                              else re.escape(body)) + "]")
+            negate, body = body[0] in "!^", body[1:] if body[0] in "!^" else body
+            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+            out.append("[" + ("^" if negate else "") + body + "]")
             i = end + 1
             continue
         elif ch == "{":
