@@ -10,7 +10,21 @@ import uuid
 import pytest
 
 from tests.support.clients import ApiClient
-from tests.support.registry_clients import Registry, distribution_registry, push_image
+from tests.support.images import (
+    MT_CONFIG,
+    MT_INDEX,
+    MT_LAYER,
+    MT_MANIFEST,
+    canonical_json,
+    sha256_digest,
+    tar_bytes,
+)
+from tests.support.registry_clients import (
+    Registry,
+    distribution_registry,
+    push_image,
+    upload_blob,
+)
 from tests.support.servers import ADMIN_PASSWORD, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -204,3 +218,48 @@ def test_scheduled_trigger_fires_on_the_job_service(source, target, src_api, dst
     time.sleep(2.5)  # the schedule went with the policy: no more executions
     assert len(src_api.get("/replication/executions", params={"policy_id": policy_id}
                            ).json()) == count
+
+
+def _push_index(registry: Registry, repo: str, tag: str) -> tuple[str, list[str]]:
+    """Two platform images pushed by digest, then an OCI index tagged ``tag``."""
+    children = []
+    for arch in ("amd64", "arm64"):
+        layer = tar_bytes({"arch.txt": f"{arch} {uuid.uuid4()}".encode()})
+        layer_digest = upload_blob(registry, repo, layer)
+        config = canonical_json({"architecture": arch, "os": "linux",
+                                 "rootfs": {"type": "layers", "diff_ids": [layer_digest]}})
+        config_digest = upload_blob(registry, repo, config)
+        manifest = canonical_json({
+            "schemaVersion": 2, "mediaType": MT_MANIFEST,
+            "config": {"mediaType": MT_CONFIG, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": len(layer)}]})
+        digest = sha256_digest(manifest)
+        r = registry.v2("PUT", f"{repo}/manifests/{digest}", data=manifest,
+                        headers={"Content-Type": MT_MANIFEST})
+        assert r.status_code == 201, r.text
+        children.append((digest, len(manifest), arch))
+    index = canonical_json({"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [
+        {"mediaType": MT_MANIFEST, "digest": d, "size": n,
+         "platform": {"architecture": a, "os": "linux"}} for d, n, a in children]})
+    r = registry.v2("PUT", f"{repo}/manifests/{tag}", data=index,
+                    headers={"Content-Type": MT_INDEX})
+    assert r.status_code == 201, r.text
+    return sha256_digest(index), [d for d, _, _ in children]
+
+
+def test_multi_arch_index_travels_with_its_children(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project, dest_project = _project(src_api), _project(dst_api)
+    index, children = _push_index(src, f"{project}/multi", "latest")
+    registry_id = _registry(src_api, target.url)
+    execution, tasks = _run(src_api, registry_id, dest_namespace=dest_project,
+                            filters=[{"type": "name", "value": f"{project}/**"}])
+    assert execution["status"] == "Succeed", [_log(src_api, t) for t in tasks]
+    assert [t["src_resource"] for t in tasks] == [f"{project}/multi:latest"]  # one task
+    r = dst.v2("HEAD", f"{dest_project}/multi/manifests/latest",
+               headers={"Accept": MT_INDEX})
+    assert r.status_code == 200 and r.headers["Docker-Content-Digest"] == index
+    for child in children:
+        r = dst.v2("HEAD", f"{dest_project}/multi/manifests/{child}",
+                   headers={"Accept": MT_MANIFEST})
+        assert r.status_code == 200, child
