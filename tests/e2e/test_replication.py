@@ -263,3 +263,42 @@ def test_multi_arch_index_travels_with_its_children(source, target, src_api, dst
         r = dst.v2("HEAD", f"{dest_project}/multi/manifests/{child}",
                    headers={"Accept": MT_MANIFEST})
         assert r.status_code == 200, child
+
+
+def test_destination_killed_mid_copy_fails_then_rerun_completes(source, src_api, tmp_path):
+    src = Registry("harbor", source)
+    project = _project(src_api)
+    digest, _ = push_image(src, f"{project}/slow", "v1")
+    with distribution_registry(tmp_path) as dist:
+        registry_id = _registry(src_api, f"http://{dist.host}", kind="docker-registry")
+        body = {"name": f"k-{uuid.uuid4().hex[:8]}", "dest_registry": {"id": registry_id},
+                "filters": [{"type": "name", "value": f"{project}/**"}],
+                "speed": 2}  # 2 KB/s: the ~10 KB layer takes seconds
+        r = src_api.post("/replication/policies", json=body)
+        policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
+        r = src_api.post("/replication/executions", json={"policy_id": policy_id})
+        execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
+        time.sleep(2.0)  # the layer is streaming
+        assert src_api.get(f"/replication/executions/{execution_id}").json()[
+            "status"] == "InProgress"
+        dist.kill()
+        execution = _wait_execution(src_api, policy_id, "manual", timeout=90)
+        assert execution["status"] == "Failed" and execution["failed"] == 1, execution
+        task = src_api.get(f"/replication/executions/{execution_id}/tasks").json()[0]
+        assert task["status"] == "Failed" and task["status_message"]
+        log = _log(src_api, task)
+        assert f"cannot connect to {dist.host}" in log, log
+        assert src_api.get("/replication/executions", params={
+            "policy_id": policy_id, "status": "Failed"}).json()[0]["id"] == execution_id
+        dist.start()
+        assert src_api.put(f"/replication/policies/{policy_id}",
+                           json={**body, "speed": -1}).status_code == 200
+        r = src_api.post("/replication/executions", json={"policy_id": policy_id})
+        rerun = int(r.headers["Location"].rsplit("/", 1)[1])
+        deadline = time.monotonic() + 60
+        while src_api.get(f"/replication/executions/{rerun}").json()["status"] == "InProgress":
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        assert src_api.get(f"/replication/executions/{rerun}").json()["status"] == "Succeed"
+        reg = Registry("distribution", dist, creds=("", ""))
+        assert _digest(reg, f"{project}/slow", "v1") == digest
