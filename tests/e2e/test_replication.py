@@ -302,3 +302,26 @@ def test_destination_killed_mid_copy_fails_then_rerun_completes(source, src_api,
         assert src_api.get(f"/replication/executions/{rerun}").json()["status"] == "Succeed"
         reg = Registry("distribution", dist, creds=("", ""))
         assert _digest(reg, f"{project}/slow", "v1") == digest
+
+
+def test_deletion_sync_removes_the_mapped_artifact(source, target, src_api, dst_api):
+    src, dst = Registry("harbor", source), Registry("harbor", target)
+    project, dest_project = _project(src_api), _project(dst_api)
+    registry_id = _registry(src_api, target.url)
+    r = src_api.post("/replication/policies", json={
+        "name": f"del-{uuid.uuid4().hex[:8]}", "dest_registry": {"id": registry_id},
+        "dest_namespace": dest_project, "trigger": {"type": "event_based"},
+        "replicate_deletion": True, "filters": [{"type": "name", "value": f"{project}/**"}]})
+    policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    digest, _ = push_image(src, f"{project}/gone", "v1")
+    _wait_execution(src_api, policy_id, "event_based")
+    assert _digest(dst, f"{dest_project}/gone", digest) == digest
+    assert src.v2("DELETE", f"{project}/gone/manifests/{digest}").status_code == 202
+    deadline = time.monotonic() + 60
+    while _digest(dst, f"{dest_project}/gone", digest) is not None:
+        assert time.monotonic() < deadline, "the destination still has the artifact"
+        time.sleep(0.3)
+    tasks = src_api.get(f"/replication/executions/"
+                        f"{_wait_execution(src_api, policy_id, 'event_based')['id']}/tasks"
+                        ).json()
+    assert tasks[0]["operation"] == "deletion" and tasks[0]["status"] == "Succeed"

@@ -36,6 +36,9 @@ def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
 def run(ctx: Any) -> None:
     p = ctx.params
     endpoint = endpoint_for(ctx, p["dest_registry_id"])
+    if p.get("operation") == "deletion":
+        _delete(ctx, endpoint, p)
+        return
     source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)))
     repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
     ctx.log(f"copying {repo}@{digest} to {endpoint.url} as {dst_repo}")
@@ -53,6 +56,17 @@ def run(ctx: Any) -> None:
         manifest = source.get_manifest(repo, digest)
         for tag in p.get("tags") or []:
             _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
+
+
+def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
+    """Deletion sync: the artifact (by digest) or the tag deleted here goes there too."""
+    with adapters.adapter_for(endpoint) as dst:
+        if p.get("digest"):
+            dst.delete_manifest(p["dst_repository"], p["digest"])
+            ctx.log(f"deleted {p['dst_repository']}@{p['digest']} at {endpoint.url}")
+        else:
+            dst.delete_tag(p["dst_repository"], p["tag"])
+            ctx.log(f"deleted tag {p['dst_repository']}:{p['tag']} at {endpoint.url}")
 
 
 def _tag(ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool) -> None:

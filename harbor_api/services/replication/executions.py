@@ -24,7 +24,7 @@ from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
 from harbor_api.services.query import order_by, page_and_total
 from harbor_api.services.replication.copy_task import REPLICATION
-from harbor_api.services.replication.filters import parse_filters
+from harbor_api.services.replication.filters import glob_match, parse_filters
 from harbor_api.services.replication.plan import destination_name, select_items
 
 TRIGGERS = {"MANUAL": "manual", "SCHEDULE": "scheduled", "EVENT": "event_based"}
@@ -59,6 +59,25 @@ def plan_tasks(s: Session, policy: ReplicationPolicy, only: tuple[str, str] | No
                       "override": bool(policy.override), "speed": policy.speed,
                       "copy_by_chunk": bool(policy.copy_by_chunk)})
     return tasks
+
+
+def plan_deletion(policy: ReplicationPolicy, event: Any) -> dict[str, Any] | None:
+    """The deletion task for an artifact or tag deleted here, when the policy selects it."""
+    filters = {f.type: f for f in parse_filters(json.loads(policy.filters or "[]"))}
+    name, tag = filters.get("name"), filters.get("tag")
+    if name and not glob_match(name.value, event.repository):
+        return None
+    if event.tag and tag and (glob_match(tag.value, event.tag)
+                              == (tag.decoration == "excludes")):
+        return None
+    dst = destination_name(event.repository, policy.dest_namespace,
+                           policy.dest_namespace_replace_count)
+    shown = f"@{event.digest}" if event.digest else f":{event.tag}"
+    return {"policy_id": policy.id, "operation": "deletion",
+            "resource_type": filters["resource"].value if "resource" in filters else "image",
+            "repository": event.repository, "digest": event.digest, "tag": event.tag,
+            "dst_repository": dst, "src_resource": f"{event.repository}{shown}",
+            "dst_resource": f"{dst}{shown}", "dest_registry_id": policy.dest_registry_id}
 
 
 def start(s: Session, policy: ReplicationPolicy, trigger: str,

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from harbor_api.db.models import ReplicationPolicy
 from harbor_api.db.session import Database
 from harbor_api.errors import HarborError
+from harbor_api.jobs import executions as jobs
 from harbor_api.jobs.types import JobType, register
 from harbor_api.services import events
 from harbor_api.services.replication import executions
+from harbor_api.services.replication.copy_task import REPLICATION
 
 REPLICATION_SCHEDULE = "REPLICATION_SCHEDULE"
 
@@ -32,6 +34,24 @@ def run_schedule(ctx: Any) -> None:
             ctx.log(f"policy {policy.name}: not started: {exc.message}")
             return
     ctx.log(f"policy {policy_id}: started replication execution {execution_id}")
+
+
+@events.subscribe
+def replicate_deleted(db: Database, event: events.ArtifactEvent) -> None:
+    """Deletion sync: event-based push policies with ``replicate_deletion`` whose name
+    filter (and tag filter, for a tag) selects what was deleted delete it there too."""
+    if event.kind != "delete":
+        return
+    with db.transaction() as s:
+        for policy in s.scalars(select(ReplicationPolicy).where(
+                ReplicationPolicy.trigger_type == "event_based",
+                ReplicationPolicy.replicate_deletion.is_(True),
+                ReplicationPolicy.enabled.is_(True),
+                ReplicationPolicy.dest_registry_id.is_not(None))):
+            params = executions.plan_deletion(policy, event)
+            if params is not None:
+                jobs.create_execution(s, REPLICATION, REPLICATION, vendor_id=policy.id,
+                                      trigger="EVENT", params=[params])
 
 
 @events.subscribe
