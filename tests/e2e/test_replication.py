@@ -4,6 +4,7 @@ filters select, ``dest_namespace`` rewrites, ``override`` off leaves tags alone.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -325,3 +326,46 @@ def test_deletion_sync_removes_the_mapped_artifact(source, target, src_api, dst_
                         f"{_wait_execution(src_api, policy_id, 'event_based')['id']}/tasks"
                         ).json()
     assert tasks[0]["operation"] == "deletion" and tasks[0]["status"] == "Succeed"
+
+
+def test_harborapi_registry_policy_execution_tasks_log(source, target, src_api, dst_api):
+    from harborapi import HarborAsyncClient
+    from harborapi.models import Registry as HarborRegistry
+    from harborapi.models import RegistryCredential, ReplicationFilter, ReplicationPolicy
+
+    src = Registry("harbor", source)
+    project, dest_project = _project(src_api), _project(dst_api)
+    digest, _ = push_image(src, f"{project}/hapi", "v1")
+    client = HarborAsyncClient(url=f"{source.url}/api/v2.0", username=ADMIN[0],
+                               secret=ADMIN[1])
+
+    async def scenario():
+        location = await client.create_registry(HarborRegistry(
+            name=f"hapi-{uuid.uuid4().hex[:8]}", type="harbor", url=target.url,
+            credential=RegistryCredential(type="basic", access_key=ADMIN[0],
+                                          access_secret=ADMIN[1])))
+        registry_id = int(location.rsplit("/", 1)[1])
+        location = await client.create_replication_policy(ReplicationPolicy(
+            name=f"hapi-{uuid.uuid4().hex[:8]}", dest_registry=HarborRegistry(id=registry_id),
+            dest_namespace=dest_project, enabled=True,
+            filters=[ReplicationFilter(type="name", value=f"{project}/**")]))
+        policy_id = int(location.rsplit("/", 1)[1])
+        policy = await client.get_replication_policy(policy_id)
+        assert policy.dest_registry.id == registry_id and policy.src_registry.id == 0
+        location = await client.start_replication(policy_id)
+        execution_id = int(location.rsplit("/", 1)[1])
+        for _ in range(300):
+            execution = await client.get_replication(execution_id)
+            if execution.status != "InProgress":
+                break
+            await asyncio.sleep(0.3)
+        executions = await client.get_replications(policy_id=policy_id)
+        tasks = await client.get_replication_tasks(execution_id)
+        log = await client.get_replication_task_log(execution_id, tasks[0].id)
+        return execution, executions, tasks, log
+
+    execution, executions, tasks, log = asyncio.run(scenario())
+    assert execution.status == "Succeed" and execution.succeed == 1
+    assert [e.id for e in executions] == [execution.id]
+    assert tasks[0].status == "Succeed" and tasks[0].dst_resource == f"{dest_project}/hapi:v1"
+    assert "tag v1: set to " + digest in log
