@@ -128,6 +128,7 @@ def test_push_mode_to_another_harbor_api(source, target, src_api, dst_api):
     assert _digest(dst, f"{dest_project}/other", "v1") is None  # the name filter
     log = _log(src_api, tasks[0])
     assert "blobs sent: 2" in log and "tag v1: set to" in log
+    assert tasks[0]["bytes_copied"] > 0 and f"bytes sent: {tasks[0]['bytes_copied']}" in log
     # again: nothing re-sent, the tag already right
     execution, tasks = _run(src_api, registry_id, dest_namespace=dest_project,
                             filters=[{"type": "name", "value": f"{project}/app"},
@@ -279,9 +280,13 @@ def test_destination_killed_mid_copy_fails_then_rerun_completes(source, src_api,
         policy_id = int(r.headers["Location"].rsplit("/", 1)[1])
         r = src_api.post("/replication/executions", json={"policy_id": policy_id})
         execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
-        time.sleep(2.0)  # the layer is streaming
+        deadline = time.monotonic() + 10
+        while not (src_api.get(f"/replication/executions/{execution_id}/tasks").json()
+                   or [{}])[0].get("bytes_copied"):
+            assert time.monotonic() < deadline, "no progress reported mid-copy"
+            time.sleep(0.2)
         assert src_api.get(f"/replication/executions/{execution_id}").json()[
-            "status"] == "InProgress"
+            "status"] == "InProgress"  # the layer is streaming
         dist.kill()
         execution = _wait_execution(src_api, policy_id, "manual", timeout=90)
         assert execution["status"] == "Failed" and execution["failed"] == 1, execution

@@ -24,7 +24,7 @@ from harbor_api.db.models.registry import (
     Tag,
     Upload,
 )
-from harbor_api.db.models.replication import ReplicationPolicy
+from harbor_api.db.models.replication import ReplicationPolicy, ReplicationTaskProgress
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -33,6 +33,6 @@ __all__ = [
     "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata",
-    "RegistryEndpoint", "ReplicationPolicy",
+    "RegistryEndpoint", "ReplicationPolicy", "ReplicationTaskProgress",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from harbor_api.db.base import Base, UTCDateTime, utcnow
@@ -37,5 +37,18 @@ class ReplicationPolicy(Base):
     copy_by_chunk: Mapped[bool] = mapped_column(Boolean, default=False)
     single_active_replication: Mapped[bool] = mapped_column(Boolean, default=False)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                     onupdate=utcnow)
+
+
+class ReplicationTaskProgress(Base):
+    """Bytes a replication task has sent so far (its latest run), for the API's
+    ``bytes_copied`` extension; written every few seconds while blobs stream."""
+
+    __tablename__ = "replication_task_progress"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
                                                      onupdate=utcnow)

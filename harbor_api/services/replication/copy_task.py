@@ -14,7 +14,7 @@ from harbor_api import adapters
 from harbor_api.adapters import AdapterError, Credential, Endpoint
 from harbor_api.adapters.copy import copy_artifact
 from harbor_api.auth.credential_cipher import load_credential_cipher
-from harbor_api.db.models import RegistryEndpoint
+from harbor_api.db.models import RegistryEndpoint, ReplicationTaskProgress
 from harbor_api.jobs.types import JobType, register
 from harbor_api.services.replication.local_source import LocalSource
 
@@ -33,13 +33,27 @@ def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
         return Endpoint(row.url, row.type, bool(row.insecure), credential)
 
 
+def save_progress(db: Any, task_id: int, sent: int) -> None:
+    with db.transaction() as s:
+        row = s.get(ReplicationTaskProgress, task_id)
+        if row is None:
+            s.add(ReplicationTaskProgress(task_id=task_id, bytes_copied=sent))
+        else:
+            row.bytes_copied = sent
+
+
 def run(ctx: Any) -> None:
     p = ctx.params
     endpoint = endpoint_for(ctx, p["dest_registry_id"])
     if p.get("operation") == "deletion":
         _delete(ctx, endpoint, p)
         return
-    source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)))
+    save_progress(ctx.db, ctx.task_id, 0)  # a new run starts from nothing sent
+
+    def progress(sent: int) -> None:
+        save_progress(ctx.db, ctx.task_id, sent)
+
+    source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)), progress)
     repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
     ctx.log(f"copying {repo}@{digest} to {endpoint.url} as {dst_repo}")
     with adapters.adapter_for(endpoint) as dst:
@@ -50,6 +64,7 @@ def run(ctx: Any) -> None:
             chunk_size=CHUNK_SIZE if p.get("copy_by_chunk") else None)
         if copied != digest:
             raise AdapterError(f"the copy of {digest} arrived as {copied}")
+        save_progress(ctx.db, ctx.task_id, report.bytes_sent)
         ctx.log(f"manifests: {report.manifests}; blobs sent: {report.blobs_sent}, already "
                 f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
                 f"bytes sent: {report.bytes_sent}")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
-from harbor_api.db.models import Execution, ReplicationPolicy, Task
+from harbor_api.db.models import Execution, ReplicationPolicy, ReplicationTaskProgress, Task
 from harbor_api.errors import BadRequestError, NotFoundError, PreconditionFailedError
 from harbor_api.jobs import executions as jobs
 from harbor_api.jobs import status as st
@@ -119,13 +119,14 @@ def render_execution(s: Session, row: Execution) -> dict[str, Any]:
             "stopped": counts.get(st.STOPPED, 0)}
 
 
-def render_task(row: Task) -> dict[str, Any]:
+def render_task(row: Task, bytes_copied: int = 0) -> dict[str, Any]:
     p = json.loads(row.params or "{}")
     item = {"id": row.id, "execution_id": row.execution_id,
             "resource_type": p.get("resource_type", "image"),
             "src_resource": p.get("src_resource", ""), "dst_resource": p.get("dst_resource", ""),
             "operation": p.get("operation", "copy"), "job_id": str(row.id),
-            "status": st.harbor_name(row.status), "status_message": row.status_message or ""}
+            "status": st.harbor_name(row.status), "status_message": row.status_message or "",
+            "bytes_copied": bytes_copied}
     if row.start_time:
         item["start_time"] = iso(row.start_time)
     if row.end_time:
@@ -196,8 +197,11 @@ def list_tasks(ctx: RequestContext, execution_id: int, *, status: str | None,
     order = order_by(sort, _TASK_SORT, [Task.id.asc()])
     with ctx.db.read() as s:
         _execution(s, execution_id)
-        items = [render_task(r) for r in s.scalars(select(Task).where(*where)
-                                                   .order_by(*order))]
+        rows = s.execute(select(Task, ReplicationTaskProgress.bytes_copied)
+                         .outerjoin(ReplicationTaskProgress,
+                                    ReplicationTaskProgress.task_id == Task.id)
+                         .where(*where).order_by(*order))
+        items = [render_task(task, sent or 0) for task, sent in rows]
     if resource_type:
         items = [i for i in items if i["resource_type"] == resource_type]
     return items[offset:offset + limit], len(items)

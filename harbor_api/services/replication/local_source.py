@@ -7,7 +7,7 @@ database and the blob store, in process (no HTTP, no credentials).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
@@ -26,13 +26,18 @@ from harbor_api.registry import paths
 from harbor_api.registry.storage.base import StorageDriver, StorageNotFoundError
 from harbor_api.services.oci import artifacts
 
+PROGRESS_SECONDS = 1.0  # how often bytes read so far are reported
+
 
 class LocalSource(Adapter):
-    def __init__(self, db: Database, storage: StorageDriver, speed_kbps: int = -1) -> None:
+    def __init__(self, db: Database, storage: StorageDriver, speed_kbps: int = -1,
+                 progress: Callable[[int], None] | None = None) -> None:
         super().__init__(Endpoint("local", "harbor", False, None))
         self.db, self.storage = db, storage
         self.rate = speed_kbps * 1024 if speed_kbps > 0 else 0
         self.bytes_read = 0
+        self.progress = progress
+        self._reported_at = time.monotonic()
 
     def head_manifest(self, repository: str, reference: str) -> ManifestHead | None:
         with self.db.read() as s:
@@ -59,7 +64,9 @@ class LocalSource(Adapter):
         key = paths.blob_key(digest)
         try:
             size = self.storage.stat(key).size
-            chunks = self.storage.read(key, offset)
+            # paced: small reads, so the pace (and the progress) is even within a blob
+            chunks = self.storage.read(key, offset, chunk_size=max(1024, self.rate // 4)) \
+                if self.rate else self.storage.read(key, offset)
         except StorageNotFoundError:
             raise NotFoundOnRemoteError(f"blob {digest} is not here any more") from None
         yield BlobReader(size - offset, offset, self._paced(chunks))
@@ -69,6 +76,9 @@ class LocalSource(Adapter):
         for chunk in chunks:
             sent += len(chunk)
             self.bytes_read += len(chunk)
+            if self.progress and time.monotonic() - self._reported_at >= PROGRESS_SECONDS:
+                self._reported_at = time.monotonic()
+                self.progress(self.bytes_read)
             if self.rate:
                 ahead = sent / self.rate - (time.monotonic() - started)
                 if ahead > 0:

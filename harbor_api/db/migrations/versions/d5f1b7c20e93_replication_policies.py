@@ -1,4 +1,4 @@
-"""replication policies
+"""replication policies and task progress
 
 Revision ID: d5f1b7c20e93
 Revises: 344f441d4a1d
@@ -53,9 +53,20 @@ def upgrade() -> None:
                     ['src_registry_id'], unique=False)
     op.create_index(op.f('ix_replication_policies_dest_registry_id'), 'replication_policies',
                     ['dest_registry_id'], unique=False)
+    op.create_table(
+        'replication_task_progress',
+        sa.Column('task_id', sa.Integer(), nullable=False),
+        sa.Column('bytes_copied', sa.BigInteger(), nullable=False),
+        sa.Column('update_time', harbor_api.db.base.UTCDateTime(timezone=True),
+                  nullable=False),
+        sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ondelete='CASCADE',
+                                name=op.f('fk_replication_task_progress_task_id_tasks')),
+        sa.PrimaryKeyConstraint('task_id', name=op.f('pk_replication_task_progress')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('replication_task_progress')
     op.drop_index(op.f('ix_replication_policies_dest_registry_id'),
                   table_name='replication_policies')
     op.drop_index(op.f('ix_replication_policies_src_registry_id'),
