@@ -288,6 +288,8 @@ def test_destination_killed_mid_copy_fails_then_rerun_completes(source, src_api,
         assert src_api.get(f"/replication/executions/{execution_id}").json()[
             "status"] == "InProgress"  # the layer is streaming
         dist.kill()
+        r = src_api.delete(f"/replication/policies/{policy_id}")  # Harbor: not while running
+        assert r.status_code == 412 and "in progress" in r.text, r.text
         execution = _wait_execution(src_api, policy_id, "manual", timeout=90)
         assert execution["status"] == "Failed" and execution["failed"] == 1, execution
         task = src_api.get(f"/replication/executions/{execution_id}/tasks").json()[0]

@@ -16,8 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
-from harbor_api.db.models import RegistryEndpoint, ReplicationPolicy
-from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
+from harbor_api.db.models import Execution, RegistryEndpoint, ReplicationPolicy
+from harbor_api.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from harbor_api.jobs.schedules import CronError, delete_schedule, set_schedule, validate_cron
 from harbor_api.services import audit, registries
 from harbor_api.services.context import RequestContext
@@ -223,6 +228,11 @@ def delete_policy(ctx: RequestContext, policy_id: int) -> None:
     rbac.require_system(ctx.principal, "replication", "delete")
     with ctx.db.transaction() as s:
         row = _get(s, policy_id)
+        if s.scalar(select(Execution.id).where(
+                Execution.vendor_type == "REPLICATION", Execution.vendor_id == row.id,
+                Execution.status.in_(("pending", "running")))):
+            raise PreconditionFailedError(f"the policy {row.name} has executions in progress; "
+                                          "stop them before deleting it")
         audit.record(s, ctx.principal, "delete", "replication_policy", row.name)
         delete_schedule(s, SCHEDULE, row.id)
         s.delete(row)
