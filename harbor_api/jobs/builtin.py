@@ -43,3 +43,7 @@ register(JobType(AUDIT_LOGS_GC, purge_audit_logs,
                  "Purge audit log rows older than audit_retention_hour hours (optionally only "
                  "include_operations; dry_run counts only).",
                  max_retries=3, backoff_seconds=10.0, max_backoff_seconds=300.0))
+
+# Job types whose code lives with the rules they carry out (they register on import).
+import harbor_api.services.replication.copy_task  # noqa: E402, F401 - REPLICATION
+import harbor_api.services.replication.triggers  # noqa: E402, F401 - REPLICATION_SCHEDULE

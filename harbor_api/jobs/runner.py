@@ -34,6 +34,9 @@ class JobContext:
     db: Database
     log_writer: TaskLog
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # what jobs that move content need (replication): the blob store and the settings
+    storage: StorageDriver | None = None
+    settings: Any = None
 
     def log(self, message: str) -> None:
         self.log_writer.write(message)
@@ -82,11 +85,12 @@ class LeaseKeeper:
 
 
 def execute(db: Database, storage: StorageDriver, keeper: LeaseKeeper,
-            claim: queue.Claim) -> str | None:
+            claim: queue.Claim, settings: Any = None) -> str | None:
     """Run the claimed task to an outcome; returns its new status (None: lease lost)."""
     ctx = JobContext(task_id=claim.task_id, execution_id=claim.execution_id,
                      run_count=claim.run_count, params=json.loads(claim.params or "{}"),
-                     db=db, log_writer=TaskLog(storage, claim.task_id))
+                     db=db, log_writer=TaskLog(storage, claim.task_id),
+                     storage=storage, settings=settings)
     keeper.hold(claim, ctx.stop_event)
     error: str | None = None
     try:

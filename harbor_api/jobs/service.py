@@ -108,7 +108,7 @@ class JobService:
         """Run a claimed task, showing it on this worker's row meanwhile."""
         self._mark_worker(worker, claim.job_type, str(claim.task_id))
         try:
-            return execute(self.db, self.storage, self.keeper, claim)
+            return execute(self.db, self.storage, self.keeper, claim, self.settings)
         finally:
             self._mark_worker(worker, "", "")
 

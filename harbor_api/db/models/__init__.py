@@ -25,6 +25,7 @@ from harbor_api.db.models.registry import (
     Tag,
     Upload,
 )
+from harbor_api.db.models.replication import ReplicationPolicy, ReplicationTaskProgress
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -34,6 +35,6 @@ __all__ = [
     "Execution", "JobQueueState", "JobWorker", "Schedule", "Task",
     "Label", "LdapMembership", "LoginFailure", "LoginSession", "Project", "ProjectMember",
     "ProjectMetadata", "Quota",
-    "RegistryEndpoint",
+    "RegistryEndpoint", "ReplicationPolicy", "ReplicationTaskProgress",
     "Repository", "RepositoryBlob", "Robot", "Tag", "Upload", "User", "UserGroup",
 ]

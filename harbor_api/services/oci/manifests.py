@@ -19,7 +19,7 @@ from harbor_api.registry.digest import digest_of, parse_digest
 from harbor_api.registry.manifests import ParsedManifest, parse_manifest
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
-from harbor_api.services import audit
+from harbor_api.services import audit, events
 from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
 
@@ -138,6 +138,7 @@ class Manifests:
             except IntegrityError:
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
+        events.publish(self.db, events.ArtifactEvent("push", name, digest, reference.tag))
         return PushedManifest(digest, len(body), parsed.media_type,
                               parsed.subject.digest if parsed.subject is not None else None)
 
@@ -160,4 +161,6 @@ class Manifests:
             audit.record(session, principal, "delete",
                          "artifact" if reference.by_digest else "tag",
                          reference.resource(name), project.id)
-            return True
+        events.publish(self.db, events.ArtifactEvent(
+            "delete", name, reference.value if reference.by_digest else "", reference.tag))
+        return True

@@ -1,0 +1,41 @@
+"""Registry events (an artifact pushed, deleted) for whoever reacts to them: replication's
+event-based policies now, webhooks later.
+
+Published after the change committed, in the publishing thread; a subscriber's failure is
+logged and never fails the push or delete that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harbor_api.db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArtifactEvent:
+    kind: str  # "push" | "delete"
+    repository: str
+    digest: str
+    tag: str | None = None
+
+
+Subscriber = Callable[[Database, ArtifactEvent], None]
+SUBSCRIBERS: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> Subscriber:
+    SUBSCRIBERS.append(subscriber)
+    return subscriber
+
+
+def publish(db: Database, event: ArtifactEvent) -> None:
+    for subscriber in list(SUBSCRIBERS):
+        try:
+            subscriber(db, event)
+        except Exception:  # an event's consumer never breaks the registry
+            log.exception("event subscriber %s failed on %s", subscriber.__name__, event)

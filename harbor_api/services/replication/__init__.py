@@ -1,0 +1,1 @@
+"""Replication: policies (what moves where, when) and their executions on the job service."""

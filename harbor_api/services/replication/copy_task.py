@@ -1,0 +1,103 @@
+"""The ``REPLICATION`` job: one task copies one artifact (its index children first, blob by
+blob, then its tags) from this instance to the policy's destination endpoint.
+
+Its parameters are a snapshot taken when the execution started (what to copy, where, the
+policy's ``override``, ``speed`` and ``copy_by_chunk``), so editing a policy never changes
+a running execution. The log says what was copied, skipped or refused, and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harbor_api import adapters
+from harbor_api.adapters import AdapterError, Credential, Endpoint
+from harbor_api.adapters.copy import copy_artifact
+from harbor_api.auth.credential_cipher import load_credential_cipher
+from harbor_api.db.models import RegistryEndpoint, ReplicationTaskProgress
+from harbor_api.jobs.types import JobType, register
+from harbor_api.services.replication.local_source import LocalSource
+
+REPLICATION = "REPLICATION"
+CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: PATCHes of this size, resumable
+
+
+def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
+    with ctx.db.read() as s:
+        row = s.get(RegistryEndpoint, registry_id)
+        if row is None:
+            raise AdapterError(f"registry endpoint {registry_id} no longer exists")
+        secret = load_credential_cipher(ctx.settings).decrypt(row.access_secret)
+        credential = Credential(row.credential_type or "basic", row.access_key, secret) \
+            if row.access_key or secret else None
+        return Endpoint(row.url, row.type, bool(row.insecure), credential)
+
+
+def save_progress(db: Any, task_id: int, sent: int) -> None:
+    with db.transaction() as s:
+        row = s.get(ReplicationTaskProgress, task_id)
+        if row is None:
+            s.add(ReplicationTaskProgress(task_id=task_id, bytes_copied=sent))
+        else:
+            row.bytes_copied = sent
+
+
+def run(ctx: Any) -> None:
+    p = ctx.params
+    endpoint = endpoint_for(ctx, p["dest_registry_id"])
+    if p.get("operation") == "deletion":
+        _delete(ctx, endpoint, p)
+        return
+    save_progress(ctx.db, ctx.task_id, 0)  # a new run starts from nothing sent
+
+    def progress(sent: int) -> None:
+        save_progress(ctx.db, ctx.task_id, sent)
+
+    source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)), progress)
+    repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
+    ctx.log(f"copying {repo}@{digest} to {endpoint.url} as {dst_repo}")
+    with adapters.adapter_for(endpoint) as dst:
+        if dst.create_namespace(dst_repo.split("/")[0]):
+            ctx.log(f"created namespace {dst_repo.split('/')[0]} at the destination")
+        copied, report = copy_artifact(
+            source, dst, repo, digest, dst_repo, digest, mount_from=(dst_repo,),
+            chunk_size=CHUNK_SIZE if p.get("copy_by_chunk") else None)
+        if copied != digest:
+            raise AdapterError(f"the copy of {digest} arrived as {copied}")
+        save_progress(ctx.db, ctx.task_id, report.bytes_sent)
+        ctx.log(f"manifests: {report.manifests}; blobs sent: {report.blobs_sent}, already "
+                f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
+                f"bytes sent: {report.bytes_sent}")
+        manifest = source.get_manifest(repo, digest)
+        for tag in p.get("tags") or []:
+            _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
+
+
+def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
+    """Deletion sync: the artifact (by digest) or the tag deleted here goes there too."""
+    with adapters.adapter_for(endpoint) as dst:
+        if p.get("digest"):
+            dst.delete_manifest(p["dst_repository"], p["digest"])
+            ctx.log(f"deleted {p['dst_repository']}@{p['digest']} at {endpoint.url}")
+        else:
+            dst.delete_tag(p["dst_repository"], p["tag"])
+            ctx.log(f"deleted tag {p['dst_repository']}:{p['tag']} at {endpoint.url}")
+
+
+def _tag(ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool) -> None:
+    existing = dst.head_manifest(dst_repo, tag)
+    if existing is not None and existing.digest == manifest.digest:
+        ctx.log(f"tag {tag}: already points at {manifest.digest}")
+        return
+    if existing is not None and not override:
+        ctx.log(f"tag {tag}: skipped, it points at {existing.digest} at the destination "
+                "and the policy does not override")
+        return
+    dst.put_manifest(dst_repo, tag, manifest.content, manifest.media_type)
+    ctx.log(f"tag {tag}: set to {manifest.digest}")
+
+
+register(JobType(REPLICATION, run,
+                 "Copy one artifact of a replication policy to its destination (children "
+                 "first, blob by blob, tags last; override, speed, copy_by_chunk).",
+                 max_retries=2, backoff_seconds=5.0, max_backoff_seconds=60.0))
