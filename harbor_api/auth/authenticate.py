@@ -79,8 +79,8 @@ class Authenticator:
 
         The name is normalised (NFKC) as accounts are; one with leading, trailing or repeated
         whitespace is refused and counted as a failure of the name without it. A name failing
-        repeatedly is locked for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying so (raised), without
-        checking the password; other names are unaffected.
+        repeatedly is locked for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying
+        so (raised), without checking the password; other names are unaffected.
         """
         if not username or not password:
             return None
