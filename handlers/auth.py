@@ -2,7 +2,7 @@
 
 from starlette.responses import Response
 
-from harbor_api.api import current_context
+from harbor_api.api import NO_STORE, current_context
 from harbor_api.services import sessions
 from harbor_api.services.sessions import SESSION_COOKIE
 
@@ -36,7 +36,8 @@ def login(body=None, principal=None, password=None):
     ctx = current_context()
     new = sessions.login(ctx, form.get("principal", principal), form.get("password", password))
     secure = _secure(ctx)
-    response = Response(status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token})
+    response = Response(status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token,
+                                                         **NO_STORE})
     return _with_cookies(response, [
         _cookie(SESSION_COOKIE, new.token, new.max_age, True, secure),
         _cookie(CSRF_COOKIE, new.csrf_token, new.max_age, False, secure)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from harbor_api.api import Page, current_context, paged
+from harbor_api.api import NO_STORE, Page, current_context, paged
 from harbor_api.services import robots
 
 
@@ -24,7 +24,7 @@ def create_robot(body: dict):
     ctx = current_context()
     created, _secret = robots.create(ctx, body)
     location = f"/api/v2.0/robots/{created['id']}"
-    return created, 201, {"Location": location}
+    return created, 201, {"Location": location, **NO_STORE}
 
 
 def get_robot_by_id(robot_id: int):
@@ -42,4 +42,4 @@ def delete_robot(robot_id: int):
 
 
 def refresh_sec(robot_id: int, body: dict | None = None):
-    return {"secret": robots.refresh_secret(current_context(), robot_id, body)}, 200
+    return {"secret": robots.refresh_secret(current_context(), robot_id, body)}, 200, NO_STORE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connexion import request
 
-from harbor_api.api import current_context
+from harbor_api.api import NO_STORE, current_context
 from harbor_api.services.tokens import issue_token
 
 
@@ -14,4 +14,4 @@ def get_token(service: str | None = None, scope: str | None = None, account=None
     and ``offline_token`` are sent by docker; the caller is whoever the Basic credentials
     name (none: anonymous)."""
     scopes = request.query_params.getlist("scope")
-    return issue_token(current_context(), scopes), 200
+    return issue_token(current_context(), scopes), 200, NO_STORE

@@ -18,7 +18,9 @@ from harbor_api.api.responses import jsonifier
 from harbor_api.asgi import RootApp
 from harbor_api.auth.authenticate import Authenticator
 from harbor_api.auth.bearer import BearerVerifier
+from harbor_api.auth.credential_cipher import load_credential_cipher
 from harbor_api.auth.keys import load_service_key
+from harbor_api.db import config_store
 from harbor_api.db.session import Database
 from harbor_api.jobs.service import JobService
 from harbor_api.registry.storage import make_driver
@@ -46,6 +48,7 @@ def build_state(settings: Settings) -> AppState:
     key (generated on first start) and the ``/v2`` Bearer challenge."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
+    config_store.protect_secrets(db, load_credential_cipher(settings))
     state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings),
                      storage=make_driver(settings.storage_driver,
                                          settings.resolved_storage_root),

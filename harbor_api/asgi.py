@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,6 +39,28 @@ CSRF_HEADER = "x-harbor-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Logging in again with a stale session cookie must work (it issues a new token).
 _CSRF_EXEMPT = {"/api/v2.0/c/login"}
+# A Host header usable in absolute URLs: a hostname or IPv4 address, or a bracketed IPv6
+# address, and an optional port. Anything else (quotes, spaces, paths) is never echoed.
+_HOSTNAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = re.compile(rf"(?:(?P<name>{_HOSTNAME}(?:\.{_HOSTNAME})*\.?)|\[(?P<ip6>[0-9A-Fa-f:.]+)\])"
+                   r"(?::(?P<port>[0-9]{1,5}))?")
+
+
+def _valid_host(host: str) -> bool:
+    """Whether ``host`` is a syntactically valid ``host[:port]``."""
+    match = _HOST.fullmatch(host)
+    if match is None or len(host) > 260:
+        return False
+    if match["port"] is not None and not 0 < int(match["port"]) < 65536:
+        return False
+    if match["ip6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ip6"])
+        except ValueError:
+            return False
+    return True
+
+
 # Docker-standard paths that live outside /api/v2.0 but are declared in the spec.
 PATH_ALIASES = {"/service/token": "/api/v2.0/service/token",
                 "/c/login": "/api/v2.0/c/login", "/c/log_out": "/api/v2.0/c/log_out"}
@@ -180,12 +204,13 @@ class RootApp:
 
     def _base_url(self, scope: dict) -> str:
         """Scheme and host of the absolute URLs in answers: the configured external URL
-        (a client's ``Host`` header is never echoed then), else the host the client used."""
+        (a client's ``Host`` header is never echoed then), else the host the client used if
+        it is a valid ``host[:port]`` (a malformed one falls back to the bound URL)."""
         if self.state.settings.external_url:
             return self.state.settings.resolved_external_url
         host = _header(scope, b"host")
         scheme = scope.get("scheme", "http")
-        if host:
+        if host and _valid_host(host):
             return f"{scheme}://{host}"
         return self.state.settings.resolved_external_url
 

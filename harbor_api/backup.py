@@ -117,6 +117,7 @@ def backup(settings: Settings, out: Path, stream: TextIO | None = None) -> Progr
                 _add_tree(tar, storage, STORAGE, progress)
         with open(partial, "rb") as written:
             os.fsync(written.fileno())
+        partial.chmod(0o600)  # it holds the signing and credential keys; scratch is 0700
         os.replace(partial, out)
     progress.report()
     return progress

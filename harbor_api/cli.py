@@ -109,6 +109,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def prepare(settings: Settings) -> str | None:
     """Migrate and bootstrap; returns a newly generated admin password, if any."""
+    from harbor_api.auth.credential_cipher import load_credential_cipher
+    from harbor_api.db import config_store
     from harbor_api.db.migrate import upgrade
     from harbor_api.db.session import Database
     from harbor_api.services.bootstrap import bootstrap
@@ -118,6 +120,8 @@ def prepare(settings: Settings) -> str | None:
     db = Database(settings.resolved_database_url)
     try:
         upgrade(db.engine)
+        config_store.protect_secrets(db, load_credential_cipher(settings))
+        config_store.encrypt_clear_secrets(db)
         return bootstrap(db, settings.admin_password)
     finally:
         db.dispose()

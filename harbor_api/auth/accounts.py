@@ -25,12 +25,14 @@ USER_ROW = select(User.username, User.password_hash, User.sysadmin).where(
     User.id == bindparam("id"))
 ROBOT_ROW = select(Robot.name, Robot.secret_hash, Robot.permissions, Robot.expires_at,
                    Robot.disabled).where(Robot.id == bindparam("id"))
-PROJECT_CREATED = select(Project.name, Project.creation_time).where(
+PROJECT_CREATED = select(Project.name, Project.creation_time, Project.id).where(
     Project.name == bindparam("name"))
 USER_AND_PROJECT_CREATED = select(
     USER_ROW.subquery("u"),
     select(Project.creation_time).where(Project.name == bindparam("project"))
-    .scalar_subquery().label("created"))
+    .scalar_subquery().label("created"),
+    select(Project.id).where(Project.name == bindparam("project"))
+    .scalar_subquery().label("project_id"))
 
 
 class UserCredentials(Protocol):

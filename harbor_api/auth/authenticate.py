@@ -20,7 +20,7 @@ from harbor_api.auth.login_cache import LoginCache
 from harbor_api.auth.passwords import verify_password
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.throttle import DatabaseStore, Standing, make_throttle, throttle_key
-from harbor_api.auth.usernames import normalise
+from harbor_api.auth.usernames import canonical_spacing, normalise
 from harbor_api.db import config_store
 from harbor_api.db.audit_records import add_record
 from harbor_api.db.base import utcnow
@@ -77,21 +77,29 @@ class Authenticator:
     def basic(self, username: str, password: str) -> Principal | None:
         """A user or robot for Basic credentials; None (and an audit record) when refused.
 
-        The name is normalised (NFKC) as accounts are. A name failing repeatedly is locked
-        for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying so (raised), without
-        checking the password; other names are unaffected.
+        The name is normalised (NFKC) as accounts are; one with leading, trailing or repeated
+        whitespace is refused and counted as a failure of the name without it. A name failing
+        repeatedly is locked for a while (see :mod:`harbor_api.auth.throttle`): a 401 saying
+        so (raised), without checking the password; other names are unaffected.
         """
         if not username or not password:
             return None
         if "\x00" in username:  # no account has one (and PostgreSQL text cannot hold it)
             self._record_denied(username, "invalid credentials")
             return None
-        username = normalise(username)
+        typed = normalise(username)
+        # a directory matches "alice ", " alice" and "alice  " to alice: they are refused
+        # before any lookup and counted against (and locked with) the name it matches
+        username = canonical_spacing(typed)
         standing = self.throttle.standing(username)
         now = self.throttle.clock()
         if standing.locked(now):
             self._record_denied(username, "locked after repeated failures")
             raise locked_error(standing.locked_until - now)
+        if typed != username:
+            self.throttle.failed(username)
+            self._record_denied(username, "leading, trailing or repeated spaces in the name")
+            return None
         try:
             found = self._verify(username, password)
         except Exception:  # the directory could not answer: not a wrong password, no count

@@ -99,7 +99,8 @@ class BearerVerifier:
         if row is None or not self._same_user(row, verified, state_key):
             return None  # the general path says no (and knows why)
         access: TokenAccess
-        if row.created is None or int(row.created.timestamp()) > verified.issued_at:
+        if row.created is None or int(row.created.timestamp()) > verified.issued_at \
+                or _another_project(verified, next(iter(names)) or "", row.project_id):
             access = ()
         else:
             access = tuple((a.type, a.name, tuple(a.actions)) for a in verified.access)
@@ -137,16 +138,26 @@ class BearerVerifier:
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
         names.discard(None)
         if len(names) == 1 and prebuilt:  # the usual token: one project, a prebuilt statement
-            created = dict(s.connection().execute(PROJECT_CREATED,
-                                                  {"name": next(iter(names))}).tuples().all())
+            rows = s.connection().execute(PROJECT_CREATED, {"name": next(iter(names))}).all()
         else:
-            query = select(Project.name, Project.creation_time).where(Project.name.in_(names))
-            created = dict(s.connection().execute(query).tuples().all()) if names else {}
+            query = select(Project.name, Project.creation_time, Project.id).where(
+                Project.name.in_(names))
+            rows = s.connection().execute(query).all() if names else []
+        created = {name: (when, ident) for name, when, ident in rows}
         kept = []
         for entry in verified.access:
             if entry.type == "repository":
-                when = created.get(project_of(entry.name) or "")
-                if when is None or int(when.timestamp()) > verified.issued_at:
+                name = project_of(entry.name) or ""
+                when, ident = created.get(name, (None, None))
+                if when is None or int(when.timestamp()) > verified.issued_at \
+                        or _another_project(verified, name, ident):
                     continue
             kept.append(entry)
         return kept
+
+
+def _another_project(verified: tokens.VerifiedToken, name: str, project_id: int | None
+                     ) -> bool:
+    """Whether the token's access was granted in another project of that name (deleted
+    and recreated since: creation times compare in whole seconds, ids never repeat)."""
+    return verified.projects is not None and verified.projects.get(name) != project_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,9 @@ _ACTION = re.compile(r"^(?:[a-z0-9]+|\*)$")
 _NAME = re.compile(r"^[A-Za-z0-9._\-/:]+$")
 MAX_SCOPE_LENGTH = 512
 ACCOUNT_CLAIM = "harbor_account"  # private claim: {"kind", "id", "state"} of the subject
+# private claim: {project name: id} of the projects the access was granted in, so a project
+# deleted and recreated under the name (even within the second) is not covered
+PROJECTS_CLAIM = "harbor_projects"
 ACCOUNT_KINDS = ("user", "robot")
 
 
@@ -98,13 +101,16 @@ class IssuedToken:
 
 
 def issue(key: ServiceKey, subject: str, access: list[ResourceScope], expires_in: int,
-          now: float | None = None, account: Account | None = None) -> IssuedToken:
+          now: float | None = None, account: Account | None = None,
+          projects: Mapping[str, int] | None = None) -> IssuedToken:
     issued_at = int(now if now is not None else time.time())
     claims = {"iss": ISSUER, "sub": subject, "aud": AUDIENCE, "exp": issued_at + expires_in,
               "nbf": issued_at, "iat": issued_at, "jti": uuid.uuid4().hex,
               "access": [scope.claim() for scope in access]}
     if account is not None:
         claims[ACCOUNT_CLAIM] = account.claim()
+    if projects:
+        claims[PROJECTS_CLAIM] = dict(projects)
     headers = {"kid": key.kid, "x5c": key.x5c, "typ": "JWT"}
     token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
     return IssuedToken(token, expires_in, issued_at)
@@ -116,6 +122,7 @@ class VerifiedToken:
     issued_at: int
     access: tuple[ResourceScope, ...]
     account: Account | None = None  # None: no binding (anonymous, or not ours to honour)
+    projects: Mapping[str, int] | None = None  # None: a token from before the binding
 
 
 def verify(key: ServiceKey, token: str, now: float | None = None,
@@ -137,7 +144,8 @@ def verify(key: ServiceKey, token: str, now: float | None = None,
         if not isinstance(claims["sub"], str) or not isinstance(claims["iat"], int | float):
             return None
         return VerifiedToken(claims["sub"], int(claims["iat"]), access,
-                             _account(claims.get(ACCOUNT_CLAIM)))
+                             _account(claims.get(ACCOUNT_CLAIM)),
+                             _projects(claims.get(PROJECTS_CLAIM)))
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
 
@@ -152,6 +160,16 @@ def _account(raw: object) -> Account | None:
             or not isinstance(state, str):
         raise ValueError("malformed account claim")
     return Account(kind, ident, state)
+
+
+def _projects(raw: object) -> dict[str, int] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+            for k, v in raw.items()):
+        raise ValueError("malformed projects claim")
+    return raw
 
 
 def _access(raw: object) -> list[ResourceScope]:

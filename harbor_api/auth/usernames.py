@@ -23,3 +23,10 @@ def normalise(name: str) -> str:
 def invisible_characters(name: str) -> list[str]:
     """The refused characters of ``name`` as ``U+XXXX`` (empty when it is acceptable)."""
     return [f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in _REFUSED_CATEGORIES]
+
+
+def canonical_spacing(name: str) -> str:
+    """``name`` without leading or trailing whitespace and with inner runs made one space:
+    the name a directory matches (OpenLDAP's ``caseIgnoreMatch`` ignores such spacing), so
+    the one a login is counted against. A login spelled otherwise is refused."""
+    return " ".join(name.split())

@@ -8,20 +8,24 @@ The lowest layer of configuration, read by ``auth`` (robot prefix, LDAP mode) an
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from harbor_api.db.models import ConfigEntry
 from harbor_api.db.session import Database
+
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "auth_mode": "db_auth",
@@ -85,6 +89,57 @@ _request_memo: ContextVar[dict[Database, dict[str, Any]] | None] = \
     ContextVar("harbor_configuration_memo", default=None)
 
 
+# Secrets are stored encrypted (``encrypted:`` and the ciphertext) once the process has
+# registered the credential cipher (``protect_secrets``, at startup); a value stored before
+# that, in clear, is still read as it is and encrypted by ``encrypt_clear_secrets``.
+SECRET_KEYS = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
+_ENCRYPTED = "encrypted:"
+
+
+class SecretCodec(Protocol):
+    def encrypt(self, secret: str) -> str: ...
+
+    def decrypt(self, stored: str) -> str: ...
+
+
+_codecs: weakref.WeakKeyDictionary[Engine, SecretCodec] = weakref.WeakKeyDictionary()
+
+
+def protect_secrets(db: Database, codec: SecretCodec) -> None:
+    """Encrypt the secrets this database's configuration stores from now on with
+    ``codec`` (and decrypt them on reading)."""
+    _codecs[db.engine] = codec
+    forget_cached(db)
+
+
+def encrypt_clear_secrets(db: Database) -> None:
+    """Encrypt the secrets still stored in clear (written before they were encrypted); at
+    start-up, after the migrations and :func:`protect_secrets`."""
+    with db.transaction() as s:
+        stored = {row.key: json.loads(row.value) for row in s.scalars(
+            select(ConfigEntry).where(ConfigEntry.key.in_(SECRET_KEYS)))}
+        write(s, {key: value for key, value in stored.items()
+                  if isinstance(value, str) and value and not value.startswith(_ENCRYPTED)})
+    forget_cached(db)
+
+
+def _stored(codec: SecretCodec | None, key: str, value: Any) -> Any:
+    if codec is None or key not in SECRET_KEYS or not isinstance(value, str) or not value:
+        return value
+    return _ENCRYPTED + codec.encrypt(value)
+
+
+def _read(codec: SecretCodec | None, key: str, value: Any) -> Any:
+    if codec is None or key not in SECRET_KEYS or not isinstance(value, str) \
+            or not value.startswith(_ENCRYPTED):
+        return value
+    try:
+        return codec.decrypt(value[len(_ENCRYPTED):])
+    except Exception as exc:  # e.g. the key file was replaced: that secret is lost, not all
+        log.warning("configuration %s cannot be read: %s", key, exc)
+        return ""
+
+
 @contextmanager
 def request_scope() -> Iterator[None]:
     """One request: configuration is checked against the version once, then reused (the
@@ -113,10 +168,11 @@ def effective(db: Database) -> dict[str, Any]:
         values = cached[1]
     else:
         values = dict(DEFAULTS)
+        codec = _codecs.get(db.engine)
         with db.read() as s:
             for row in s.scalars(select(ConfigEntry)):
                 if row.key in DEFAULTS:
-                    values[row.key] = json.loads(row.value)
+                    values[row.key] = _read(codec, row.key, json.loads(row.value))
         with _cache_lock:
             _cache[db] = (version, values)
     if memo is not None:
@@ -133,7 +189,9 @@ def forget_cached(db: Database) -> None:
 
 
 def write(session: Session, changes: dict[str, Any]) -> None:
+    codec = _codecs.get(cast(Engine, session.get_bind()))
     for key, value in changes.items():
+        value = _stored(codec, key, value)
         row = session.get(ConfigEntry, key)
         if row is None:
             session.add(ConfigEntry(key=key, value=json.dumps(value)))

@@ -6,11 +6,13 @@ rolls back on any exception. Never hold a session open while a blob streams.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -20,6 +22,7 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
     503, see ``harbor_api.faults``). PostgreSQL connections are pinged before use, so a
     restarted server is reconnected to by itself."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": busy_timeout},
                                pool_size=20, max_overflow=20, pool_timeout=busy_timeout)
@@ -30,6 +33,26 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
         if "+psycopg" in url else {}
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
                          pool_timeout=busy_timeout, connect_args=options)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file readable by its owner only (0600, whatever the umask), and
+    make an existing one so: it holds password and secret hashes. SQLite gives its WAL and
+    journal files the database file's mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"),
+                     path.with_name(path.name + "-shm")):
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+    except OSError:  # not ours to change (e.g. read-only): SQLite reports what matters
+        pass
 
 
 def _sqlite_pragmas(busy_timeout: float):

@@ -1,7 +1,8 @@
 """System configuration: typed keys with defaults, stored as JSON in ``configurations``.
 
 Every key of Harbor's configuration schema is accepted; secrets (``ldap_search_password``,
-``oidc_client_secret``, ``uaa_client_secret``) are write-only: stored, never returned.
+``oidc_client_secret``, ``uaa_client_secret``) are write-only: stored (encrypted with the
+credential key, see :func:`harbor_api.db.config_store.protect_secrets`), never returned.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from harbor_api.auth import rbac
 from harbor_api.db.config_store import (
     DEFAULTS,
     HARBOR_ONLY,
+    SECRET_KEYS,
     effective,
     forget_cached,
     request_scope,
@@ -31,7 +33,6 @@ __all__ = ["DEFAULTS", "HARBOR_ONLY", "SECRET_KEYS", "effective", "for_display",
            "meaningful", "read_by", "request_scope", "store", "update", "update_by",
            "validate"]
 
-SECRET_KEYS = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
 
 # --- the management API -------------------------------------------------------------------
 

@@ -256,6 +256,11 @@ def ping_registry(ctx: RequestContext, body: dict[str, Any]) -> None:
         raise BadRequestError("type or url cannot be empty")
     old = stored.credential if stored and stored.credential else Credential()
     secret = body.get("access_secret")
+    if stored and old.access_secret and (secret is None or secret == MASKED_SECRET) \
+            and normalize_url(url) != normalize_url(stored.url):
+        # the stored secret goes only to the stored URL: pinging another must bring its own
+        raise BadRequestError("the url differs from the registry's stored url: give the "
+                              "access_secret again to ping it")
     credential = Credential(
         _check_credential_type(body.get("credential_type") or old.type),
         old.access_key if body.get("access_key") is None else body["access_key"],

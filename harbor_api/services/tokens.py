@@ -82,6 +82,8 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str
     with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
         account = account_of(s, key.state_key, ctx.principal)
         granted = grant(s, ctx.principal, requested, ctx.settings.filtered_catalog)
+        granted_in = {project_of(g.name) for g in granted if g.type == "repository"} - {None}
+        projects = {name: ref.id for name, ref in project_refs(s, granted_in).items()}
     denied = []
     for scope in requested:
         got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)), None)
@@ -93,7 +95,7 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str
                 audit.record(s, ctx.principal, "denied", scope.type,
                              f"{scope.name}:{','.join(scope.actions)}")
     issued = tokens.issue(key, ctx.principal.username, granted, max(1, minutes) * 60,
-                          account=account)
+                          account=account, projects=projects)
     scopes = [f"{g.type}:{g.name}:{','.join(g.actions)}" for g in granted]
     log.info("token granted to %r for %s: %s", ctx.principal.username, tokens.AUDIENCE,
              " ".join(scopes) or "-",

@@ -227,3 +227,43 @@ def test_ping_with_a_robot_account(admin_client, server, project):
     r = admin_client.post("/registries/ping", json={**body, "access_secret": "wrong"})
     assert r.status_code == 400 and "unhealthy" in r.text
     admin_client.delete(f"/robots/{robot['id']}")
+
+
+def test_ping_sends_a_stored_secret_only_to_the_stored_url(admin_client, server):
+    """Pinging a stored registry at another URL must bring its own secret: the stored one
+    is never sent elsewhere (a listener on the other URL sees no request)."""
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            seen.append(self.headers.get("Authorization") or "")
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    registry_id = _create(admin_client, type="harbor", url=server.url, credential={
+        "access_key": "admin", "access_secret": ADMIN_PASSWORD})
+    try:
+        elsewhere = f"http://127.0.0.1:{other.server_address[1]}"
+        r = admin_client.post("/registries/ping", json={"id": registry_id, "url": elsewhere})
+        assert r.status_code == 400, r.text
+        assert "give the access_secret again" in r.json()["errors"][0]["message"]
+        assert seen == []
+        # the stored URL (spelled with a trailing slash) still gets the stored secret
+        assert admin_client.post("/registries/ping", json={
+            "id": registry_id, "url": server.url + "/"}).status_code == 200
+        # a secret given again may go to the other URL
+        r = admin_client.post("/registries/ping", json={
+            "id": registry_id, "url": elsewhere, "access_secret": "another-one"})
+        assert r.status_code == 400 and "unhealthy" in r.text
+        assert seen
+    finally:
+        other.shutdown()
+        admin_client.delete(f"/registries/{registry_id}")

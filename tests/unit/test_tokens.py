@@ -137,6 +137,15 @@ def test_access_covers_only_exact_repository_and_action(key):
     assert covers(star.access, "repository", "p/a", "delete")
 
 
+def test_the_projects_claim_binds_the_grant_to_project_ids(key):
+    """The ids of the projects the access was granted in travel in the token (a project
+    recreated under the name has another id); a token without them verifies as before."""
+    bound = tokens.verify(key, tokens.issue(key, "bob", PULL, 60, projects={"proj": 7}).token)
+    assert bound is not None and bound.projects == {"proj": 7}
+    plain = tokens.verify(key, tokens.issue(key, "bob", PULL, 60).token)
+    assert plain is not None and plain.projects is None
+
+
 def test_expired_token_refused(key):
     issued = tokens.issue(key, "alice", PULL, 60, now=time.time() - 3600)
     assert tokens.verify(key, issued.token) is None

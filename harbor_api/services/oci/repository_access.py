@@ -41,6 +41,7 @@ def authorize(session: Session, principal: Principal, repository: str,
                       f"{repository}:{','.join(sorted(actions))}")
         raise _token_refusal(session, principal, repository, actions, project)
     if project is None:
+        _as_for_hidden(session, principal, repository, actions)
         if not principal.authenticated:
             raise unauthorized_access(repository, actions)
         raise project_unknown(repository)
@@ -63,6 +64,17 @@ def refuse_proxy_push(project: ProjectRef, actions: frozenset[str]) -> ProjectRe
     if "push" in actions and project.registry_id is not None:
         raise DeniedError(f"can not push artifact to a proxy project: {project.name}")
     return project
+
+
+def _as_for_hidden(session: Session, principal: Principal, repository: str,
+                   actions: frozenset[str]) -> None:
+    """The work a refusal in a hidden project does (the role and public reads, then the
+    audit record of a signed-in caller), done for a missing one: the two 404s must not
+    differ in time either. No project has id 0."""
+    rbac.permissions(session, principal, ProjectRef(0, project_of(repository) or ""))
+    if principal.authenticated:
+        record_denied(session, principal, "repository",
+                      f"{repository}:{','.join(sorted(actions))}")
 
 
 def may(session: Session, principal: Principal, repository: str,

@@ -32,6 +32,12 @@ def owner_totals(session: Session, owner: str) -> tuple[int, int]:
     return int(count), int(total)
 
 
+def upload_owner(session: Session, upload_id: str) -> str | None:
+    """The account the session's bytes count against (None: none, or no such session)."""
+    return session.connection().execute(select(_UPLOADS.c.owner).where(
+        _UPLOADS.c.uuid == upload_id)).scalar()
+
+
 def upload_offset(session: Session, upload_id: str, repository: str) -> int | None:
     """The session's offset (None: no such session), one indexed Core read."""
     return session.connection().execute(select(_UPLOADS.c.size).where(

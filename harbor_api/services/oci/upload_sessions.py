@@ -227,14 +227,18 @@ class UploadSessions:
             lock.release()
             raise
 
-    def _byte_allowance(self, principal: Principal, declared: int | None) -> int | None:
-        """What the caller's open sessions may still grow by (None: no limit applies);
-        refuses a chunk whose declared length would pass it."""
-        owner = upload_limits.owner_of(principal)
-        if owner is None:
-            return None
+    def _byte_allowance(self, principal: Principal, upload_id: str,
+                        declared: int | None) -> int | None:
+        """What the session may still grow by (None: no limit applies): the allowance of
+        the session's owner, whom its bytes count against, and of the caller if another
+        account (anyone with push may append to a session someone else opened). Refuses a
+        chunk whose declared length would pass it."""
         with self.db.read() as session:
-            allowance = upload_limits.byte_allowance(session, self.settings, owner)
+            owners = {upload_limits.owner_of(principal),
+                      records.upload_owner(session, upload_id)} - {None}
+            allowances = [a for a in (upload_limits.byte_allowance(session, self.settings, o)
+                                      for o in owners) if a is not None]
+        allowance = min(allowances) if allowances else None
         if allowance is not None and declared is not None and declared > allowance:
             raise upload_limits.bytes_refused(self.settings)
         return allowance
@@ -262,7 +266,7 @@ class UploadSessions:
             quota_left = self._reserve_quota(opened, declared)  # DENIED before a byte
             if finishing and opened.offset == 0:
                 return opened
-            allowance = self._byte_allowance(principal, declared)  # 429 before a byte
+            allowance = self._byte_allowance(principal, upload_id, declared)  # 429 before a byte
             writer, opened.hasher = self._open_files(upload_id, opened.offset)
             if allowance is not None:
                 writer = upload_limits.CappedWriter(writer, allowance,
