@@ -27,8 +27,9 @@ def _with_cookies(response: Response, cookies: list[str]) -> Response:
 def _secure(ctx) -> bool:
     """Secure cookies when the client used https or the server is published at an https
     external URL (TLS ended by a proxy in front: the request itself arrives as http)."""
-    return ctx.base_url.startswith("https://") or \
-        ctx.settings.external_url.lower().startswith("https://")
+    return ctx.base_url.startswith("https://") or ctx.settings.external_url.lower().startswith(
+        "https://"
+    )
 
 
 def login(body=None, principal=None, password=None):
@@ -36,19 +37,26 @@ def login(body=None, principal=None, password=None):
     ctx = current_context()
     new = sessions.login(ctx, form.get("principal", principal), form.get("password", password))
     secure = _secure(ctx)
-    response = Response(status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token,
-                                                         **NO_STORE})
-    return _with_cookies(response, [
-        _cookie(SESSION_COOKIE, new.token, new.max_age, True, secure),
-        _cookie(CSRF_COOKIE, new.csrf_token, new.max_age, False, secure)])
+    response = Response(
+        status_code=200, headers={"X-Harbor-CSRF-Token": new.csrf_token, **NO_STORE}
+    )
+    return _with_cookies(
+        response,
+        [
+            _cookie(SESSION_COOKIE, new.token, new.max_age, True, secure),
+            _cookie(CSRF_COOKIE, new.csrf_token, new.max_age, False, secure),
+        ],
+    )
 
 
 def logout():
     ctx = current_context()
     sessions.logout(ctx)
     secure = _secure(ctx)
-    return _with_cookies(Response(status_code=200), [
-        _cookie(SESSION_COOKIE, "", 0, True, secure), _cookie(CSRF_COOKIE, "", 0, False, secure)])
+    return _with_cookies(
+        Response(status_code=200),
+        [_cookie(SESSION_COOKIE, "", 0, True, secure), _cookie(CSRF_COOKIE, "", 0, False, secure)],
+    )
 
 
 def logout_by_post():

@@ -5,12 +5,20 @@ from harbor_api.api.responses import empty
 from harbor_api.services import labels
 
 
-def list_labels(q=None, sort=None, page=None, page_size=None, name=None, scope=None,
-                project_id=None):
+def list_labels(
+    q=None, sort=None, page=None, page_size=None, name=None, scope=None, project_id=None
+):
     pg = Page.of(page, page_size)
-    items, total = labels.list_labels(current_context(), name=name, scope=scope,
-                                      project_id=project_id, q=q, sort=sort,
-                                      offset=pg.offset, limit=pg.page_size)
+    items, total = labels.list_labels(
+        current_context(),
+        name=name,
+        scope=scope,
+        project_id=project_id,
+        q=q,
+        sort=sort,
+        offset=pg.offset,
+        limit=pg.page_size,
+    )
     return paged(items, total, pg)
 
 

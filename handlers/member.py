@@ -10,8 +10,9 @@ from harbor_api.services import members
 
 def list_project_members(project_name_or_id, page=None, page_size=None, entityname=None):
     pg = Page.of(page, page_size)
-    items, total = members.list_members(current_context(), project_ref(project_name_or_id), pg,
-                                        entityname)
+    items, total = members.list_members(
+        current_context(), project_ref(project_name_or_id), pg, entityname
+    )
     return paged(items, total, pg)
 
 

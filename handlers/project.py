@@ -17,11 +17,20 @@ def project_ref(project_name_or_id: str) -> ProjectNameOrId:
     return ProjectNameOrId(project_name_or_id, _flag("X-Is-Resource-Name"))
 
 
-def list_projects(q=None, page=None, page_size=None, sort=None, name=None, public=None,
-                  owner=None, with_detail=True):
+def list_projects(
+    q=None,
+    page=None,
+    page_size=None,
+    sort=None,
+    name=None,
+    public=None,
+    owner=None,
+    with_detail=True,
+):
     pg = Page.of(page, page_size)
-    items, total = projects.list_projects(current_context(), pg, q=q, sort=sort, name=name,
-                                          public=public, owner=owner)
+    items, total = projects.list_projects(
+        current_context(), pg, q=q, sort=sort, name=name, public=public, owner=owner
+    )
     return paged(items, total, pg)
 
 

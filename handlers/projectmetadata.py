@@ -16,13 +16,11 @@ def add_project_metadatas(project_name_or_id, body):
 
 
 def get_project_metadata(project_name_or_id, meta_name):
-    return projects.get_metadata(current_context(), project_ref(project_name_or_id),
-                                 meta_name), 200
+    return projects.get_metadata(current_context(), project_ref(project_name_or_id), meta_name), 200
 
 
 def update_project_metadata(project_name_or_id, meta_name, body):
-    projects.add_metadata(current_context(), project_ref(project_name_or_id), body,
-                          only=meta_name)
+    projects.add_metadata(current_context(), project_ref(project_name_or_id), body, only=meta_name)
     return empty()
 
 

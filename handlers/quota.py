@@ -7,9 +7,14 @@ from harbor_api.services import quotas
 
 def list_quotas(reference=None, reference_id=None, sort=None, page=None, page_size=None):
     pg = Page.of(page, page_size)
-    items, total = quotas.list_quotas(current_context(), reference=reference,
-                                      reference_id=reference_id, sort=sort,
-                                      offset=pg.offset, limit=pg.page_size)
+    items, total = quotas.list_quotas(
+        current_context(),
+        reference=reference,
+        reference_id=reference_id,
+        sort=sort,
+        offset=pg.offset,
+        limit=pg.page_size,
+    )
     return paged(items, total, pg)
 
 

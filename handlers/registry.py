@@ -7,8 +7,9 @@ from harbor_api.services import registries
 
 def list_registries(q=None, sort=None, page=None, page_size=None, name=None):
     pg = Page.of(page, page_size)
-    items, total = registries.list_registries(current_context(), q=q, sort=sort, name=name,
-                                              offset=pg.offset, limit=pg.page_size)
+    items, total = registries.list_registries(
+        current_context(), q=q, sort=sort, name=name, offset=pg.offset, limit=pg.page_size
+    )
     return paged(items, total, pg)
 
 

@@ -8,8 +8,9 @@ from harbor_api.services.replication import executions, policies
 
 def list_replication_policies(q=None, sort=None, page=None, page_size=None, name=None):
     pg = Page.of(page, page_size)
-    items, total = policies.list_policies(current_context(), q=q, sort=sort, name=name,
-                                          offset=pg.offset, limit=pg.page_size)
+    items, total = policies.list_policies(
+        current_context(), q=q, sort=sort, name=name, offset=pg.offset, limit=pg.page_size
+    )
     return paged(items, total, pg)
 
 
@@ -32,12 +33,19 @@ def delete_replication_policy(id):  # noqa: A002
     return empty(200)
 
 
-def list_replication_executions(policy_id=None, status=None, trigger=None, sort=None,
-                                page=None, page_size=None):
+def list_replication_executions(
+    policy_id=None, status=None, trigger=None, sort=None, page=None, page_size=None
+):
     pg = Page.of(page, page_size)
     items, total = executions.list_executions(
-        current_context(), policy_id=policy_id, status=status, trigger=trigger, sort=sort,
-        offset=pg.offset, limit=pg.page_size)
+        current_context(),
+        policy_id=policy_id,
+        status=status,
+        trigger=trigger,
+        sort=sort,
+        offset=pg.offset,
+        limit=pg.page_size,
+    )
     return paged(items, total, pg)
 
 
@@ -55,12 +63,24 @@ def stop_replication(id):  # noqa: A002
     return empty(200)
 
 
-def list_replication_tasks(id, status=None, resource_type=None, sort=None, page=None,  # noqa: A002
-                           page_size=None):
+def list_replication_tasks(
+    id,
+    status=None,
+    resource_type=None,
+    sort=None,
+    page=None,  # noqa: A002
+    page_size=None,
+):
     pg = Page.of(page, page_size)
-    items, total = executions.list_tasks(current_context(), id, status=status,
-                                         resource_type=resource_type, sort=sort,
-                                         offset=pg.offset, limit=pg.page_size)
+    items, total = executions.list_tasks(
+        current_context(),
+        id,
+        status=status,
+        resource_type=resource_type,
+        sort=sort,
+        offset=pg.offset,
+        limit=pg.page_size,
+    )
     return paged(items, total, pg)
 
 

@@ -7,16 +7,17 @@ from harbor_api.services import repositories
 
 def list_all_repositories(q=None, sort=None, page=None, page_size=None):
     pg = Page.of(page, page_size)
-    items, total = repositories.list_repositories(current_context(), None, q=q, sort=sort,
-                                                  offset=pg.offset, limit=pg.page_size)
+    items, total = repositories.list_repositories(
+        current_context(), None, q=q, sort=sort, offset=pg.offset, limit=pg.page_size
+    )
     return paged(items, total, pg)
 
 
 def list_repositories(project_name, q=None, sort=None, page=None, page_size=None):
     pg = Page.of(page, page_size)
-    items, total = repositories.list_repositories(current_context(), project_name, q=q,
-                                                  sort=sort, offset=pg.offset,
-                                                  limit=pg.page_size)
+    items, total = repositories.list_repositories(
+        current_context(), project_name, q=q, sort=sort, offset=pg.offset, limit=pg.page_size
+    )
     return paged(items, total, pg)
 
 

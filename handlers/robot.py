@@ -13,8 +13,12 @@ def _empty(status: int = 200) -> Response:
     return Response(status_code=status)
 
 
-def list_robot(q: str | None = None, sort: str | None = None, page: int | None = None,
-               page_size: int | None = None):
+def list_robot(
+    q: str | None = None,
+    sort: str | None = None,
+    page: int | None = None,
+    page_size: int | None = None,
+):
     paging = Page.of(page, page_size)
     items, total = robots.list_robots(current_context(), q, sort, paging)
     return paged(items, total, paging)

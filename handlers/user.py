@@ -40,8 +40,9 @@ def delete_user(user_id):
 
 
 def update_user_password(user_id, body):
-    users.change_password(current_context(), user_id, body.get("old_password"),
-                          body.get("new_password"))
+    users.change_password(
+        current_context(), user_id, body.get("old_password"), body.get("new_password")
+    )
     return empty()
 
 

@@ -49,10 +49,13 @@ def build_state(settings: Settings) -> AppState:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
     config_store.protect_secrets(db, load_credential_cipher(settings))
-    state = AppState(settings=settings, db=db, authenticator=Authenticator(db, settings),
-                     storage=make_driver(settings.storage_driver,
-                                         settings.resolved_storage_root),
-                     token_key=load_service_key(settings))
+    state = AppState(
+        settings=settings,
+        db=db,
+        authenticator=Authenticator(db, settings),
+        storage=make_driver(settings.storage_driver, settings.resolved_storage_root),
+        token_key=load_service_key(settings),
+    )
     state.challenge = challenge_hook(state)
     state.audit_retention = start_retention_job(db)
     state.jobs = JobService.for_settings(db, settings, storage=state.storage)
@@ -61,12 +64,14 @@ def build_state(settings: Settings) -> AppState:
 
 def _job_service_lifespan(state: AppState):
     """The job service's workers and scheduler run while the app does (per process)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         service = state.jobs
         if service is None:
-            state.jobs = service = JobService.for_settings(state.db, state.settings,
-                                                           storage=state.storage)
+            state.jobs = service = JobService.for_settings(
+                state.db, state.settings, storage=state.storage
+            )
         service.start()
         try:
             yield
@@ -79,11 +84,20 @@ def _job_service_lifespan(state: AppState):
 def create_app(settings: Settings, state: AppState | None = None) -> RootApp:
     state = state or build_state(settings)
     spec = load_spec()
-    api = AsyncApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=jsonifier(),
-                   lifespan=_job_service_lifespan(state))
-    api.add_api(spec, resolver=TagResolver(), validate_responses=True, strict_validation=True,
-                validator_map=validator_map(),
-                swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
+    api = AsyncApp(
+        __name__,
+        specification_dir=str(SPEC_PATH.parent),
+        jsonifier=jsonifier(),
+        lifespan=_job_service_lifespan(state),
+    )
+    api.add_api(
+        spec,
+        resolver=TagResolver(),
+        validate_responses=True,
+        strict_validation=True,
+        validator_map=validator_map(),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+    )
     api_errors.register(api, spec)
 
     document = SpecDocument(spec)

@@ -30,8 +30,9 @@ from harbor_api.services import configurations
 from harbor_api.services.context import AppState, RequestContext
 from harbor_api.services.sessions import SESSION_COOKIE
 
-ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
-                   Awaitable[None]]
+ASGIApp = Callable[
+    [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
+]
 
 log = logging.getLogger("harbor_api.access")
 
@@ -42,8 +43,10 @@ _CSRF_EXEMPT = {"/api/v2.0/c/login"}
 # A Host header usable in absolute URLs: a hostname or IPv4 address, or a bracketed IPv6
 # address, and an optional port. Anything else (quotes, spaces, paths) is never echoed.
 _HOSTNAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOST = re.compile(rf"(?:(?P<name>{_HOSTNAME}(?:\.{_HOSTNAME})*\.?)|\[(?P<ip6>[0-9A-Fa-f:.]+)\])"
-                   r"(?::(?P<port>[0-9]{1,5}))?")
+_HOST = re.compile(
+    rf"(?:(?P<name>{_HOSTNAME}(?:\.{_HOSTNAME})*\.?)|\[(?P<ip6>[0-9A-Fa-f:.]+)\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
 
 
 def _valid_host(host: str) -> bool:
@@ -62,8 +65,11 @@ def _valid_host(host: str) -> bool:
 
 
 # Docker-standard paths that live outside /api/v2.0 but are declared in the spec.
-PATH_ALIASES = {"/service/token": "/api/v2.0/service/token",
-                "/c/login": "/api/v2.0/c/login", "/c/log_out": "/api/v2.0/c/log_out"}
+PATH_ALIASES = {
+    "/service/token": "/api/v2.0/service/token",
+    "/c/login": "/api/v2.0/c/login",
+    "/c/log_out": "/api/v2.0/c/log_out",
+}
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -97,9 +103,14 @@ def _csrf_matches(sent: str | None, expected: str | None) -> bool:
 
 
 class RootApp:
-    def __init__(self, state: AppState, api: ASGIApp, registry: ASGIApp | None,
-                 static: Mapping[str, ASGIApp], spec_routes: Mapping[str, ASGIApp] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        api: ASGIApp,
+        registry: ASGIApp | None,
+        static: Mapping[str, ASGIApp],
+        spec_routes: Mapping[str, ASGIApp] | None = None,
+    ) -> None:
         self.state = state
         self.spec_routes = spec_routes or {}
         self.api = api
@@ -124,8 +135,11 @@ class RootApp:
         async def send_with_id(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_box["status"] = message["status"]
-                headers = [h for h in message.get("headers", [])
-                           if h[0].lower() not in (b"x-request-id", b"x-content-type-options")]
+                headers = [
+                    h
+                    for h in message.get("headers", [])
+                    if h[0].lower() not in (b"x-request-id", b"x-content-type-options")
+                ]
                 headers.append((b"x-request-id", rid.encode("latin-1")))
                 headers.append((b"x-content-type-options", b"nosniff"))  # no type sniffing
                 message = {**message, "headers": headers}
@@ -135,21 +149,29 @@ class RootApp:
             with configurations.request_scope():  # checked once per request, then reused
                 await self._dispatch(scope, receive, send_with_id, rid)
         finally:
-            log.info("%s %s %s", scope["method"], scope["path"], status_box["status"],
-                     extra={"method": scope["method"], "path": scope["path"],
-                            "status": status_box["status"],
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                            "user": scope.get("harbor.ctx").principal.username
-                            if scope.get("harbor.ctx") else "",
-                            "remote": (scope.get("client") or ("", 0))[0]})
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status_box["status"],
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status_box["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user": scope.get("harbor.ctx").principal.username
+                    if scope.get("harbor.ctx")
+                    else "",
+                    "remote": (scope.get("client") or ("", 0))[0],
+                },
+            )
             request_id_var.reset(token)
             remote_var.reset(remote_token)
 
     async def _dispatch(self, scope: dict, receive, send, rid: str) -> None:
         path = scope["path"]
         if path in PATH_ALIASES:
-            scope = {**scope, "path": PATH_ALIASES[path],
-                     "raw_path": PATH_ALIASES[path].encode()}
+            scope = {**scope, "path": PATH_ALIASES[path], "raw_path": PATH_ALIASES[path].encode()}
             path = scope["path"]
         if path in self.spec_routes:
             await self.spec_routes[path](scope, receive, send)
@@ -164,8 +186,11 @@ class RootApp:
         if is_api and scope["method"] not in ("GET", "HEAD"):
             try:  # before authentication: a hostile body never reaches a parser
                 receive = await body_guard.read_checked(
-                    scope, receive, _header(scope, b"content-type"),
-                    _header(scope, b"content-length"))
+                    scope,
+                    receive,
+                    _header(scope, b"content-type"),
+                    _header(scope, b"content-length"),
+                )
             except body_guard.BodyRefused as refused:
                 await _send_error(send, refused.status, refused.code, refused.message)
                 return
@@ -177,20 +202,30 @@ class RootApp:
                 raise
             log.warning("%s %s: resolving the caller failed: %s", scope["method"], path, exc)
             body = oci_error_body(fault.code, fault.message) if is_registry else None
-            await _send_error(send, fault.status, fault.code, fault.message, body=body,
-                              headers=[(k.lower().encode(), v.encode())
-                                       for k, v in fault.headers.items()])
+            await _send_error(
+                send,
+                fault.status,
+                fault.code,
+                fault.message,
+                body=body,
+                headers=[(k.lower().encode(), v.encode()) for k, v in fault.headers.items()],
+            )
             return
-        ctx = RequestContext(app=self.state, principal=principal, request_id=rid,
-                             base_url=self._base_url(scope))
+        ctx = RequestContext(
+            app=self.state, principal=principal, request_id=rid, base_url=self._base_url(scope)
+        )
         scope["harbor.ctx"] = ctx
         scope["harbor.auth_error"] = auth_error
-        if (principal.via == "session" and scope["method"] not in _SAFE_METHODS
-                and path not in _CSRF_EXEMPT
-                and not _csrf_matches(_header(scope, CSRF_HEADER.encode()),
-                                      principal.csrf_token)):  # /v2 writes included
-            message = ("CSRF token missing or invalid; send the X-Harbor-CSRF-Token header "
-                       "with the value from login")
+        if (
+            principal.via == "session"
+            and scope["method"] not in _SAFE_METHODS
+            and path not in _CSRF_EXEMPT
+            and not _csrf_matches(_header(scope, CSRF_HEADER.encode()), principal.csrf_token)
+        ):  # /v2 writes included
+            message = (
+                "CSRF token missing or invalid; send the X-Harbor-CSRF-Token header "
+                "with the value from login"
+            )
             body = oci_error_body("DENIED", message) if is_registry else None
             await _send_error(send, 403, "FORBIDDEN", message, body=body)
             return
@@ -255,11 +290,24 @@ class RootApp:
         return ANONYMOUS, None
 
 
-async def _send_error(send, status: int, code: str, message: str,
-                      headers: list[tuple[bytes, bytes]] | None = None,
-                      body: bytes | None = None) -> None:
+async def _send_error(
+    send,
+    status: int,
+    code: str,
+    message: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    body: bytes | None = None,
+) -> None:
     body = body if body is not None else api_error_body(code, message)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())] + (headers or [])})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            + (headers or []),
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -65,8 +65,11 @@ class Progress:
 
     def report(self) -> None:
         self._last = time.monotonic()
-        print(f"{self.verb}: {self.files} file(s), {self.bytes / 2**20:.1f} MiB",
-              file=self.stream, flush=True)
+        print(
+            f"{self.verb}: {self.files} file(s), {self.bytes / 2**20:.1f} MiB",
+            file=self.stream,
+            flush=True,
+        )
 
 
 def sqlite_path(settings: Settings) -> Path:
@@ -100,9 +103,13 @@ def backup(settings: Settings, out: Path, stream: TextIO | None = None) -> Progr
         _snapshot_sqlite(db_file, snapshot, progress)
         partial = Path(scratch) / out.name
         with tarfile.open(partial, mode) as tar:
-            manifest = {"format": FORMAT, "product": "harbor-api", "version": __version__,
-                        "created": dt.datetime.now(dt.UTC).isoformat(),
-                        "database": "sqlite"}
+            manifest = {
+                "format": FORMAT,
+                "product": "harbor-api",
+                "version": __version__,
+                "created": dt.datetime.now(dt.UTC).isoformat(),
+                "database": "sqlite",
+            }
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
             tar.add(snapshot, DATABASE)
             progress.add(snapshot.stat().st_size)
@@ -128,10 +135,15 @@ def _snapshot_sqlite(source: Path, target: Path, progress: Progress) -> None:
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
+
         def pages(status, remaining, total):
             if total > 25_000:  # ~100 MiB: worth telling
-                print(f"backup: database {total - remaining}/{total} pages", file=progress.stream,
-                      flush=True)
+                print(
+                    f"backup: database {total - remaining}/{total} pages",
+                    file=progress.stream,
+                    flush=True,
+                )
+
         src.backup(dst, pages=5_000, progress=pages)
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
     finally:
@@ -162,8 +174,9 @@ def _add_tree(tar: tarfile.TarFile, root: Path, arcroot: str, progress: Progress
             progress.add(size)
 
 
-def restore(settings: Settings, archive: Path, force: bool = False,
-            stream: TextIO | None = None) -> Progress:
+def restore(
+    settings: Settings, archive: Path, force: bool = False, stream: TextIO | None = None
+) -> Progress:
     """Unpack ``archive`` into the configured data directory (and storage root), which must
     be empty unless ``force`` (then what is there is replaced). The server must be stopped."""
     db_file = sqlite_path(settings)
@@ -174,8 +187,10 @@ def restore(settings: Settings, archive: Path, force: bool = False,
     targets = [data_dir] + ([storage] if not storage.is_relative_to(data_dir) else [])
     occupied = [t for t in targets if t.is_dir() and any(t.iterdir())]
     if occupied and not force:
-        raise BackupError(f"{occupied[0]} is not empty: restore into an empty data directory, "
-                          "or pass --force to replace what is there (stop the server first)")
+        raise BackupError(
+            f"{occupied[0]} is not empty: restore into an empty data directory, "
+            "or pass --force to replace what is there (stop the server first)"
+        )
     try:
         with tarfile.open(archive) as tar:
             _read_manifest(tar)  # before anything is created
@@ -220,8 +235,10 @@ def _read_manifest(tar: tarfile.TarFile) -> dict:
     except (KeyError, ValueError, AttributeError):
         raise BackupError("this is not a harbor-api backup (no harbor-backup.json)") from None
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"backup format {manifest.get('format')!r} is not supported "
-                          f"(this version reads format {FORMAT})")
+        raise BackupError(
+            f"backup format {manifest.get('format')!r} is not supported "
+            f"(this version reads format {FORMAT})"
+        )
     return manifest
 
 

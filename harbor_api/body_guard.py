@@ -55,15 +55,18 @@ def _is_json(content_type: str | None) -> bool:
     return not content_type or "json" in content_type.lower()
 
 
-async def read_checked(scope: dict, receive: Callable[[], Awaitable[dict]],
-                       content_type: str | None, content_length: str | None
-                       ) -> Callable[[], Awaitable[dict]]:
+async def read_checked(
+    scope: dict,
+    receive: Callable[[], Awaitable[dict]],
+    content_type: str | None,
+    content_length: str | None,
+) -> Callable[[], Awaitable[dict]]:
     """Read the whole body, refuse it if too large or (JSON) too deep, and return a
     ``receive`` that replays it. Raises :class:`BodyRefused`."""
-    if content_length and content_length.strip().isdigit() \
-            and int(content_length) > MAX_BODY_BYTES:
-        raise BodyRefused(413, "PAYLOAD_TOO_LARGE",
-                          f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+    if content_length and content_length.strip().isdigit() and int(content_length) > MAX_BODY_BYTES:
+        raise BodyRefused(
+            413, "PAYLOAD_TOO_LARGE", f"request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+        )
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -73,21 +76,25 @@ async def read_checked(scope: dict, receive: Callable[[], Awaitable[dict]],
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise BodyRefused(413, "PAYLOAD_TOO_LARGE",
-                              f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+            raise BodyRefused(
+                413,
+                "PAYLOAD_TOO_LARGE",
+                f"request body exceeds the limit of {MAX_BODY_BYTES} bytes",
+            )
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
     if _is_json(content_type) and nesting_depth_exceeds(body):
-        raise BodyRefused(400, "BAD_REQUEST",
-                          f"JSON body is nested more than {MAX_DEPTH} levels deep")
-    return _replay([{"type": "http.request", "body": body, "more_body": False}], None,
-                   receive)
+        raise BodyRefused(
+            400, "BAD_REQUEST", f"JSON body is nested more than {MAX_DEPTH} levels deep"
+        )
+    return _replay([{"type": "http.request", "body": body, "more_body": False}], None, receive)
 
 
-def _replay(messages: list[dict], final: dict | None,
-            receive: Callable[[], Awaitable[dict]]) -> Callable[[], Awaitable[dict]]:
+def _replay(
+    messages: list[dict], final: dict | None, receive: Callable[[], Awaitable[dict]]
+) -> Callable[[], Awaitable[dict]]:
     pending = list(messages) + ([final] if final is not None else [])
 
     async def replay() -> dict:

@@ -29,20 +29,27 @@ variables, which win (e.g. HARBOR_DATABASE_URL, HARBOR_ADMIN_PASSWORD, HARBOR_EX
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harbor-api", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="harbor-api",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"harbor-api {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the registry server (migrates the database first)",
-                           description="Run the registry. Brings the database schema up to "
-                           "date, creates the admin user and the public 'library' project on "
-                           "first start, then serves everything on one port with gunicorn.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the registry server (migrates the database first)",
+        description="Run the registry. Brings the database schema up to "
+        "date, creates the admin user and the public 'library' project on "
+        "first start, then serves everything on one port with gunicorn.",
+    )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--data-dir", help="where the database and blobs live (default ./data)")
-    serve.add_argument("--workers", type=int,
-                       help="worker processes (default: one per usable core)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default: one per usable core)"
+    )
     serve.add_argument("--config", help="YAML configuration file")
     serve.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
     serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -53,43 +60,57 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--data-dir", help="data directory (default ./data)")
 
     reset = sub.add_parser(
-        "reset-password", help="set a user's password (e.g. admin's) on the configured database",
+        "reset-password",
+        help="set a user's password (e.g. admin's) on the configured database",
         description="Set a local user's password directly in the database (no server or "
         "administrator login needed) and end that user's browser sessions. This is also how "
         "to set the admin password of an existing data directory: the admin_password setting "
         "only applies on the first start. The password is asked twice (not echoed), or read "
-        "from standard input with --password-stdin.")
+        "from standard input with --password-stdin.",
+    )
     reset.add_argument("username", help="the user, e.g. admin")
-    reset.add_argument("--password-stdin", action="store_true",
-                       help="read the new password from standard input (one line)")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from standard input (one line)",
+    )
     reset.add_argument("--config", help="YAML configuration file")
     reset.add_argument("--data-dir", help="data directory (default ./data)")
 
     backup = sub.add_parser(
-        "backup", help="write a backup archive (SQLite snapshot, token keys, blobs)",
+        "backup",
+        help="write a backup archive (SQLite snapshot, token keys, blobs)",
         description="Write one tar archive (.tar, or .tar.gz to compress) with a consistent "
         "snapshot of the SQLite database, the token service keys and all stored blobs; safe "
         "while the server runs. For PostgreSQL it prints the pg_dump procedure instead "
-        "(docs/operations.md).")
+        "(docs/operations.md).",
+    )
     backup.add_argument("archive", help="the archive to write, e.g. harbor-backup.tar")
     backup.add_argument("--config", help="YAML configuration file")
     backup.add_argument("--data-dir", help="data directory (default ./data)")
 
     restore = sub.add_parser(
-        "restore", help="restore a backup archive into an empty data directory",
+        "restore",
+        help="restore a backup archive into an empty data directory",
         description="Unpack an archive written by 'harbor-api backup' into the configured data "
-        "directory, which must be empty (or missing) unless --force. Stop the server first.")
+        "directory, which must be empty (or missing) unless --force. Stop the server first.",
+    )
     restore.add_argument("archive", help="the archive written by 'harbor-api backup'")
-    restore.add_argument("--force", action="store_true",
-                         help="replace the database, keys and blobs already in the data directory")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the database, keys and blobs already in the data directory",
+    )
     restore.add_argument("--config", help="YAML configuration file")
     restore.add_argument("--data-dir", help="data directory (default ./data)")
 
     jobs = sub.add_parser(
-        "jobs-worker", help="run a job worker process for the Redis job queue (scale-out)",
+        "jobs-worker",
+        help="run a job worker process for the Redis job queue (scale-out)",
         description="Run one job worker taking tasks from the Redis queue (settings "
         "job_queue: redis, redis_url); start as many as wanted, on any machine that reaches "
-        "the database, the storage and Redis. See docs/jobs.md.")
+        "the database, the storage and Redis. See docs/jobs.md.",
+    )
     jobs.add_argument("--config", help="YAML configuration file")
     jobs.add_argument("--data-dir", help="data directory (default ./data)")
     jobs.add_argument("--burst", action="store_true", help="exit once the queue is empty")
@@ -101,10 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(getattr(args, "config", None))
     return settings.with_overrides(
-        host=getattr(args, "host", None), port=getattr(args, "port", None),
-        data_dir=getattr(args, "data_dir", None), workers=getattr(args, "workers", None),
-        tls_cert=getattr(args, "tls_cert", None), tls_key=getattr(args, "tls_key", None),
-        external_url=getattr(args, "external_url", None))
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None),
+        workers=getattr(args, "workers", None),
+        tls_cert=getattr(args, "tls_cert", None),
+        tls_key=getattr(args, "tls_key", None),
+        external_url=getattr(args, "external_url", None),
+    )
 
 
 def prepare(settings: Settings) -> str | None:
@@ -186,9 +211,12 @@ def reset_password(settings: Settings, username: str, from_stdin: bool) -> int:
         from harbor_api.backup import sqlite_path
 
         if not sqlite_path(settings).is_file():
-            print(f"harbor-api: there is no database at {sqlite_path(settings)} (wrong "
-                  "--data-dir or --config? on a new data directory, set admin_password / "
-                  "HARBOR_ADMIN_PASSWORD for the first start)", file=sys.stderr)
+            print(
+                f"harbor-api: there is no database at {sqlite_path(settings)} (wrong "
+                "--data-dir or --config? on a new data directory, set admin_password / "
+                "HARBOR_ADMIN_PASSWORD for the first start)",
+                file=sys.stderr,
+            )
             return 1
     try:
         password = _read_new_password(from_stdin)
@@ -227,12 +255,16 @@ def backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.command == "backup":
             done = backup(settings, archive)
-            print(f"backup written to {archive.resolve()}: {done.files} file(s), "
-                  f"{done.bytes / 2**20:.1f} MiB")
+            print(
+                f"backup written to {archive.resolve()}: {done.files} file(s), "
+                f"{done.bytes / 2**20:.1f} MiB"
+            )
         else:
             done = restore(settings, archive, force=args.force)
-            print(f"restored {done.files} file(s), {done.bytes / 2**20:.1f} MiB into "
-                  f"{settings.data_dir.resolve()}; start the server with this data directory")
+            print(
+                f"restored {done.files} file(s), {done.bytes / 2**20:.1f} MiB into "
+                f"{settings.data_dir.resolve()}; start the server with this data directory"
+            )
     except BackupError as exc:
         print(f"harbor-api: {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -244,8 +276,11 @@ def backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def jobs_worker(settings: Settings, burst: bool) -> int:
     if settings.job_queue != "redis":
-        print("harbor-api: jobs-worker needs job_queue: redis (with the database queue the "
-              "server runs its workers itself)", file=sys.stderr)
+        print(
+            "harbor-api: jobs-worker needs job_queue: redis (with the database queue the "
+            "server runs its workers itself)",
+            file=sys.stderr,
+        )
         return 2
     code, _ = _reporting_errors(prepare, settings)
     if code != 0:
@@ -264,13 +299,13 @@ def _reporting_errors(fn, settings: Settings):
         return 2, None
     except Exception as exc:  # one readable line instead of a traceback for start-up failures
         from sqlalchemy.exc import ArgumentError, OperationalError
+
         if isinstance(exc, OperationalError):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             print(f"harbor-api: cannot reach the database: {reason}", file=sys.stderr)
             return 1, None
         if isinstance(exc, ArgumentError):
-            print(f"harbor-api: configuration error: setting database_url: {exc}",
-                  file=sys.stderr)
+            print(f"harbor-api: configuration error: setting database_url: {exc}", file=sys.stderr)
             return 2, None
         if isinstance(exc, OSError):
             print(f"harbor-api: cannot start: {exc}", file=sys.stderr)
@@ -336,8 +371,10 @@ def port_in_use(host: str, port: int) -> str | None:
         except OSError as exc:
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             if exc.errno == errno.EADDRINUSE:
-                return f"port {port} is already in use on {host} (another server is " \
-                       "listening there; stop it or choose --port)"
+                return (
+                    f"port {port} is already in use on {host} (another server is "
+                    "listening there; stop it or choose --port)"
+                )
             return f"cannot listen on {where}: {exc.strerror or exc}"
     return None
 
@@ -347,10 +384,16 @@ def print_banner(settings: Settings, generated: str | None) -> None:
     url = settings.resolved_external_url
     print(f"harbor-api {__version__} listening on {url}", flush=True)
     print(f"  portal and API:  {url}/   {url}/api/v2.0/   Swagger UI: {url}/devcenter", flush=True)
-    print("  admin user:      admin" + (f"   (generated password: {generated} -- shown once; "
-                                          "change it)" if generated else ""), flush=True)
-    print(f"  data:            {settings.data_dir.resolve()}  "
-          f"(database {_redact(settings.resolved_database_url)})", flush=True)
+    print(
+        "  admin user:      admin"
+        + (f"   (generated password: {generated} -- shown once; change it)" if generated else ""),
+        flush=True,
+    )
+    print(
+        f"  data:            {settings.data_dir.resolve()}  "
+        f"(database {_redact(settings.resolved_database_url)})",
+        flush=True,
+    )
 
 
 def _redact(url: str) -> str:

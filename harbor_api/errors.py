@@ -31,17 +31,20 @@ ERROR_TABLE: dict[str, ErrorSpec] = {
     "TOO_MANY_REQUESTS": ErrorSpec(429, "too many requests"),
     "INTERNAL_SERVER_ERROR": ErrorSpec(500, "internal server error"),
     "SERVICE_UNAVAILABLE": ErrorSpec(503, "service unavailable"),
-    "INSUFFICIENT_STORAGE": ErrorSpec(507, "the registry's storage is full; free space or "
-                                           "retry later"),
-    "DATABASE_UNAVAILABLE": ErrorSpec(503, "the database is unavailable (locked or "
-                                           "unreachable); retry later"),
+    "INSUFFICIENT_STORAGE": ErrorSpec(
+        507, "the registry's storage is full; free space or retry later"
+    ),
+    "DATABASE_UNAVAILABLE": ErrorSpec(
+        503, "the database is unavailable (locked or unreachable); retry later"
+    ),
     # OCI Distribution codes
     "BLOB_UNKNOWN": ErrorSpec(404, "blob unknown to registry"),
     "BLOB_UPLOAD_INVALID": ErrorSpec(400, "blob upload invalid"),
     "BLOB_UPLOAD_UNKNOWN": ErrorSpec(404, "blob upload unknown to registry"),
     "DIGEST_INVALID": ErrorSpec(400, "provided digest did not match uploaded content"),
-    "MANIFEST_BLOB_UNKNOWN": ErrorSpec(404, "manifest references a manifest or blob unknown "
-                                            "to registry"),
+    "MANIFEST_BLOB_UNKNOWN": ErrorSpec(
+        404, "manifest references a manifest or blob unknown to registry"
+    ),
     "MANIFEST_INVALID": ErrorSpec(400, "manifest invalid"),
     "MANIFEST_UNKNOWN": ErrorSpec(404, "manifest unknown to registry"),
     "NAME_INVALID": ErrorSpec(400, "invalid repository name"),
@@ -71,8 +74,13 @@ class HarborError(Exception):
 
     code = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str | None = None, *, detail: Any = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        detail: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or ERROR_TABLE[self.code].message
         self.detail = detail
         self.headers = headers or {}
@@ -151,6 +159,7 @@ class InternalError(HarborError):
 
 # --- OCI Distribution errors -------------------------------------------------------------
 
+
 class BlobUnknownError(HarborError):
     code = "BLOB_UNKNOWN"
 
@@ -214,6 +223,7 @@ class ChunkOutOfOrderError(RangeInvalidError):
 
 # --- directory (LDAP) errors -------------------------------------------------------------
 
+
 class DirectoryError(UnauthorizedError):
     """The directory could not answer (not: the password was wrong). A 401 ``UNAUTHORIZED``
     for logins, as Harbor answers; the message leads with the class's secret-free
@@ -250,8 +260,11 @@ GENERIC_SERVER_MESSAGE = "internal server error; see the server log for the requ
 
 def public_message(error: HarborError) -> str:
     """The message a client may see: never internals for a 5xx."""
-    return GENERIC_SERVER_MESSAGE if error.status >= 500 and error.code == \
-        "INTERNAL_SERVER_ERROR" else error.message
+    return (
+        GENERIC_SERVER_MESSAGE
+        if error.status >= 500 and error.code == "INTERNAL_SERVER_ERROR"
+        else error.message
+    )
 
 
 # Compact, as Harbor (Go's encoder) writes it: clients match substrings of these bodies.

@@ -18,8 +18,12 @@ from harbor_api.errors import DatabaseUnavailableError, HarborError, StorageFull
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 # SQLite's words for a full disk, and for a lock held past the busy timeout
 _SQLITE_FULL = ("database or disk is full", "no space left on device")
-_SQLITE_BUSY = ("database is locked", "database table is locked", "database schema is locked",
-                "unable to open database file")
+_SQLITE_BUSY = (
+    "database is locked",
+    "database table is locked",
+    "database schema is locked",
+    "unable to open database file",
+)
 _PG_DISK_FULL = "53100"  # SQLSTATE disk_full
 
 
@@ -35,8 +39,7 @@ def translate(error: BaseException) -> HarborError | None:
         current = current.__cause__ or current.__context__
         seen += 1
     if isinstance(error, sa_exc.TimeoutError):  # every pooled connection stayed busy
-        return DatabaseUnavailableError("no database connection became free in time; "
-                                        "retry later")
+        return DatabaseUnavailableError("no database connection became free in time; retry later")
     if isinstance(error, sa_exc.DisconnectionError):
         return DatabaseUnavailableError()
     if isinstance(error, sa_exc.DBAPIError):
@@ -48,7 +51,8 @@ def _database_fault(error: sa_exc.DBAPIError) -> HarborError | None:
     original = error.orig
     text = str(original).lower()
     if getattr(original, "sqlstate", None) == _PG_DISK_FULL or any(
-            words in text for words in _SQLITE_FULL):
+        words in text for words in _SQLITE_FULL
+    ):
         return StorageFullError("the database's disk is full; free space or retry later")
     if error.connection_invalidated:
         return DatabaseUnavailableError()

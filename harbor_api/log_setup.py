@@ -25,8 +25,19 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None) or request_id_var.get()
         if rid:
             entry["request_id"] = rid
-        for key in ("method", "path", "status", "duration_ms", "user", "remote", "event",
-                    "attempted_user", "reason", "service", "scopes"):
+        for key in (
+            "method",
+            "path",
+            "status",
+            "duration_ms",
+            "user",
+            "remote",
+            "event",
+            "attempted_user",
+            "reason",
+            "service",
+            "scopes",
+        ):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -43,8 +54,11 @@ class TextFormatter(logging.Formatter):
 
 def formatter_for(fmt: str = "json") -> logging.Formatter:
     """The formatter of every server log line (ours, uvicorn's and gunicorn's)."""
-    return JsonFormatter() if fmt == "json" else \
-        TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return (
+        JsonFormatter()
+        if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
@@ -54,6 +68,11 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.captureWarnings(True)  # warnings as log lines, not bare text on stderr
-    for noisy in ("uvicorn.access", "connexion.security", "connexion.operations",
-                  "connexion.middleware.security", "alembic.runtime.migration"):
+    for noisy in (
+        "uvicorn.access",
+        "connexion.security",
+        "connexion.operations",
+        "connexion.middleware.security",
+        "alembic.runtime.migration",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

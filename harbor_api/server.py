@@ -24,6 +24,7 @@ from harbor_api.settings import Settings
 def gunicorn_logger_class(fmt: str) -> type[GunicornLogger]:
     """gunicorn's logger, writing its lines (and uvicorn's, which share its handlers) with
     our formatter, so the whole server log has one format."""
+
     class HarborGunicornLogger(GunicornLogger):
         def setup(self, cfg) -> None:
             super().setup(cfg)
@@ -46,8 +47,9 @@ class _ShutdownWording(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.arbiter.killed_after_timeout and "Perhaps out of memory" in str(record.msg):
-            record.msg = ("worker (pid:%s) stopped (%s): its requests did not finish "
-                          "within graceful_timeout")
+            record.msg = (
+                "worker (pid:%s) stopped (%s): its requests did not finish within graceful_timeout"
+            )
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
@@ -62,10 +64,13 @@ class HarborArbiter(Arbiter):
         logging.getLogger("gunicorn.error").addFilter(_ShutdownWording(self))
 
     def _announce(self, why: str) -> None:
-        self.log.info("harbor-api is shutting down (%s): no new connections; requests in "
-                      "flight get up to %s s (graceful_timeout) to finish; an upload cut "
-                      "short resumes from its last acknowledged offset after a restart",
-                      why, self.cfg.graceful_timeout)
+        self.log.info(
+            "harbor-api is shutting down (%s): no new connections; requests in "
+            "flight get up to %s s (graceful_timeout) to finish; an upload cut "
+            "short resumes from its last acknowledged offset after a restart",
+            why,
+            self.cfg.graceful_timeout,
+        )
 
     def handle_term(self) -> None:
         self._announce("SIGTERM")
@@ -82,8 +87,11 @@ class HarborArbiter(Arbiter):
     def kill_workers(self, sig: int) -> None:
         if sig == signal.SIGKILL and self.WORKERS:
             self.killed_after_timeout = True
-            self.log.warning("%d worker(s) still busy after graceful_timeout (%s s); stopping "
-                             "them now", len(self.WORKERS), self.cfg.graceful_timeout)
+            self.log.warning(
+                "%d worker(s) still busy after graceful_timeout (%s s); stopping them now",
+                len(self.WORKERS),
+                self.cfg.graceful_timeout,
+            )
         super().kill_workers(sig)
 
 

@@ -54,7 +54,7 @@ class Settings:
     # per account (system administrators excepted): open upload sessions and the bytes they
     # hold; 0 means no limit
     max_open_uploads_per_user: int = 100
-    max_upload_bytes_per_user: int = 32 * 1024 ** 3
+    max_upload_bytes_per_user: int = 32 * 1024**3
     tls_cert: Path | None = None
     tls_key: Path | None = None
     robot_name_prefix: str = "robot$"
@@ -95,7 +95,7 @@ class Settings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'harbor.db').resolve()}"
         for plain in ("postgresql://", "postgres://"):
             if url.startswith(plain):
-                return "postgresql+psycopg://" + url[len(plain):]
+                return "postgresql+psycopg://" + url[len(plain) :]
         return url
 
     @property
@@ -119,8 +119,9 @@ _ENV_PREFIX = "HARBOR_"
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
 
 
-def load_settings(config_file: str | os.PathLike[str] | None = None,
-                  environ: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
     """Build settings from defaults, then ``config_file`` (YAML), then the environment."""
     environ = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
@@ -129,7 +130,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None,
         values.update(_read_yaml(Path(config_file)))
     for key, raw in environ.items():
         if key.startswith(_ENV_PREFIX) and key != "HARBOR_CONFIG":
-            name = key[len(_ENV_PREFIX):].lower()
+            name = key[len(_ENV_PREFIX) :].lower()
             if name in _FIELDS and raw != "":  # an empty variable counts as unset
                 values[name] = raw
     return _validated(Settings(**_coerce_all(values)))
@@ -189,8 +190,16 @@ def _coerce(name: str, value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,
-             "false": False, "no": False, "off": False, "0": False}
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
 STORAGE_DRIVERS = ("filesystem",)  # what harbor_api.registry.storage.make_driver builds
 _LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 
@@ -198,45 +207,65 @@ _LOG_LEVELS = {"debug", "info", "warning", "error", "critical"}
 def _validated(settings: Settings) -> Settings:
     if not 0 < settings.port < 65536:
         raise ConfigError(f"setting port must be between 1 and 65535, got {settings.port}")
-    for name in ("workers", "token_expiration_minutes", "max_manifest_bytes",
-                 "session_max_age_seconds", "database_busy_timeout_seconds",
-                 "upload_purge_age_seconds", "upload_purge_interval_seconds",
-                 "graceful_timeout", "header_timeout"):
+    for name in (
+        "workers",
+        "token_expiration_minutes",
+        "max_manifest_bytes",
+        "session_max_age_seconds",
+        "database_busy_timeout_seconds",
+        "upload_purge_age_seconds",
+        "upload_purge_interval_seconds",
+        "graceful_timeout",
+        "header_timeout",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    for name in ("max_open_uploads_per_user", "max_upload_bytes_per_user",
-                 "max_connections_per_client"):
+    for name in (
+        "max_open_uploads_per_user",
+        "max_upload_bytes_per_user",
+        "max_connections_per_client",
+    ):
         if getattr(settings, name) < 0:
-            raise ConfigError(f"setting {name} must be 0 (no limit) or more, "
-                              f"got {getattr(settings, name)}")
+            raise ConfigError(
+                f"setting {name} must be 0 (no limit) or more, got {getattr(settings, name)}"
+            )
     for name in ("login_lock_after", "login_lock_seconds", "login_lock_max_seconds"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://",
-                                                                 "unix://")):
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise ConfigError("setting redis_url must be a redis://, rediss:// or unix:// URL")
     if settings.job_queue not in ("database", "redis"):
-        raise ConfigError("setting job_queue must be database or redis, "
-                          f"got {settings.job_queue!r}")
+        raise ConfigError(
+            f"setting job_queue must be database or redis, got {settings.job_queue!r}"
+        )
     if settings.job_queue == "redis" and not settings.redis_url:
         raise ConfigError("setting job_queue redis needs redis_url")
     if settings.job_workers < 0:
         raise ConfigError(f"setting job_workers must be 0 or more, got {settings.job_workers}")
     if settings.job_lease_seconds < 1:
-        raise ConfigError(f"setting job_lease_seconds must be at least 1, "
-                          f"got {settings.job_lease_seconds}")
+        raise ConfigError(
+            f"setting job_lease_seconds must be at least 1, got {settings.job_lease_seconds}"
+        )
     if settings.storage_driver not in STORAGE_DRIVERS:
-        raise ConfigError(f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
-                          f"got {settings.storage_driver!r}")
+        raise ConfigError(
+            f"setting storage_driver must be one of {', '.join(STORAGE_DRIVERS)}, "
+            f"got {settings.storage_driver!r}"
+        )
     url = settings.database_url
     if url and not url.startswith(("sqlite://", "postgresql", "postgres://")):
-        raise ConfigError("setting database_url must be a sqlite:// or postgresql+psycopg:// URL, "
-                          f"got {url.split('://')[0]!r}")
+        raise ConfigError(
+            "setting database_url must be a sqlite:// or postgresql+psycopg:// URL, "
+            f"got {url.split('://')[0]!r}"
+        )
     if settings.external_url:
         parts = urlsplit(settings.external_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ConfigError("setting external_url must be an absolute http(s) URL, "
-                              f"got {settings.external_url!r}")
+            raise ConfigError(
+                "setting external_url must be an absolute http(s) URL, "
+                f"got {settings.external_url!r}"
+            )
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError("settings tls_cert and tls_key must be given together")
     for name in ("tls_cert", "tls_key"):
@@ -244,8 +273,10 @@ def _validated(settings: Settings) -> Settings:
         if path is not None and not path.is_file():
             raise ConfigError(f"setting {name}: file {path} does not exist")
     if settings.log_level.lower() not in _LOG_LEVELS:
-        raise ConfigError(f"setting log_level must be one of {', '.join(sorted(_LOG_LEVELS))}, "
-                          f"got {settings.log_level!r}")
+        raise ConfigError(
+            f"setting log_level must be one of {', '.join(sorted(_LOG_LEVELS))}, "
+            f"got {settings.log_level!r}"
+        )
     if settings.log_format not in {"json", "text"}:
         raise ConfigError(f"setting log_format must be json or text, got {settings.log_format!r}")
     return settings

@@ -35,16 +35,21 @@ from uvicorn_worker import UvicornWorker
 BODY_HIGH_WATER = 4 * 1024 * 1024
 
 
-
 def _closing_response(status: bytes, text: bytes, *extra: bytes) -> bytes:
-    head = [b"HTTP/1.1 " + status, b"content-type: text/plain; charset=utf-8", *extra,
-            b"content-length: " + str(len(text)).encode(), b"connection: close"]
+    head = [
+        b"HTTP/1.1 " + status,
+        b"content-type: text/plain; charset=utf-8",
+        *extra,
+        b"content-length: " + str(len(text)).encode(),
+        b"connection: close",
+    ]
     return b"\r\n".join(head) + b"\r\n\r\n" + text
 
 
 _REQUEST_TIMEOUT = _closing_response(b"408 Request Timeout", b"request headers took too long\n")
-_TOO_MANY = _closing_response(b"503 Service Unavailable",
-                              b"too many connections from your address\n", b"retry-after: 1")
+_TOO_MANY = _closing_response(
+    b"503 Service Unavailable", b"too many connections from your address\n", b"retry-after: 1"
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,12 @@ class BlobFriendlyHttpToolsProtocol(HttpToolsProtocol):
             counts = self._client_counts()
             address = self.client[0]
             if counts[address] >= cap:
-                self.logger.warning("refused a connection from %s: it already has %d open "
-                                    "(max_connections_per_client)", address, counts[address])
+                self.logger.warning(
+                    "refused a connection from %s: it already has %d open "
+                    "(max_connections_per_client)",
+                    address,
+                    counts[address],
+                )
                 transport.write(_TOO_MANY)
                 transport.close()
                 return
@@ -107,8 +116,9 @@ class BlobFriendlyHttpToolsProtocol(HttpToolsProtocol):
     def _start_header_timer(self) -> None:
         self._cancel_header_timer()
         if self.limits.header_timeout:
-            self._header_timer = self.loop.call_later(self.limits.header_timeout,
-                                                      self._headers_too_slow)
+            self._header_timer = self.loop.call_later(
+                self.limits.header_timeout, self._headers_too_slow
+            )
 
     def _cancel_header_timer(self) -> None:
         if self._header_timer is not None:
@@ -123,9 +133,12 @@ class BlobFriendlyHttpToolsProtocol(HttpToolsProtocol):
             # a pipelined request's headers may wait while the one before it is answered
             self._start_header_timer()
             return
-        self.logger.info("closed a connection from %s: its request headers took longer than "
-                         "%s s (header_timeout)", self.client[0] if self.client else "?",
-                         self.limits.header_timeout)
+        self.logger.info(
+            "closed a connection from %s: its request headers took longer than "
+            "%s s (header_timeout)",
+            self.client[0] if self.client else "?",
+            self.limits.header_timeout,
+        )
         self.transport.write(_REQUEST_TIMEOUT)
         self.transport.close()
 
@@ -165,8 +178,10 @@ class _PlainShutdownWords(logging.Filter):
         if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
             return False  # a request cut short at shutdown: the line above said so
         if str(record.msg).startswith("Cancel %s running task(s)"):
-            record.msg = ("%s request(s) still running at the end of graceful_timeout were cut "
-                          "short (an upload resumes from its last acknowledged offset)")
+            record.msg = (
+                "%s request(s) still running at the end of graceful_timeout were cut "
+                "short (an upload resumes from its last acknowledged offset)"
+            )
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
@@ -192,7 +207,8 @@ class HarborWorker(UvicornWorker):
         if settings is not None:
             self.config.harbor_limits = ConnectionLimits(
                 header_timeout=float(settings.header_timeout),
-                max_per_client=settings.max_connections_per_client)
+                max_per_client=settings.max_connections_per_client,
+            )
         logging.getLogger("uvicorn.error").addFilter(_PlainShutdownWords())
 
     async def _serve(self) -> None:
@@ -200,7 +216,8 @@ class HarborWorker(UvicornWorker):
         server = _WorkerServer(config=self.config)
         # the master's SIGQUIT (its answer to SIGINT) stops the worker like SIGTERM does
         asyncio.get_running_loop().add_signal_handler(
-            signal.SIGQUIT, server.handle_exit, signal.SIGQUIT, None)
+            signal.SIGQUIT, server.handle_exit, signal.SIGQUIT, None
+        )
         # the plain sockets: asyncio closes what it is given at shutdown, and closing
         # gunicorn's wrappers that way logs "Error while closing socket ... Bad file descriptor"
         await server.serve(sockets=[getattr(s, "sock", s) for s in self.sockets])

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-BARE_APP = '''
+BARE_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -30,7 +30,7 @@ async def app(scope, receive, send):
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"{}"})
-'''
+"""
 
 
 def disk_write_mb_s(directory: Path, size: int) -> float:
@@ -39,8 +39,12 @@ def disk_write_mb_s(directory: Path, size: int) -> float:
     count = max(1, size // (4 << 20))
     os.sync()
     started = time.perf_counter()
-    subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=4M", f"count={count}",
-                    "conv=fsync"], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={target}", "bs=4M", f"count={count}", "conv=fsync"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     elapsed = time.perf_counter() - started
     target.unlink(missing_ok=True)
     return count * (4 << 20) / elapsed / 1e6
@@ -77,9 +81,13 @@ def loopback_copy_mb_s(directory: Path, size: int) -> float:
         url = f"http://127.0.0.1:{server.server_address[1]}/blob"
         best = 0.0
         for _ in range(2):
-            out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w",
-                                  "%{size_download} %{time_total}", url], check=True,
-                                 capture_output=True, text=True, timeout=600).stdout.split()
+            out = subprocess.run(
+                ["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}", url],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            ).stdout.split()
             best = max(best, int(out[0]) / float(out[1]) / 1e6)
         return best
     finally:
@@ -91,14 +99,30 @@ def loopback_copy_mb_s(directory: Path, size: int) -> float:
 def bare_stack_rps(workdir: Path, port: int, workers: int, load, args) -> float:
     """wrk against the minimal ASGI app under gunicorn + our uvicorn worker."""
     (workdir / "bare_asgi.py").write_text(BARE_APP)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(workdir), str(Path(__file__).resolve().parent.parent)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(workdir), str(Path(__file__).resolve().parent.parent)]),
+    }
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    proc = subprocess.Popen([gunicorn, "-k", "harbor_api.worker.HarborWorker", "-w",
-                             str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-                             "warning", "bare_asgi:app"], env=env, cwd=workdir,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            gunicorn,
+            "-k",
+            "harbor_api.worker.HarborWorker",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bare_asgi:app",
+        ],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/v2/"
     try:
         deadline = time.monotonic() + 60
@@ -117,8 +141,9 @@ def bare_stack_rps(workdir: Path, port: int, workers: int, load, args) -> float:
 
 
 def describe(ceilings: dict[str, float]) -> str:
-    names = {"stack": ("bare stack (minimal ASGI app, same server and workers)", "req/s"),
-             "disk": ("disk write, dd bs=4M conv=fsync", "MB/s"),
-             "loopback": ("loopback copy, curl from a sendfile server", "MB/s")}
+    names = {
+        "stack": ("bare stack (minimal ASGI app, same server and workers)", "req/s"),
+        "disk": ("disk write, dd bs=4M conv=fsync", "MB/s"),
+        "loopback": ("loopback copy, curl from a sendfile server", "MB/s"),
+    }
     return "\n".join(f"  {names[k][0]}: {v:.0f} {names[k][1]}" for k, v in ceilings.items())
-

@@ -74,10 +74,13 @@ def render_error_table() -> str:
     for name, cls in inspect.getmembers(errors, inspect.isclass):
         if issubclass(cls, errors.HarborError) and cls is not errors.HarborError:
             reason = vars(cls).get("reason")
-            classes.setdefault(cls.code, []).append(f"`{name}`" + (f" ({reason})" if reason
-                                                                    else ""))
-    lines = ["| code | HTTP status | default message | exception class |",
-             "| --- | --- | --- | --- |"]
+            classes.setdefault(cls.code, []).append(
+                f"`{name}`" + (f" ({reason})" if reason else "")
+            )
+    lines = [
+        "| code | HTTP status | default message | exception class |",
+        "| --- | --- | --- | --- |",
+    ]
     for code, spec in errors.ERROR_TABLE.items():
         names = ", ".join(sorted(classes.get(code, []))) or "-"
         lines.append(f"| `{code}` | {spec.status} | {spec.message} | {names} |")
@@ -92,8 +95,9 @@ def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         if not DOC.exists() or DOC.read_text() != text:
-            print(f"{DOC.relative_to(ROOT)} is stale: run scripts/gen_error_docs.py",
-                  file=sys.stderr)
+            print(
+                f"{DOC.relative_to(ROOT)} is stale: run scripts/gen_error_docs.py", file=sys.stderr
+            )
             return 1
         return 0
     DOC.parent.mkdir(exist_ok=True)

@@ -63,8 +63,15 @@ def new_user(admin_client):
     def make(sysadmin: bool = False):
         name = unique("user")
         password = "Passw0rd!" + uuid.uuid4().hex[:4]
-        r = admin_client.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                              "realname": name, "password": password})
+        r = admin_client.post(
+            "/users",
+            json={
+                "username": name,
+                "email": f"{name}@example.com",
+                "realname": name,
+                "password": password,
+            },
+        )
         assert r.status_code == 201, r.text
         user_id = int(r.headers["Location"].rsplit("/", 1)[1])
         if sysadmin:

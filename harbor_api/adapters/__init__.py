@@ -34,8 +34,9 @@ def adapter_for(endpoint: Endpoint) -> Adapter:
     try:
         return ADAPTERS[endpoint.type](endpoint)
     except KeyError:
-        raise AdapterError(f"unsupported registry type {endpoint.type!r}; supported: "
-                           f"{', '.join(ADAPTER_TYPES)}") from None
+        raise AdapterError(
+            f"unsupported registry type {endpoint.type!r}; supported: {', '.join(ADAPTER_TYPES)}"
+        ) from None
 
 
 def adapter_info(registry_type: str) -> AdapterInfo:
@@ -43,7 +44,20 @@ def adapter_info(registry_type: str) -> AdapterInfo:
 
 
 __all__ = [
-    "ADAPTERS", "ADAPTER_TYPES", "Adapter", "AdapterError", "AdapterInfo", "Artifact",
-    "AuthenticationError", "BlobReader", "Credential", "Endpoint", "Manifest", "ManifestHead",
-    "NotFoundOnRemoteError", "Upload", "adapter_for", "adapter_info",
+    "ADAPTERS",
+    "ADAPTER_TYPES",
+    "Adapter",
+    "AdapterError",
+    "AdapterInfo",
+    "Artifact",
+    "AuthenticationError",
+    "BlobReader",
+    "Credential",
+    "Endpoint",
+    "Manifest",
+    "ManifestHead",
+    "NotFoundOnRemoteError",
+    "Upload",
+    "adapter_for",
+    "adapter_info",
 ]

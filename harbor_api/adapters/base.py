@@ -155,8 +155,7 @@ class Adapter:
     def list_tags(self, repository: str, pattern: str | None = None) -> list[str]:
         raise NotImplementedError
 
-    def list_artifacts(self, repository: str, tag_pattern: str | None = None
-                       ) -> list[Artifact]:
+    def list_artifacts(self, repository: str, tag_pattern: str | None = None) -> list[Artifact]:
         raise NotImplementedError
 
     def create_namespace(self, name: str) -> bool:
@@ -170,8 +169,7 @@ class Adapter:
     def get_manifest(self, repository: str, reference: str) -> Manifest:
         raise NotImplementedError
 
-    def put_manifest(self, repository: str, reference: str, content: bytes,
-                     media_type: str) -> str:
+    def put_manifest(self, repository: str, reference: str, content: bytes, media_type: str) -> str:
         raise NotImplementedError
 
     def delete_manifest(self, repository: str, digest: str) -> None:
@@ -187,15 +185,21 @@ class Adapter:
     def mount_blob(self, repository: str, digest: str, from_repository: str) -> bool:
         raise NotImplementedError
 
-    def pull_blob(self, repository: str, digest: str, offset: int = 0
-                  ) -> AbstractContextManager[BlobReader]:
+    def pull_blob(
+        self, repository: str, digest: str, offset: int = 0
+    ) -> AbstractContextManager[BlobReader]:
         raise NotImplementedError
 
-    def push_blob(self, repository: str, digest: str, size: int,
-                  chunks: Iterable[bytes]) -> None:
+    def push_blob(self, repository: str, digest: str, size: int, chunks: Iterable[bytes]) -> None:
         raise NotImplementedError
 
-    def push_blob_chunked(self, repository: str, digest: str, size: int,
-                          source: BlobSource, chunk_size: int,
-                          upload: Upload | None = None) -> None:
+    def push_blob_chunked(
+        self,
+        repository: str,
+        digest: str,
+        size: int,
+        source: BlobSource,
+        chunk_size: int,
+        upload: Upload | None = None,
+    ) -> None:
         raise NotImplementedError

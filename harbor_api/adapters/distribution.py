@@ -26,13 +26,15 @@ from harbor_api.adapters.base import (
 from harbor_api.adapters.patterns import matches
 from harbor_api.adapters.transport import RegistryTransport, raise_for_status
 
-MANIFEST_TYPES = ", ".join([
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.v1+prettyjws",
-])
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    ]
+)
 PAGE_SIZE = 100
 STREAM_CHUNK = 1024 * 1024
 
@@ -49,9 +51,9 @@ class DistributionAdapter(Adapter):
     info = AdapterInfo(
         type="docker-registry",
         description="Any registry implementing the OCI Distribution API",
-        supported_resource_filters=(FilterStyle("name", "input"),
-                                    FilterStyle("tag", "input")),
-        supported_triggers=("manual", "scheduled"))
+        supported_resource_filters=(FilterStyle("name", "input"), FilterStyle("tag", "input")),
+        supported_triggers=("manual", "scheduled"),
+    )
 
     def __init__(self, endpoint) -> None:
         super().__init__(endpoint)
@@ -69,8 +71,10 @@ class DistributionAdapter(Adapter):
         if response.status_code == 401:
             raise AdapterError(f"{self.endpoint.url}/v2/ refused the credential (401)", 401)
         if response.status_code != 200:
-            raise AdapterError(f"{self.endpoint.url}/v2/ answered {response.status_code}; "
-                               "is this a registry?", response.status_code)
+            raise AdapterError(
+                f"{self.endpoint.url}/v2/ answered {response.status_code}; is this a registry?",
+                response.status_code,
+            )
 
     # -- listing ----------------------------------------------------------------------
     def _pages(self, path: str, key: str, scopes: tuple[str, ...]) -> Iterator[str]:
@@ -98,48 +102,65 @@ class DistributionAdapter(Adapter):
         tags = self._pages(f"/v2/{repository}/tags/list", "tags", (pull_scope(repository),))
         return sorted(t for t in tags if matches(pattern, t))
 
-    def list_artifacts(self, repository: str, tag_pattern: str | None = None
-                       ) -> list[Artifact]:
+    def list_artifacts(self, repository: str, tag_pattern: str | None = None) -> list[Artifact]:
         by_digest: dict[str, tuple[str, list[str]]] = {}
         for tag in self.list_tags(repository, tag_pattern):
             head = self.head_manifest(repository, tag)
             if head is not None:
                 by_digest.setdefault(head.digest, (head.media_type, []))[1].append(tag)
-        return [Artifact(repository, digest, media_type, tuple(tags))
-                for digest, (media_type, tags) in by_digest.items()]
+        return [
+            Artifact(repository, digest, media_type, tuple(tags))
+            for digest, (media_type, tags) in by_digest.items()
+        ]
 
     # -- manifests --------------------------------------------------------------------
     def head_manifest(self, repository: str, reference: str) -> ManifestHead | None:
-        response = self.http.request("HEAD", f"/v2/{repository}/manifests/{reference}",
-                                     scopes=(pull_scope(repository),),
-                                     headers={"Accept": MANIFEST_TYPES})
+        response = self.http.request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            scopes=(pull_scope(repository),),
+            headers={"Accept": MANIFEST_TYPES},
+        )
         if response.status_code == 404:
             return None
         raise_for_status(response, f"HEAD manifest {repository}:{reference}")
-        return ManifestHead(response.headers.get("docker-content-digest", ""),
-                            response.headers.get("content-type", "").split(";")[0],
-                            int(response.headers.get("content-length") or 0))
+        return ManifestHead(
+            response.headers.get("docker-content-digest", ""),
+            response.headers.get("content-type", "").split(";")[0],
+            int(response.headers.get("content-length") or 0),
+        )
 
     def get_manifest(self, repository: str, reference: str) -> Manifest:
-        response = self.http.request("GET", f"/v2/{repository}/manifests/{reference}",
-                                     scopes=(pull_scope(repository),),
-                                     headers={"Accept": MANIFEST_TYPES})
+        response = self.http.request(
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            scopes=(pull_scope(repository),),
+            headers={"Accept": MANIFEST_TYPES},
+        )
         raise_for_status(response, f"GET manifest {repository}:{reference}")
-        return Manifest(response.content,
-                        response.headers.get("content-type", "").split(";")[0],
-                        response.headers.get("docker-content-digest", ""))
+        return Manifest(
+            response.content,
+            response.headers.get("content-type", "").split(";")[0],
+            response.headers.get("docker-content-digest", ""),
+        )
 
-    def put_manifest(self, repository: str, reference: str, content: bytes,
-                     media_type: str) -> str:
-        response = self.http.request("PUT", f"/v2/{repository}/manifests/{reference}",
-                                     scopes=(push_scope(repository),), content=content,
-                                     headers={"Content-Type": media_type})
+    def put_manifest(self, repository: str, reference: str, content: bytes, media_type: str) -> str:
+        response = self.http.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            scopes=(push_scope(repository),),
+            content=content,
+            headers={"Content-Type": media_type},
+        )
         raise_for_status(response, f"PUT manifest {repository}:{reference}")
         return response.headers.get("docker-content-digest", "")
 
     def delete_manifest(self, repository: str, digest: str) -> None:
-        response = self.http.request("DELETE", f"/v2/{repository}/manifests/{digest}",
-                                     scopes=(f"repository:{repository}:delete",))
+        response = self.http.request(
+            "DELETE",
+            f"/v2/{repository}/manifests/{digest}",
+            scopes=(f"repository:{repository}:delete",),
+        )
         raise_for_status(response, f"DELETE manifest {repository}@{digest}")
 
     def delete_tag(self, repository: str, tag: str) -> None:
@@ -152,8 +173,9 @@ class DistributionAdapter(Adapter):
 
     # -- blobs ------------------------------------------------------------------------
     def blob_exists(self, repository: str, digest: str) -> bool:
-        response = self.http.request("HEAD", f"/v2/{repository}/blobs/{digest}",
-                                     scopes=(pull_scope(repository),))
+        response = self.http.request(
+            "HEAD", f"/v2/{repository}/blobs/{digest}", scopes=(pull_scope(repository),)
+        )
         if response.status_code == 404:
             return False
         raise_for_status(response, f"HEAD blob {repository}@{digest}")
@@ -163,23 +185,31 @@ class DistributionAdapter(Adapter):
         """A cross-repository mount; False when the server declined (it then opened an
         upload, which is cancelled here)."""
         response = self.http.request(
-            "POST", f"/v2/{repository}/blobs/uploads/?mount={quote(digest)}"
-                    f"&from={quote(from_repository, safe='')}",
-            scopes=(push_scope(repository), pull_scope(from_repository)))
+            "POST",
+            f"/v2/{repository}/blobs/uploads/?mount={quote(digest)}"
+            f"&from={quote(from_repository, safe='')}",
+            scopes=(push_scope(repository), pull_scope(from_repository)),
+        )
         if response.status_code == 201:
             return True
         raise_for_status(response, f"mount {digest} into {repository}")
         if response.status_code == 202 and "location" in response.headers:
-            self.http.request("DELETE", self._location(response),
-                              scopes=(push_scope(repository), pull_scope(from_repository)))
+            self.http.request(
+                "DELETE",
+                self._location(response),
+                scopes=(push_scope(repository), pull_scope(from_repository)),
+            )
         return False
 
     @contextmanager
-    def pull_blob(self, repository: str, digest: str, offset: int = 0
-                  ) -> Iterator[BlobReader]:
+    def pull_blob(self, repository: str, digest: str, offset: int = 0) -> Iterator[BlobReader]:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
-        with self.http.stream("GET", f"/v2/{repository}/blobs/{digest}",
-                              scopes=(pull_scope(repository),), headers=headers) as response:
+        with self.http.stream(
+            "GET",
+            f"/v2/{repository}/blobs/{digest}",
+            scopes=(pull_scope(repository),),
+            headers=headers,
+        ) as response:
             if offset and response.status_code == 200:
                 raise AdapterError(f"{self.endpoint.url} ignored the Range of blob {digest}")
             if response.status_code not in (200, 206):
@@ -189,15 +219,17 @@ class DistributionAdapter(Adapter):
             yield BlobReader(size, offset, response.iter_bytes(STREAM_CHUNK))
 
     def start_upload(self, repository: str) -> Upload:
-        response = self.http.request("POST", f"/v2/{repository}/blobs/uploads/",
-                                     scopes=(push_scope(repository),))
+        response = self.http.request(
+            "POST", f"/v2/{repository}/blobs/uploads/", scopes=(push_scope(repository),)
+        )
         raise_for_status(response, f"start upload to {repository}")
         return Upload(repository, self._location(response))
 
     def upload_offset(self, upload: Upload) -> int:
         """The bytes the server holds for ``upload`` (its ``Range: 0-<last>``)."""
-        response = self.http.request("GET", upload.location,
-                                     scopes=(push_scope(upload.repository),))
+        response = self.http.request(
+            "GET", upload.location, scopes=(push_scope(upload.repository),)
+        )
         raise_for_status(response, "upload status")
         last = response.headers.get("range", "").rpartition("-")[2]
         # Distribution writes "0-0" for an empty session (and for one byte: read as empty,
@@ -207,15 +239,20 @@ class DistributionAdapter(Adapter):
             upload.location = self._location(response)
         return upload.offset
 
-    def push_blob(self, repository: str, digest: str, size: int,
-                  chunks: Iterable[bytes]) -> None:
+    def push_blob(self, repository: str, digest: str, size: int, chunks: Iterable[bytes]) -> None:
         """Monolithic: one PUT streams the whole blob."""
         upload = self.start_upload(repository)
         self._finish(upload, digest, chunks, size)
 
-    def push_blob_chunked(self, repository: str, digest: str, size: int,
-                          source: BlobSource, chunk_size: int,
-                          upload: Upload | None = None) -> None:
+    def push_blob_chunked(
+        self,
+        repository: str,
+        digest: str,
+        size: int,
+        source: BlobSource,
+        chunk_size: int,
+        upload: Upload | None = None,
+    ) -> None:
         """PATCH ``chunk_size`` slices; with ``upload`` given (an interrupted session), ask
         the server what it holds and continue from there instead of starting over."""
         if upload is None:
@@ -232,11 +269,17 @@ class DistributionAdapter(Adapter):
     def _patch(self, upload: Upload, body: Iterator[bytes], length: int) -> None:
         end = upload.offset + length - 1
         response = self.http.request(
-            "PATCH", upload.location, scopes=(push_scope(upload.repository),),
-            content=body, replayable=False,
-            headers={"Content-Type": "application/octet-stream",
-                     "Content-Range": f"{upload.offset}-{end}",
-                     "Content-Length": str(length)})
+            "PATCH",
+            upload.location,
+            scopes=(push_scope(upload.repository),),
+            content=body,
+            replayable=False,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"{upload.offset}-{end}",
+                "Content-Length": str(length),
+            },
+        )
         raise_for_status(response, f"PATCH upload to {upload.repository}")
         upload.location = self._location(response)
         upload.offset = end + 1
@@ -244,11 +287,13 @@ class DistributionAdapter(Adapter):
     def _finish(self, upload: Upload, digest: str, body, length: int) -> None:
         separator = "&" if "?" in upload.location else "?"
         response = self.http.request(
-            "PUT", f"{upload.location}{separator}digest={quote(digest)}",
-            scopes=(push_scope(upload.repository),), content=body,
+            "PUT",
+            f"{upload.location}{separator}digest={quote(digest)}",
+            scopes=(push_scope(upload.repository),),
+            content=body,
             replayable=isinstance(body, bytes),
-            headers={"Content-Type": "application/octet-stream",
-                     "Content-Length": str(length)})
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+        )
         raise_for_status(response, f"PUT blob {digest} to {upload.repository}")
 
     def _location(self, response: httpx.Response) -> str:

@@ -25,29 +25,34 @@ API = "/api/v2.0"
 def _repo_path(repository: str) -> str:
     """``/projects/<p>/repositories/<r>`` with ``r`` encoded twice, as Harbor wants it."""
     project, _, rest = repository.partition("/")
-    return (f"/projects/{quote(project, safe='')}/repositories/"
-            f"{quote(quote(rest, safe=''), safe='')}")
+    return (
+        f"/projects/{quote(project, safe='')}/repositories/{quote(quote(rest, safe=''), safe='')}"
+    )
 
 
 class HarborAdapter(DistributionAdapter):
     info = AdapterInfo(
         type="harbor",
         description="Harbor or harbor-api: projects, repositories and artifacts through "
-                    "the management API",
+        "the management API",
         supported_resource_filters=(
-            FilterStyle("name", "input"), FilterStyle("tag", "input"),
+            FilterStyle("name", "input"),
+            FilterStyle("tag", "input"),
             FilterStyle("label", "list"),
-            FilterStyle("resource", "radio", ("image", "artifact"))),
-        supported_triggers=("manual", "scheduled", "event_based"))
+            FilterStyle("resource", "radio", ("image", "artifact")),
+        ),
+        supported_triggers=("manual", "scheduled", "event_based"),
+    )
 
     def health_check(self) -> None:
         """``/api/v2.0/ping`` must answer, then the credential must sign in
         (``/users/current``; robot accounts, which have no user, pass through ``/v2/``)."""
         response = self.http.request("GET", f"{API}/ping")
         if response.status_code != 200:
-            raise AdapterError(f"{self.endpoint.url}{API}/ping answered "
-                               f"{response.status_code}; is this a Harbor?",
-                               response.status_code)
+            raise AdapterError(
+                f"{self.endpoint.url}{API}/ping answered {response.status_code}; is this a Harbor?",
+                response.status_code,
+            )
         if self.http.basic_auth is None:
             return
         cred = self.endpoint.credential
@@ -56,8 +61,10 @@ class HarborAdapter(DistributionAdapter):
             return
         response = self.http.request("GET", f"{API}/users/current", basic=True)
         if response.status_code in (401, 403):
-            raise AuthenticationError(f"{self.endpoint.url} refused the credential "
-                                      f"({response.status_code})", response.status_code)
+            raise AuthenticationError(
+                f"{self.endpoint.url} refused the credential ({response.status_code})",
+                response.status_code,
+            )
         raise_for_status(response, f"GET {API}/users/current")
 
     def _api_pages(self, path: str, params: str = "") -> Iterator[dict]:
@@ -65,8 +72,10 @@ class HarborAdapter(DistributionAdapter):
         while True:
             separator = "&" if params else ""
             response = self.http.request(
-                "GET", f"{API}{path}?{params}{separator}page={page}&page_size={PAGE_SIZE}",
-                basic=True)
+                "GET",
+                f"{API}{path}?{params}{separator}page={page}&page_size={PAGE_SIZE}",
+                basic=True,
+            )
             raise_for_status(response, f"GET {API}{path}")
             items = response.json() or []
             yield from items
@@ -82,27 +91,38 @@ class HarborAdapter(DistributionAdapter):
     def list_repositories(self, pattern: str | None = None) -> list[str]:
         names: list[str] = []
         for project in self.list_namespaces():
-            names += [r["name"] for r in self._api_pages(
-                f"/projects/{quote(project, safe='')}/repositories")]
+            names += [
+                r["name"]
+                for r in self._api_pages(f"/projects/{quote(project, safe='')}/repositories")
+            ]
         return sorted(n for n in names if matches(pattern, n))
 
-    def list_artifacts(self, repository: str, tag_pattern: str | None = None
-                       ) -> list[Artifact]:
+    def list_artifacts(self, repository: str, tag_pattern: str | None = None) -> list[Artifact]:
         found = []
-        for item in self._api_pages(f"{_repo_path(repository)}/artifacts",
-                                    "with_tag=true&with_label=true"):
+        for item in self._api_pages(
+            f"{_repo_path(repository)}/artifacts", "with_tag=true&with_label=true"
+        ):
             tags = tuple(t["name"] for t in item.get("tags") or [])
             if tag_pattern and not any(matches(tag_pattern, t) for t in tags):
                 continue
-            found.append(Artifact(repository, item["digest"],
-                                  item.get("manifest_media_type") or item.get("media_type", ""),
-                                  tags, tuple(lb["name"] for lb in item.get("labels") or [])))
+            found.append(
+                Artifact(
+                    repository,
+                    item["digest"],
+                    item.get("manifest_media_type") or item.get("media_type", ""),
+                    tags,
+                    tuple(lb["name"] for lb in item.get("labels") or []),
+                )
+            )
         return found
 
     def create_namespace(self, name: str) -> bool:
-        response = self.http.request("POST", f"{API}/projects", basic=True,
-                                     json_body={"project_name": name,
-                                                "metadata": {"public": "false"}})
+        response = self.http.request(
+            "POST",
+            f"{API}/projects",
+            basic=True,
+            json_body={"project_name": name, "metadata": {"public": "false"}},
+        )
         if response.status_code == 409:
             return False
         raise_for_status(response, f"create project {name}")
@@ -110,6 +130,8 @@ class HarborAdapter(DistributionAdapter):
 
     def delete_tag(self, repository: str, tag: str) -> None:
         response = self.http.request(
-            "DELETE", f"{API}{_repo_path(repository)}/artifacts/{quote(tag)}/tags/"
-                      f"{quote(tag)}", basic=True)
+            "DELETE",
+            f"{API}{_repo_path(repository)}/artifacts/{quote(tag)}/tags/{quote(tag)}",
+            basic=True,
+        )
         raise_for_status(response, f"delete tag {repository}:{tag}")

@@ -42,8 +42,10 @@ def parse_challenge(header: str) -> Challenge | None:
     scheme, _, rest = header.strip().partition(" ")
     if not scheme:
         return None
-    params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-              for m in _PARAM.finditer(rest)}
+    params = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _PARAM.finditer(rest)
+    }
     return Challenge(scheme.lower(), params)
 
 
@@ -52,9 +54,12 @@ class RegistryTransport:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        self.client = httpx.Client(verify=not endpoint.insecure, timeout=TIMEOUT,
-                                   headers={"User-Agent": USER_AGENT},
-                                   follow_redirects=False)
+        self.client = httpx.Client(
+            verify=not endpoint.insecure,
+            timeout=TIMEOUT,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
         self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
         self._basic_ok = False
         self._lock = threading.Lock()
@@ -63,8 +68,7 @@ class RegistryTransport:
         self.client.close()
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else \
-            self.endpoint.url + path
+        return path if path.startswith(("http://", "https://")) else self.endpoint.url + path
 
     @property
     def basic_auth(self) -> httpx.BasicAuth | None:
@@ -75,10 +79,19 @@ class RegistryTransport:
 
     # -- requests ---------------------------------------------------------------------
     @contextmanager
-    def stream(self, method: str, path: str, *, scopes: tuple[str, ...] = (),
-               headers: dict[str, str] | None = None, content=None,
-               replayable: bool = True, follow: bool = True,
-               basic: bool = False, json_body=None) -> Iterator[httpx.Response]:
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        scopes: tuple[str, ...] = (),
+        headers: dict[str, str] | None = None,
+        content=None,
+        replayable: bool = True,
+        follow: bool = True,
+        basic: bool = False,
+        json_body=None,
+    ) -> Iterator[httpx.Response]:
         """Send and yield the open response. On a 401 the challenge is answered and the
         request sent once more, if its body can be sent again (``replayable``); bodies from
         iterators are sent after an earlier request on the same scopes got the token.
@@ -98,8 +111,12 @@ class RegistryTransport:
             while follow and response.is_redirect and method in ("GET", "HEAD"):
                 target = response.headers["location"]
                 response.close()  # blob downloads redirect to storage: no credentials there
-                response = self.client.send(self.client.build_request(
-                    method, str(httpx.URL(url).join(target)), headers=headers), stream=True)
+                response = self.client.send(
+                    self.client.build_request(
+                        method, str(httpx.URL(url).join(target)), headers=headers
+                    ),
+                    stream=True,
+                )
             try:
                 yield response
             finally:
@@ -143,47 +160,52 @@ class RegistryTransport:
 
     def _answer(self, challenge: Challenge | None, scopes: tuple[str, ...], sent: str) -> None:
         if challenge is None:
-            raise AuthenticationError(f"{self.endpoint.url} answered 401 without a challenge",
-                                      401)
+            raise AuthenticationError(f"{self.endpoint.url} answered 401 without a challenge", 401)
         if challenge.scheme == "basic":
             if not self.basic_auth:
                 raise AuthenticationError(
-                    f"{self.endpoint.url} requires credentials and none are configured", 401)
+                    f"{self.endpoint.url} requires credentials and none are configured", 401
+                )
             if sent.startswith("Basic "):
-                raise AuthenticationError(
-                    f"{self.endpoint.url} refused the credential (401)", 401)
+                raise AuthenticationError(f"{self.endpoint.url} refused the credential (401)", 401)
             self._basic_ok = True
             return
         if challenge.scheme != "bearer" or "realm" not in challenge.params:
             raise AuthenticationError(
-                f"{self.endpoint.url} asks for unsupported authentication "
-                f"{challenge.scheme!r}", 401)
+                f"{self.endpoint.url} asks for unsupported authentication {challenge.scheme!r}", 401
+            )
         if sent.startswith("Bearer "):  # refused (expired early?): fetch a new one, once
             with self._lock:
                 self._tokens.pop(scopes, None)
         wanted = scopes or tuple(filter(None, [challenge.params.get("scope", "")]))
-        token, lifetime = self.fetch_token(challenge.params["realm"],
-                                           challenge.params.get("service", ""), wanted)
+        token, lifetime = self.fetch_token(
+            challenge.params["realm"], challenge.params.get("service", ""), wanted
+        )
         with self._lock:
-            self._tokens[scopes] = (token, time.monotonic() + max(lifetime -
-                                                                 TOKEN_SLACK_SECONDS, 1))
+            self._tokens[scopes] = (
+                token,
+                time.monotonic() + max(lifetime - TOKEN_SLACK_SECONDS, 1),
+            )
 
-    def fetch_token(self, realm: str, service: str, scopes: tuple[str, ...]
-                    ) -> tuple[str, float]:
+    def fetch_token(self, realm: str, service: str, scopes: tuple[str, ...]) -> tuple[str, float]:
         params = httpx.QueryParams([("service", service)] if service else [])
         for scope in scopes:
             params = params.add("scope", scope)
         try:
             response = self.client.get(realm, params=params, auth=self.basic_auth)
         except httpx.HTTPError as exc:
-            raise AdapterError(f"token realm {realm} is unreachable: "
-                               f"{type(exc).__name__}") from None
+            raise AdapterError(
+                f"token realm {realm} is unreachable: {type(exc).__name__}"
+            ) from None
         if response.status_code in (401, 403):
-            raise AuthenticationError(f"token realm {realm} refused the credential "
-                                      f"({response.status_code})", response.status_code)
+            raise AuthenticationError(
+                f"token realm {realm} refused the credential ({response.status_code})",
+                response.status_code,
+            )
         if response.status_code != 200:
-            raise AdapterError(f"token realm {realm} answered {response.status_code}",
-                               response.status_code)
+            raise AdapterError(
+                f"token realm {realm} answered {response.status_code}", response.status_code
+            )
         try:
             body = response.json()
             token = body.get("token") or body["access_token"]
@@ -196,8 +218,10 @@ def _connect_reason(url: str, exc: httpx.ConnectError) -> str:
     cause = exc.__context__ or exc.__cause__
     text = str(exc)
     if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
-        return (f"the certificate of {httpx.URL(url).host} does not verify ({text}); set "
-                f"insecure to skip verification")
+        return (
+            f"the certificate of {httpx.URL(url).host} does not verify ({text}); set "
+            f"insecure to skip verification"
+        )
     if "SSL" in text or "TLS" in text:
         return f"TLS with {httpx.URL(url).host} failed: {text}"
     return f"cannot connect to {httpx.URL(url).netloc.decode()}: {text}"

@@ -37,8 +37,7 @@ class AllowedMethods:
 
 def _template_pattern(template: str, types: dict[str, str]) -> re.Pattern[str]:
     """``/users/{user_id}`` → a regex matching what the router routes there."""
-    pattern = _PARAM.sub(lambda m: _SEGMENT.get(types.get(m[1], ""), "[^/]+"),
-                         re.escape(template))
+    pattern = _PARAM.sub(lambda m: _SEGMENT.get(types.get(m[1], ""), "[^/]+"), re.escape(template))
     return re.compile(pattern + r"\Z")
 
 
@@ -46,8 +45,9 @@ def _path_parameter_types(spec: dict, item: dict) -> dict[str, str]:
     """Each path parameter's schema type, from the path item and its operations."""
     types: dict[str, str] = {}
     operations = [op for m, op in item.items() if m.upper() in _METHODS]
-    for param in item.get("parameters", []) + [p for op in operations
-                                                 for p in op.get("parameters", [])]:
+    for param in item.get("parameters", []) + [
+        p for op in operations for p in op.get("parameters", [])
+    ]:
         if "$ref" in param:
             param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
         if param.get("in") == "path":

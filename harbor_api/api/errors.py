@@ -15,15 +15,28 @@ from harbor_api.faults import translate
 
 log = logging.getLogger("harbor_api.api")
 
-_STATUS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-                 405: "METHOD_NOT_ALLOWED", 406: "BAD_REQUEST", 409: "CONFLICT",
-                 412: "PRECONDITION", 413: "PAYLOAD_TOO_LARGE",
-                 415: "UNSUPPORTED_MEDIA_TYPE", 422: "UNPROCESSABLE_ENTITY"}
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "BAD_REQUEST",
+    409: "CONFLICT",
+    412: "PRECONDITION",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+}
 
 
 def _response(status: int, code: str, message: str, headers=None) -> ConnexionResponse:
-    return ConnexionResponse(status_code=status, body=api_error_body(code, message),
-                             content_type="application/json", headers=headers or {})
+    return ConnexionResponse(
+        status_code=status,
+        body=api_error_body(code, message),
+        content_type="application/json",
+        headers=headers or {},
+    )
 
 
 def harbor_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -40,8 +53,9 @@ def problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         log.error("request failed: %s %s", exc.title, exc.detail)
         return _response(500, "INTERNAL_SERVER_ERROR", "internal server error")
     message = str(exc.detail or exc.title or "bad request")
-    return _response(status, _STATUS_CODES.get(status, "BAD_REQUEST"), message,
-                     dict(exc.headers or {}))
+    return _response(
+        status, _STATUS_CODES.get(status, "BAD_REQUEST"), message, dict(exc.headers or {})
+    )
 
 
 def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -55,9 +69,15 @@ def http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 
 def method_not_allowed(allowed: AllowedMethods):
     """405 with the ``Allow`` header listing every method the spec declares for the path."""
+
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        return _response(405, "METHOD_NOT_ALLOWED", "method not allowed",
-                         {"Allow": allowed.for_path(request.scope["path"])})
+        return _response(
+            405,
+            "METHOD_NOT_ALLOWED",
+            "method not allowed",
+            {"Allow": allowed.for_path(request.scope["path"])},
+        )
+
     return handle
 
 

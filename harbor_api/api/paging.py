@@ -28,8 +28,10 @@ def link_header(path: str, query: list[tuple[str, str]], page: Page, total: int)
     if not links:
         return None
     return " , ".join(
-        f'<{path}?{_encode(base + [("page", str(n)), ("page_size", str(page.page_size))])}>;'
-        f' rel="{rel}"' for n, rel in links)
+        f"<{path}?{_encode(base + [('page', str(n)), ('page_size', str(page.page_size))])}>;"
+        f' rel="{rel}"'
+        for n, rel in links
+    )
 
 
 def _encode(pairs: list[tuple[str, str]]) -> str:

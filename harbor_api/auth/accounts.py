@@ -22,17 +22,25 @@ from harbor_api.errors import UnauthorizedError
 
 # Core statements by primary key: they run on every /v2 request with a token
 USER_ROW = select(User.username, User.password_hash, User.sysadmin).where(
-    User.id == bindparam("id"))
-ROBOT_ROW = select(Robot.name, Robot.secret_hash, Robot.permissions, Robot.expires_at,
-                   Robot.disabled).where(Robot.id == bindparam("id"))
+    User.id == bindparam("id")
+)
+ROBOT_ROW = select(
+    Robot.name, Robot.secret_hash, Robot.permissions, Robot.expires_at, Robot.disabled
+).where(Robot.id == bindparam("id"))
 PROJECT_CREATED = select(Project.name, Project.creation_time, Project.id).where(
-    Project.name == bindparam("name"))
+    Project.name == bindparam("name")
+)
 USER_AND_PROJECT_CREATED = select(
     USER_ROW.subquery("u"),
-    select(Project.creation_time).where(Project.name == bindparam("project"))
-    .scalar_subquery().label("created"),
-    select(Project.id).where(Project.name == bindparam("project"))
-    .scalar_subquery().label("project_id"))
+    select(Project.creation_time)
+    .where(Project.name == bindparam("project"))
+    .scalar_subquery()
+    .label("created"),
+    select(Project.id)
+    .where(Project.name == bindparam("project"))
+    .scalar_subquery()
+    .label("project_id"),
+)
 
 
 class UserCredentials(Protocol):
@@ -69,8 +77,7 @@ def user_state(state_key: bytes, row: UserCredentials) -> str:
 def robot_state(state_key: bytes, row: RobotCredentials) -> str:
     """A robot's: its secret hash (a refresh ends old tokens), permissions and expiry; a
     description change or a disable/enable round trip leaves its tokens alone."""
-    return _seal(state_key, "robot", row.secret_hash, row.permissions or "[]",
-                 int(row.expires_at))
+    return _seal(state_key, "robot", row.secret_hash, row.permissions or "[]", int(row.expires_at))
 
 
 def account_of(session: Session, state_key: bytes, principal: Principal) -> Account | None:

@@ -32,20 +32,31 @@ from harbor_api.settings import Settings
 
 log = logging.getLogger(__name__)
 _LOGIN_ROW = select(User.id, User.username, User.sysadmin, User.password_hash).where(
-    User.username == bindparam("name"))
+    User.username == bindparam("name")
+)
 # the same row and the name's failure count in one statement (the cached-login hot path)
 _LOGIN_ROW_AND_FAILURES = select(
-    User.id, User.username, User.sysadmin, User.password_hash,
-    select(LoginFailure.failures).where(LoginFailure.username == bindparam("key"))
-    .scalar_subquery().label("failures"),
-    select(LoginFailure.locked_until).where(LoginFailure.username == bindparam("key"))
-    .scalar_subquery().label("locked_until")).where(User.username == bindparam("name"))
+    User.id,
+    User.username,
+    User.sysadmin,
+    User.password_hash,
+    select(LoginFailure.failures)
+    .where(LoginFailure.username == bindparam("key"))
+    .scalar_subquery()
+    .label("failures"),
+    select(LoginFailure.locked_until)
+    .where(LoginFailure.username == bindparam("key"))
+    .scalar_subquery()
+    .label("locked_until"),
+).where(User.username == bindparam("name"))
 
 
 def locked_error(seconds: float) -> UnauthorizedError:
     """The 401 for a locked name, saying why and for how long."""
-    return UnauthorizedError("too many failed logins for this user name: try again in "
-                             f"{max(1, int(seconds + 0.999))} seconds")
+    return UnauthorizedError(
+        "too many failed logins for this user name: try again in "
+        f"{max(1, int(seconds + 0.999))} seconds"
+    )
 
 
 class RobotPrefix:
@@ -60,8 +71,14 @@ class RobotPrefix:
 
 
 def user_principal(user: User, via: str, **extra: Any) -> Principal:
-    return Principal(kind="user", user_id=user.id, username=user.username,
-                     sysadmin=user.sysadmin, via=via, **extra)
+    return Principal(
+        kind="user",
+        user_id=user.id,
+        username=user.username,
+        sysadmin=user.sysadmin,
+        via=via,
+        **extra,
+    )
 
 
 class Authenticator:
@@ -120,18 +137,25 @@ class Authenticator:
         if not username or not password or "\x00" in username:
             return None
         username = normalise(username)
-        if self._is_robot(username) or (username != LOCAL_ADMIN
-                                        and ldap_mode(self.db) is not None):
+        if self._is_robot(username) or (username != LOCAL_ADMIN and ldap_mode(self.db) is not None):
             return None
         with_failures = isinstance(self.throttle.store, DatabaseStore)
         with self.db.read() as s:
             if with_failures:
-                row = s.connection().execute(_LOGIN_ROW_AND_FAILURES, {
-                    "name": username, "key": throttle_key(username)}).first()
+                row = (
+                    s.connection()
+                    .execute(
+                        _LOGIN_ROW_AND_FAILURES, {"name": username, "key": throttle_key(username)}
+                    )
+                    .first()
+                )
             else:
                 row = s.connection().execute(_LOGIN_ROW, {"name": username}).first()
-        if row is None or not row.password_hash \
-                or self.cache.get(username, password) != row.password_hash:
+        if (
+            row is None
+            or not row.password_hash
+            or self.cache.get(username, password) != row.password_hash
+        ):
             return None
         if with_failures:
             until = row.locked_until
@@ -140,8 +164,9 @@ class Authenticator:
             standing = self.throttle.standing(username)
         if standing.failures:  # locked, or a count to reset: the slow path's business
             return None
-        return Principal(kind="user", user_id=row.id, username=row.username,
-                         sysadmin=row.sysadmin, via="basic")
+        return Principal(
+            kind="user", user_id=row.id, username=row.username, sysadmin=row.sysadmin, via="basic"
+        )
 
     def _verify(self, username: str, password: str) -> Principal | None:
         if self._is_robot(username):
@@ -173,30 +198,51 @@ class Authenticator:
 
     def _robot(self, username: str, secret: str) -> Principal | None:
         """A robot account by its full name; disabled or expired robots are refused."""
-        stored_name = username[len(self._robot_prefix()):]
+        stored_name = username[len(self._robot_prefix()) :]
         with self.db.read() as s:
             robot = robots.active_robot(s, stored_name)
             if robot is None:
                 verify_password(secret, _DUMMY_HASH)
                 return None
-            if not (self.cache.get(username, secret) == robot.secret_hash
-                    or robots.check_secret(robot, secret)):
+            if not (
+                self.cache.get(username, secret) == robot.secret_hash
+                or robots.check_secret(robot, secret)
+            ):
                 return None
             self.cache.put(robot.secret_hash, username, secret)
-            return Principal(kind="robot", robot_id=robot.id, username=username, via="basic",
-                             robot_access=robots.access_entries(robot))
+            return Principal(
+                kind="robot",
+                robot_id=robot.id,
+                username=username,
+                via="basic",
+                robot_access=robots.access_entries(robot),
+            )
 
     def _record_denied(self, username: str, reason: str) -> None:
         """Audit a refused login: who was tried, never the secret."""
         username = username.replace("\x00", "\\0")
         remote = remote_var.get()
-        log.warning("login failed for %r from %s: %s", username[:255], remote or "-", reason,
-                    extra={"event": "login_failed", "attempted_user": username[:255],
-                           "remote": remote, "reason": reason})
+        log.warning(
+            "login failed for %r from %s: %s",
+            username[:255],
+            remote or "-",
+            reason,
+            extra={
+                "event": "login_failed",
+                "attempted_user": username[:255],
+                "remote": remote,
+                "reason": reason,
+            },
+        )
         try:
             with self.db.transaction() as s:
-                add_record(s, username[:255] or "anonymous", "login_failed", "user",
-                           f"{username} ({reason})")
+                add_record(
+                    s,
+                    username[:255] or "anonymous",
+                    "login_failed",
+                    "user",
+                    f"{username} ({reason})",
+                )
         except Exception:  # auditing must not turn a 401 into a 500
             log.warning("could not audit a failed login", exc_info=True)
 
@@ -212,10 +258,10 @@ class Authenticator:
             if user is None:
                 return None
             if user.auth_source == "ldap":  # groups and admin group from the last login
-                return principal_for(s, user, "session", session_id=sid,
-                                     csrf_token=row.csrf_token)
+                return principal_for(s, user, "session", session_id=sid, csrf_token=row.csrf_token)
             return user_principal(user, "session", session_id=sid, csrf_token=row.csrf_token)
 
 
-_DUMMY_HASH = ("scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
-               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+_DUMMY_HASH = (
+    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)

@@ -63,8 +63,9 @@ class BearerVerifier:
         self.verified = VerifiedTokenCache()  # signature checks only; DB checks stay per call
         # Only indexed reads happen here: RootApp runs it on the event loop on SQLite.
 
-    def __call__(self, token: str, _scope: Mapping[str, Any] | None = None, *,
-                 fast_path: bool = True) -> Principal | None:
+    def __call__(
+        self, token: str, _scope: Mapping[str, Any] | None = None, *, fast_path: bool = True
+    ) -> Principal | None:
         """``fast_path=False`` decides every token on the general path (the tests hold the
         two to the same answers)."""
         key = self.key
@@ -81,8 +82,13 @@ class BearerVerifier:
             access = self._still_valid(s, verified, prebuilt=fast_path)
         entries = tuple((a.type, a.name, tuple(a.actions)) for a in access)
         # no user id: a registry token is no credential for the management API's roles
-        return Principal(kind=base.kind, username=base.username, via="bearer",
-                         robot_id=base.robot_id, token_access=entries)
+        return Principal(
+            kind=base.kind,
+            username=base.username,
+            via="bearer",
+            robot_id=base.robot_id,
+            token_access=entries,
+        )
 
     def _usual(self, verified: tokens.VerifiedToken, state_key: bytes) -> Principal | None:
         """The usual token (a user's, for repositories of one project) checked with one
@@ -90,31 +96,43 @@ class BearerVerifier:
         then decides)."""
         account = verified.account
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
-        if account is None or account.kind != "user" or len(names) != 1 or None in names \
-                or any(a.type != "repository" for a in verified.access):
+        if (
+            account is None
+            or account.kind != "user"
+            or len(names) != 1
+            or None in names
+            or any(a.type != "repository" for a in verified.access)
+        ):
             return None
         with self.db.engine.connect() as connection:
-            row = connection.execute(USER_AND_PROJECT_CREATED,
-                                     {"id": account.id, "project": next(iter(names))}).first()
+            row = connection.execute(
+                USER_AND_PROJECT_CREATED, {"id": account.id, "project": next(iter(names))}
+            ).first()
         if row is None or not self._same_user(row, verified, state_key):
             return None  # the general path says no (and knows why)
         access: TokenAccess
-        if row.created is None or int(row.created.timestamp()) > verified.issued_at \
-                or _another_project(verified, next(iter(names)) or "", row.project_id):
+        if (
+            row.created is None
+            or int(row.created.timestamp()) > verified.issued_at
+            or _another_project(verified, next(iter(names)) or "", row.project_id)
+        ):
             access = ()
         else:
             access = tuple((a.type, a.name, tuple(a.actions)) for a in verified.access)
-        return Principal(kind="user", username=row.username, via="bearer",
-                         token_access=access)
+        return Principal(kind="user", username=row.username, via="bearer", token_access=access)
 
     @staticmethod
     def _same_user(row: UserRow, verified: tokens.VerifiedToken, state_key: bytes) -> bool:
         account = verified.account
-        return account is not None and row.username == verified.subject \
+        return (
+            account is not None
+            and row.username == verified.subject
             and hmac.compare_digest(user_state(state_key, row), account.state)
+        )
 
-    def _subject(self, s: Session, verified: tokens.VerifiedToken, state_key: bytes
-                 ) -> Principal | None:
+    def _subject(
+        self, s: Session, verified: tokens.VerifiedToken, state_key: bytes
+    ) -> Principal | None:
         subject, account = verified.subject, verified.account
         if not subject:
             return Principal(kind="anonymous")
@@ -122,9 +140,12 @@ class BearerVerifier:
             return None
         if account.kind == "robot":
             robot = s.connection().execute(ROBOT_ROW, {"id": account.id}).first()
-            if robot is None or self.robot_prefix.get() + robot.name != subject \
-                    or not robots.is_active(robot) \
-                    or not hmac.compare_digest(robot_state(state_key, robot), account.state):
+            if (
+                robot is None
+                or self.robot_prefix.get() + robot.name != subject
+                or not robots.is_active(robot)
+                or not hmac.compare_digest(robot_state(state_key, robot), account.state)
+            ):
                 return None
             return Principal(kind="robot", robot_id=account.id, username=subject)
         row = s.connection().execute(USER_ROW, {"id": account.id}).first()
@@ -133,15 +154,17 @@ class BearerVerifier:
         return Principal(kind="user", username=row.username)
 
     @staticmethod
-    def _still_valid(s: Session, verified: tokens.VerifiedToken, prebuilt: bool = True
-                     ) -> list[ResourceScope]:
+    def _still_valid(
+        s: Session, verified: tokens.VerifiedToken, prebuilt: bool = True
+    ) -> list[ResourceScope]:
         names = {project_of(a.name) for a in verified.access if a.type == "repository"}
         names.discard(None)
         if len(names) == 1 and prebuilt:  # the usual token: one project, a prebuilt statement
             rows = s.connection().execute(PROJECT_CREATED, {"name": next(iter(names))}).all()
         else:
             query = select(Project.name, Project.creation_time, Project.id).where(
-                Project.name.in_(names))
+                Project.name.in_(names)
+            )
             rows = s.connection().execute(query).all() if names else []
         created = {name: (when, ident) for name, when, ident in rows}
         kept = []
@@ -149,15 +172,17 @@ class BearerVerifier:
             if entry.type == "repository":
                 name = project_of(entry.name) or ""
                 when, ident = created.get(name, (None, None))
-                if when is None or int(when.timestamp()) > verified.issued_at \
-                        or _another_project(verified, name, ident):
+                if (
+                    when is None
+                    or int(when.timestamp()) > verified.issued_at
+                    or _another_project(verified, name, ident)
+                ):
                     continue
             kept.append(entry)
         return kept
 
 
-def _another_project(verified: tokens.VerifiedToken, name: str, project_id: int | None
-                     ) -> bool:
+def _another_project(verified: tokens.VerifiedToken, name: str, project_id: int | None) -> bool:
     """Whether the token's access was granted in another project of that name (deleted
     and recreated since: creation times compare in whole seconds, ids never repeat)."""
     return verified.projects is not None and verified.projects.get(name) != project_id

@@ -35,8 +35,10 @@ class CredentialCipher:
         try:
             return self._fernet.decrypt(stored.encode()).decode()
         except InvalidToken:
-            raise ConfigError("a stored credential does not decrypt with "
-                              f"token/{KEY_FILE}: was the key file replaced?") from None
+            raise ConfigError(
+                "a stored credential does not decrypt with "
+                f"token/{KEY_FILE}: was the key file replaced?"
+            ) from None
 
 
 def load_credential_cipher(settings: Settings) -> CredentialCipher:

@@ -17,11 +17,22 @@ from harbor_api.db.audit_records import add_record
 log = logging.getLogger(__name__)
 
 
-def record_denied(session: Session, principal: Principal, resource_type: str, resource: str,
-                  project_id: int | None = None) -> None:
+def record_denied(
+    session: Session,
+    principal: Principal,
+    resource_type: str,
+    resource: str,
+    project_id: int | None = None,
+) -> None:
     try:
         with Session(session.get_bind()) as own, own.begin():
-            add_record(own, principal.username or "anonymous", "denied", resource_type,
-                       resource, project_id)
+            add_record(
+                own,
+                principal.username or "anonymous",
+                "denied",
+                resource_type,
+                resource,
+                project_id,
+            )
     except Exception:  # auditing must not turn a refusal into a 500
         log.warning("could not audit a refused attempt", exc_info=True)

@@ -49,17 +49,20 @@ class ServiceKey:
     def state_key(self) -> bytes:
         """A MAC key derived from the private key (so every worker has the same one): it
         seals the account state a token is bound to, which must not reveal stored hashes."""
-        der = self.private_key.private_bytes(serialization.Encoding.DER,
-                                             serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption())
+        der = self.private_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         return hashlib.sha256(b"harbor-account-state\0" + der).digest()
 
 
 def libtrust_kid(public_key: rsa.RSAPublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     encoded = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()  # 240 bits
-    return ":".join(encoded[i:i + 4] for i in range(0, 48, 4))
+    return ":".join(encoded[i : i + 4] for i in range(0, 48, 4))
 
 
 def load_service_key(settings: Settings) -> ServiceKey:
@@ -76,8 +79,9 @@ def load_service_key(settings: Settings) -> ServiceKey:
     directory.mkdir(parents=True, exist_ok=True)
     key_file, cert_file = directory / KEY_FILE, directory / CERT_FILE
     if not key_file.exists():
-        _write_once(key_file, _pem_key(rsa.generate_private_key(public_exponent=65537,
-                                                                key_size=2048)))
+        _write_once(
+            key_file, _pem_key(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        )
     key = _read_key(key_file)
     if not cert_file.exists():
         _write_once(cert_file, _self_signed(key).public_bytes(serialization.Encoding.PEM))
@@ -90,13 +94,16 @@ def load_service_key(settings: Settings) -> ServiceKey:
 def _certifies(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
     """Whether ``cert`` holds ``key``'s public key."""
     public = cert.public_key()
-    return isinstance(public, rsa.RSAPublicKey) \
+    return (
+        isinstance(public, rsa.RSAPublicKey)
         and public.public_numbers() == key.public_key().public_numbers()
+    )
 
 
 def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write_once(path: Path, content: bytes) -> None:
@@ -133,15 +140,21 @@ def _read_cert(path: Path) -> x509.Certificate:
     except FileNotFoundError:
         raise ConfigError(f"setting token_certificate: file {path} does not exist") from None
     except ValueError as exc:
-        raise ConfigError(f"setting token_certificate: {path} is not a PEM certificate: "
-                          f"{exc}") from None
+        raise ConfigError(
+            f"setting token_certificate: {path} is not a PEM certificate: {exc}"
+        ) from None
 
 
 def _self_signed(key: rsa.RSAPrivateKey) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harbor-token-issuer")])
     now = dt.datetime.now(dt.UTC)
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )

@@ -67,7 +67,8 @@ class LdapSettings:
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> LdapSettings:
         return cls(
-            url=str(cfg.get("ldap_url") or ""), search_dn=str(cfg.get("ldap_search_dn") or ""),
+            url=str(cfg.get("ldap_url") or ""),
+            search_dn=str(cfg.get("ldap_search_dn") or ""),
             search_password=str(cfg.get("ldap_search_password") or ""),
             base_dn=str(cfg.get("ldap_base_dn") or ""),
             user_filter=str(cfg.get("ldap_filter") or ""),
@@ -80,7 +81,8 @@ class LdapSettings:
             group_name_attribute=str(cfg.get("ldap_group_attribute_name") or "cn"),
             group_scope=int(cfg.get("ldap_group_search_scope", 2) or 0),
             group_admin_dn=str(cfg.get("ldap_group_admin_dn") or ""),
-            membership_attribute=str(cfg.get("ldap_group_membership_attribute") or ""))
+            membership_attribute=str(cfg.get("ldap_group_membership_attribute") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class DirectoryGroup:
 
 
 # --- pure helpers (unit-tested) ------------------------------------------------------------
+
 
 def scope_of(value: int) -> Scope:
     """Harbor's 0/1/2 → ldap3's BASE/LEVEL/SUBTREE."""
@@ -126,20 +129,26 @@ def and_filter(*parts: str) -> str:
 
 def user_filter(settings: LdapSettings, username: str) -> str:
     """The configured filter AND ``(<uid attribute>=<escaped username>)``."""
-    return and_filter(wrap_filter(settings.user_filter),
-                      f"({settings.uid_attribute}={escape_filter_chars(username)})")
+    return and_filter(
+        wrap_filter(settings.user_filter),
+        f"({settings.uid_attribute}={escape_filter_chars(username)})",
+    )
 
 
 def in_chain_filter(group_filter: str, member_dn: str) -> str:
     """Every group containing ``member_dn`` directly or through nested groups (AD)."""
-    return and_filter(wrap_filter(group_filter),
-                      f"(member:{IN_CHAIN_RULE}:={escape_filter_chars(member_dn)})")
+    return and_filter(
+        wrap_filter(group_filter), f"(member:{IN_CHAIN_RULE}:={escape_filter_chars(member_dn)})"
+    )
 
 
 def members_filter(group_filter: str, member_dns: Iterable[str]) -> str:
     """Groups having any of ``member_dns`` as a ``member`` or ``uniqueMember``."""
-    terms = "".join(f"({attr}={escape_filter_chars(dn)})" for dn in member_dns
-                    for attr in ("member", "uniqueMember"))
+    terms = "".join(
+        f"({attr}={escape_filter_chars(dn)})"
+        for dn in member_dns
+        for attr in ("member", "uniqueMember")
+    )
     return and_filter(wrap_filter(group_filter), f"(|{terms})")
 
 
@@ -175,8 +184,9 @@ def parse_url(url: str) -> tuple[str, int, bool]:
         raise DirectoryConfigError("ldap_url is empty")
     if "://" not in url:
         url = "ldap://" + url
-    problem = DirectoryConfigError("ldap_url must look like ldap://host[:port] or "
-                                   "ldaps://host[:port]")
+    problem = DirectoryConfigError(
+        "ldap_url must look like ldap://host[:port] or ldaps://host[:port]"
+    )
     try:
         parsed = urlparse(url)
         if parsed.scheme not in ("ldap", "ldaps") or not parsed.hostname:
@@ -193,6 +203,7 @@ def parse_url(url: str) -> tuple[str, int, bool]:
 
 
 # --- the client ----------------------------------------------------------------------------
+
 
 def _first(entry: Entry, name: str) -> str:
     for key, value in entry.items():
@@ -223,21 +234,39 @@ class Directory:
         Server object, which would keep failing for a while after the directory is back."""
         host, port, use_ssl = self.address
         verify = ssl.CERT_REQUIRED if self.settings.verify_cert else ssl.CERT_NONE
-        return ldap3.Server(host, port=port, use_ssl=use_ssl, tls=ldap3.Tls(validate=verify),
-                            connect_timeout=self.settings.timeout, get_info=ldap3.NONE)
+        return ldap3.Server(
+            host,
+            port=port,
+            use_ssl=use_ssl,
+            tls=ldap3.Tls(validate=verify),
+            connect_timeout=self.settings.timeout,
+            get_info=ldap3.NONE,
+        )
 
     def _connect(self, user: str | None, password: str | None) -> ldap3.Connection:
         """An open, bound connection; raises DirectoryError unless the bind is just refused
         (then returns an unbound connection: check ``conn.bound``)."""
-        conn = ldap3.Connection(self._server(), user=user or None, password=password or None,
-                                receive_timeout=self.settings.timeout, auto_referrals=False,
-                                read_only=True, raise_exceptions=False)
+        conn = ldap3.Connection(
+            self._server(),
+            user=user or None,
+            password=password or None,
+            receive_timeout=self.settings.timeout,
+            auto_referrals=False,
+            read_only=True,
+            raise_exceptions=False,
+        )
         try:
             conn.open()
             conn.bind()
-        except (lexc.LDAPSocketOpenError, lexc.LDAPSocketReceiveError, lexc.LDAPSocketSendError,
-                lexc.LDAPSessionTerminatedByServerError, lexc.LDAPResponseTimeoutError,
-                lexc.LDAPCommunicationError, OSError) as exc:
+        except (
+            lexc.LDAPSocketOpenError,
+            lexc.LDAPSocketReceiveError,
+            lexc.LDAPSocketSendError,
+            lexc.LDAPSessionTerminatedByServerError,
+            lexc.LDAPResponseTimeoutError,
+            lexc.LDAPCommunicationError,
+            OSError,
+        ) as exc:
             _safe_unbind(conn)
             raise _communication_error(exc) from None
         except lexc.LDAPException as exc:
@@ -259,11 +288,24 @@ class Directory:
             raise ServiceCredentialsError(result.get("description") or "bind refused")
         return conn
 
-    def _search(self, conn: ldap3.Connection, base: str, flt: str, scope: Scope,
-                attributes: list[str], size_limit: int = 0) -> list[Entry]:
+    def _search(
+        self,
+        conn: ldap3.Connection,
+        base: str,
+        flt: str,
+        scope: Scope,
+        attributes: list[str],
+        size_limit: int = 0,
+    ) -> list[Entry]:
         try:
-            conn.search(base, flt, search_scope=scope, attributes=attributes,
-                        size_limit=size_limit, time_limit=self.settings.timeout)
+            conn.search(
+                base,
+                flt,
+                search_scope=scope,
+                attributes=attributes,
+                size_limit=size_limit,
+                time_limit=self.settings.timeout,
+            )
         except (lexc.LDAPCommunicationError, lexc.LDAPResponseTimeoutError, OSError) as exc:
             raise _communication_error(exc) from None
         except lexc.LDAPException as exc:
@@ -276,8 +318,11 @@ class Directory:
             raise BaseDnError(base)
         if code not in (0, 4):  # 4: sizeLimitExceeded still returns entries
             raise DirectoryError(f"search failed: {result.get('description')}")
-        return [{"dn": r["dn"], **dict(r.get("attributes") or {})}
-                for r in conn.response or [] if r.get("type") == "searchResEntry"]
+        return [
+            {"dn": r["dn"], **dict(r.get("attributes") or {})}
+            for r in conn.response or []
+            if r.get("type") == "searchResEntry"
+        ]
 
     # checks --------------------------------------------------------------------------------
     def ping(self) -> None:
@@ -297,20 +342,25 @@ class Directory:
             attrs.append(self.settings.membership_attribute)
         return attrs
 
-    def find_users(self, conn: ldap3.Connection, username: str | None,
-                   limit: int = 100) -> list[Entry]:
+    def find_users(
+        self, conn: ldap3.Connection, username: str | None, limit: int = 100
+    ) -> list[Entry]:
         s = self.settings
         flt = user_filter(s, username) if username else and_filter(wrap_filter(s.user_filter))
-        return self._search(conn, s.base_dn, flt, scope_of(s.scope), self._user_attributes(),
-                            size_limit=limit)
+        return self._search(
+            conn, s.base_dn, flt, scope_of(s.scope), self._user_attributes(), size_limit=limit
+        )
 
     def _to_user(self, entry: Entry, username: str, groups: tuple[str, ...] = ()) -> DirectoryUser:
         admin = canonical_dn(self.settings.group_admin_dn) if self.settings.group_admin_dn else ""
         return DirectoryUser(
-            dn=entry["dn"], username=_first(entry, self.settings.uid_attribute) or username,
+            dn=entry["dn"],
+            username=_first(entry, self.settings.uid_attribute) or username,
             email=_first(entry, "mail"),
             realname=_first(entry, "displayName") or _first(entry, "cn"),
-            group_dns=groups, is_admin=bool(admin) and admin in groups)
+            group_dns=groups,
+            is_admin=bool(admin) and admin in groups,
+        )
 
     def search_users(self, username: str | None) -> list[DirectoryUser]:
         conn = self.service_connection()
@@ -347,15 +397,32 @@ class Directory:
         s = self.settings
         base = s.group_base_dn or s.base_dn
         if self._supports_in_chain(conn):
-            found = self._search(conn, base, in_chain_filter(s.group_filter, entry["dn"]),
-                                 scope_of(s.group_scope), [], size_limit=MAX_GROUPS)
+            found = self._search(
+                conn,
+                base,
+                in_chain_filter(s.group_filter, entry["dn"]),
+                scope_of(s.group_scope),
+                [],
+                size_limit=MAX_GROUPS,
+            )
             return {canonical_dn(g["dn"]) for g in found}
-        direct = {canonical_dn(v) for v in _all(entry, s.membership_attribute)} \
-            if s.membership_attribute else set()
+        direct = (
+            {canonical_dn(v) for v in _all(entry, s.membership_attribute)}
+            if s.membership_attribute
+            else set()
+        )
         if s.group_base_dn:
-            direct |= {canonical_dn(g["dn"]) for g in self._search(
-                conn, base, members_filter(s.group_filter, [entry["dn"]]),
-                scope_of(s.group_scope), [], size_limit=MAX_GROUPS)}
+            direct |= {
+                canonical_dn(g["dn"])
+                for g in self._search(
+                    conn,
+                    base,
+                    members_filter(s.group_filter, [entry["dn"]]),
+                    scope_of(s.group_scope),
+                    [],
+                    size_limit=MAX_GROUPS,
+                )
+            }
         return self._expand_nested(conn, direct)
 
     def _expand_nested(self, conn: ldap3.Connection, direct: set[str]) -> set[str]:
@@ -370,39 +437,53 @@ class Directory:
                 break
             parents: set[str] = set()
             for start in range(0, len(frontier), 50):
-                chunk = frontier[start:start + 50]
-                parents |= {canonical_dn(g["dn"]) for g in self._search(
-                    conn, base, members_filter(s.group_filter, chunk),
-                    scope_of(s.group_scope), [], size_limit=MAX_GROUPS)}
+                chunk = frontier[start : start + 50]
+                parents |= {
+                    canonical_dn(g["dn"])
+                    for g in self._search(
+                        conn,
+                        base,
+                        members_filter(s.group_filter, chunk),
+                        scope_of(s.group_scope),
+                        [],
+                        size_limit=MAX_GROUPS,
+                    )
+                }
             frontier = sorted(parents - seen)
             seen |= parents
         return seen
 
     def _supports_in_chain(self, conn: ldap3.Connection) -> bool:
         try:
-            found = self._search(conn, "", "(objectClass=*)", ldap3.BASE,
-                                 ["supportedCapabilities"])
+            found = self._search(conn, "", "(objectClass=*)", ldap3.BASE, ["supportedCapabilities"])
         except DirectoryError:
             return False
         return bool(found) and supports_in_chain(_all(found[0], "supportedCapabilities"))
 
-    def search_groups(self, name: str | None = None, dn: str | None = None,
-                      limit: int = 100) -> list[DirectoryGroup]:
+    def search_groups(
+        self, name: str | None = None, dn: str | None = None, limit: int = 100
+    ) -> list[DirectoryGroup]:
         s = self.settings
         attr = s.group_name_attribute or "cn"
         conn = self.service_connection()
         try:
             if dn:
                 try:
-                    found = self._search(conn, dn, and_filter(wrap_filter(s.group_filter)),
-                                         ldap3.BASE, [attr])
+                    found = self._search(
+                        conn, dn, and_filter(wrap_filter(s.group_filter)), ldap3.BASE, [attr]
+                    )
                 except BaseDnError:
                     return []
             else:
                 name_term = f"({attr}={escape_filter_chars(name)})" if name else ""
-                found = self._search(conn, s.group_base_dn or s.base_dn,
-                                     and_filter(wrap_filter(s.group_filter), name_term),
-                                     scope_of(s.group_scope), [attr], size_limit=limit)
+                found = self._search(
+                    conn,
+                    s.group_base_dn or s.base_dn,
+                    and_filter(wrap_filter(s.group_filter), name_term),
+                    scope_of(s.group_scope),
+                    [attr],
+                    size_limit=limit,
+                )
             return [DirectoryGroup(dn=g["dn"], name=_first(g, attr) or g["dn"]) for g in found]
         finally:
             _safe_unbind(conn)
@@ -411,8 +492,12 @@ class Directory:
 def _communication_error(exc: BaseException) -> DirectoryError:
     text = str(exc)
     lowered = text.lower()
-    if isinstance(exc, ssl.SSLError) or "ssl" in lowered or "certificate" in lowered \
-            or "tls" in lowered:
+    if (
+        isinstance(exc, ssl.SSLError)
+        or "ssl" in lowered
+        or "certificate" in lowered
+        or "tls" in lowered
+    ):
         return DirectoryTlsError(_short(text))
     if "timed out" in lowered or "timeout" in lowered:
         return DirectoryUnreachableError("timed out")

@@ -72,8 +72,9 @@ class LdapLogin:
             self._directories = {settings: found}  # only the current settings are kept
         return found
 
-    def basic(self, settings: LdapSettings, username: str, password: str,
-              via: str = "basic") -> Principal | None:
+    def basic(
+        self, settings: LdapSettings, username: str, password: str, via: str = "basic"
+    ) -> Principal | None:
         """Raises DirectoryError (a 401 with the reason) when the directory can't answer."""
         if not username or not password:
             return None
@@ -117,8 +118,10 @@ def name_problem(found: DirectoryUser) -> str | None:
     """Why a directory user cannot be mirrored under its name (None: it can)."""
     hidden = invisible_characters(found.username)
     if hidden:
-        return ("the directory user name holds invisible, control or formatting characters "
-                f"({', '.join(dict.fromkeys(hidden))})")
+        return (
+            "the directory user name holds invisible, control or formatting characters "
+            f"({', '.join(dict.fromkeys(hidden))})"
+        )
     return None
 
 
@@ -140,8 +143,14 @@ def sync_user(s: Session, found: DirectoryUser) -> User | None:
         if owner is not None and (user is None or owner != user.id):
             email = None  # e-mail addresses are unique locally; keep the login working
     if user is None:
-        user = User(username=found.username, email=email, realname=found.realname,
-                    auth_source="ldap", ldap_dn=found.dn, password_hash="")
+        user = User(
+            username=found.username,
+            email=email,
+            realname=found.realname,
+            auth_source="ldap",
+            ldap_dn=found.dn,
+            password_hash="",
+        )
         s.add(user)
         s.flush()
         return user
@@ -164,8 +173,11 @@ def group_ids_for(s: Session, group_dns: list[str]) -> tuple[int, ...]:
     if not group_dns:
         return ()
     wanted = [canonical_dn(dn) for dn in group_dns]
-    rows = s.scalars(select(UserGroup.id).where(
-        UserGroup.group_type == LDAP_GROUP, func.lower(UserGroup.ldap_group_dn).in_(wanted)))
+    rows = s.scalars(
+        select(UserGroup.id).where(
+            UserGroup.group_type == LDAP_GROUP, func.lower(UserGroup.ldap_group_dn).in_(wanted)
+        )
+    )
     return tuple(sorted(rows))
 
 
@@ -176,10 +188,18 @@ def membership_extras(s: Session, user: User) -> dict[str, Any]:
     row = s.get(LdapMembership, user.id)
     if row is None:
         return {"sysadmin": user.sysadmin}
-    return {"sysadmin": user.sysadmin or row.admin,
-            "group_ids": group_ids_for(s, json.loads(row.group_dns or "[]"))}
+    return {
+        "sysadmin": user.sysadmin or row.admin,
+        "group_ids": group_ids_for(s, json.loads(row.group_dns or "[]")),
+    }
 
 
 def principal_for(s: Session, user: User, via: str, **extra: Any) -> Principal:
-    return Principal(kind="user", user_id=user.id, username=user.username, via=via,
-                     **membership_extras(s, user), **extra)
+    return Principal(
+        kind="user",
+        user_id=user.id,
+        username=user.username,
+        via=via,
+        **membership_extras(s, user),
+        **extra,
+    )

@@ -17,8 +17,13 @@ from harbor_api.db.models import Project, ProjectMember, ProjectMetadata
 from harbor_api.errors import ForbiddenError, NotFoundError, UnauthorizedError
 
 PROJECT_ADMIN, DEVELOPER, GUEST, MAINTAINER, LIMITED_GUEST = 1, 2, 3, 4, 5
-ROLE_NAMES = {PROJECT_ADMIN: "projectAdmin", DEVELOPER: "developer", GUEST: "guest",
-              MAINTAINER: "maintainer", LIMITED_GUEST: "limitedGuest"}
+ROLE_NAMES = {
+    PROJECT_ADMIN: "projectAdmin",
+    DEVELOPER: "developer",
+    GUEST: "guest",
+    MAINTAINER: "maintainer",
+    LIMITED_GUEST: "limitedGuest",
+}
 # Higher rank wins when a user holds several roles (direct and through groups).
 ROLE_RANK = {PROJECT_ADMIN: 5, MAINTAINER: 4, DEVELOPER: 3, GUEST: 2, LIMITED_GUEST: 1}
 
@@ -49,30 +54,37 @@ def _grants(spec: str) -> frozenset[tuple[str, str]]:
 _LIMITED_GUEST = _grants(
     "project:read quota:read configuration:read repository:list,read,pull "
     "artifact:read,list artifact-addition:read tag:list accessory:list scan:read sbom:read "
-    "scanner:read")
-_GUEST = _LIMITED_GUEST | _grants(
-    "member:read,list log:list label:read,list robot:read,list")
+    "scanner:read"
+)
+_GUEST = _LIMITED_GUEST | _grants("member:read,list log:list label:read,list robot:read,list")
 _DEVELOPER = _GUEST | _grants(
     "repository:create,update,push artifact:create tag:create artifact-label:create,delete "
-    "tag-retention:create,read,update,delete,list,operate")
+    "tag-retention:create,read,update,delete,list,operate"
+)
 _MAINTAINER = _DEVELOPER | _grants(
     "metadata:create,read,update,delete label:create,update,delete repository:delete "
     "artifact:delete tag:delete scan:create,stop sbom:create,stop "
     "immutable-tag:create,update,delete,list "
-    "notification-policy:list")
+    "notification-policy:list"
+)
 _PROJECT_ADMIN = _MAINTAINER | _grants(
     "project:update,delete member:create,update,delete configuration:update "
     "robot:create,update,delete notification-policy:create,update,delete,read "
-    "scanner:create preheat-policy:create,read,update,delete,list")
+    "scanner:create preheat-policy:create,read,update,delete,list"
+)
 
 ROLE_PERMISSIONS: dict[int, frozenset[tuple[str, str]]] = {
-    PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER,
-    GUEST: _GUEST, LIMITED_GUEST: _LIMITED_GUEST,
+    PROJECT_ADMIN: _PROJECT_ADMIN,
+    MAINTAINER: _MAINTAINER,
+    DEVELOPER: _DEVELOPER,
+    GUEST: _GUEST,
+    LIMITED_GUEST: _LIMITED_GUEST,
 }
 # What anyone, anonymous included, may do in a public project.
 PUBLIC_PERMISSIONS = _grants(
     "project:read repository:list,read,pull artifact:read,list artifact-addition:read "
-    "tag:list accessory:list label:read,list scan:read scanner:read")
+    "tag:list accessory:list label:read,list scan:read scanner:read"
+)
 # System-level resources (scope ``/system``): system administrators hold all of them.
 SYSTEM_PERMISSIONS = _grants(
     "audit-log:list project:create,list user:create,read,update,delete,list "
@@ -82,14 +94,18 @@ SYSTEM_PERMISSIONS = _grants(
     "replication:create,read,update,delete,list garbage-collection:create,read,update,list "
     "scanner:create,read,update,delete,list ldap-user:create,list catalog:read "
     "jobservice-monitor:list,stop scheduler:read "
-    "purge-audit:create,read,update,stop,list system-cve-allowlist:read,update")
+    "purge-audit:create,read,update,stop,list system-cve-allowlist:read,update"
+)
 # What every signed-in user may do at system level (Harbor: create projects, read labels).
 SYSTEM_USER_PERMISSIONS = _grants("project:create,list label:read,list")
 
 
 def is_public(session: Session, project_id: int) -> bool:
-    value = session.scalar(select(ProjectMetadata.value).where(
-        ProjectMetadata.project_id == project_id, ProjectMetadata.name == "public"))
+    value = session.scalar(
+        select(ProjectMetadata.value).where(
+            ProjectMetadata.project_id == project_id, ProjectMetadata.name == "public"
+        )
+    )
     return (value or "").lower() == "true"
 
 
@@ -97,13 +113,16 @@ def roles_in(session: Session, principal: Principal, project_id: int) -> list[in
     """Every role the principal holds in the project, directly or through its groups."""
     if principal.kind != "user" or principal.user_id is None:
         return []
-    conditions = [(ProjectMember.entity_type == "u") & (ProjectMember.entity_id ==
-                                                          principal.user_id)]
+    conditions = [
+        (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id)
+    ]
     if principal.group_ids:
-        conditions.append((ProjectMember.entity_type == "g") &
-                          ProjectMember.entity_id.in_(principal.group_ids))
-    rows = session.scalars(select(ProjectMember.role).where(
-        ProjectMember.project_id == project_id, or_(*conditions)))
+        conditions.append(
+            (ProjectMember.entity_type == "g") & ProjectMember.entity_id.in_(principal.group_ids)
+        )
+    rows = session.scalars(
+        select(ProjectMember.role).where(ProjectMember.project_id == project_id, or_(*conditions))
+    )
     return list(rows)
 
 
@@ -112,15 +131,17 @@ def best_role(roles: Iterable[int]) -> int | None:
     return max(roles, key=lambda r: ROLE_RANK.get(r, 0)) if roles else None
 
 
-def permissions(session: Session, principal: Principal,
-                project: ProjectKey) -> frozenset[tuple[str, str]]:
+def permissions(
+    session: Session, principal: Principal, project: ProjectKey
+) -> frozenset[tuple[str, str]]:
     """Every (resource, action) the principal may perform in ``project``."""
     if principal.sysadmin:
         return _PROJECT_ADMIN
     granted: set[tuple[str, str]] = set()
     if principal.kind == "robot":
-        granted.update((res, act) for ns, res, act in principal.robot_access
-                       if ns in ("*", project.name))
+        granted.update(
+            (res, act) for ns, res, act in principal.robot_access if ns in ("*", project.name)
+        )
         if granted:  # a robot covering the project can see it (404 vs 403 stays honest)
             granted.add(("project", "read"))
         if is_public(session, project.id):  # what anonymous callers may, robots may too
@@ -133,13 +154,15 @@ def permissions(session: Session, principal: Principal,
     return frozenset(granted)
 
 
-def can(session: Session, principal: Principal, project: ProjectKey, resource: str,
-        action: str) -> bool:
+def can(
+    session: Session, principal: Principal, project: ProjectKey, resource: str, action: str
+) -> bool:
     return (resource, action) in permissions(session, principal, project)
 
 
-def require(session: Session, principal: Principal, project: ProjectKey, resource: str,
-            action: str) -> None:
+def require(
+    session: Session, principal: Principal, project: ProjectKey, resource: str, action: str
+) -> None:
     """Raise unless allowed: 404 when the project is invisible to the caller (no leak),
     401 for anonymous callers, 403 otherwise. For a project the caller named by id, or that
     may not exist, use :func:`require_found`."""
@@ -164,8 +187,14 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-def require_found(session: Session, principal: Principal, project: P | None,
-                  shown: str, resource: str, action: str) -> P:
+def require_found(
+    session: Session,
+    principal: Principal,
+    project: P | None,
+    shown: str,
+    resource: str,
+    action: str,
+) -> P:
     """:func:`require` for a project looked up by the caller's reference ``shown``, which
     may have found nothing. A missing project and one the caller may not see give the same
     404 (same message: ``shown`` only) after the same queries (the role and visibility
@@ -211,16 +240,23 @@ def visible_project_filter(principal: Principal) -> ColumnElement[bool] | None:
     if principal.sysadmin:
         return None
     public_ids = select(ProjectMetadata.project_id).where(
-        ProjectMetadata.name == "public", ProjectMetadata.value == "true")
+        ProjectMetadata.name == "public", ProjectMetadata.value == "true"
+    )
     conditions = [Project.id.in_(public_ids)]
     if principal.kind == "user" and principal.user_id is not None:
         member_of = select(ProjectMember.project_id).where(
-            (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id))
+            (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id)
+        )
         conditions.append(Project.id.in_(member_of))
         if principal.group_ids:
-            conditions.append(Project.id.in_(select(ProjectMember.project_id).where(
-                (ProjectMember.entity_type == "g") &
-                ProjectMember.entity_id.in_(principal.group_ids))))
+            conditions.append(
+                Project.id.in_(
+                    select(ProjectMember.project_id).where(
+                        (ProjectMember.entity_type == "g")
+                        & ProjectMember.entity_id.in_(principal.group_ids)
+                    )
+                )
+            )
     if principal.kind == "robot":
         names = {ns for ns, _res, _act in principal.robot_access}
         if "*" in names:

@@ -88,7 +88,8 @@ class DatabaseStore:
         self.db = db
         self._insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
         self._get = select(LoginFailure.failures, LoginFailure.locked_until).where(
-            LoginFailure.username == bindparam("key"))
+            LoginFailure.username == bindparam("key")
+        )
 
     def get(self, key: str) -> Standing:
         with self.db.engine.connect() as connection:
@@ -103,19 +104,25 @@ class DatabaseStore:
     def add_failure(self, key: str, now: float, policy: LockPolicy) -> Standing:
         table = cast(Table, LoginFailure.__table__)
         when, stale = _utc(now), _utc(now - RESET_AFTER)
-        insert = self._insert(table).values(username=key, failures=1, last_failure=when,
-                                            locked_until=None)
+        insert = self._insert(table).values(
+            username=key, failures=1, last_failure=when, locked_until=None
+        )
         upsert = insert.on_conflict_do_update(
             index_elements=[table.c.username],
-            set_={"failures": case((table.c.last_failure < stale, 1),
-                                   else_=table.c.failures + 1),
-                  "last_failure": when}).returning(table.c.failures)
+            set_={
+                "failures": case((table.c.last_failure < stale, 1), else_=table.c.failures + 1),
+                "last_failure": when,
+            },
+        ).returning(table.c.failures)
         with self.db.transaction() as s:
             failures = int(s.execute(upsert).scalar_one())
             seconds = policy.lock_seconds(failures)
             if seconds:
-                s.execute(update(LoginFailure).where(LoginFailure.username == key)
-                          .values(locked_until=_utc(now + seconds)))
+                s.execute(
+                    update(LoginFailure)
+                    .where(LoginFailure.username == key)
+                    .values(locked_until=_utc(now + seconds))
+                )
             if random.random() < 0.01:  # forget names nobody has tried for a long time
                 s.execute(delete(LoginFailure).where(LoginFailure.last_failure < stale))
         return Standing(failures, now + seconds if seconds else 0.0)
@@ -159,8 +166,10 @@ class RedisStore:
 
     def add_failure(self, key: str, now: float, policy: LockPolicy) -> Standing:
         expire = int(max(RESET_AFTER, policy.cap)) + 60
-        failures, until = self._failure(keys=[self.PREFIX + key], args=[
-            repr(now), policy.after, policy.base, policy.cap, expire])
+        failures, until = self._failure(
+            keys=[self.PREFIX + key],
+            args=[repr(now), policy.after, policy.base, policy.cap, expire],
+        )
         return Standing(int(failures), float(until))
 
     def clear(self, key: str) -> None:
@@ -170,8 +179,9 @@ class RedisStore:
 class LoginThrottle:
     """``standing(name)`` before checking a password; ``failed`` / ``succeeded`` after."""
 
-    def __init__(self, store: Store, policy: LockPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, policy: LockPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store, self.policy, self.clock = store, policy or LockPolicy(), clock
 
     def standing(self, username: str) -> Standing:
@@ -212,8 +222,11 @@ def make_throttle(db: Database, settings: Settings | None = None) -> LoginThrott
     policy = LockPolicy()
     store: Store = DatabaseStore(db)
     if settings is not None:
-        policy = LockPolicy(settings.login_lock_after, float(settings.login_lock_seconds),
-                            float(settings.login_lock_max_seconds))
+        policy = LockPolicy(
+            settings.login_lock_after,
+            float(settings.login_lock_seconds),
+            float(settings.login_lock_max_seconds),
+        )
         if settings.redis_url:
             store = RedisStore(settings.redis_url)
     return LoginThrottle(store, policy)

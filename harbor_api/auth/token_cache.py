@@ -40,8 +40,7 @@ class VerifiedTokenCache:
 
     def __init__(self, ttl: float = DEFAULT_TTL, size: int = DEFAULT_SIZE) -> None:
         self.ttl, self.size = ttl, size
-        self._entries: OrderedDict[bytes, tuple[tokens.VerifiedToken, float, float]] = \
-            OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[tokens.VerifiedToken, float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def verify(self, key: ServiceKey, token: str) -> tokens.VerifiedToken | None:

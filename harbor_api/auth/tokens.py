@@ -100,13 +100,26 @@ class IssuedToken:
     issued_at: int
 
 
-def issue(key: ServiceKey, subject: str, access: list[ResourceScope], expires_in: int,
-          now: float | None = None, account: Account | None = None,
-          projects: Mapping[str, int] | None = None) -> IssuedToken:
+def issue(
+    key: ServiceKey,
+    subject: str,
+    access: list[ResourceScope],
+    expires_in: int,
+    now: float | None = None,
+    account: Account | None = None,
+    projects: Mapping[str, int] | None = None,
+) -> IssuedToken:
     issued_at = int(now if now is not None else time.time())
-    claims = {"iss": ISSUER, "sub": subject, "aud": AUDIENCE, "exp": issued_at + expires_in,
-              "nbf": issued_at, "iat": issued_at, "jti": uuid.uuid4().hex,
-              "access": [scope.claim() for scope in access]}
+    claims = {
+        "iss": ISSUER,
+        "sub": subject,
+        "aud": AUDIENCE,
+        "exp": issued_at + expires_in,
+        "nbf": issued_at,
+        "iat": issued_at,
+        "jti": uuid.uuid4().hex,
+        "access": [scope.claim() for scope in access],
+    }
     if account is not None:
         claims[ACCOUNT_CLAIM] = account.claim()
     if projects:
@@ -125,8 +138,9 @@ class VerifiedToken:
     projects: Mapping[str, int] | None = None  # None: a token from before the binding
 
 
-def verify(key: ServiceKey, token: str, now: float | None = None,
-           leeway: int = LEEWAY_SECONDS) -> VerifiedToken | None:
+def verify(
+    key: ServiceKey, token: str, now: float | None = None, leeway: int = LEEWAY_SECONDS
+) -> VerifiedToken | None:
     """The token's subject and access when signature, key id, algorithm, time window,
     audience and issuer all hold; otherwise None (never an exception)."""
     try:
@@ -134,18 +148,27 @@ def verify(key: ServiceKey, token: str, now: float | None = None,
         if header.get("alg") != ALGORITHM or header.get("kid") != key.kid:
             return None
         claims = jwt.decode(
-            token, key.public_key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-            leeway=leeway, options={"require": ["exp", "nbf", "iat", "iss", "aud", "sub"],
-                                    "verify_iat": False})
+            token,
+            key.public_key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=leeway,
+            options={"require": ["exp", "nbf", "iat", "iss", "aud", "sub"], "verify_iat": False},
+        )
         if now is not None:  # an explicit clock (tests); pyjwt checked the real one
             if not claims["nbf"] - leeway <= now < claims["exp"] + leeway:
                 return None
         access = tuple(_access(claims.get("access")))
         if not isinstance(claims["sub"], str) or not isinstance(claims["iat"], int | float):
             return None
-        return VerifiedToken(claims["sub"], int(claims["iat"]), access,
-                             _account(claims.get(ACCOUNT_CLAIM)),
-                             _projects(claims.get(PROJECTS_CLAIM)))
+        return VerifiedToken(
+            claims["sub"],
+            int(claims["iat"]),
+            access,
+            _account(claims.get(ACCOUNT_CLAIM)),
+            _projects(claims.get(PROJECTS_CLAIM)),
+        )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
 
@@ -156,8 +179,12 @@ def _account(raw: object) -> Account | None:
     if not isinstance(raw, dict):
         raise ValueError("the account claim must be an object")
     kind, ident, state = raw.get("kind"), raw.get("id"), raw.get("state")
-    if kind not in ACCOUNT_KINDS or not isinstance(ident, int) or isinstance(ident, bool) \
-            or not isinstance(state, str):
+    if (
+        kind not in ACCOUNT_KINDS
+        or not isinstance(ident, int)
+        or isinstance(ident, bool)
+        or not isinstance(state, str)
+    ):
         raise ValueError("malformed account claim")
     return Account(kind, ident, state)
 
@@ -166,8 +193,9 @@ def _projects(raw: object) -> dict[str, int] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or not all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-            for k, v in raw.items()):
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in raw.items()
+    ):
         raise ValueError("malformed projects claim")
     return raw
 
@@ -180,20 +208,29 @@ def _access(raw: object) -> list[ResourceScope]:
         if not isinstance(item, dict):
             raise ValueError("access entries must be objects")
         kind, name, actions = item.get("type"), item.get("name"), item.get("actions")
-        if not (isinstance(kind, str) and isinstance(name, str) and isinstance(actions, list)
-                and all(isinstance(a, str) for a in actions)):
+        if not (
+            isinstance(kind, str)
+            and isinstance(name, str)
+            and isinstance(actions, list)
+            and all(isinstance(a, str) for a in actions)
+        ):
             raise ValueError("malformed access entry")
         entries.append(ResourceScope(kind, name, tuple(actions)))
     return entries
 
 
-def covers(access: Iterable[ResourceScope | tuple[str, str, Sequence[str]]] | None,
-           kind: str, name: str, action: str) -> bool:
+def covers(
+    access: Iterable[ResourceScope | tuple[str, str, Sequence[str]]] | None,
+    kind: str,
+    name: str,
+    action: str,
+) -> bool:
     """Whether ``access`` ((type, name, actions) entries) grants ``action`` on the resource;
     ``*`` in the granted actions means every action."""
     for entry in access or ():
-        entry_type, entry_name, actions = (entry.type, entry.name, entry.actions) \
-            if isinstance(entry, ResourceScope) else entry
+        entry_type, entry_name, actions = (
+            (entry.type, entry.name, entry.actions) if isinstance(entry, ResourceScope) else entry
+        )
         if entry_type == kind and entry_name == name and (action in actions or "*" in actions):
             return True
     return False

@@ -39,8 +39,15 @@ def stamp(moment: dt.datetime) -> str:
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     """The canonical encoding: a compact JSON array of the previous hash and the fields."""
-    values = [prev_hash, row["project_id"], row["operation"], row["resource_type"],
-              row["resource"], row["username"], stamp(row["op_time"])]
+    values = [
+        prev_hash,
+        row["project_id"],
+        row["operation"],
+        row["resource_type"],
+        row["resource"],
+        row["username"],
+        stamp(row["op_time"]),
+    ]
     encoded = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -53,9 +60,12 @@ def lock_head(session: Session) -> str:
     """Take the chain's lock (a write to its head row) and return the newest hash, in one
     ``UPDATE … RETURNING``."""
     conn = session.connection()
-    last = conn.execute(_HEAD.update().where(_HEAD.c.id == HEAD_ID)
-                        .values(appends=_HEAD.c.appends + 1)
-                        .returning(_HEAD.c.last_hash)).scalar()
+    last = conn.execute(
+        _HEAD.update()
+        .where(_HEAD.c.id == HEAD_ID)
+        .values(appends=_HEAD.c.appends + 1)
+        .returning(_HEAD.c.last_hash)
+    ).scalar()
     if last is None:  # a database made without the migration (create_all): start the chain
         conn.execute(_HEAD.insert().values(id=HEAD_ID, last_hash=GENESIS, appends=1))
         return GENESIS
@@ -66,10 +76,16 @@ def add_records(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     """Append rows (dicts of :data:`FIELDS`; ``op_time`` defaults to now) in one insert."""
     prepared = []
     for row in rows:
-        prepared.append({"project_id": row.get("project_id"), "operation": row["operation"],
-                         "resource_type": row["resource_type"],
-                         "resource": row["resource"][:1024], "username": row["username"],
-                         "op_time": row.get("op_time") or utcnow()})
+        prepared.append(
+            {
+                "project_id": row.get("project_id"),
+                "operation": row["operation"],
+                "resource_type": row["resource_type"],
+                "resource": row["resource"][:1024],
+                "username": row["username"],
+                "op_time": row.get("op_time") or utcnow(),
+            }
+        )
     if not prepared:
         return
     prev = lock_head(session)
@@ -81,25 +97,42 @@ def add_records(session: Session, rows: Iterable[dict[str, Any]]) -> None:
     conn.execute(_HEAD.update().where(_HEAD.c.id == HEAD_ID).values(last_hash=prev))
 
 
-def add_record(session: Session, username: str, operation: str, resource_type: str,
-               resource: str, project_id: int | None = None) -> None:
+def add_record(
+    session: Session,
+    username: str,
+    operation: str,
+    resource_type: str,
+    resource: str,
+    project_id: int | None = None,
+) -> None:
     """operation: create|update|delete|pull|push|denied|login ...; never pass secrets."""
-    add_records(session, [{"project_id": project_id, "operation": operation,
-                           "resource_type": resource_type, "resource": resource,
-                           "username": username}])
+    add_records(
+        session,
+        [
+            {
+                "project_id": project_id,
+                "operation": operation,
+                "resource_type": resource_type,
+                "resource": resource,
+                "username": username,
+            }
+        ],
+    )
 
 
 def purge_records(session: Session, *where: Any) -> int:
     """Delete the rows matching ``where``, leaving a checkpoint for each gap: the hash of
     the last purged row before a kept row (or before the end of the chain)."""
     lock_head(session)  # no append interleaves: the gaps seen here are the gaps left
-    doomed = session.execute(select(AuditLog.id, AuditLog.hash).where(*where)
-                             .order_by(AuditLog.id)).all()
+    doomed = session.execute(
+        select(AuditLog.id, AuditLog.hash).where(*where).order_by(AuditLog.id)
+    ).all()
     if not doomed:
         return 0
     doomed_ids = {row_id for row_id, _ in doomed}
-    rows = session.execute(select(AuditLog.id).where(AuditLog.id > doomed[0][0])
-                           .order_by(AuditLog.id)).scalars()
+    rows = session.execute(
+        select(AuditLog.id).where(AuditLog.id > doomed[0][0]).order_by(AuditLog.id)
+    ).scalars()
     successor: dict[int, int | None] = {}
     previous = doomed[0][0]
     for row_id in rows:  # each purged row's next row in the chain
@@ -112,9 +145,15 @@ def purge_records(session: Session, *where: Any) -> int:
         run += 1
         after = successor.get(row_id)
         if after is None or after not in doomed_ids:
-            session.add(AuditChainCheckpoint(purged_hash=row_hash_ or GENESIS,
-                                             successor_id=after, purged_rows=run))
+            session.add(
+                AuditChainCheckpoint(
+                    purged_hash=row_hash_ or GENESIS, successor_id=after, purged_rows=run
+                )
+            )
             run = 0
-    removed = session.execute(delete(AuditLog).where(*where)  # the same rows: appends wait
-                              .execution_options(synchronize_session=False)).rowcount
+    removed = session.execute(
+        delete(AuditLog)
+        .where(*where)  # the same rows: appends wait
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return removed or 0

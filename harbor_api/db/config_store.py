@@ -58,18 +58,38 @@ DEFAULTS: dict[str, Any] = {
 HARBOR_ONLY: dict[str, Any] = {
     "primary_auth_mode": False,
     "ldap_group_attach_parallel": False,
-    "uaa_client_id": "", "uaa_client_secret": "", "uaa_endpoint": "", "uaa_verify_cert": False,
-    "http_authproxy_endpoint": "", "http_authproxy_tokenreview_endpoint": "",
-    "http_authproxy_admin_groups": "", "http_authproxy_admin_usernames": "",
-    "http_authproxy_verify_cert": True, "http_authproxy_skip_search": False,
+    "uaa_client_id": "",
+    "uaa_client_secret": "",
+    "uaa_endpoint": "",
+    "uaa_verify_cert": False,
+    "http_authproxy_endpoint": "",
+    "http_authproxy_tokenreview_endpoint": "",
+    "http_authproxy_admin_groups": "",
+    "http_authproxy_admin_usernames": "",
+    "http_authproxy_verify_cert": True,
+    "http_authproxy_skip_search": False,
     "http_authproxy_server_certificate": "",
-    "oidc_name": "", "oidc_endpoint": "", "oidc_client_id": "", "oidc_client_secret": "",
-    "oidc_groups_claim": "", "oidc_admin_group": "", "oidc_group_filter": "",
-    "oidc_scope": "", "oidc_user_claim": "", "oidc_verify_cert": True,
-    "oidc_auto_onboard": False, "oidc_extra_redirect_parms": "{}", "oidc_logout": False,
-    "notification_enable": True, "quota_per_project_enable": True, "storage_per_project": -1,
-    "audit_log_forward_endpoint": "", "skip_audit_log_database": False,
-    "scanner_skip_update_pulltime": False, "session_timeout": 60, "banner_message": "",
+    "oidc_name": "",
+    "oidc_endpoint": "",
+    "oidc_client_id": "",
+    "oidc_client_secret": "",
+    "oidc_groups_claim": "",
+    "oidc_admin_group": "",
+    "oidc_group_filter": "",
+    "oidc_scope": "",
+    "oidc_user_claim": "",
+    "oidc_verify_cert": True,
+    "oidc_auto_onboard": False,
+    "oidc_extra_redirect_parms": "{}",
+    "oidc_logout": False,
+    "notification_enable": True,
+    "quota_per_project_enable": True,
+    "storage_per_project": -1,
+    "audit_log_forward_endpoint": "",
+    "skip_audit_log_database": False,
+    "scanner_skip_update_pulltime": False,
+    "session_timeout": 60,
+    "banner_message": "",
     "disabled_audit_log_event_types": "",
 }
 DEFAULTS.update(HARBOR_ONLY)
@@ -82,11 +102,13 @@ DEFAULTS.update(HARBOR_ONLY)
 VERSION_KEY = "_version"  # not a configuration key: a token every write replaces
 # a constant statement run as it is: the cheapest read SQLAlchemy offers on both databases
 _VERSION = f"SELECT value FROM configurations WHERE key = '{VERSION_KEY}'"
-_cache: weakref.WeakKeyDictionary[Database, tuple[str | None, dict[str, Any]]] = \
+_cache: weakref.WeakKeyDictionary[Database, tuple[str | None, dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
+)
 _cache_lock = threading.Lock()
-_request_memo: ContextVar[dict[Database, dict[str, Any]] | None] = \
-    ContextVar("harbor_configuration_memo", default=None)
+_request_memo: ContextVar[dict[Database, dict[str, Any]] | None] = ContextVar(
+    "harbor_configuration_memo", default=None
+)
 
 
 # Secrets are stored encrypted (``encrypted:`` and the ciphertext) once the process has
@@ -116,10 +138,18 @@ def encrypt_clear_secrets(db: Database) -> None:
     """Encrypt the secrets still stored in clear (written before they were encrypted); at
     start-up, after the migrations and :func:`protect_secrets`."""
     with db.transaction() as s:
-        stored = {row.key: json.loads(row.value) for row in s.scalars(
-            select(ConfigEntry).where(ConfigEntry.key.in_(SECRET_KEYS)))}
-        write(s, {key: value for key, value in stored.items()
-                  if isinstance(value, str) and value and not value.startswith(_ENCRYPTED)})
+        stored = {
+            row.key: json.loads(row.value)
+            for row in s.scalars(select(ConfigEntry).where(ConfigEntry.key.in_(SECRET_KEYS)))
+        }
+        write(
+            s,
+            {
+                key: value
+                for key, value in stored.items()
+                if isinstance(value, str) and value and not value.startswith(_ENCRYPTED)
+            },
+        )
     forget_cached(db)
 
 
@@ -130,11 +160,15 @@ def _stored(codec: SecretCodec | None, key: str, value: Any) -> Any:
 
 
 def _read(codec: SecretCodec | None, key: str, value: Any) -> Any:
-    if codec is None or key not in SECRET_KEYS or not isinstance(value, str) \
-            or not value.startswith(_ENCRYPTED):
+    if (
+        codec is None
+        or key not in SECRET_KEYS
+        or not isinstance(value, str)
+        or not value.startswith(_ENCRYPTED)
+    ):
         return value
     try:
-        return codec.decrypt(value[len(_ENCRYPTED):])
+        return codec.decrypt(value[len(_ENCRYPTED) :])
     except Exception as exc:  # e.g. the key file was replaced: that secret is lost, not all
         log.warning("configuration %s cannot be read: %s", key, exc)
         return ""
@@ -207,11 +241,13 @@ def _bump_version(session: Session) -> None:
     collide; a token, not a counter: two concurrent writers cannot leave the same value)."""
     table = cast(Table, ConfigEntry.__table__)
     values = {"key": VERSION_KEY, "value": json.dumps(uuid.uuid4().hex)}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values(**values)
-    session.execute(statement.on_conflict_do_update(index_elements=[table.c.key],
-                                                    set_={"value": values["value"]}))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.key], set_={"value": values["value"]}
+        )
+    )
 
 
 def store(db: Database, changes: dict[str, Any]) -> None:

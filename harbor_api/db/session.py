@@ -23,16 +23,27 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
     restarted server is reconnected to by itself."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": busy_timeout},
-                               pool_size=20, max_overflow=20, pool_timeout=busy_timeout)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout},
+            pool_size=20,
+            max_overflow=20,
+            pool_timeout=busy_timeout,
+        )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
         return engine
     # a statement waiting for a lock longer than that fails too (LockNotAvailable)
-    options = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} \
-        if "+psycopg" in url else {}
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         pool_timeout=busy_timeout, connect_args=options)
+    options = (
+        {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} if "+psycopg" in url else {}
+    )
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=busy_timeout,
+        connect_args=options,
+    )
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -47,8 +58,7 @@ def _private_sqlite_file(url: str) -> None:
         return
     try:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        for file in (path, path.with_name(path.name + "-wal"),
-                     path.with_name(path.name + "-shm")):
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             if file.exists() and file.stat().st_mode & 0o077:
                 file.chmod(0o600)
     except OSError:  # not ours to change (e.g. read-only): SQLite reports what matters

@@ -19,29 +19,51 @@ from harbor_api.jobs import status as st
 from harbor_api.jobs import types
 
 
-def create_execution(s: Session, vendor_type: str, job_type: str, *,
-                     vendor_id: int = -1, trigger: str = "MANUAL",
-                     params: list[dict[str, Any]] | dict[str, Any] | None = None,
-                     extra_attrs: dict[str, Any] | None = None) -> Execution:
+def create_execution(
+    s: Session,
+    vendor_type: str,
+    job_type: str,
+    *,
+    vendor_id: int = -1,
+    trigger: str = "MANUAL",
+    params: list[dict[str, Any]] | dict[str, Any] | None = None,
+    extra_attrs: dict[str, Any] | None = None,
+) -> Execution:
     """An execution with one task per parameter set (``params`` a dict: one task)."""
     types.get(job_type)  # refuse an unknown job type before anything is stored
     sets = [params or {}] if not isinstance(params, list) else params
-    execution = Execution(vendor_type=vendor_type, vendor_id=vendor_id, trigger=trigger,
-                          status=st.RUNNING if sets else st.SUCCESS,
-                          extra_attrs=json.dumps(extra_attrs or {}), start_time=utcnow(),
-                          update_time=utcnow(), end_time=None if sets else utcnow())
+    execution = Execution(
+        vendor_type=vendor_type,
+        vendor_id=vendor_id,
+        trigger=trigger,
+        status=st.RUNNING if sets else st.SUCCESS,
+        extra_attrs=json.dumps(extra_attrs or {}),
+        start_time=utcnow(),
+        update_time=utcnow(),
+        end_time=None if sets else utcnow(),
+    )
     s.add(execution)
     s.flush()
     for one in sets:
-        s.add(Task(execution_id=execution.id, job_type=job_type, params=json.dumps(one),
-                   status=st.PENDING, next_attempt_at=utcnow()))
+        s.add(
+            Task(
+                execution_id=execution.id,
+                job_type=job_type,
+                params=json.dumps(one),
+                status=st.PENDING,
+                next_attempt_at=utcnow(),
+            )
+        )
     s.flush()
     return execution
 
 
 def status_counts(s: Session, execution_id: int) -> dict[str, int]:
-    rows = s.execute(select(Task.status, func.count()).where(Task.execution_id == execution_id)
-                     .group_by(Task.status))
+    rows = s.execute(
+        select(Task.status, func.count())
+        .where(Task.execution_id == execution_id)
+        .group_by(Task.status)
+    )
     return {status: count for status, count in rows}
 
 
@@ -57,8 +79,11 @@ def refresh_execution(s: Session, execution_id: int) -> str:
     """Re-derive the execution's status from its tasks; sets the end time when final."""
     derived = st.derive(status_counts(s, execution_id))
     now = utcnow()
-    s.execute(update(Execution).where(Execution.id == execution_id).values(
-        status=derived, update_time=now, end_time=now if derived in st.FINAL else None))
+    s.execute(
+        update(Execution)
+        .where(Execution.id == execution_id)
+        .values(status=derived, update_time=now, end_time=now if derived in st.FINAL else None)
+    )
     return derived
 
 
@@ -73,8 +98,11 @@ def stop_task(s: Session, task_id: int) -> bool:
     if task.status == st.PENDING:
         _mark_stopped(s, Task.id == task_id, Task.status == st.PENDING)
     elif task.status == st.RUNNING:
-        s.execute(update(Task).where(Task.id == task_id, Task.status == st.RUNNING)
-                  .values(stop_requested=True, update_time=utcnow()))
+        s.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.status == st.RUNNING)
+            .values(stop_requested=True, update_time=utcnow())
+        )
     refresh_execution(s, task.execution_id)
     return True
 
@@ -83,8 +111,11 @@ def stop_execution(s: Session, execution_id: int) -> bool:
     if s.get(Execution, execution_id) is None:
         return False
     lock_execution(s, execution_id)
-    for task_id in s.scalars(select(Task.id).where(Task.execution_id == execution_id,
-                                                   Task.status.in_((st.PENDING, st.RUNNING)))):
+    for task_id in s.scalars(
+        select(Task.id).where(
+            Task.execution_id == execution_id, Task.status.in_((st.PENDING, st.RUNNING))
+        )
+    ):
         stop_task(s, task_id)
     refresh_execution(s, execution_id)
     return True
@@ -92,8 +123,15 @@ def stop_execution(s: Session, execution_id: int) -> bool:
 
 def stop_pending(s: Session, job_types: list[str]) -> int:
     """Harbor's "stop and clean" of a queue: every pending task of these types is stopped."""
-    executions = sorted(set(s.scalars(select(Task.execution_id).where(
-        Task.status == st.PENDING, Task.job_type.in_(job_types)))))
+    executions = sorted(
+        set(
+            s.scalars(
+                select(Task.execution_id).where(
+                    Task.status == st.PENDING, Task.job_type.in_(job_types)
+                )
+            )
+        )
+    )
     for execution_id in executions:
         lock_execution(s, execution_id)
     count = _mark_stopped(s, Task.status == st.PENDING, Task.job_type.in_(job_types))
@@ -104,36 +142,61 @@ def stop_pending(s: Session, job_types: list[str]) -> int:
 
 def _mark_stopped(s: Session, *where) -> int:
     now = utcnow()
-    result = s.execute(update(Task).where(*where).values(
-        status=st.STOPPED, status_message="stopped", end_time=now, update_time=now,
-        lease_owner=None, lease_expires_at=None))
+    result = s.execute(
+        update(Task)
+        .where(*where)
+        .values(
+            status=st.STOPPED,
+            status_message="stopped",
+            end_time=now,
+            update_time=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
     return result.rowcount or 0
 
 
 def render_execution(s: Session, execution: Execution) -> dict[str, Any]:
     """Harbor's ``Execution`` shape (statuses in Harbor's names, task counts as metrics)."""
     counts = status_counts(s, execution.id)
-    metrics = {"task_count": sum(counts.values()),
-               "success_task_count": counts.get(st.SUCCESS, 0),
-               "error_task_count": counts.get(st.ERROR, 0),
-               "pending_task_count": counts.get(st.PENDING, 0),
-               "running_task_count": counts.get(st.RUNNING, 0),
-               "scheduled_task_count": 0,
-               "stopped_task_count": counts.get(st.STOPPED, 0)}
-    return {"id": execution.id, "vendor_type": execution.vendor_type,
-            "vendor_id": execution.vendor_id, "status": st.harbor_name(execution.status),
-            "status_message": execution.status_message, "metrics": metrics,
-            "trigger": execution.trigger, "extra_attrs": json.loads(execution.extra_attrs),
-            "start_time": _iso(execution.start_time), "end_time": _iso(execution.end_time)}
+    metrics = {
+        "task_count": sum(counts.values()),
+        "success_task_count": counts.get(st.SUCCESS, 0),
+        "error_task_count": counts.get(st.ERROR, 0),
+        "pending_task_count": counts.get(st.PENDING, 0),
+        "running_task_count": counts.get(st.RUNNING, 0),
+        "scheduled_task_count": 0,
+        "stopped_task_count": counts.get(st.STOPPED, 0),
+    }
+    return {
+        "id": execution.id,
+        "vendor_type": execution.vendor_type,
+        "vendor_id": execution.vendor_id,
+        "status": st.harbor_name(execution.status),
+        "status_message": execution.status_message,
+        "metrics": metrics,
+        "trigger": execution.trigger,
+        "extra_attrs": json.loads(execution.extra_attrs),
+        "start_time": _iso(execution.start_time),
+        "end_time": _iso(execution.end_time),
+    }
 
 
 def render_task(task: Task) -> dict[str, Any]:
     """Harbor's ``Task`` shape."""
-    return {"id": task.id, "execution_id": task.execution_id,
-            "status": st.harbor_name(task.status), "status_message": task.status_message,
-            "run_count": task.run_count, "extra_attrs": json.loads(task.params),
-            "creation_time": _iso(task.creation_time), "update_time": _iso(task.update_time),
-            "start_time": _iso(task.start_time), "end_time": _iso(task.end_time)}
+    return {
+        "id": task.id,
+        "execution_id": task.execution_id,
+        "status": st.harbor_name(task.status),
+        "status_message": task.status_message,
+        "run_count": task.run_count,
+        "extra_attrs": json.loads(task.params),
+        "creation_time": _iso(task.creation_time),
+        "update_time": _iso(task.update_time),
+        "start_time": _iso(task.start_time),
+        "end_time": _iso(task.end_time),
+    }
 
 
 def _iso(value: dt.datetime | None) -> str:

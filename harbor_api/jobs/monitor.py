@@ -30,10 +30,17 @@ def list_pools(ctx: RequestContext) -> list[dict[str, Any]]:
     pools: dict[str, dict[str, Any]] = {}
     with ctx.db.read() as s:
         for w in s.scalars(select(JobWorker).order_by(JobWorker.pool_id, JobWorker.id)):
-            pool = pools.setdefault(w.pool_id, {
-                "pid": w.pid, "worker_pool_id": w.pool_id, "start_at": _iso(w.start_at),
-                "heartbeat_at": _iso(w.heartbeat_at), "concurrency": w.concurrency,
-                "host": w.host})
+            pool = pools.setdefault(
+                w.pool_id,
+                {
+                    "pid": w.pid,
+                    "worker_pool_id": w.pool_id,
+                    "start_at": _iso(w.start_at),
+                    "heartbeat_at": _iso(w.heartbeat_at),
+                    "concurrency": w.concurrency,
+                    "host": w.host,
+                },
+            )
             if w.heartbeat_at and _iso(w.heartbeat_at) > (pool["heartbeat_at"] or ""):
                 pool["heartbeat_at"] = _iso(w.heartbeat_at)
     return list(pools.values())
@@ -45,9 +52,18 @@ def list_workers(ctx: RequestContext, pool_id: str) -> list[dict[str, Any]]:
         query = select(JobWorker).order_by(JobWorker.pool_id, JobWorker.id)
         if pool_id != "all":
             query = query.where(JobWorker.pool_id == pool_id)
-        rows = [{"id": w.id, "pool_id": w.pool_id, "job_name": w.job_name,
-                 "job_id": w.job_id, "start_at": _iso(w.start_at), "check_in": "",
-                 "checkin_at": _iso(w.checkin_at)} for w in s.scalars(query)]
+        rows = [
+            {
+                "id": w.id,
+                "pool_id": w.pool_id,
+                "job_name": w.job_name,
+                "job_id": w.job_id,
+                "start_at": _iso(w.start_at),
+                "check_in": "",
+                "checkin_at": _iso(w.checkin_at),
+            }
+            for w in s.scalars(query)
+        ]
     if not rows and pool_id != "all":
         raise NotFoundError(f"worker pool {pool_id} not found")
     return rows
@@ -91,19 +107,26 @@ def list_queues(ctx: RequestContext) -> list[dict[str, Any]]:
     names = _job_types("all")
     now = utcnow()
     with ctx.db.read() as s:
-        paused = set(s.scalars(select(JobQueueState.job_type)
-                               .where(JobQueueState.paused.is_(True))))
-        waiting = {job_type: (count, oldest) for job_type, count, oldest in s.execute(
-            select(Task.job_type, func.count(), func.min(Task.next_attempt_at))
-            .where(Task.status == st.PENDING).group_by(Task.job_type))}
+        paused = set(
+            s.scalars(select(JobQueueState.job_type).where(JobQueueState.paused.is_(True)))
+        )
+        waiting = {
+            job_type: (count, oldest)
+            for job_type, count, oldest in s.execute(
+                select(Task.job_type, func.count(), func.min(Task.next_attempt_at))
+                .where(Task.status == st.PENDING)
+                .group_by(Task.job_type)
+            )
+        }
     queues = []
     for name in names:
         count, oldest = waiting.get(name, (0, None))
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=dt.UTC)
         latency = max(0, int((now - oldest).total_seconds())) if oldest else 0
-        queues.append({"job_type": name, "count": count, "latency": latency,
-                       "paused": name in paused})
+        queues.append(
+            {"job_type": name, "count": count, "latency": latency, "paused": name in paused}
+        )
     return queues
 
 

@@ -39,8 +39,9 @@ def paused_types(s: Session) -> list[str]:
     return list(s.scalars(select(JobQueueState.job_type).where(JobQueueState.paused.is_(True))))
 
 
-def claim_next(db: Database, owner: str, lease_seconds: float,
-               job_types: list[str] | None = None) -> Claim | None:
+def claim_next(
+    db: Database, owner: str, lease_seconds: float, job_types: list[str] | None = None
+) -> Claim | None:
     """The oldest due pending task of an unpaused queue, now running under ``owner``'s lease."""
     for _ in range(5):  # a lost race (another claimer won the row) tries the next row
         with db.transaction() as s:
@@ -74,13 +75,22 @@ def claim_task(db: Database, task_id: int, owner: str, lease_seconds: float) -> 
         return _take(s, task_id, owner, lease_seconds, now)
 
 
-def _take(s: Session, task_id: int, owner: str, lease_seconds: float,
-          now: dt.datetime) -> Claim | None:
+def _take(
+    s: Session, task_id: int, owner: str, lease_seconds: float, now: dt.datetime
+) -> Claim | None:
     result = s.execute(
-        update(Task).where(Task.id == task_id, Task.status == st.PENDING).values(
-            status=st.RUNNING, lease_owner=owner,
+        update(Task)
+        .where(Task.id == task_id, Task.status == st.PENDING)
+        .values(
+            status=st.RUNNING,
+            lease_owner=owner,
             lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-            run_count=Task.run_count + 1, start_time=now, end_time=None, update_time=now))
+            run_count=Task.run_count + 1,
+            start_time=now,
+            end_time=None,
+            update_time=now,
+        )
+    )
     if result.rowcount != 1:
         return None
     task = s.get(Task, task_id, populate_existing=True)
@@ -95,11 +105,18 @@ def renew(db: Database, owner: str, task_ids: list[int], lease_seconds: float) -
         return set()
     with db.transaction() as s:
         now = utcnow()
-        s.execute(update(Task).where(Task.id.in_(task_ids), Task.lease_owner == owner,
-                                     Task.status == st.RUNNING)
-                  .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds)))
-        held = dict(s.execute(select(Task.id, Task.stop_requested).where(
-            Task.id.in_(task_ids), Task.lease_owner == owner, Task.status == st.RUNNING)).all())
+        s.execute(
+            update(Task)
+            .where(Task.id.in_(task_ids), Task.lease_owner == owner, Task.status == st.RUNNING)
+            .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds))
+        )
+        held = dict(
+            s.execute(
+                select(Task.id, Task.stop_requested).where(
+                    Task.id.in_(task_ids), Task.lease_owner == owner, Task.status == st.RUNNING
+                )
+            ).all()
+        )
         return {task_id for task_id in task_ids if task_id not in held or held[task_id]}
 
 
@@ -110,8 +127,12 @@ def finish(db: Database, claim: Claim, error: str | None, stopped: bool = False)
     with db.transaction() as s:
         lock_execution(s, claim.execution_id)
         now = utcnow()
-        values: dict = {"update_time": now, "lease_owner": None, "lease_expires_at": None,
-                        "dispatched_at": None}
+        values: dict = {
+            "update_time": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "dispatched_at": None,
+        }
         stop_asked = s.scalar(select(Task.stop_requested).where(Task.id == claim.task_id))
         if stopped or stop_asked:
             values.update(status=st.STOPPED, status_message="stopped", end_time=now)
@@ -119,14 +140,20 @@ def finish(db: Database, claim: Claim, error: str | None, stopped: bool = False)
             values.update(status=st.SUCCESS, status_message="", end_time=now)
         elif claim.run_count <= job_type.max_retries:
             delay = job_type.backoff(claim.run_count)
-            values.update(status=st.PENDING, next_attempt_at=now + dt.timedelta(seconds=delay),
-                          status_message=f"{error} (run {claim.run_count} failed; "
-                          f"retry in {delay:g}s)")
+            values.update(
+                status=st.PENDING,
+                next_attempt_at=now + dt.timedelta(seconds=delay),
+                status_message=f"{error} (run {claim.run_count} failed; retry in {delay:g}s)",
+            )
         else:
             values.update(status=st.ERROR, status_message=error, end_time=now)
-        result = s.execute(update(Task).where(Task.id == claim.task_id,
-                                              Task.lease_owner == claim.owner,
-                                              Task.status == st.RUNNING).values(**values))
+        result = s.execute(
+            update(Task)
+            .where(
+                Task.id == claim.task_id, Task.lease_owner == claim.owner, Task.status == st.RUNNING
+            )
+            .values(**values)
+        )
         if result.rowcount != 1:
             return None
         refresh_execution(s, claim.execution_id)
@@ -138,9 +165,13 @@ def requeue_expired(db: Database) -> int:
     when the lost run was their last allowed one, or stop when a stop was asked."""
     with db.transaction() as s:
         now = utcnow()
-        expired = list(s.scalars(select(Task).where(Task.status == st.RUNNING,
-                                                    Task.lease_expires_at < now)
-                                 .order_by(Task.execution_id, Task.id)))
+        expired = list(
+            s.scalars(
+                select(Task)
+                .where(Task.status == st.RUNNING, Task.lease_expires_at < now)
+                .order_by(Task.execution_id, Task.id)
+            )
+        )
         for task in expired:
             lock_execution(s, task.execution_id)
             try:
@@ -150,15 +181,32 @@ def requeue_expired(db: Database) -> int:
             if task.stop_requested:
                 values = {"status": st.STOPPED, "status_message": "stopped", "end_time": now}
             elif task.run_count > max_retries:
-                values = {"status": st.ERROR, "end_time": now,
-                          "status_message": "the worker running it was lost; no retries left"}
+                values = {
+                    "status": st.ERROR,
+                    "end_time": now,
+                    "status_message": "the worker running it was lost; no retries left",
+                }
             else:
-                values = {"status": st.PENDING, "next_attempt_at": now,
-                          "status_message": "re-queued: the worker running it was lost"}
-            s.execute(update(Task).where(Task.id == task.id, Task.status == st.RUNNING,
-                                         Task.lease_owner == task.lease_owner)
-                      .values(lease_owner=None, lease_expires_at=None, dispatched_at=None,
-                              update_time=now, **values))
+                values = {
+                    "status": st.PENDING,
+                    "next_attempt_at": now,
+                    "status_message": "re-queued: the worker running it was lost",
+                }
+            s.execute(
+                update(Task)
+                .where(
+                    Task.id == task.id,
+                    Task.status == st.RUNNING,
+                    Task.lease_owner == task.lease_owner,
+                )
+                .values(
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    dispatched_at=None,
+                    update_time=now,
+                    **values,
+                )
+            )
             refresh_execution(s, task.execution_id)
         return len(expired)
 
@@ -169,18 +217,25 @@ def due_undispatched(db: Database, redispatch_after: float, limit: int = 100) ->
         now = utcnow()
         stale = now - dt.timedelta(seconds=redispatch_after)
         paused = paused_types(s)
-        query = select(Task.id).where(Task.status == st.PENDING, Task.next_attempt_at <= now,
-                                      (Task.dispatched_at.is_(None))
-                                      | (Task.dispatched_at < stale))
+        query = select(Task.id).where(
+            Task.status == st.PENDING,
+            Task.next_attempt_at <= now,
+            (Task.dispatched_at.is_(None)) | (Task.dispatched_at < stale),
+        )
         if paused:
             query = query.where(Task.job_type.not_in(paused))
         ids = list(s.scalars(query.order_by(Task.id).limit(limit)))
         taken = []
         for task_id in ids:  # compare-and-set, so two dispatchers never both send one task
-            result = s.execute(update(Task).where(
-                Task.id == task_id, Task.status == st.PENDING,
-                (Task.dispatched_at.is_(None)) | (Task.dispatched_at < stale))
-                .values(dispatched_at=now))
+            result = s.execute(
+                update(Task)
+                .where(
+                    Task.id == task_id,
+                    Task.status == st.PENDING,
+                    (Task.dispatched_at.is_(None)) | (Task.dispatched_at < stale),
+                )
+                .values(dispatched_at=now)
+            )
             if result.rowcount == 1:
                 taken.append(task_id)
         return taken

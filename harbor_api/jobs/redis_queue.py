@@ -34,8 +34,9 @@ class RedisDispatcher:
 
     def dispatch(self, task_ids: list[int]) -> None:
         for task_id in task_ids:
-            self.queue.enqueue("harbor_api.jobs.redis_queue.run_task", task_id,
-                               result_ttl=0, failure_ttl=3600)
+            self.queue.enqueue(
+                "harbor_api.jobs.redis_queue.run_task", task_id, result_ttl=0, failure_ttl=3600
+            )
 
 
 def run_task(task_id: int) -> str | None:
@@ -81,6 +82,14 @@ def _register_single_worker(service) -> None:
     from harbor_api.db.models import JobWorker
 
     with service.db.transaction() as s:
-        s.add(JobWorker(id=service.worker_id(0), pool_id=service.pool_id,
-                        host=socket.gethostname(), pid=os.getpid(), concurrency=1,
-                        start_at=utcnow(), heartbeat_at=utcnow()))
+        s.add(
+            JobWorker(
+                id=service.worker_id(0),
+                pool_id=service.pool_id,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                concurrency=1,
+                start_at=utcnow(),
+                heartbeat_at=utcnow(),
+            )
+        )

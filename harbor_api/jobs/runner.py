@@ -84,13 +84,24 @@ class LeaseKeeper:
         self._last_renewal = time.monotonic()
 
 
-def execute(db: Database, storage: StorageDriver, keeper: LeaseKeeper,
-            claim: queue.Claim, settings: Any = None) -> str | None:
+def execute(
+    db: Database,
+    storage: StorageDriver,
+    keeper: LeaseKeeper,
+    claim: queue.Claim,
+    settings: Any = None,
+) -> str | None:
     """Run the claimed task to an outcome; returns its new status (None: lease lost)."""
-    ctx = JobContext(task_id=claim.task_id, execution_id=claim.execution_id,
-                     run_count=claim.run_count, params=json.loads(claim.params or "{}"),
-                     db=db, log_writer=TaskLog(storage, claim.task_id),
-                     storage=storage, settings=settings)
+    ctx = JobContext(
+        task_id=claim.task_id,
+        execution_id=claim.execution_id,
+        run_count=claim.run_count,
+        params=json.loads(claim.params or "{}"),
+        db=db,
+        log_writer=TaskLog(storage, claim.task_id),
+        storage=storage,
+        settings=settings,
+    )
     keeper.hold(claim, ctx.stop_event)
     error: str | None = None
     try:

@@ -39,8 +39,9 @@ class JobService:
     storage: StorageDriver
     settings: Settings
     run_workers: bool = True  # False: a server on the Redis queue (separate worker processes)
-    pool_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
-                         f"{uuid.uuid4().hex[:6]}")
+    pool_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -51,12 +52,18 @@ class JobService:
         self.dispatcher = None
         if self.settings.job_queue == "redis":
             from harbor_api.jobs.redis_queue import RedisDispatcher
+
             self.dispatcher = RedisDispatcher(self.settings)
 
     @classmethod
-    def for_settings(cls, db: Database, settings: Settings, *,
-                     run_workers: bool | None = None,
-                     storage: StorageDriver | None = None) -> JobService:
+    def for_settings(
+        cls,
+        db: Database,
+        settings: Settings,
+        *,
+        run_workers: bool | None = None,
+        storage: StorageDriver | None = None,
+    ) -> JobService:
         types.load_modules(settings.job_modules)
         if storage is None:  # a standalone worker process (``harbor-api jobs-worker``)
             storage = make_driver(settings.storage_driver, settings.resolved_storage_root)
@@ -100,9 +107,17 @@ class JobService:
     def _register_workers(self, count: int) -> None:
         with self.db.transaction() as s:
             for n in range(count):
-                s.add(JobWorker(id=self.worker_id(n), pool_id=self.pool_id,
-                                host=socket.gethostname(), pid=os.getpid(), concurrency=count,
-                                start_at=utcnow(), heartbeat_at=utcnow()))
+                s.add(
+                    JobWorker(
+                        id=self.worker_id(n),
+                        pool_id=self.pool_id,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                        concurrency=count,
+                        start_at=utcnow(),
+                        heartbeat_at=utcnow(),
+                    )
+                )
 
     def run_one(self, worker: str, claim: queue.Claim) -> str | None:
         """Run a claimed task, showing it on this worker's row meanwhile."""
@@ -115,8 +130,13 @@ class JobService:
     def _mark_worker(self, worker: str, job_name: str, job_id: str) -> None:
         try:
             with self.db.transaction() as s:
-                s.execute(update(JobWorker).where(JobWorker.id == worker).values(
-                    job_name=job_name, job_id=job_id, checkin_at=utcnow() if job_id else None))
+                s.execute(
+                    update(JobWorker)
+                    .where(JobWorker.id == worker)
+                    .values(
+                        job_name=job_name, job_id=job_id, checkin_at=utcnow() if job_id else None
+                    )
+                )
         except Exception as exc:  # what the monitor shows must never fail a job
             log.warning("job service: cannot update worker %s: %s", worker, exc)
 
@@ -137,8 +157,11 @@ class JobService:
             try:
                 self.keeper.beat()
                 with self.db.transaction() as s:
-                    s.execute(update(JobWorker).where(JobWorker.pool_id == self.pool_id)
-                              .values(heartbeat_at=utcnow()))
+                    s.execute(
+                        update(JobWorker)
+                        .where(JobWorker.pool_id == self.pool_id)
+                        .values(heartbeat_at=utcnow())
+                    )
             except Exception as exc:
                 log.warning("job service heartbeat failed: %s", exc)
 

@@ -17,8 +17,13 @@ FINAL = frozenset({SUCCESS, ERROR, STOPPED})
 ALL = (PENDING, RUNNING, SUCCESS, ERROR, STOPPED)
 
 #: what Harbor's API calls each status (replication, GC, purge-audit executions and tasks)
-HARBOR_NAMES = {PENDING: "InProgress", RUNNING: "InProgress", SUCCESS: "Succeed",
-                ERROR: "Failed", STOPPED: "Stopped"}
+HARBOR_NAMES = {
+    PENDING: "InProgress",
+    RUNNING: "InProgress",
+    SUCCESS: "Succeed",
+    ERROR: "Failed",
+    STOPPED: "Stopped",
+}
 
 
 def harbor_name(status: str) -> str:

@@ -63,11 +63,15 @@ def markdown_table() -> str:
     """The built-in job types as ``docs/jobs.md`` lists them (``python -m
     harbor_api.jobs.types`` prints it)."""
     load_builtin()
-    lines = ["| Job type | Max retries | First retry after | Longest backoff | What it does |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| Job type | Max retries | First retry after | Longest backoff | What it does |",
+        "|---|---|---|---|---|",
+    ]
     for job in sorted((j for j in JOB_TYPES.values() if j.builtin), key=lambda j: j.name):
-        lines.append(f"| `{job.name}` | {job.max_retries} | {job.backoff_seconds:g} s | "
-                     f"{job.max_backoff_seconds:g} s | {job.description} |")
+        lines.append(
+            f"| `{job.name}` | {job.max_retries} | {job.backoff_seconds:g} s | "
+            f"{job.max_backoff_seconds:g} s | {job.description} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -30,8 +30,13 @@ class BlobStore:
         except StorageNotFoundError:
             return None
 
-    def read(self, digest: str, offset: int = 0, length: int | None = None,
-             chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+    def read(
+        self,
+        digest: str,
+        offset: int = 0,
+        length: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> Iterator[bytes]:
         return self.driver.read(paths.blob_key(digest), offset, length, chunk_size)
 
     def get(self, digest: str) -> bytes:

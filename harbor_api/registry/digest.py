@@ -75,4 +75,3 @@ def digest_of(data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> str:
 def verify(data: bytes, expected: str) -> bool:
     parsed = parse_digest(expected)
     return hashlib.new(parsed.algorithm, data).hexdigest() == parsed.hex
-

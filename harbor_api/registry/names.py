@@ -20,8 +20,10 @@ _TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 
 def validate_repository_name(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH or not _NAME.match(name):
-        raise NameInvalidError(f"invalid repository name {name[:300]!r}: expected "
-                               "<project>/<repository> in lowercase OCI name grammar")
+        raise NameInvalidError(
+            f"invalid repository name {name[:300]!r}: expected "
+            "<project>/<repository> in lowercase OCI name grammar"
+        )
     return name
 
 

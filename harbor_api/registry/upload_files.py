@@ -78,8 +78,7 @@ class UploadFiles:
         except StorageNotFoundError:
             return None
 
-    def hasher_at(self, upload_id: str, offset: int,
-                  algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
+    def hasher_at(self, upload_id: str, offset: int, algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
         """The hash state after the first ``offset`` bytes of the session."""
         if algorithm == DEFAULT_ALGORITHM:
             cached = self.hashers.take(upload_id, offset)
@@ -88,8 +87,9 @@ class UploadFiles:
         hasher: Hasher = hashlib.new(algorithm)
         if offset:  # (a session at offset 0 may have no object yet)
             seen = 0
-            for chunk in self.driver.read(paths.upload_data_key(upload_id), 0, offset,
-                                          chunk_size=4 * 1024 * 1024):
+            for chunk in self.driver.read(
+                paths.upload_data_key(upload_id), 0, offset, chunk_size=4 * 1024 * 1024
+            ):
                 hasher.update(chunk)
                 seen += len(chunk)
             if seen < offset:  # the bytes are gone (moved under a blob key, or lost)
@@ -119,8 +119,7 @@ class UploadFiles:
     def remember(self, upload_id: str, offset: int, hasher: Hasher) -> None:
         self.hashers.put(upload_id, offset, hasher)
 
-    def final_digest(self, upload_id: str, size: int, expected: str,
-                     hasher: Hasher | None) -> str:
+    def final_digest(self, upload_id: str, size: int, expected: str, hasher: Hasher | None) -> str:
         """The session's digest in the algorithm of ``expected`` (re-hashing when needed)."""
         algorithm = parse_digest(expected).algorithm
         if algorithm != DEFAULT_ALGORITHM or hasher is None:

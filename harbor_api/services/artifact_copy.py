@@ -37,21 +37,27 @@ def parse_source(source: str) -> tuple[str, str, str]:
         name, sep, reference = source.rpartition(":")
         valid = bool(sep) and "/" not in reference and is_tag(reference)
     if not valid or "/" not in name:
-        raise BadRequestError(f"invalid from {source[:300]!r}: expected "
-                              "project/repository@digest or project/repository:tag")
+        raise BadRequestError(
+            f"invalid from {source[:300]!r}: expected "
+            "project/repository@digest or project/repository:tag"
+        )
     project, path = name.split("/", 1)
     return project, path, reference
 
 
-def copy_artifact(ctx: RequestContext, project_name: str, repository_name: str,
-                  source: str) -> tuple[str, str]:
+def copy_artifact(
+    ctx: RequestContext, project_name: str, repository_name: str, source: str
+) -> tuple[str, str]:
     """Returns (target repository full name, digest)."""
     src_project, src_path, reference = parse_source(source)
     target_name = validate_repository_name(full_repository_name(project_name, repository_name))
     with ctx.db.transaction() as s:
         src_proj = authorized_project(s, ctx.principal, src_project, "repository", "pull")
-        src_repo = s.scalar(select(Repository).where(
-            Repository.name == f"{src_project}/{src_path}", Repository.project_id == src_proj.id))
+        src_repo = s.scalar(
+            select(Repository).where(
+                Repository.name == f"{src_project}/{src_path}", Repository.project_id == src_proj.id
+            )
+        )
         if src_repo is None:
             raise NotFoundError(f"repository {src_project}/{src_path} not found")
         found = artifact(s, src_repo, reference)
@@ -62,14 +68,16 @@ def copy_artifact(ctx: RequestContext, project_name: str, repository_name: str,
         copied = _copy(s, ctx.app.storage, found, target_id)
         for tag in s.scalars(select(Tag).where(Tag.artifact_id == found.id)):
             _put_tag(s, target_id, tag.name, copied.id)
-        audit.record(s, ctx.principal, "create", "artifact", f"{target_name}@{found.digest}",
-                     project.id)
+        audit.record(
+            s, ctx.principal, "create", "artifact", f"{target_name}@{found.digest}", project.id
+        )
         return target_name, found.digest
 
 
 def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
-    existing = s.scalar(select(Artifact).where(Artifact.repository_id == target_id,
-                                               Artifact.digest == src.digest))
+    existing = s.scalar(
+        select(Artifact).where(Artifact.repository_id == target_id, Artifact.digest == src.digest)
+    )
     if existing is not None:
         return existing
     children = []
@@ -78,17 +86,30 @@ def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
         if child is not None:
             children.append((ref, _copy(s, storage, child, target_id)))
     _link_blobs(s, storage, src, target_id)
-    copy = Artifact(repository_id=target_id, digest=src.digest, media_type=src.media_type,
-                    manifest_media_type=src.manifest_media_type,
-                    artifact_type=src.artifact_type, size=src.size,
-                    config_digest=src.config_digest, subject_digest=src.subject_digest,
-                    annotations=src.annotations, push_time=utcnow())
+    copy = Artifact(
+        repository_id=target_id,
+        digest=src.digest,
+        media_type=src.media_type,
+        manifest_media_type=src.manifest_media_type,
+        artifact_type=src.artifact_type,
+        size=src.size,
+        config_digest=src.config_digest,
+        subject_digest=src.subject_digest,
+        annotations=src.annotations,
+        push_time=utcnow(),
+    )
     s.add(copy)
     s.flush()
     for ref, child in children:
-        s.add(ArtifactReference(parent_id=copy.id, child_id=child.id,
-                                child_digest=ref.child_digest, platform=ref.platform,
-                                annotations=ref.annotations))
+        s.add(
+            ArtifactReference(
+                parent_id=copy.id,
+                child_id=child.id,
+                child_digest=ref.child_digest,
+                platform=ref.platform,
+                annotations=ref.annotations,
+            )
+        )
     return copy
 
 
@@ -99,13 +120,18 @@ def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None
     digests = {src.digest}
     try:
         parsed = parse_manifest(storage.get(blob_key(src.digest)), src.manifest_media_type)
-        digests |= {d.digest for d in ([parsed.config] if parsed.config else [])
-                    + list(parsed.layers) if not d.is_foreign}
+        digests |= {
+            d.digest
+            for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
+            if not d.is_foreign
+        }
     except Exception as exc:
         raise NotFoundError(f"manifest {src.digest} is not readable from storage") from exc
-    held = (select(Blob).join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
-            .where(RepositoryBlob.repository_id == src.repository_id,
-                   Blob.digest.in_(digests)))
+    held = (
+        select(Blob)
+        .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
+        .where(RepositoryBlob.repository_id == src.repository_id, Blob.digest.in_(digests))
+    )
     for blob in s.scalars(held):
         link_blob(s, target_id, blob.digest, blob.size, blob.media_type)
 

@@ -27,8 +27,13 @@ from harbor_api.services.query import (
     parse_q,
 )
 
-_SORT = {"push_time": Artifact.push_time, "pull_time": Artifact.pull_time,
-         "size": Artifact.size, "id": Artifact.id, "digest": Artifact.digest}
+_SORT = {
+    "push_time": Artifact.push_time,
+    "pull_time": Artifact.pull_time,
+    "size": Artifact.size,
+    "id": Artifact.id,
+    "digest": Artifact.digest,
+}
 
 
 def _top_level():
@@ -51,8 +56,9 @@ def _type_condition(term: Term):
     conditions = []
     for kind in kinds:
         configs, manifests = media_types_of(str(kind))
-        conditions.append(or_(Artifact.media_type.in_(configs),
-                              Artifact.manifest_media_type.in_(manifests)))
+        conditions.append(
+            or_(Artifact.media_type.in_(configs), Artifact.manifest_media_type.in_(manifests))
+        )
     return or_(*conditions)
 
 
@@ -64,57 +70,85 @@ def _filters(q: str | None) -> list:
     if "type" in terms:
         where.append(_type_condition(terms["type"]))
     if "media_type" in terms:
-        where.append(or_(condition(Artifact.media_type, terms["media_type"]),
-                         condition(Artifact.manifest_media_type, terms["media_type"])))
+        where.append(
+            or_(
+                condition(Artifact.media_type, terms["media_type"]),
+                condition(Artifact.manifest_media_type, terms["media_type"]),
+            )
+        )
     if "digest" in terms:
         where.append(condition(Artifact.digest, terms["digest"]))
     if "label_id" in terms:
-        where.append(exists().where(ArtifactLabel.artifact_id == Artifact.id,
-                                    condition(ArtifactLabel.label_id, terms["label_id"], INT)))
+        where.append(
+            exists().where(
+                ArtifactLabel.artifact_id == Artifact.id,
+                condition(ArtifactLabel.label_id, terms["label_id"], INT),
+            )
+        )
     return where
 
 
-def list_artifacts(ctx: RequestContext, project_name: str, repository_name: str, *,
-                   q: str | None, sort: str | None, offset: int, limit: int,
-                   opts: Options) -> tuple[list[dict], int]:
+def list_artifacts(
+    ctx: RequestContext,
+    project_name: str,
+    repository_name: str,
+    *,
+    q: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+    opts: Options,
+) -> tuple[list[dict], int]:
     order = order_by(sort, _SORT, [Artifact.push_time.desc(), Artifact.id.desc()])
     where = _filters(q)
     with ctx.db.read() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "artifact", "list")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "artifact", "list"
+        )
         where += [Artifact.repository_id == repo.id, _top_level()]
-        page, total = page_and_total(s, select(Artifact).where(*where).order_by(*order),
-                                     select(func.count()).select_from(Artifact).where(*where),
-                                     offset, limit)
+        page, total = page_and_total(
+            s,
+            select(Artifact).where(*where).order_by(*order),
+            select(func.count()).select_from(Artifact).where(*where),
+            offset,
+            limit,
+        )
         return render_many(s, ctx.app.storage, repo, page, opts), total
 
 
-def get_artifact(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
-                 opts: Options) -> dict[str, Any]:
+def get_artifact(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str, opts: Options
+) -> dict[str, Any]:
     with ctx.db.read() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "artifact", "read")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "artifact", "read"
+        )
         found = artifact(s, repo, reference)
         return render_many(s, ctx.app.storage, repo, [found], opts)[0]
 
 
-def delete_artifact(ctx: RequestContext, project_name: str, repository_name: str,
-                    reference: str) -> None:
+def delete_artifact(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str
+) -> None:
     """Tags, label links, index references and accessories go; blob bytes stay for GC."""
     with ctx.db.transaction() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "artifact", "delete")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "artifact", "delete"
+        )
         found = artifact(s, repo, reference)
         oci_artifacts.delete_artifact(s, found)  # the rule /v2 DELETE shares
-        audit.record(s, ctx.principal, "delete", "artifact", f"{repo.name}@{found.digest}",
-                     project.id)
+        audit.record(
+            s, ctx.principal, "delete", "artifact", f"{repo.name}@{found.digest}", project.id
+        )
 
 
-def build_history(ctx: RequestContext, project_name: str, repository_name: str,
-                  reference: str) -> list[dict]:
+def build_history(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str
+) -> list[dict]:
     with ctx.db.read() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "artifact-addition", "read")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "artifact-addition", "read"
+        )
         found = artifact(s, repo, reference)
         config_digest = found.config_digest
     info = image_config.config_info(ctx.app.storage, config_digest)
@@ -123,8 +157,9 @@ def build_history(ctx: RequestContext, project_name: str, repository_name: str,
     return info.get("history", [])
 
 
-def addition(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
-             name: str) -> dict[str, Any] | list[dict[str, Any]]:
+def addition(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str, name: str
+) -> dict[str, Any] | list[dict[str, Any]]:
     """``.../additions/{name}``: the build history; an empty vulnerability report (no
     scanner here, as Harbor without one) once the artifact is readable; nothing else."""
     if name == "vulnerabilities":
@@ -135,14 +170,26 @@ def addition(ctx: RequestContext, project_name: str, repository_name: str, refer
     return build_history(ctx, project_name, repository_name, reference)
 
 
-def list_accessories(ctx: RequestContext, project_name: str, repository_name: str,
-                     reference: str, *, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_accessories(
+    ctx: RequestContext,
+    project_name: str,
+    repository_name: str,
+    reference: str,
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     with ctx.db.read() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "accessory", "list")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "accessory", "list"
+        )
         subject = artifact(s, repo, reference)
         where = [Artifact.repository_id == repo.id, Artifact.subject_digest == subject.digest]
-        rows, total = page_and_total(s, select(Artifact).where(*where).order_by(Artifact.id),
-                                     select(func.count()).select_from(Artifact).where(*where),
-                                     offset, limit)
+        rows, total = page_and_total(
+            s,
+            select(Artifact).where(*where).order_by(Artifact.id),
+            select(func.count()).select_from(Artifact).where(*where),
+            offset,
+            limit,
+        )
         return [render_accessory(a, subject, repo.name) for a in rows], total

@@ -16,7 +16,13 @@ def actor(principal: Principal) -> str:
     return principal.username or "anonymous"
 
 
-def record(session: Session, principal: Principal, operation: str, resource_type: str,
-           resource: str, project_id: int | None = None) -> None:
+def record(
+    session: Session,
+    principal: Principal,
+    operation: str,
+    resource_type: str,
+    resource: str,
+    project_id: int | None = None,
+) -> None:
     """operation: create|update|delete|pull|push|denied|login ...; never pass secrets."""
     add_record(session, actor(principal), operation, resource_type, resource, project_id)

@@ -30,8 +30,9 @@ def verify(ctx: RequestContext) -> dict[str, Any]:
 
 def _gaps(s: Session) -> dict[str, set[int | None]]:
     gaps: dict[str, set[int | None]] = {}
-    for purged, successor in s.execute(select(AuditChainCheckpoint.purged_hash,
-                                              AuditChainCheckpoint.successor_id)):
+    for purged, successor in s.execute(
+        select(AuditChainCheckpoint.purged_hash, AuditChainCheckpoint.successor_id)
+    ):
         gaps.setdefault(purged, set()).add(successor)
     return gaps
 
@@ -45,33 +46,59 @@ def _links(gaps: dict[str, set[int | None]], prev: str, expected: str, row_id: i
 
 def verify_chain(s: Session) -> dict[str, Any]:
     gaps = _gaps(s)
-    columns = [AuditLog.id, AuditLog.prev_hash, AuditLog.hash,
-               *(getattr(AuditLog, f) for f in FIELDS)]
+    columns = [
+        AuditLog.id,
+        AuditLog.prev_hash,
+        AuditLog.hash,
+        *(getattr(AuditLog, f) for f in FIELDS),
+    ]
     expected, checked, last_id = GENESIS, 0, 0
     while True:
-        page = s.execute(select(*columns).where(AuditLog.id > last_id).order_by(AuditLog.id)
-                         .limit(PAGE)).mappings().all()
+        page = (
+            s.execute(
+                select(*columns).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(PAGE)
+            )
+            .mappings()
+            .all()
+        )
         for row in page:
             last_id = row["id"]
             prev = row["prev_hash"] or ""
             if not _links(gaps, prev, expected, row["id"]):
-                return _broken(checked, row["id"], "the row before it is missing (deleted) "
-                               "or this row's link was changed")
+                return _broken(
+                    checked,
+                    row["id"],
+                    "the row before it is missing (deleted) or this row's link was changed",
+                )
             if row["hash"] != row_hash(prev, dict(row)):
-                return _broken(checked, row["id"], "the row was edited: its hash does not "
-                               "match its fields")
+                return _broken(
+                    checked, row["id"], "the row was edited: its hash does not match its fields"
+                )
             expected = row["hash"]
             checked += 1
         if len(page) < PAGE:
             break
     head = s.scalar(select(AuditChainHead.last_hash).where(AuditChainHead.id == HEAD_ID))
     if head is not None and not _links(gaps, head, expected, 0):
-        return _broken(checked, None, "the newest rows are missing (deleted): the chain head "
-                       "does not match the last row")
-    return {"valid": True, "checked": checked, "head_hash": expected,
-            "first_broken_id": None, "reason": ""}
+        return _broken(
+            checked,
+            None,
+            "the newest rows are missing (deleted): the chain head does not match the last row",
+        )
+    return {
+        "valid": True,
+        "checked": checked,
+        "head_hash": expected,
+        "first_broken_id": None,
+        "reason": "",
+    }
 
 
 def _broken(checked: int, row_id: int | None, reason: str) -> dict[str, Any]:
-    return {"valid": False, "checked": checked, "head_hash": None,
-            "first_broken_id": row_id, "reason": reason}
+    return {
+        "valid": False,
+        "checked": checked,
+        "head_hash": None,
+        "first_broken_id": row_id,
+        "reason": reason,
+    }

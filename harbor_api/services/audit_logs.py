@@ -34,21 +34,38 @@ log = logging.getLogger(__name__)
 PURGE_INTERVAL_SECONDS = 300.0
 RETENTION_KEY = "audit_log_retention_hours"
 _TEXT_KEYS = ("operation", "resource", "resource_type", "username")
-_SORT = {"op_time": AuditLog.op_time, "id": AuditLog.id, "operation": AuditLog.operation,
-         "resource": AuditLog.resource, "resource_type": AuditLog.resource_type,
-         "username": AuditLog.username}
+_SORT = {
+    "op_time": AuditLog.op_time,
+    "id": AuditLog.id,
+    "operation": AuditLog.operation,
+    "resource": AuditLog.resource,
+    "resource_type": AuditLog.resource_type,
+    "username": AuditLog.username,
+}
 _last_purge = 0.0
 _purge_lock = threading.Lock()
 
 
 def render(entry: AuditLog) -> dict[str, Any]:
-    return {"id": entry.id, "username": entry.username, "resource": entry.resource,
-            "resource_type": entry.resource_type, "operation": entry.operation,
-            "op_time": iso(entry.op_time)}
+    return {
+        "id": entry.id,
+        "username": entry.username,
+        "resource": entry.resource,
+        "resource_type": entry.resource_type,
+        "operation": entry.operation,
+        "op_time": iso(entry.op_time),
+    }
 
 
-def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
-              sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_logs(
+    ctx: RequestContext,
+    project_name: str | None,
+    *,
+    q: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     """The whole log (for system administrators) or one project's log."""
     if project_name is None:
         rbac.require_system(ctx.principal, "audit-log", "list")
@@ -61,9 +78,13 @@ def list_logs(ctx: RequestContext, project_name: str | None, *, q: str | None,
         if project_name is not None:
             project = authorized_project(s, ctx.principal, project_name, "log", "list")
             where.append(AuditLog.project_id == project.id)
-        rows, total = page_and_total(s, select(AuditLog).where(*where).order_by(*order),
-                                     select(func.count()).select_from(AuditLog).where(*where),
-                                     offset, limit)
+        rows, total = page_and_total(
+            s,
+            select(AuditLog).where(*where).order_by(*order),
+            select(func.count()).select_from(AuditLog).where(*where),
+            offset,
+            limit,
+        )
         return [render(r) for r in rows], total
 
 

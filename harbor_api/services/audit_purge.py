@@ -38,8 +38,9 @@ def parameters(raw: Any) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     hours = raw.get("audit_retention_hour", 0)
     if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= MAX_HOURS:
-        raise BadRequestError("audit_retention_hour must be a whole number of hours, from 0 "
-                              f"to {MAX_HOURS}")
+        raise BadRequestError(
+            f"audit_retention_hour must be a whole number of hours, from 0 to {MAX_HOURS}"
+        )
     operations = raw.get("include_operations", "")
     if isinstance(operations, list):
         operations = ",".join(str(o) for o in operations)
@@ -48,8 +49,11 @@ def parameters(raw: Any) -> dict[str, Any]:
     dry_run = raw.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise BadRequestError("dry_run must be true or false")
-    return {"audit_retention_hour": hours, "include_operations": operations.strip(),
-            "dry_run": dry_run}
+    return {
+        "audit_retention_hour": hours,
+        "include_operations": operations.strip(),
+        "dry_run": dry_run,
+    }
 
 
 def _schedule_of(body: dict[str, Any]) -> tuple[str, str]:
@@ -76,14 +80,16 @@ def create(ctx: RequestContext, body: dict[str, Any]) -> int | None:
     params = parameters(body.get("parameters"))
     with ctx.db.transaction() as s:
         if kind == "Manual":
-            return executions.create_execution(s, VENDOR, AUDIT_LOGS_GC, params=params,
-                                               extra_attrs={"schedule_type": "Manual"}).id
+            return executions.create_execution(
+                s, VENDOR, AUDIT_LOGS_GC, params=params, extra_attrs={"schedule_type": "Manual"}
+            ).id
         if kind == "None":
             raise BadRequestError("schedule.type None removes a schedule: use PUT")
         if _schedule_row(s) is not None:
             raise ConflictError("the audit log purge is already scheduled: PUT replaces it")
-        schedules.set_schedule(s, VENDOR, AUDIT_LOGS_GC, cron, params=params,
-                               extra_attrs={"schedule_type": kind})
+        schedules.set_schedule(
+            s, VENDOR, AUDIT_LOGS_GC, cron, params=params, extra_attrs={"schedule_type": kind}
+        )
     return None
 
 
@@ -97,13 +103,15 @@ def update_schedule(ctx: RequestContext, body: dict[str, Any]) -> None:
         if kind == "None":
             schedules.delete_schedule(s, VENDOR)
         else:
-            schedules.set_schedule(s, VENDOR, AUDIT_LOGS_GC, cron, params=params,
-                                   extra_attrs={"schedule_type": kind})
+            schedules.set_schedule(
+                s, VENDOR, AUDIT_LOGS_GC, cron, params=params, extra_attrs={"schedule_type": kind}
+            )
 
 
 def _schedule_row(s) -> Schedule | None:
-    return s.scalar(select(Schedule).where(Schedule.vendor_type == VENDOR,
-                                           Schedule.vendor_id == -1))
+    return s.scalar(
+        select(Schedule).where(Schedule.vendor_type == VENDOR, Schedule.vendor_id == -1)
+    )
 
 
 def get_schedule(ctx: RequestContext) -> dict[str, Any]:
@@ -113,22 +121,35 @@ def get_schedule(ctx: RequestContext) -> dict[str, Any]:
         if row is None:
             return {}
         kind = json.loads(row.extra_attrs).get("schedule_type", "Custom")
-        return {"id": row.id, "job_name": VENDOR, "job_kind": "SCHEDULE",
-                "job_parameters": row.params,
-                "schedule": {"type": kind, "cron": row.cron,
-                             "next_scheduled_time": _iso(row.next_fire_at)},
-                "creation_time": _iso(row.creation_time),
-                "update_time": _iso(row.update_time)}
+        return {
+            "id": row.id,
+            "job_name": VENDOR,
+            "job_kind": "SCHEDULE",
+            "job_parameters": row.params,
+            "schedule": {
+                "type": kind,
+                "cron": row.cron,
+                "next_scheduled_time": _iso(row.next_fire_at),
+            },
+            "creation_time": _iso(row.creation_time),
+            "update_time": _iso(row.update_time),
+        }
 
 
 def _render(s, execution: Execution) -> dict[str, Any]:
     task = s.scalar(select(Task).where(Task.execution_id == execution.id).order_by(Task.id))
     kind = json.loads(execution.extra_attrs).get("schedule_type", "Manual")
-    return {"id": execution.id, "job_name": VENDOR, "job_kind": execution.trigger,
-            "job_parameters": task.params if task is not None else "{}",
-            "schedule": {"type": kind}, "job_status": st.harbor_name(execution.status),
-            "deleted": False, "creation_time": _iso(execution.start_time),
-            "update_time": _iso(execution.update_time)}
+    return {
+        "id": execution.id,
+        "job_name": VENDOR,
+        "job_kind": execution.trigger,
+        "job_parameters": task.params if task is not None else "{}",
+        "schedule": {"type": kind},
+        "job_status": st.harbor_name(execution.status),
+        "deleted": False,
+        "creation_time": _iso(execution.start_time),
+        "update_time": _iso(execution.update_time),
+    }
 
 
 def history(ctx: RequestContext, offset: int, limit: int) -> tuple[list[dict], int]:
@@ -136,8 +157,13 @@ def history(ctx: RequestContext, offset: int, limit: int) -> tuple[list[dict], i
     where = (Execution.vendor_type == VENDOR,)
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(Execution).where(*where)) or 0
-        rows = s.scalars(select(Execution).where(*where).order_by(Execution.id.desc())
-                         .offset(offset).limit(limit))
+        rows = s.scalars(
+            select(Execution)
+            .where(*where)
+            .order_by(Execution.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         return [_render(s, e) for e in rows], total
 
 
@@ -159,8 +185,13 @@ def get_job(ctx: RequestContext, purge_id: int) -> dict[str, Any]:
 def job_log(ctx: RequestContext, purge_id: int) -> str:
     require_system(ctx.principal, RESOURCE, "read")
     with ctx.db.read() as s:
-        task_ids = list(s.scalars(select(Task.id).where(
-            Task.execution_id == _execution(s, purge_id).id).order_by(Task.id)))
+        task_ids = list(
+            s.scalars(
+                select(Task.id)
+                .where(Task.execution_id == _execution(s, purge_id).id)
+                .order_by(Task.id)
+            )
+        )
     storage = ctx.app.storage
     if storage is None:
         raise RuntimeError("the app state has no storage driver")

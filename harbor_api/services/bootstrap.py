@@ -19,8 +19,11 @@ def generate_password(length: int = 20) -> str:
     alphabet = string.ascii_letters + string.digits
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in candidate) and any(c.isupper() for c in candidate)
-                and any(c.isdigit() for c in candidate)):
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+        ):
             return candidate
 
 
@@ -32,9 +35,14 @@ def bootstrap(db: Database, admin_password: str | None) -> str | None:
         if admin is None:
             password = admin_password or generate_password()
             generated = None if admin_password else password
-            admin = User(username=ADMIN, email="admin@example.com", realname="system admin",
-                         comment="system admin", sysadmin=True,
-                         password_hash=hash_password(password))
+            admin = User(
+                username=ADMIN,
+                email="admin@example.com",
+                realname="system admin",
+                comment="system admin",
+                sysadmin=True,
+                password_hash=hash_password(password),
+            )
             s.add(admin)
             s.flush()
         if s.scalar(select(Project).where(Project.name == "library")) is None:
@@ -42,6 +50,12 @@ def bootstrap(db: Database, admin_password: str | None) -> str | None:
             library.metadata_entries.append(ProjectMetadata(name="public", value="true"))
             s.add(library)
             s.flush()
-            s.add(ProjectMember(project_id=library.id, entity_id=admin.id, entity_type="u",
-                                role=PROJECT_ADMIN_ROLE))
+            s.add(
+                ProjectMember(
+                    project_id=library.id,
+                    entity_id=admin.id,
+                    entity_type="u",
+                    role=PROJECT_ADMIN_ROLE,
+                )
+            )
     return generated

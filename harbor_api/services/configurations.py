@@ -29,9 +29,21 @@ from harbor_api.errors import BadRequestError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 
-__all__ = ["DEFAULTS", "HARBOR_ONLY", "SECRET_KEYS", "effective", "for_display", "forget_cached",
-           "meaningful", "read_by", "request_scope", "store", "update", "update_by",
-           "validate"]
+__all__ = [
+    "DEFAULTS",
+    "HARBOR_ONLY",
+    "SECRET_KEYS",
+    "effective",
+    "for_display",
+    "forget_cached",
+    "meaningful",
+    "read_by",
+    "request_scope",
+    "store",
+    "update",
+    "update_by",
+    "validate",
+]
 
 
 # --- the management API -------------------------------------------------------------------
@@ -41,9 +53,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "project_creation_restriction": ("adminonly", "everyone"),
 }
 RANGES: dict[str, tuple[int, int | None]] = {
-    "token_expiration": (1, None), "robot_token_duration": (1, None), "ldap_scope": (0, 2),
-    "ldap_group_search_scope": (0, 2), "ldap_timeout": (1, None),
-    "audit_log_retention_hours": (0, None), "session_timeout": (1, None),
+    "token_expiration": (1, None),
+    "robot_token_duration": (1, None),
+    "ldap_scope": (0, 2),
+    "ldap_group_search_scope": (0, 2),
+    "ldap_timeout": (1, None),
+    "audit_log_retention_hours": (0, None),
+    "session_timeout": (1, None),
 }
 # Harbor's bound for durations typed in its portal (ten digits)
 MAX_DURATION = 9_999_999_999
@@ -58,8 +74,11 @@ def _auth_mode_editable(db: Database) -> bool:
 def for_display(db: Database) -> dict[str, dict[str, Any]]:
     """Harbor's ConfigurationsResponse: ``{key: {"value": v, "editable": bool}}``, every key
     but the secrets; ``auth_mode`` is editable only while no user but ``admin`` exists."""
-    shown = {key: {"value": value, "editable": True}
-             for key, value in effective(db).items() if key not in SECRET_KEYS}
+    shown = {
+        key: {"value": value, "editable": True}
+        for key, value in effective(db).items()
+        if key not in SECRET_KEYS
+    }
     shown["auth_mode"]["editable"] = _auth_mode_editable(db)
     return shown
 
@@ -69,8 +88,7 @@ def meaningful(body: Any) -> dict[str, Any]:
     schema is dropped, and so is a null (Harbor's model leaves it unset)."""
     if not isinstance(body, dict):
         raise BadRequestError("the configurations must be a JSON object")
-    return {key: value for key, value in body.items()
-            if key in DEFAULTS and value is not None}
+    return {key: value for key, value in body.items() if key in DEFAULTS and value is not None}
 
 
 def validate(changes: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,8 +109,7 @@ def validate(changes: dict[str, Any], current: dict[str, Any] | None = None) -> 
                     raise BadRequestError(f"the {key} value must be positive")
                 raise BadRequestError(f"configuration {key} is out of range")
         if key == "storage_per_project" and value <= 0 and value != -1:
-            raise BadRequestError("storage_per_project must be -1 (unlimited) or greater "
-                                  "than zero")
+            raise BadRequestError("storage_per_project must be -1 (unlimited) or greater than zero")
         if key == "ldap_url" and value and not value.lower().startswith(("ldap://", "ldaps://")):
             raise BadRequestError("ldap_url must start with ldap:// or ldaps://")
         if key == "robot_name_prefix" and not value:
@@ -100,10 +117,15 @@ def validate(changes: dict[str, Any], current: dict[str, Any] | None = None) -> 
         if key == "oidc_extra_redirect_parms" and not _string_map(value):
             raise BadRequestError("oidc_extra_redirect_parms must be a JSON object of strings")
     merged = {**(current or DEFAULTS), **changes}
-    if ({"skip_audit_log_database", "audit_log_forward_endpoint"} & set(changes)
-            and merged["skip_audit_log_database"] and not merged["audit_log_forward_endpoint"]):
-        raise BadRequestError("audit log forward endpoint should be configured before enable "
-                              "skip audit log in database")
+    if (
+        {"skip_audit_log_database", "audit_log_forward_endpoint"} & set(changes)
+        and merged["skip_audit_log_database"]
+        and not merged["audit_log_forward_endpoint"]
+    ):
+        raise BadRequestError(
+            "audit log forward endpoint should be configured before enable "
+            "skip audit log in database"
+        )
     return changes
 
 
@@ -128,8 +150,9 @@ def update(db: Database, principal, body: dict[str, Any]) -> None:
         if "auth_mode" in changes and changes["auth_mode"] != current["auth_mode"]:
             others = s.scalar(select(User.id).where(User.username != "admin").limit(1))
             if others is not None:
-                raise BadRequestError("the auth mode cannot be modified as new users have "
-                                      "been inserted into database")
+                raise BadRequestError(
+                    "the auth mode cannot be modified as new users have been inserted into database"
+                )
         write(s, changes)
         if changes:
             audit.record(s, principal, "update", "configuration", ",".join(sorted(changes)))

@@ -18,8 +18,14 @@ from harbor_api.settings import Settings
 class ChallengeHook(Protocol):
     """``WWW-Authenticate`` for a 401 on ``/v2/`` (see ``services.tokens.challenge_hook``)."""
 
-    def __call__(self, repository: str | None, actions: Iterable[str], base_url: str = "",
-                 endpoint: str | None = None, mount_from: str | None = None) -> str: ...
+    def __call__(
+        self,
+        repository: str | None,
+        actions: Iterable[str],
+        base_url: str = "",
+        endpoint: str | None = None,
+        mount_from: str | None = None,
+    ) -> str: ...
 
 
 class BackgroundService(Protocol):

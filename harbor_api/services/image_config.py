@@ -60,9 +60,12 @@ def _load(storage: Any, digest: str) -> dict[str, Any]:
     config = document.get("config") if isinstance(document.get("config"), dict) else {}
     history = document.get("history") if isinstance(document.get("history"), list) else []
     return {
-        "extra_attrs": {key: document.get(key) for key in ("architecture", "os", "created",
-                                                           "author", "variant")
-                        if document.get(key) is not None} | {"config": config},
+        "extra_attrs": {
+            key: document.get(key)
+            for key in ("architecture", "os", "created", "author", "variant")
+            if document.get(key) is not None
+        }
+        | {"config": config},
         "history": history,
     }
 

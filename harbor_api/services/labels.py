@@ -20,21 +20,43 @@ from harbor_api.services.query import condition, contains, order_by, page_and_to
 
 GLOBAL, PROJECT = "g", "p"
 _COLOR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
-_SORT = {"name": Label.name, "id": Label.id, "creation_time": Label.creation_time,
-         "update_time": Label.update_time}
+_SORT = {
+    "name": Label.name,
+    "id": Label.id,
+    "creation_time": Label.creation_time,
+    "update_time": Label.update_time,
+}
 
 
 def render(label: Label) -> dict[str, Any]:
-    return without_empty({
-        "id": label.id, "name": label.name, "description": label.description or "",
-        "color": label.color or "", "scope": label.scope,
-        "project_id": label.project_id or 0, "creation_time": iso(label.creation_time),
-        "update_time": iso(label.update_time), "deleted": False}, "description", "color")
+    return without_empty(
+        {
+            "id": label.id,
+            "name": label.name,
+            "description": label.description or "",
+            "color": label.color or "",
+            "scope": label.scope,
+            "project_id": label.project_id or 0,
+            "creation_time": iso(label.creation_time),
+            "update_time": iso(label.update_time),
+            "deleted": False,
+        },
+        "description",
+        "color",
+    )
 
 
-def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
-                project_id: int | None, q: str | None, sort: str | None, offset: int,
-                limit: int) -> tuple[list[dict], int]:
+def list_labels(
+    ctx: RequestContext,
+    *,
+    name: str | None,
+    scope: str | None,
+    project_id: int | None,
+    q: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     scope = scope or (PROJECT if project_id else GLOBAL)
     terms = parse_q(q, {"name", "scope", "project_id"})
     order = order_by(sort, _SORT, [Label.id.asc()])
@@ -52,14 +74,19 @@ def list_labels(ctx: RequestContext, *, name: str | None, scope: str | None,
             where.append(contains(Label.name, name))
         if "name" in terms:
             where.append(condition(Label.name, terms["name"]))
-        rows, total = page_and_total(s, select(Label).where(*where).order_by(*order),
-                                     select(func.count()).select_from(Label).where(*where),
-                                     offset, limit)
+        rows, total = page_and_total(
+            s,
+            select(Label).where(*where).order_by(*order),
+            select(func.count()).select_from(Label).where(*where),
+            offset,
+            limit,
+        )
         return [render(r) for r in rows], total
 
 
-def _authorize_manage(s: Session, ctx: RequestContext, label_scope: str,
-                      project_id: int | None, action: str) -> Project | None:
+def _authorize_manage(
+    s: Session, ctx: RequestContext, label_scope: str, project_id: int | None, action: str
+) -> Project | None:
     if label_scope == GLOBAL:
         rbac.require_system(ctx.principal, "label", action)
         return None
@@ -75,11 +102,14 @@ def _validate(name: str | None, color: str | None) -> str:
     return name
 
 
-def _check_unique(s: Session, name: str, scope: str, project_id: int | None,
-                  exclude_id: int | None = None) -> None:
-    query = select(Label.id).where(Label.name == name, Label.scope == scope,
-                                   Label.project_id.is_(None) if scope == GLOBAL
-                                   else Label.project_id == project_id)
+def _check_unique(
+    s: Session, name: str, scope: str, project_id: int | None, exclude_id: int | None = None
+) -> None:
+    query = select(Label.id).where(
+        Label.name == name,
+        Label.scope == scope,
+        Label.project_id.is_(None) if scope == GLOBAL else Label.project_id == project_id,
+    )
     if exclude_id is not None:
         query = query.where(Label.id != exclude_id)
     if s.scalar(query) is not None:
@@ -97,8 +127,13 @@ def create_label(ctx: RequestContext, body: dict[str, Any]) -> int:
     with ctx.db.transaction() as s:
         _authorize_manage(s, ctx, scope, project_id, "create")
         _check_unique(s, name, scope, project_id)
-        label = Label(name=name, description=body.get("description") or "",
-                      color=body.get("color") or "", scope=scope, project_id=project_id)
+        label = Label(
+            name=name,
+            description=body.get("description") or "",
+            color=body.get("color") or "",
+            scope=scope,
+            project_id=project_id,
+        )
         s.add(label)
         s.flush()
         audit.record(s, ctx.principal, "create", "label", name, project_id)
@@ -109,8 +144,9 @@ def _visible_label(s: Session, ctx: RequestContext, label_id: int, action: str) 
     label = s.get(Label, label_id)
     if label is None or label.scope == PROJECT:
         try:  # a missing label does the project lookups too: it costs what a hidden one does
-            authorized_project_id(s, ctx.principal, label.project_id or 0 if label else 0,
-                                  "label", action)
+            authorized_project_id(
+                s, ctx.principal, label.project_id or 0 if label else 0, "label", action
+            )
         except NotFoundError:  # the label's project is invisible: so is the label (by id)
             raise NotFoundError(f"label {label_id} not found") from None
         if label is None:  # not reached: a missing project is always a 404

@@ -11,8 +11,17 @@ from harbor_api.errors import BadRequestError
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import RequestContext
 
-_PING_KEYS = ("ldap_url", "ldap_search_dn", "ldap_search_password", "ldap_base_dn",
-              "ldap_filter", "ldap_uid", "ldap_scope", "ldap_timeout", "ldap_verify_cert")
+_PING_KEYS = (
+    "ldap_url",
+    "ldap_search_dn",
+    "ldap_search_password",
+    "ldap_base_dn",
+    "ldap_filter",
+    "ldap_uid",
+    "ldap_scope",
+    "ldap_timeout",
+    "ldap_verify_cert",
+)
 
 
 def _saved_directory(ctx: RequestContext) -> Directory:
@@ -58,8 +67,7 @@ def search_users(ctx: RequestContext, username: str | None) -> list[dict]:
 def search_groups(ctx: RequestContext, groupname: str | None, groupdn: str | None) -> list[dict]:
     require_system(ctx.principal, "user-group", "list")
     directory = _saved_directory(ctx)
-    found = _directory_call(directory.search_groups, name=groupname or None,
-                            dn=groupdn or None)
+    found = _directory_call(directory.search_groups, name=groupname or None, dn=groupdn or None)
     return [{"group_name": g.name, "group_type": 1, "ldap_group_dn": g.dn} for g in found]
 
 
@@ -71,8 +79,14 @@ def import_users(ctx: RequestContext, uids: list[str]) -> list[dict]:
     for uid in dict.fromkeys(u for u in uids if u):  # unique, in order
         matches = _directory_call(directory.search_users, uid)
         if len(matches) != 1:
-            failed.append({"uid": uid, "error": "not found in the directory" if not matches
-                           else "more than one directory entry matches"})
+            failed.append(
+                {
+                    "uid": uid,
+                    "error": "not found in the directory"
+                    if not matches
+                    else "more than one directory entry matches",
+                }
+            )
             continue
         problem = name_problem(matches[0])
         if problem is not None:

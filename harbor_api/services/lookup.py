@@ -36,13 +36,15 @@ def project_refs(session: Session, names: set[str]) -> dict[str, ProjectRef]:
     many-name form of ``services.oci.repositories.project_by_name``)."""
     if not names:
         return {}
-    rows = session.connection().execute(select(Project.id, Project.name)
-                                        .where(Project.name.in_(names)))
+    rows = session.connection().execute(
+        select(Project.id, Project.name).where(Project.name.in_(names))
+    )
     return {row.name: ProjectRef(*row) for row in rows}
 
 
-def authorized_project(session: Session, principal: Principal, name: str, resource: str,
-                       action: str) -> Project:
+def authorized_project(
+    session: Session, principal: Principal, name: str, resource: str, action: str
+) -> Project:
     """The project, after checking the principal may ``action`` on ``resource`` in it.
 
     A missing project and an invisible one both read as the same 404 after the same work
@@ -62,21 +64,31 @@ class ProjectNameOrId:
     is_name: bool = False
 
     def where(self):
-        if (not self.is_name and self.value.isascii() and self.value.isdigit()
-                and int(self.value) <= INT32_MAX):
+        if (
+            not self.is_name
+            and self.value.isascii()
+            and self.value.isdigit()
+            and int(self.value) <= INT32_MAX
+        ):
             return Project.id == int(self.value)
         return Project.name == self.value
 
 
-def authorized_project_ref(session: Session, principal: Principal, ref: ProjectNameOrId,
-                           resource: str = "project", action: str = "read") -> Project:
+def authorized_project_ref(
+    session: Session,
+    principal: Principal,
+    ref: ProjectNameOrId,
+    resource: str = "project",
+    action: str = "read",
+) -> Project:
     """:func:`authorized_project` for a project named by name or id in an API path."""
     project = session.scalar(_projects().where(ref.where()))
     return rbac.require_found(session, principal, project, ref.value, resource, action)
 
 
-def authorized_project_id(session: Session, principal: Principal, project_id: int,
-                          resource: str, action: str) -> Project:
+def authorized_project_id(
+    session: Session, principal: Principal, project_id: int, resource: str, action: str
+) -> Project:
     """:func:`authorized_project` for a project named by its id (``?project_id=``...)."""
     # an id no project can have is still looked up (as -1): the same query either way
     lookup_id = project_id if 0 < project_id <= INT32_MAX else -1
@@ -89,15 +101,18 @@ def full_repository_name(project_name: str, repository_name: str) -> str:
     path = unquote(repository_name)
     full = f"{project_name}/{path}"
     if not is_repository_name(full):
-        raise BadRequestError(f"invalid repository name {path!r}: components are lowercase "
-                              "letters and digits joined by '.', '_', '__' or '-'")
+        raise BadRequestError(
+            f"invalid repository name {path!r}: components are lowercase "
+            "letters and digits joined by '.', '_', '__' or '-'"
+        )
     return full
 
 
 def repository(session: Session, project: Project, repository_name: str) -> Repository:
     full = full_repository_name(project.name, repository_name)
-    repo = session.scalar(select(Repository).where(Repository.name == full,
-                                                   Repository.project_id == project.id))
+    repo = session.scalar(
+        select(Repository).where(Repository.name == full, Repository.project_id == project.id)
+    )
     if repo is None:
         raise NotFoundError(f"repository {full} not found")
     return repo
@@ -106,11 +121,15 @@ def repository(session: Session, project: Project, repository_name: str) -> Repo
 def artifact(session: Session, repo: Repository, reference: str) -> Artifact:
     """By digest (``sha256:…``) or by tag name."""
     if is_digest(reference):
-        found = session.scalar(select(Artifact).where(Artifact.repository_id == repo.id,
-                                                      Artifact.digest == reference))
+        found = session.scalar(
+            select(Artifact).where(Artifact.repository_id == repo.id, Artifact.digest == reference)
+        )
     elif is_tag(reference):
-        found = session.scalar(select(Artifact).join(Tag, Tag.artifact_id == Artifact.id).where(
-            Tag.repository_id == repo.id, Tag.name == reference))
+        found = session.scalar(
+            select(Artifact)
+            .join(Tag, Tag.artifact_id == Artifact.id)
+            .where(Tag.repository_id == repo.id, Tag.name == reference)
+        )
     else:
         raise BadRequestError(f"invalid reference {reference!r}: expected a tag or a digest")
     if found is None:
@@ -119,15 +138,22 @@ def artifact(session: Session, repo: Repository, reference: str) -> Artifact:
     return found
 
 
-def authorized_repository(session: Session, principal: Principal, project_name: str,
-                          repository_name: str, resource: str,
-                          action: str) -> tuple[Project, Repository]:
+def authorized_repository(
+    session: Session,
+    principal: Principal,
+    project_name: str,
+    repository_name: str,
+    resource: str,
+    action: str,
+) -> tuple[Project, Repository]:
     """The project and the repository in one query, after the RBAC check on the project."""
     full = full_repository_name(project_name, repository_name)
     row = session.execute(
-        select(Project, Repository).options(lazyload(Project.metadata_entries))
+        select(Project, Repository)
+        .options(lazyload(Project.metadata_entries))
         .outerjoin(Repository, (Repository.project_id == Project.id) & (Repository.name == full))
-        .where(Project.name == project_name)).first()
+        .where(Project.name == project_name)
+    ).first()
     project, repo = row if row is not None else (None, None)
     rbac.require_found(session, principal, project, project_name, resource, action)
     if repo is None:

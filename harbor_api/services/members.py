@@ -20,18 +20,26 @@ _ENTITY_NAME = func.coalesce(User.username, UserGroup.group_name)
 
 
 def _select():
-    return (select(ProjectMember, _ENTITY_NAME.label("entity_name"))
-            .outerjoin(User, and_(ProjectMember.entity_type == "u",
-                                  User.id == ProjectMember.entity_id))
-            .outerjoin(UserGroup, and_(ProjectMember.entity_type == "g",
-                                       UserGroup.id == ProjectMember.entity_id)))
+    return (
+        select(ProjectMember, _ENTITY_NAME.label("entity_name"))
+        .outerjoin(User, and_(ProjectMember.entity_type == "u", User.id == ProjectMember.entity_id))
+        .outerjoin(
+            UserGroup,
+            and_(ProjectMember.entity_type == "g", UserGroup.id == ProjectMember.entity_id),
+        )
+    )
 
 
 def render(member: ProjectMember, entity_name: str | None) -> dict:
-    return {"id": member.id, "project_id": member.project_id,
-            "entity_name": entity_name or "", "role_name": rbac.ROLE_NAMES.get(member.role, ""),
-            "role_id": member.role, "entity_id": member.entity_id,
-            "entity_type": member.entity_type}
+    return {
+        "id": member.id,
+        "project_id": member.project_id,
+        "entity_name": entity_name or "",
+        "role_name": rbac.ROLE_NAMES.get(member.role, ""),
+        "role_id": member.role,
+        "entity_id": member.entity_id,
+        "entity_type": member.entity_type,
+    }
 
 
 def _within_caller(ctx: RequestContext, project, role: int) -> None:
@@ -42,27 +50,33 @@ def _within_caller(ctx: RequestContext, project, role: int) -> None:
         return
     held = {(res, act) for ns, res, act in caller.robot_access if ns in ("*", project.name)}
     if not rbac.ROLE_PERMISSIONS[role] <= held:
-        raise ForbiddenError(f"a robot cannot grant the role {rbac.ROLE_NAMES[role]}: it "
-                             "does not hold all of its permissions")
+        raise ForbiddenError(
+            f"a robot cannot grant the role {rbac.ROLE_NAMES[role]}: it "
+            "does not hold all of its permissions"
+        )
 
 
 def _check_role(role_id) -> int:
     if role_id not in rbac.ROLE_NAMES:
-        raise BadRequestError("role_id must be 1 (projectAdmin), 2 (developer), 3 (guest), "
-                              "4 (maintainer) or 5 (limitedGuest)")
+        raise BadRequestError(
+            "role_id must be 1 (projectAdmin), 2 (developer), 3 (guest), "
+            "4 (maintainer) or 5 (limitedGuest)"
+        )
     return role_id
 
 
-def list_members(ctx: RequestContext, ref: ProjectNameOrId, page,
-                 entityname: str | None) -> tuple[list, int]:
+def list_members(
+    ctx: RequestContext, ref: ProjectNameOrId, page, entityname: str | None
+) -> tuple[list, int]:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "member", "list")
         stmt = _select().where(ProjectMember.project_id == project.id)
         if entityname:
             stmt = stmt.where(condition(_ENTITY_NAME, Term("entityname", "fuzzy", entityname)))
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = s.execute(stmt.order_by(ProjectMember.id).offset(page.offset)
-                         .limit(page.page_size)).all()
+        rows = s.execute(
+            stmt.order_by(ProjectMember.id).offset(page.offset).limit(page.page_size)
+        ).all()
         return [render(m, name) for m, name in rows], total
 
 
@@ -86,8 +100,9 @@ def _entity(s: Session, body: dict, ctx: RequestContext | None = None) -> tuple[
         elif group.get("ldap_group_dn") and ctx is not None:  # LDAP group by DN (onboarded)
             found_group = member_group_by_dn(s, ctx, group["ldap_group_dn"])
         elif group.get("ldap_group_dn"):
-            found_group = s.scalar(select(UserGroup).where(
-                UserGroup.ldap_group_dn == group["ldap_group_dn"]))
+            found_group = s.scalar(
+                select(UserGroup).where(UserGroup.ldap_group_dn == group["ldap_group_dn"])
+            )
         else:
             raise BadRequestError("member_group needs an id or an ldap_group_dn")
         if found_group is None:
@@ -103,17 +118,30 @@ def create(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> int:
             project = authorized_project_ref(s, ctx.principal, ref, "member", "create")
             _within_caller(ctx, project, role)
             entity_type, entity_id, name = _entity(s, body, ctx)
-            if s.scalar(select(ProjectMember.id).where(
-                    ProjectMember.project_id == project.id,
-                    ProjectMember.entity_type == entity_type,
-                    ProjectMember.entity_id == entity_id)) is not None:
+            if (
+                s.scalar(
+                    select(ProjectMember.id).where(
+                        ProjectMember.project_id == project.id,
+                        ProjectMember.entity_type == entity_type,
+                        ProjectMember.entity_id == entity_id,
+                    )
+                )
+                is not None
+            ):
                 raise ConflictError("The project member specified already exist")
-            member = ProjectMember(project_id=project.id, entity_type=entity_type,
-                                   entity_id=entity_id, role=role)
+            member = ProjectMember(
+                project_id=project.id, entity_type=entity_type, entity_id=entity_id, role=role
+            )
             s.add(member)
             s.flush()
-            audit.record(s, ctx.principal, "create", "member",
-                         f"{project.name}:{name}:{rbac.ROLE_NAMES[role]}", project.id)
+            audit.record(
+                s,
+                ctx.principal,
+                "create",
+                "member",
+                f"{project.name}:{name}:{rbac.ROLE_NAMES[role]}",
+                project.id,
+            )
             return member.id
     except IntegrityError:
         raise ConflictError("The project member specified already exist") from None
@@ -133,8 +161,9 @@ def _load_member(s: Session, project_id: int, member_id: int) -> ProjectMember:
 def get(ctx: RequestContext, ref: ProjectNameOrId, member_id: int) -> dict:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "member", "read")
-        row = s.execute(_select().where(ProjectMember.project_id == project.id,
-                                        ProjectMember.id == member_id)).first()
+        row = s.execute(
+            _select().where(ProjectMember.project_id == project.id, ProjectMember.id == member_id)
+        ).first()
         if row is None:
             raise NotFoundError(_member_not_found(project.id, member_id))
         return render(row[0], row[1])
@@ -148,15 +177,26 @@ def update(ctx: RequestContext, ref: ProjectNameOrId, member_id: int, role_id) -
         member = _load_member(s, project.id, member_id)
         member.role = role
         member.update_time = utcnow()
-        audit.record(s, ctx.principal, "update", "member",
-                     f"{project.name}:{member.entity_type}{member.entity_id}:"
-                     f"{rbac.ROLE_NAMES[role]}", project.id)
+        audit.record(
+            s,
+            ctx.principal,
+            "update",
+            "member",
+            f"{project.name}:{member.entity_type}{member.entity_id}:{rbac.ROLE_NAMES[role]}",
+            project.id,
+        )
 
 
 def remove(ctx: RequestContext, ref: ProjectNameOrId, member_id: int) -> None:
     with ctx.db.transaction() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "member", "delete")
         member = _load_member(s, project.id, member_id)
-        audit.record(s, ctx.principal, "delete", "member",
-                     f"{project.name}:{member.entity_type}{member.entity_id}", project.id)
+        audit.record(
+            s,
+            ctx.principal,
+            "delete",
+            "member",
+            f"{project.name}:{member.entity_type}{member.entity_id}",
+            project.id,
+        )
         s.delete(member)

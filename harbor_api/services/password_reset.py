@@ -36,8 +36,9 @@ def reset_password(db: Database, username: str, password: str, settings=None) ->
         if user is None:
             raise ResetRefused(f"there is no user named {username!r}")
         if user.auth_source == "ldap":
-            raise ResetRefused(f"user {username!r} signs in through LDAP: change the password "
-                               "in the directory")
+            raise ResetRefused(
+                f"user {username!r} signs in through LDAP: change the password in the directory"
+            )
         user.password_hash = new_hash
         ended = s.execute(delete(LoginSession).where(LoginSession.user_id == user.id)).rowcount
         add_record(s, OPERATOR, "update", "user", f"{username} (password reset)")

@@ -29,5 +29,6 @@ def current_permissions(ctx: RequestContext, scope: str | None, relative: bool) 
             if ("project", "read") not in granted:
                 granted = frozenset()  # an invisible project: nothing, no existence leak
     prefix = "" if relative else scope + "/"
-    return [{"resource": prefix + resource, "action": action}
-            for resource, action in sorted(granted)]
+    return [
+        {"resource": prefix + resource, "action": action} for resource, action in sorted(granted)
+    ]

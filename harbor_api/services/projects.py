@@ -44,9 +44,18 @@ from harbor_api.services.query import (
 )
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-BOOL_KEYS = frozenset({"public", "enable_content_trust", "enable_content_trust_cosign",
-                       "prevent_vul", "auto_scan", "auto_sbom_generation",
-                       "reuse_sys_cve_allowlist", "proxy_cache_local_on_not_found"})
+BOOL_KEYS = frozenset(
+    {
+        "public",
+        "enable_content_trust",
+        "enable_content_trust_cosign",
+        "prevent_vul",
+        "auto_scan",
+        "auto_sbom_generation",
+        "reuse_sys_cve_allowlist",
+        "proxy_cache_local_on_not_found",
+    }
+)
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 METADATA_KEYS = BOOL_KEYS | {"severity", "retention_id", "proxy_speed_kb", "max_upstream_conn"}
 _UNLIMITED_ALLOWED = frozenset({"proxy_speed_kb", "max_upstream_conn"})  # -1: unlimited
@@ -56,8 +65,10 @@ _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 def validate_name(name: str | None) -> str:
     if not name or len(name) > 255 or not NAME_PATTERN.match(name):
-        raise BadRequestError("project name must be 1-255 characters of lower case letters, "
-                              "digits and . _ - (not at the start or end, not repeated)")
+        raise BadRequestError(
+            "project name must be 1-255 characters of lower case letters, "
+            "digits and . _ - (not at the start or end, not repeated)"
+        )
     return name
 
 
@@ -100,8 +111,9 @@ def normalize_allowlist(raw) -> tuple[int | None, list[dict]] | None:
     if raw is None:
         return None
     expires = raw.get("expires_at")
-    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)
-                                or expires < 0):
+    if expires is not None and (
+        isinstance(expires, bool) or not isinstance(expires, int) or expires < 0
+    ):
         raise BadRequestError("cve_allowlist.expires_at must be Unix seconds (or null: never)")
     items: list[dict] = []
     seen: set[str] = set()
@@ -109,16 +121,17 @@ def normalize_allowlist(raw) -> tuple[int | None, list[dict]] | None:
         cve = item.get("cve_id") if isinstance(item, dict) else None
         cve = cve.strip() if isinstance(cve, str) else ""
         if not cve or len(cve) > 64:
-            raise BadRequestError("every cve_allowlist item needs a cve_id (at most 64 "
-                                  "characters), such as CVE-2019-10164")
+            raise BadRequestError(
+                "every cve_allowlist item needs a cve_id (at most 64 "
+                "characters), such as CVE-2019-10164"
+            )
         if cve not in seen:
             seen.add(cve)
             items.append({"cve_id": cve})
     return expires, items
 
 
-def _store_allowlist(s: Session, project_id: int, allowlist: tuple[int | None, list[dict]]
-                     ) -> None:
+def _store_allowlist(s: Session, project_id: int, allowlist: tuple[int | None, list[dict]]) -> None:
     expires, items = allowlist
     row = s.scalar(select(CVEAllowlist).where(CVEAllowlist.project_id == project_id))
     if row is None:
@@ -161,15 +174,22 @@ def create(ctx: RequestContext, body: dict) -> Project:
             _check_registry(s, registry_id)
             project = Project(name=name, owner_id=principal.user_id, registry_id=registry_id)
             project.metadata_entries.extend(
-                ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items()))
+                ProjectMetadata(name=k, value=v) for k, v in sorted(metadata.items())
+            )
             s.add(project)
             s.flush()
             if allowlist is not None:
                 _store_allowlist(s, project.id, allowlist)
             quotas.create_for_project(s, project.id, limit)
             if principal.kind == "user" and principal.user_id is not None:
-                s.add(ProjectMember(project_id=project.id, entity_id=principal.user_id,
-                                    entity_type="u", role=rbac.PROJECT_ADMIN))
+                s.add(
+                    ProjectMember(
+                        project_id=project.id,
+                        entity_id=principal.user_id,
+                        entity_type="u",
+                        role=rbac.PROJECT_ADMIN,
+                    )
+                )
             audit.record(s, principal, "create", "project", name, project.id)
             return project
     except IntegrityError:
@@ -200,8 +220,10 @@ def update(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> None:
     with ctx.db.transaction() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "project", "update")
         if (body.get("registry_id") or None) not in (None, project.registry_id):
-            raise BadRequestError("the registry of a project cannot be changed: a proxy "
-                                  "cache project stays one, an ordinary project too")
+            raise BadRequestError(
+                "the registry of a project cannot be changed: a proxy "
+                "cache project stays one, an ordinary project too"
+            )
         if body.get("storage_limit") is not None:  # a quota change: system admins only
             rbac.require_system(ctx.principal, "quota", "update")
             quotas.set_project_limit(s, project.id, body["storage_limit"])
@@ -215,11 +237,13 @@ def update(ctx: RequestContext, ref: ProjectNameOrId, body: dict) -> None:
 def remove(ctx: RequestContext, ref: ProjectNameOrId) -> None:
     with ctx.db.transaction() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "project", "delete")
-        repos = s.scalar(select(func.count()).select_from(Repository)
-                         .where(Repository.project_id == project.id))
+        repos = s.scalar(
+            select(func.count()).select_from(Repository).where(Repository.project_id == project.id)
+        )
         if repos:
             raise PreconditionFailedError(
-                f"project {project.name} still contains {repos} repositories; delete them first")
+                f"project {project.name} still contains {repos} repositories; delete them first"
+            )
         s.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id))
         _forget_in_system_robots(s, project.name)
         audit.record(s, ctx.principal, "delete", "project", project.name, project.id)
@@ -230,9 +254,11 @@ def _forget_in_system_robots(s: Session, name: str) -> None:
     """System robots name projects; a later project of the same name must not inherit them.
     (Project robots go with their project: ON DELETE CASCADE.)"""
     needle = json.dumps({"namespace": name})[1:-1]  # '"namespace": "<name>"'
-    for robot in s.scalars(select(Robot).where(Robot.level == "system",
-                                               Robot.permissions.contains(needle,
-                                                                          autoescape=True))):
+    for robot in s.scalars(
+        select(Robot).where(
+            Robot.level == "system", Robot.permissions.contains(needle, autoescape=True)
+        )
+    ):
         kept = [p for p in json.loads(robot.permissions or "[]") if p.get("namespace") != name]
         robot.permissions = json.dumps(kept)
 
@@ -254,37 +280,57 @@ def check_exists(ctx: RequestContext, name: str) -> None:
 def summary(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref)
-        repos = s.scalar(select(func.count()).select_from(Repository)
-                         .where(Repository.project_id == project.id)) or 0
-        counts = dict(s.execute(select(ProjectMember.role, func.count())
-                                .where(ProjectMember.project_id == project.id)
-                                .group_by(ProjectMember.role)).all())
-        upstream = _summary_registry(s.get(RegistryEndpoint, project.registry_id)
-                                     if project.registry_id else None)
+        repos = (
+            s.scalar(
+                select(func.count())
+                .select_from(Repository)
+                .where(Repository.project_id == project.id)
+            )
+            or 0
+        )
+        counts = dict(
+            s.execute(
+                select(ProjectMember.role, func.count())
+                .where(ProjectMember.project_id == project.id)
+                .group_by(ProjectMember.role)
+            ).all()
+        )
+        upstream = _summary_registry(
+            s.get(RegistryEndpoint, project.registry_id) if project.registry_id else None
+        )
         quota = quotas.summary_quota(s, ctx.principal, project)
-    return {"repo_count": repos,
-            "project_admin_count": counts.get(rbac.PROJECT_ADMIN, 0),
-            "maintainer_count": counts.get(rbac.MAINTAINER, 0),
-            "developer_count": counts.get(rbac.DEVELOPER, 0),
-            "guest_count": counts.get(rbac.GUEST, 0),
-            "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
-            "registry": upstream,
-            **({"quota": quota} if quota is not None else {})}
+    return {
+        "repo_count": repos,
+        "project_admin_count": counts.get(rbac.PROJECT_ADMIN, 0),
+        "maintainer_count": counts.get(rbac.MAINTAINER, 0),
+        "developer_count": counts.get(rbac.DEVELOPER, 0),
+        "guest_count": counts.get(rbac.GUEST, 0),
+        "limited_guest_count": counts.get(rbac.LIMITED_GUEST, 0),
+        "registry": upstream,
+        **({"quota": quota} if quota is not None else {}),
+    }
 
 
 def _summary_registry(row: RegistryEndpoint | None) -> dict | None:
     """A proxy cache's upstream, as Harbor's summary shows it (no credential)."""
     if row is None:
         return None
-    return {"id": row.id, "name": row.name, "url": row.url, "type": row.type,
-            "description": row.description or ""}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "url": row.url,
+        "type": row.type,
+        "description": row.description or "",
+    }
 
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def _public_ids():
-    return select(ProjectMetadata.project_id).where(ProjectMetadata.name == "public",
-                                                    ProjectMetadata.value == "true")
+    return select(ProjectMetadata.project_id).where(
+        ProjectMetadata.name == "public", ProjectMetadata.value == "true"
+    )
 
 
 def _bool_param(value: str) -> bool:
@@ -295,9 +341,15 @@ def _bool_param(value: str) -> bool:
     raise BadRequestError(f"{value!r} is not true or false")
 
 
-def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | None = None,
-                  name: str | None = None, public: bool | None = None,
-                  owner: str | None = None) -> tuple[list, int]:
+def list_projects(
+    ctx: RequestContext,
+    page,
+    q: str | None = None,
+    sort: str | None = None,
+    name: str | None = None,
+    public: bool | None = None,
+    owner: str | None = None,
+) -> tuple[list, int]:
     principal = ctx.principal
     stmt = select(Project, User.username).outerjoin(User, User.id == Project.owner_id)
     visible = rbac.visible_project_filter(principal)
@@ -306,24 +358,41 @@ def list_projects(ctx: RequestContext, page, q: str | None = None, sort: str | N
     if name:
         stmt = stmt.where(condition(Project.name, Term("name", "fuzzy", name)))
     if public is not None:
-        stmt = stmt.where(Project.id.in_(_public_ids()) if public
-                          else Project.id.not_in(_public_ids()))
+        stmt = stmt.where(
+            Project.id.in_(_public_ids()) if public else Project.id.not_in(_public_ids())
+        )
     if owner:
         stmt = stmt.where(User.username == owner)
     terms = parse_public_term(q)
     if terms is not None:
         q, public_term = terms
         if public_term is not None:
-            stmt = stmt.where(Project.id.in_(_public_ids()) if public_term
-                              else Project.id.not_in(_public_ids()))
-    stmt = filter_by_q(stmt, q, {"name": (Project.name, TEXT), "project_id": (Project.id, INT),
-                                 "owner": (User.username, TEXT),
-                                 "creation_time": (Project.creation_time, TIME),
-                                 "update_time": (Project.update_time, TIME)})
-    stmt = stmt.order_by(*order_by(sort, {"name": Project.name, "project_id": Project.id,
-                                          "creation_time": Project.creation_time,
-                                          "update_time": Project.update_time},
-                                   [Project.name]))
+            stmt = stmt.where(
+                Project.id.in_(_public_ids()) if public_term else Project.id.not_in(_public_ids())
+            )
+    stmt = filter_by_q(
+        stmt,
+        q,
+        {
+            "name": (Project.name, TEXT),
+            "project_id": (Project.id, INT),
+            "owner": (User.username, TEXT),
+            "creation_time": (Project.creation_time, TIME),
+            "update_time": (Project.update_time, TIME),
+        },
+    )
+    stmt = stmt.order_by(
+        *order_by(
+            sort,
+            {
+                "name": Project.name,
+                "project_id": Project.id,
+                "creation_time": Project.creation_time,
+                "update_time": Project.update_time,
+            },
+            [Project.name],
+        )
+    )
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = s.execute(stmt.offset(page.offset).limit(page.page_size)).all()
@@ -347,8 +416,11 @@ def parse_public_term(q: str | None) -> tuple[str, bool | None] | None:
 def get(ctx: RequestContext, ref: ProjectNameOrId) -> dict:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref)
-        owner = s.scalar(select(User.username).where(User.id == project.owner_id)) \
-            if project.owner_id else None
+        owner = (
+            s.scalar(select(User.username).where(User.id == project.owner_id))
+            if project.owner_id
+            else None
+        )
         return render_many(s, ctx.principal, [(project, owner)])[0]
 
 
@@ -359,22 +431,37 @@ def render_many(s: Session, principal: Principal, rows: list[tuple[Project, str 
     roles: dict[int, list[int]] = {}
     allowlists: dict[int, CVEAllowlist] = {}
     if ids:
-        repo_counts = dict(s.execute(select(Repository.project_id, func.count())
-                                     .where(Repository.project_id.in_(ids))
-                                     .group_by(Repository.project_id)).all())
+        repo_counts = dict(
+            s.execute(
+                select(Repository.project_id, func.count())
+                .where(Repository.project_id.in_(ids))
+                .group_by(Repository.project_id)
+            ).all()
+        )
         roles = _roles_by_project(s, principal, ids)
-        allowlists = {a.project_id: a for a in s.scalars(
-            select(CVEAllowlist).where(CVEAllowlist.project_id.in_(ids)))}
-    return [_render(p, owner, repo_counts.get(p.id, 0), roles.get(p.id, []), principal,
-                    allowlists.get(p.id)) for p, owner in rows]
+        allowlists = {
+            a.project_id: a
+            for a in s.scalars(select(CVEAllowlist).where(CVEAllowlist.project_id.in_(ids)))
+        }
+    return [
+        _render(
+            p, owner, repo_counts.get(p.id, 0), roles.get(p.id, []), principal, allowlists.get(p.id)
+        )
+        for p, owner in rows
+    ]
 
 
 def _render_allowlist(project_id: int, row: CVEAllowlist | None) -> dict:
     """Harbor's CVEAllowlist; a project that never set one has an empty list."""
     if row is None:
         return {"project_id": project_id, "items": []}
-    body = {"id": row.id, "project_id": project_id, "items": json.loads(row.items or "[]"),
-            "creation_time": row.creation_time, "update_time": row.update_time}
+    body = {
+        "id": row.id,
+        "project_id": project_id,
+        "items": json.loads(row.items or "[]"),
+        "creation_time": row.creation_time,
+        "update_time": row.update_time,
+    }
     if row.expires_at is not None:
         body["expires_at"] = row.expires_at
     return body
@@ -385,26 +472,45 @@ def _roles_by_project(s: Session, principal: Principal, ids: list[int]) -> dict[
         return {}
     entity = (ProjectMember.entity_type == "u") & (ProjectMember.entity_id == principal.user_id)
     if principal.group_ids:
-        entity = entity | ((ProjectMember.entity_type == "g") &
-                           ProjectMember.entity_id.in_(principal.group_ids))
+        entity = entity | (
+            (ProjectMember.entity_type == "g") & ProjectMember.entity_id.in_(principal.group_ids)
+        )
     result: dict[int, list[int]] = {}
-    for project_id, role in s.execute(select(ProjectMember.project_id, ProjectMember.role)
-                                      .where(ProjectMember.project_id.in_(ids), entity)):
+    for project_id, role in s.execute(
+        select(ProjectMember.project_id, ProjectMember.role).where(
+            ProjectMember.project_id.in_(ids), entity
+        )
+    ):
         result.setdefault(project_id, []).append(role)
     return result
 
 
-def _render(project: Project, owner: str | None, repo_count: int, roles: list[int],
-            principal: Principal, allowlist: CVEAllowlist | None = None) -> dict:
+def _render(
+    project: Project,
+    owner: str | None,
+    repo_count: int,
+    roles: list[int],
+    principal: Principal,
+    allowlist: CVEAllowlist | None = None,
+) -> dict:
     metadata = {m.name: m.value for m in project.metadata_entries}
     metadata.setdefault("public", "false")
     best = rbac.best_role(roles)
-    body = {"project_id": project.id, "owner_id": project.owner_id or 0, "name": project.name,
-            "registry_id": project.registry_id or 0, "creation_time": project.creation_time,
-            "update_time": project.update_time, "deleted": False, "owner_name": owner or "",
-            "togglable": principal.sysadmin or rbac.PROJECT_ADMIN in roles,
-            "current_user_role_ids": sorted(set(roles)), "repo_count": repo_count,
-            "metadata": metadata, "cve_allowlist": _render_allowlist(project.id, allowlist)}
+    body = {
+        "project_id": project.id,
+        "owner_id": project.owner_id or 0,
+        "name": project.name,
+        "registry_id": project.registry_id or 0,
+        "creation_time": project.creation_time,
+        "update_time": project.update_time,
+        "deleted": False,
+        "owner_name": owner or "",
+        "togglable": principal.sysadmin or rbac.PROJECT_ADMIN in roles,
+        "current_user_role_ids": sorted(set(roles)),
+        "repo_count": repo_count,
+        "metadata": metadata,
+        "cve_allowlist": _render_allowlist(project.id, allowlist),
+    }
     if best is not None:
         body["current_user_role_id"] = best
     return body
@@ -412,14 +518,16 @@ def _render(project: Project, owner: str | None, repo_count: int, roles: list[in
 
 # --- metadata endpoints -----------------------------------------------------------------------
 
+
 def list_metadata(ctx: RequestContext, ref: ProjectNameOrId) -> dict[str, str]:
     with ctx.db.read() as s:
         project = authorized_project_ref(s, ctx.principal, ref, "metadata", "read")
         return {m.name: m.value for m in project.metadata_entries}
 
 
-def add_metadata(ctx: RequestContext, ref: ProjectNameOrId, body: dict,
-                 only: str | None = None) -> None:
+def add_metadata(
+    ctx: RequestContext, ref: ProjectNameOrId, body: dict, only: str | None = None
+) -> None:
     """Add or change metadata; ``only`` restricts the body to that one name (update)."""
     values = normalize_metadata(body)
     if only is not None and set(values) != {only}:
@@ -431,8 +539,14 @@ def add_metadata(ctx: RequestContext, ref: ProjectNameOrId, body: dict,
         project = authorized_project_ref(s, ctx.principal, ref, "metadata", action)
         set_metadata(s, project, values)
         project.update_time = utcnow()
-        audit.record(s, ctx.principal, "update", "project",
-                     f"{project.name} metadata {','.join(sorted(values))}", project.id)
+        audit.record(
+            s,
+            ctx.principal,
+            "update",
+            "project",
+            f"{project.name} metadata {','.join(sorted(values))}",
+            project.id,
+        )
 
 
 def get_metadata(ctx: RequestContext, ref: ProjectNameOrId, name: str) -> dict[str, str]:
@@ -452,5 +566,11 @@ def delete_metadata(ctx: RequestContext, ref: ProjectNameOrId, name: str) -> Non
             raise NotFoundError(f"metadata {name} not found")
         project.metadata_entries.remove(entry)
         project.update_time = utcnow()
-        audit.record(s, ctx.principal, "update", "project",
-                     f"{project.name} metadata {name} removed", project.id)
+        audit.record(
+            s,
+            ctx.principal,
+            "update",
+            "project",
+            f"{project.name} metadata {name} removed",
+            project.id,
+        )

@@ -48,8 +48,9 @@ def parse_q(raw: str | None, allowed: set[str] | None = None) -> dict[str, Term]
         if not key:
             raise BadRequestError(f"invalid query term {part!r}: empty key")
         if allowed is not None and key not in allowed:
-            raise BadRequestError(f"unsupported query key {key!r}; "
-                                  f"supported: {', '.join(sorted(allowed))}")
+            raise BadRequestError(
+                f"unsupported query key {key!r}; supported: {', '.join(sorted(allowed))}"
+            )
         terms[key] = _term(key, value.strip())
     return terms
 
@@ -95,8 +96,9 @@ def parse_sort(raw: str | None, allowed: set[str]) -> list[tuple[str, bool]]:
         desc = item.startswith("-")
         key = item.lstrip("-")
         if key not in allowed:
-            raise BadRequestError(f"unsupported sort key {key!r}; "
-                                  f"supported: {', '.join(sorted(allowed))}")
+            raise BadRequestError(
+                f"unsupported sort key {key!r}; supported: {', '.join(sorted(allowed))}"
+            )
         result.append((key, desc))
     return result
 
@@ -162,8 +164,13 @@ TEXT = ValueKind("text", str, ("exact", "fuzzy", "range", "or", "and"))
 INT = ValueKind("integer", as_int, ("exact", "range", "or"))
 TIME = ValueKind("time", as_time, ("exact", "range"))
 
-_OPERATOR_NAMES = {"exact": "exact", "fuzzy": "fuzzy (~v)", "range": "range ([a~b])",
-                   "or": "any-of ({a b})", "and": "all-of ((a b))"}
+_OPERATOR_NAMES = {
+    "exact": "exact",
+    "fuzzy": "fuzzy (~v)",
+    "range": "range ([a~b])",
+    "or": "any-of ({a b})",
+    "and": "all-of ((a b))",
+}
 
 
 def condition(column, term: Term, kind: ValueKind = TEXT):
@@ -194,8 +201,11 @@ def condition(column, term: Term, kind: ValueKind = TEXT):
 
 def conditions(terms: dict[str, Term], fields: dict[str, tuple[Any, ValueKind]]) -> list:
     """The conditions of the ``terms`` whose keys are in ``fields`` (key → column, kind)."""
-    return [condition(fields[key][0], term, fields[key][1])
-            for key, term in terms.items() if key in fields]
+    return [
+        condition(fields[key][0], term, fields[key][1])
+        for key, term in terms.items()
+        if key in fields
+    ]
 
 
 def filter_by_q(stmt, raw_q: str | None, fields: dict[str, tuple[Any, ValueKind]]):
@@ -203,8 +213,9 @@ def filter_by_q(stmt, raw_q: str | None, fields: dict[str, tuple[Any, ValueKind]
     return stmt.where(*conditions(parse_q(raw_q, set(fields)), fields))
 
 
-def order_by(raw_sort: str | None, columns: dict[str, Any], tie_breakers: Iterable,
-             unsorted: Iterable = ()) -> list:
+def order_by(
+    raw_sort: str | None, columns: dict[str, Any], tie_breakers: Iterable, unsorted: Iterable = ()
+) -> list:
     """ORDER BY clauses for ``raw_sort`` (keys of ``columns``), ``unsorted`` when it names
     none, always ending on the ``tie_breakers`` so pages are stable."""
     keys = parse_sort(raw_sort, set(columns))

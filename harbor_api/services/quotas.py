@@ -26,9 +26,13 @@ from harbor_api.services.oci import quota_checks
 from harbor_api.services.query import order_by, parse_sort
 
 REFERENCE = "project"  # the only kind of quota here, as in Harbor
-_SORT = {"id": Quota.id, "creation_time": Quota.creation_time,
-         "update_time": Quota.update_time, "hard.storage": Quota.hard,
-         "used.storage": Quota.used}
+_SORT = {
+    "id": Quota.id,
+    "creation_time": Quota.creation_time,
+    "update_time": Quota.update_time,
+    "hard.storage": Quota.hard,
+    "used.storage": Quota.used,
+}
 
 
 def check_limit(value: Any, field: str = "storage_limit") -> int:
@@ -69,16 +73,22 @@ def summary_quota(session: Session, principal: Any, project: Project) -> dict | 
 
 
 def _render(quota: Quota, project: Project, owner: str | None) -> dict:
-    return {"id": quota.id,
-            "ref": {"id": project.id, "name": project.name, "owner_name": owner or ""},
-            "creation_time": iso(quota.creation_time), "update_time": iso(quota.update_time),
-            "hard": {"storage": quota.hard}, "used": {"storage": quota.used}}
+    return {
+        "id": quota.id,
+        "ref": {"id": project.id, "name": project.name, "owner_name": owner or ""},
+        "creation_time": iso(quota.creation_time),
+        "update_time": iso(quota.update_time),
+        "hard": {"storage": quota.hard},
+        "used": {"storage": quota.used},
+    }
 
 
 def _query():
-    return (select(Quota, Project, User.username)
-            .join(Project, Project.id == Quota.project_id)
-            .outerjoin(User, User.id == Project.owner_id))
+    return (
+        select(Quota, Project, User.username)
+        .join(Project, Project.id == Quota.project_id)
+        .outerjoin(User, User.id == Project.owner_id)
+    )
 
 
 def _readable(s: Session, ctx: RequestContext, project: Project) -> bool:
@@ -87,8 +97,15 @@ def _readable(s: Session, ctx: RequestContext, project: Project) -> bool:
     return rbac.can(s, ctx.principal, project, "quota", "read")
 
 
-def list_quotas(ctx: RequestContext, *, reference: str | None, reference_id: str | None,
-                sort: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_quotas(
+    ctx: RequestContext,
+    *,
+    reference: str | None,
+    reference_id: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     rbac.require_signed_in(ctx.principal)
     parse_sort(sort, set(_SORT))
     stmt = _query().order_by(*order_by(sort, _SORT, [Quota.id.asc()]))
@@ -106,7 +123,7 @@ def list_quotas(ctx: RequestContext, *, reference: str | None, reference_id: str
             if visible is not None:
                 stmt = stmt.where(visible)
             rows = [r for r in s.execute(stmt).all() if _readable(s, ctx, r[1])]
-        page = rows[offset:offset + limit]
+        page = rows[offset : offset + limit]
         return [_render(q, p, o) for q, p, o in page], len(rows)
 
 
@@ -126,7 +143,7 @@ def get_quota(ctx: RequestContext, quota_id: int) -> dict:
 def update_quota(ctx: RequestContext, quota_id: int, body: dict) -> None:
     """System administrators only; ``hard.storage`` -1 or a positive number of bytes."""
     rbac.require_system(ctx.principal, "quota", "update")
-    hard = (body.get("hard") or {})
+    hard = body.get("hard") or {}
     if "storage" not in hard:
         raise BadRequestError("hard.storage is required")
     limit = check_limit(hard["storage"], "hard.storage")

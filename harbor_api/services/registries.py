@@ -43,14 +43,21 @@ from harbor_api.services.query import (
 MASKED_SECRET = "*****"
 CREDENTIAL_TYPES = ("basic",)
 HEALTHY, UNHEALTHY = "healthy", "unhealthy"
-_SORT = {"id": RegistryEndpoint.id, "name": RegistryEndpoint.name,
-         "url": RegistryEndpoint.url, "type": RegistryEndpoint.type,
-         "creation_time": RegistryEndpoint.creation_time,
-         "update_time": RegistryEndpoint.update_time}
-_Q_FIELDS = {"name": (RegistryEndpoint.name, TEXT), "url": (RegistryEndpoint.url, TEXT),
-             "type": (RegistryEndpoint.type, TEXT),
-             "description": (RegistryEndpoint.description, TEXT),
-             "id": (RegistryEndpoint.id, INT)}
+_SORT = {
+    "id": RegistryEndpoint.id,
+    "name": RegistryEndpoint.name,
+    "url": RegistryEndpoint.url,
+    "type": RegistryEndpoint.type,
+    "creation_time": RegistryEndpoint.creation_time,
+    "update_time": RegistryEndpoint.update_time,
+}
+_Q_FIELDS = {
+    "name": (RegistryEndpoint.name, TEXT),
+    "url": (RegistryEndpoint.url, TEXT),
+    "type": (RegistryEndpoint.type, TEXT),
+    "description": (RegistryEndpoint.description, TEXT),
+    "id": (RegistryEndpoint.id, INT),
+}
 
 UsageCheck = Callable[[Session, int], list[str]]
 USAGE_CHECKS: list[UsageCheck] = []
@@ -75,10 +82,16 @@ def registry_users(session: Session, registry_id: int) -> list[str]:
 
 def render(row: RegistryEndpoint) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": row.id, "name": row.name, "url": row.url, "type": row.type,
-        "insecure": bool(row.insecure), "description": row.description or "",
-        "status": row.status or "unknown", "creation_time": iso(row.creation_time),
-        "update_time": iso(row.update_time)}
+        "id": row.id,
+        "name": row.name,
+        "url": row.url,
+        "type": row.type,
+        "insecure": bool(row.insecure),
+        "description": row.description or "",
+        "status": row.status or "unknown",
+        "creation_time": iso(row.creation_time),
+        "update_time": iso(row.update_time),
+    }
     if row.credential_type or row.access_key or row.access_secret:
         credential = {"type": row.credential_type or "basic", "access_key": row.access_key}
         if row.access_secret:
@@ -116,16 +129,20 @@ def _check_name(name: str | None) -> str:
 
 def _check_type(registry_type: str | None) -> str:
     if registry_type not in adapters.ADAPTERS:
-        raise BadRequestError(f"unsupported registry type {registry_type!r}; supported: "
-                              f"{', '.join(adapters.ADAPTER_TYPES)}")
+        raise BadRequestError(
+            f"unsupported registry type {registry_type!r}; supported: "
+            f"{', '.join(adapters.ADAPTER_TYPES)}"
+        )
     return registry_type
 
 
 def _check_credential_type(credential_type: str | None) -> str:
     credential_type = credential_type or "basic"
     if credential_type not in CREDENTIAL_TYPES:
-        raise BadRequestError(f"unsupported credential type {credential_type!r}; "
-                              f"supported: {', '.join(CREDENTIAL_TYPES)}")
+        raise BadRequestError(
+            f"unsupported credential type {credential_type!r}; "
+            f"supported: {', '.join(CREDENTIAL_TYPES)}"
+        )
     return credential_type
 
 
@@ -144,8 +161,15 @@ def _get(s: Session, registry_id: int) -> RegistryEndpoint:
     return row
 
 
-def list_registries(ctx: RequestContext, *, q: str | None, sort: str | None,
-                    name: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_registries(
+    ctx: RequestContext,
+    *,
+    q: str | None,
+    sort: str | None,
+    name: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     rbac.require_system(ctx.principal, "registry", "list")
     where = conditions(parse_q(q, set(_Q_FIELDS)), _Q_FIELDS)
     if name:
@@ -153,8 +177,12 @@ def list_registries(ctx: RequestContext, *, q: str | None, sort: str | None,
     order = order_by(sort, _SORT, [RegistryEndpoint.id.asc()])
     with ctx.db.read() as s:
         rows, total = page_and_total(
-            s, select(RegistryEndpoint).where(*where).order_by(*order),
-            select(func.count()).select_from(RegistryEndpoint).where(*where), offset, limit)
+            s,
+            select(RegistryEndpoint).where(*where).order_by(*order),
+            select(func.count()).select_from(RegistryEndpoint).where(*where),
+            offset,
+            limit,
+        )
         return [render(r) for r in rows], total
 
 
@@ -165,18 +193,21 @@ def create_registry(ctx: RequestContext, body: dict[str, Any]) -> int:
     url = normalize_url(body.get("url"))
     credential = body.get("credential") or {}
     has_credential = bool(credential.get("access_key") or credential.get("access_secret"))
-    credential_type = _check_credential_type(credential.get("type")) if has_credential \
-        else ""
-    secret = load_credential_cipher(ctx.settings).encrypt(credential.get("access_secret")
-                                                          or "")
+    credential_type = _check_credential_type(credential.get("type")) if has_credential else ""
+    secret = load_credential_cipher(ctx.settings).encrypt(credential.get("access_secret") or "")
     with ctx.db.transaction() as s:
         _check_unique(s, name)
-        row = RegistryEndpoint(name=name, url=url, type=registry_type,
-                               description=body.get("description") or "",
-                               insecure=bool(body.get("insecure")),
-                               credential_type=credential_type,
-                               access_key=credential.get("access_key") or "",
-                               access_secret=secret, status="unknown")
+        row = RegistryEndpoint(
+            name=name,
+            url=url,
+            type=registry_type,
+            description=body.get("description") or "",
+            insecure=bool(body.get("insecure")),
+            credential_type=credential_type,
+            access_key=credential.get("access_key") or "",
+            access_secret=secret,
+            status="unknown",
+        )
         s.add(row)
         s.flush()
         audit.record(s, ctx.principal, "create", "registry", name)
@@ -224,7 +255,8 @@ def delete_registry(ctx: RequestContext, registry_id: int) -> None:
         users = registry_users(s, registry_id)
         if users:
             raise PreconditionFailedError(
-                f"registry {row.name} is in use by {', '.join(users)}; it cannot be deleted")
+                f"registry {row.name} is in use by {', '.join(users)}; it cannot be deleted"
+            )
         audit.record(s, ctx.principal, "delete", "registry", row.name)
         s.delete(row)
 
@@ -256,20 +288,29 @@ def ping_registry(ctx: RequestContext, body: dict[str, Any]) -> None:
         raise BadRequestError("type or url cannot be empty")
     old = stored.credential if stored and stored.credential else Credential()
     secret = body.get("access_secret")
-    if stored and old.access_secret and (secret is None or secret == MASKED_SECRET) \
-            and normalize_url(url) != normalize_url(stored.url):
+    if (
+        stored
+        and old.access_secret
+        and (secret is None or secret == MASKED_SECRET)
+        and normalize_url(url) != normalize_url(stored.url)
+    ):
         # the stored secret goes only to the stored URL: pinging another must bring its own
-        raise BadRequestError("the url differs from the registry's stored url: give the "
-                              "access_secret again to ping it")
+        raise BadRequestError(
+            "the url differs from the registry's stored url: give the "
+            "access_secret again to ping it"
+        )
     credential = Credential(
         _check_credential_type(body.get("credential_type") or old.type),
         old.access_key if body.get("access_key") is None else body["access_key"],
-        old.access_secret if secret is None or secret == MASKED_SECRET else secret)
+        old.access_secret if secret is None or secret == MASKED_SECRET else secret,
+    )
     insecure = body.get("insecure")
-    endpoint = Endpoint(normalize_url(url), _check_type(registry_type),
-                        bool(stored.insecure if stored and insecure is None else insecure),
-                        credential if credential.access_key or credential.access_secret
-                        else None)
+    endpoint = Endpoint(
+        normalize_url(url),
+        _check_type(registry_type),
+        bool(stored.insecure if stored and insecure is None else insecure),
+        credential if credential.access_key or credential.access_secret else None,
+    )
     problem = check_health(endpoint)
     if registry_id:
         _record_status(ctx, registry_id, UNHEALTHY if problem else HEALTHY)
@@ -299,12 +340,15 @@ def registry_info(ctx: RequestContext, registry_id: int) -> dict[str, Any]:
     with ctx.db.read() as s:
         registry_type = _get(s, registry_id).type
     info = adapters.adapter_info(registry_type)
-    return {"type": info.type, "description": info.description,
-            "supported_resource_filters": [
-                {"type": f.type, "style": f.style, **({"values": list(f.values)}
-                                                      if f.values else {})}
-                for f in info.supported_resource_filters],
-            "supported_triggers": list(info.supported_triggers)}
+    return {
+        "type": info.type,
+        "description": info.description,
+        "supported_resource_filters": [
+            {"type": f.type, "style": f.style, **({"values": list(f.values)} if f.values else {})}
+            for f in info.supported_resource_filters
+        ],
+        "supported_triggers": list(info.supported_triggers),
+    }
 
 
 def adapter_types(ctx: RequestContext) -> list[str]:
@@ -319,6 +363,9 @@ def adapter_infos(ctx: RequestContext) -> dict[str, dict[str, Any]]:
         info = adapters.adapter_info(registry_type)
         infos[registry_type] = {
             "endpoint_pattern": {"endpoint_type": info.endpoint_type},
-            "credential_pattern": {"access_key_type": info.credential_key_type,
-                                   "access_secret_type": info.credential_secret_type}}
+            "credential_pattern": {
+                "access_key_type": info.credential_key_type,
+                "access_secret_type": info.credential_secret_type,
+            },
+        }
     return infos

@@ -50,12 +50,21 @@ def generate_secret(length: int = 32) -> str:
 
 
 def to_json(robot: Robot, name_prefix: str) -> dict:
-    return {"id": robot.id, "name": name_prefix + robot.name, "description": robot.description,
-            "level": robot.level, "duration": robot.duration, "editable": True,
-            "disable": robot.disabled, "expires_at": robot.expires_at,
-            "permissions": json.loads(robot.permissions or "[]"),
-            "creator_type": robot.creator_type, "creator_ref": robot.creator_ref,
-            "creation_time": _iso(robot.creation_time), "update_time": _iso(robot.update_time)}
+    return {
+        "id": robot.id,
+        "name": name_prefix + robot.name,
+        "description": robot.description,
+        "level": robot.level,
+        "duration": robot.duration,
+        "editable": True,
+        "disable": robot.disabled,
+        "expires_at": robot.expires_at,
+        "permissions": json.loads(robot.permissions or "[]"),
+        "creator_type": robot.creator_type,
+        "creator_ref": robot.creator_ref,
+        "creation_time": _iso(robot.creation_time),
+        "update_time": _iso(robot.update_time),
+    }
 
 
 def _iso(value) -> str:
@@ -63,8 +72,9 @@ def _iso(value) -> str:
 
 
 # ------------------------------------------------------------------------- validation
-def _permissions(s: Session, ctx: RequestContext, level: str, raw: Any
-                 ) -> tuple[list[dict], Project | None]:
+def _permissions(
+    s: Session, ctx: RequestContext, level: str, raw: Any
+) -> tuple[list[dict], Project | None]:
     """Normalised permissions and, for a project robot, its project (authorised)."""
     if not isinstance(raw, list) or not raw:
         raise BadRequestError("permissions must list at least one project permission")
@@ -97,8 +107,9 @@ def _permissions(s: Session, ctx: RequestContext, level: str, raw: Any
     return clean, project
 
 
-def _authorise(s: Session, ctx: RequestContext, robot_level: str, project: Project | None,
-               action: str) -> None:
+def _authorise(
+    s: Session, ctx: RequestContext, robot_level: str, project: Project | None, action: str
+) -> None:
     if robot_level == "project" and project is not None:
         rbac.require(s, ctx.principal, project, "robot", action)
     else:
@@ -118,15 +129,20 @@ def _within_caller(ctx: RequestContext, perms: list[dict]) -> None:
                 continue
             wanted = (perm["namespace"], item["resource"], item["action"])
             if wanted not in held and ("*",) + wanted[1:] not in held:
-                raise ForbiddenError(f"a robot cannot grant {wanted[1]}:{wanted[2]} in "
-                                     f"{wanted[0]}: it does not hold it")
+                raise ForbiddenError(
+                    f"a robot cannot grant {wanted[1]}:{wanted[2]} in "
+                    f"{wanted[0]}: it does not hold it"
+                )
 
 
 def _expiry(duration: Any, default_days: int, created: float) -> tuple[int, int]:
     if duration is None or duration == 0:
         duration = default_days
-    if not isinstance(duration, int) or isinstance(duration, bool) or (
-            duration < 1 and duration != -1):
+    if (
+        not isinstance(duration, int)
+        or isinstance(duration, bool)
+        or (duration < 1 and duration != -1)
+    ):
         raise BadRequestError("duration must be a positive number of days or -1 (never)")
     return duration, -1 if duration == -1 else int(created) + duration * DAY
 
@@ -135,8 +151,10 @@ def _secret(value: Any) -> str:
     if value in (None, ""):
         return generate_secret()
     if not isinstance(value, str) or not meets_policy(value):
-        raise BadRequestError("secret must be 8-128 characters with an upper case letter, a "
-                              "lower case letter and a digit")
+        raise BadRequestError(
+            "secret must be 8-128 characters with an upper case letter, a "
+            "lower case letter and a digit"
+        )
     return value
 
 
@@ -146,8 +164,9 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
     if level not in LEVELS:
         raise BadRequestError("level must be 'system' or 'project'")
     if not _NAME.match(name) or len(name) > 128:
-        raise BadRequestError("name must be lower case letters and digits, optionally "
-                              "separated by '.', '_' or '-'")
+        raise BadRequestError(
+            "name must be lower case letters and digits, optionally separated by '.', '_' or '-'"
+        )
     secret = _secret(body.get("secret"))
     cfg = configurations.effective(ctx.db)
     with ctx.db.transaction() as s:
@@ -157,23 +176,38 @@ def create(ctx: RequestContext, body: dict) -> tuple[dict, str]:
         stored = f"{project.name}+{name}" if level == "project" and project else name
         if s.scalar(select(Robot.id).where(Robot.name == stored)) is not None:
             raise ConflictError(f"robot {cfg['robot_name_prefix']}{stored} already exists")
-        duration, expires = _expiry(body.get("duration"), int(cfg["robot_token_duration"]),
-                                    time.time())
-        robot = Robot(name=stored, description=str(body.get("description") or ""),
-                      secret_hash=hash_password(secret), level=level,
-                      project_id=project.id if level == "project" and project else None,
-                      duration=duration, expires_at=expires, disabled=bool(body.get("disable")),
-                      permissions=json.dumps(perms), creator=ctx.principal.username,
-                      creator_type="robot" if ctx.principal.kind == "robot" else "local",
-                      creator_ref=(ctx.principal.robot_id if ctx.principal.kind == "robot"
-                                   else ctx.principal.user_id) or 0)
+        duration, expires = _expiry(
+            body.get("duration"), int(cfg["robot_token_duration"]), time.time()
+        )
+        robot = Robot(
+            name=stored,
+            description=str(body.get("description") or ""),
+            secret_hash=hash_password(secret),
+            level=level,
+            project_id=project.id if level == "project" and project else None,
+            duration=duration,
+            expires_at=expires,
+            disabled=bool(body.get("disable")),
+            permissions=json.dumps(perms),
+            creator=ctx.principal.username,
+            creator_type="robot" if ctx.principal.kind == "robot" else "local",
+            creator_ref=(
+                ctx.principal.robot_id if ctx.principal.kind == "robot" else ctx.principal.user_id
+            )
+            or 0,
+        )
         s.add(robot)
         s.flush()
-        audit.record(s, ctx.principal, "create", "robot", cfg["robot_name_prefix"] + stored,
-                     robot.project_id)
-        created = {"id": robot.id, "name": cfg["robot_name_prefix"] + stored, "secret": secret,
-                   "creation_time": _iso(robot.creation_time or utcnow()),
-                   "expires_at": robot.expires_at}
+        audit.record(
+            s, ctx.principal, "create", "robot", cfg["robot_name_prefix"] + stored, robot.project_id
+        )
+        created = {
+            "id": robot.id,
+            "name": cfg["robot_name_prefix"] + stored,
+            "secret": secret,
+            "creation_time": _iso(robot.creation_time or utcnow()),
+            "expires_at": robot.expires_at,
+        }
     return created, secret
 
 
@@ -215,23 +249,28 @@ def update(ctx: RequestContext, robot_id: int, body: dict) -> None:
             robot.description = str(body.get("description") or "")
         if "disable" in body:
             robot.disabled = bool(body["disable"])
-        if "duration" in body and body["duration"] is not None \
-                and body["duration"] != robot.duration:
+        if (
+            "duration" in body
+            and body["duration"] is not None
+            and body["duration"] != robot.duration
+        ):
             cfg = configurations.effective(ctx.db)
             robot.duration, robot.expires_at = _expiry(
-                body["duration"], int(cfg["robot_token_duration"]),
-                robot.creation_time.timestamp())
+                body["duration"], int(cfg["robot_token_duration"]), robot.creation_time.timestamp()
+            )
         robot.update_time = utcnow()
-        audit.record(s, ctx.principal, "update", "robot", prefix(ctx) + robot.name,
-                     robot.project_id)
+        audit.record(
+            s, ctx.principal, "update", "robot", prefix(ctx) + robot.name, robot.project_id
+        )
 
 
 def delete(ctx: RequestContext, robot_id: int) -> None:
     with ctx.db.transaction() as s:
         robot = _load(s, ctx, robot_id, "delete")
         _within_caller(ctx, json.loads(robot.permissions or "[]"))
-        audit.record(s, ctx.principal, "delete", "robot", prefix(ctx) + robot.name,
-                     robot.project_id)
+        audit.record(
+            s, ctx.principal, "delete", "robot", prefix(ctx) + robot.name, robot.project_id
+        )
         s.delete(robot)
 
 
@@ -242,18 +281,24 @@ def refresh_secret(ctx: RequestContext, robot_id: int, body: dict | None) -> str
         _within_caller(ctx, json.loads(robot.permissions or "[]"))  # no takeover of a wider one
         robot.secret_hash = hash_password(secret)
         robot.update_time = utcnow()
-        audit.record(s, ctx.principal, "update", "robot", prefix(ctx) + robot.name,
-                     robot.project_id)
+        audit.record(
+            s, ctx.principal, "update", "robot", prefix(ctx) + robot.name, robot.project_id
+        )
     return secret
 
 
 _Q_KEYS = {"Level", "level", "ProjectID", "project_id", "name"}
-_SORT = {"id": Robot.id, "name": Robot.name, "creation_time": Robot.creation_time,
-         "update_time": Robot.update_time}
+_SORT = {
+    "id": Robot.id,
+    "name": Robot.name,
+    "creation_time": Robot.creation_time,
+    "update_time": Robot.update_time,
+}
 
 
-def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
-                ) -> tuple[list[dict], int]:
+def list_robots(
+    ctx: RequestContext, q: str | None, sort: str | None, page: Page
+) -> tuple[list[dict], int]:
     terms = parse_q(q, _Q_KEYS)
     level = terms.get("Level") or terms.get("level")
     project_term = terms.get("ProjectID") or terms.get("project_id")
@@ -274,7 +319,6 @@ def list_robots(ctx: RequestContext, q: str | None, sort: str | None, page: Page
             query = query.where(condition(Robot.name, terms["name"], TEXT))
         total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
         order = order_by(sort, _SORT, [Robot.id], unsorted=[Robot.creation_time.desc()])
-        rows = s.scalars(query.order_by(*order)
-                         .offset(page.offset).limit(page.page_size)).all()
+        rows = s.scalars(query.order_by(*order).offset(page.offset).limit(page.page_size)).all()
         name_prefix = prefix(ctx)
         return [to_json(r, name_prefix) for r in rows], total

@@ -41,8 +41,15 @@ def login(ctx: RequestContext, principal_name: str, password: str) -> NewSession
     now = utcnow()
     with ctx.db.transaction() as s:
         s.execute(delete(LoginSession).where(LoginSession.expires_at < now))
-        s.add(LoginSession(id=session_id(token), user_id=found.user_id, csrf_token=csrf,
-                           creation_time=now, expires_at=now + dt.timedelta(seconds=max_age)))
+        s.add(
+            LoginSession(
+                id=session_id(token),
+                user_id=found.user_id,
+                csrf_token=csrf,
+                creation_time=now,
+                expires_at=now + dt.timedelta(seconds=max_age),
+            )
+        )
         audit.record(s, found, "login", "user", found.username)
     return NewSession(token=token, csrf_token=csrf, max_age=max_age)
 

@@ -22,8 +22,11 @@ HARBOR_VERSION = f"v{HARBOR_API_LEVEL}-harbor-api"
 
 def health(ctx: RequestContext) -> dict:
     components = []
-    for name, check in (("core", lambda: None), ("database", ctx.db.ping),
-                        ("registry", lambda: _storage_ping(ctx))):
+    for name, check in (
+        ("core", lambda: None),
+        ("database", ctx.db.ping),
+        ("registry", lambda: _storage_ping(ctx)),
+    ):
         try:
             check()
             components.append({"name": name, "status": "healthy"})

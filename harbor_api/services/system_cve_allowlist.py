@@ -22,8 +22,11 @@ MAX_EXPIRES_AT = 2**53  # fits every backend's BIGINT and a JSON number
 
 
 def _rows(s: Session) -> list[CVEAllowlist]:
-    return list(s.scalars(select(CVEAllowlist).where(CVEAllowlist.project_id.is_(None))
-                          .order_by(CVEAllowlist.id)))
+    return list(
+        s.scalars(
+            select(CVEAllowlist).where(CVEAllowlist.project_id.is_(None)).order_by(CVEAllowlist.id)
+        )
+    )
 
 
 def get_allowlist(ctx: RequestContext) -> dict[str, Any]:
@@ -34,10 +37,13 @@ def get_allowlist(ctx: RequestContext) -> dict[str, Any]:
         if not rows:
             return {"project_id": SYSTEM_PROJECT_ID, "items": []}
         row = rows[0]
-        body: dict[str, Any] = {"id": row.id, "project_id": SYSTEM_PROJECT_ID,
-                                "items": json.loads(row.items or "[]"),
-                                "creation_time": row.creation_time,
-                                "update_time": row.update_time}
+        body: dict[str, Any] = {
+            "id": row.id,
+            "project_id": SYSTEM_PROJECT_ID,
+            "items": json.loads(row.items or "[]"),
+            "creation_time": row.creation_time,
+            "update_time": row.update_time,
+        }
         if row.expires_at is not None:
             body["expires_at"] = row.expires_at
         return body
@@ -61,4 +67,7 @@ def put_allowlist(ctx: RequestContext, body: dict[str, Any]) -> None:
         for extra in rows[1:]:  # two first PUTs racing may have stored two rows
             s.delete(extra)
         rows[0].expires_at, rows[0].items, rows[0].update_time = (
-            expires, json.dumps(items), utcnow())
+            expires,
+            json.dumps(items),
+            utcnow(),
+        )

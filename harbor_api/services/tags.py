@@ -15,37 +15,52 @@ from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import artifact, authorized_repository
 from harbor_api.services.query import condition, order_by, page_and_total, parse_q
 
-_SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time,
-         "id": Tag.id}
+_SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time, "id": Tag.id}
 
 
-def list_tags(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
-              *, q: str | None, sort: str | None, offset: int,
-              limit: int) -> tuple[list[dict], int]:
+def list_tags(
+    ctx: RequestContext,
+    project_name: str,
+    repository_name: str,
+    reference: str,
+    *,
+    q: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     terms = parse_q(q, {"name"})
     order = order_by(sort, _SORT, [Tag.push_time.desc(), Tag.id.desc()])
     with ctx.db.read() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "tag", "list")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "tag", "list"
+        )
         found = artifact(s, repo, reference)
         where = [Tag.artifact_id == found.id]
         if "name" in terms:
             where.append(condition(Tag.name, terms["name"]))
-        rows, total = page_and_total(s, select(Tag).where(*where).order_by(*order),
-                                     select(func.count()).select_from(Tag).where(*where),
-                                     offset, limit)
+        rows, total = page_and_total(
+            s,
+            select(Tag).where(*where).order_by(*order),
+            select(func.count()).select_from(Tag).where(*where),
+            offset,
+            limit,
+        )
         return [render_tag(t) for t in rows], total
 
 
-def create_tag(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
-               name: str | None) -> int:
+def create_tag(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str, name: str | None
+) -> int:
     name = (name or "").strip()
     if not is_tag(name):
-        raise BadRequestError(f"invalid tag name {name[:200]!r}: expected "
-                              "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+        raise BadRequestError(
+            f"invalid tag name {name[:200]!r}: expected [a-zA-Z0-9_][a-zA-Z0-9._-]{{0,127}}"
+        )
     with ctx.db.transaction() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "tag", "create")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "tag", "create"
+        )
         found = artifact(s, repo, reference)
         if s.scalar(select(Tag.id).where(Tag.repository_id == repo.id, Tag.name == name)):
             raise ConflictError(f"tag {name} already exists in {repo.name}")
@@ -59,14 +74,19 @@ def create_tag(ctx: RequestContext, project_name: str, repository_name: str, ref
         return tag.id
 
 
-def delete_tag(ctx: RequestContext, project_name: str, repository_name: str, reference: str,
-               name: str) -> None:
+def delete_tag(
+    ctx: RequestContext, project_name: str, repository_name: str, reference: str, name: str
+) -> None:
     with ctx.db.transaction() as s:
-        project, repo = authorized_repository(s, ctx.principal, project_name, repository_name,
-                                              "tag", "delete")
+        project, repo = authorized_repository(
+            s, ctx.principal, project_name, repository_name, "tag", "delete"
+        )
         found = artifact(s, repo, reference)
-        tag = s.scalar(select(Tag).where(Tag.repository_id == repo.id, Tag.name == name,
-                                         Tag.artifact_id == found.id))
+        tag = s.scalar(
+            select(Tag).where(
+                Tag.repository_id == repo.id, Tag.name == name, Tag.artifact_id == found.id
+            )
+        )
         if tag is None:
             raise NotFoundError(f"tag {name} attached to artifact {found.id} not found")
         audit.record(s, ctx.principal, "delete", "tag", f"{repo.name}:{name}", project.id)

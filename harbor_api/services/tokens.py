@@ -29,18 +29,27 @@ from harbor_api.services.lookup import project_refs
 log = logging.getLogger(__name__)
 
 # re-exported: the token binding rules live in auth (tests import them from here)
-__all__ = ["REPOSITORY_ACTIONS", "challenge_hook", "grant", "issue_token", "project_of",
-           "robot_state", "service_key", "subject_principal", "user_state"]
+__all__ = [
+    "REPOSITORY_ACTIONS",
+    "challenge_hook",
+    "grant",
+    "issue_token",
+    "project_of",
+    "robot_state",
+    "service_key",
+    "subject_principal",
+    "user_state",
+]
 
 REPOSITORY_ACTIONS = ("pull", "push", "delete")
 
 
-def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, ...]
-                        ) -> list[str]:
-    allowed = {"pull": ("repository", "pull") in granted,
-               "push": ("repository", "push") in granted,
-               "delete": ("repository", "delete") in granted or ("artifact", "delete") in
-               granted}
+def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, ...]) -> list[str]:
+    allowed = {
+        "pull": ("repository", "pull") in granted,
+        "push": ("repository", "push") in granted,
+        "delete": ("repository", "delete") in granted or ("artifact", "delete") in granted,
+    }
     if "*" in wanted:
         if all(allowed.values()):
             return ["*"]
@@ -48,8 +57,12 @@ def _repository_actions(granted: frozenset[tuple[str, str]], wanted: tuple[str, 
     return [a for a in wanted if allowed.get(a)]
 
 
-def grant(session: Session, principal: Principal, requested: list[ResourceScope],
-          filtered_catalog: bool = False) -> list[ResourceScope]:
+def grant(
+    session: Session,
+    principal: Principal,
+    requested: list[ResourceScope],
+    filtered_catalog: bool = False,
+) -> list[ResourceScope]:
     """The subset of ``requested`` the principal may have (one query for all projects).
     ``registry:catalog:*`` goes to system administrators (as Harbor), and to every
     signed-in caller when the ``filtered_catalog`` setting lists the catalog for all."""
@@ -92,19 +105,41 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str
     if denied:
         with ctx.db.transaction() as s:
             for scope in denied:
-                audit.record(s, ctx.principal, "denied", scope.type,
-                             f"{scope.name}:{','.join(scope.actions)}")
-    issued = tokens.issue(key, ctx.principal.username, granted, max(1, minutes) * 60,
-                          account=account, projects=projects)
+                audit.record(
+                    s,
+                    ctx.principal,
+                    "denied",
+                    scope.type,
+                    f"{scope.name}:{','.join(scope.actions)}",
+                )
+    issued = tokens.issue(
+        key,
+        ctx.principal.username,
+        granted,
+        max(1, minutes) * 60,
+        account=account,
+        projects=projects,
+    )
     scopes = [f"{g.type}:{g.name}:{','.join(g.actions)}" for g in granted]
-    log.info("token granted to %r for %s: %s", ctx.principal.username, tokens.AUDIENCE,
-             " ".join(scopes) or "-",
-             extra={"event": "token_granted", "user": ctx.principal.username,
-                    "service": tokens.AUDIENCE, "scopes": scopes})
+    log.info(
+        "token granted to %r for %s: %s",
+        ctx.principal.username,
+        tokens.AUDIENCE,
+        " ".join(scopes) or "-",
+        extra={
+            "event": "token_granted",
+            "user": ctx.principal.username,
+            "service": tokens.AUDIENCE,
+            "scopes": scopes,
+        },
+    )
     issued_at = dt.datetime.fromtimestamp(issued.issued_at, dt.UTC)
-    return {"token": issued.token, "access_token": issued.token,
-            "expires_in": issued.expires_in,
-            "issued_at": issued_at.isoformat().replace("+00:00", "Z")}
+    return {
+        "token": issued.token,
+        "access_token": issued.token,
+        "expires_in": issued.expires_in,
+        "issued_at": issued_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 def subject_principal(session: Session, principal: Principal) -> Principal:
@@ -113,8 +148,13 @@ def subject_principal(session: Session, principal: Principal) -> Principal:
     if principal.kind == "robot" and principal.robot_id is not None:
         robot = session.get(Robot, principal.robot_id)
         if robot is not None and robots.is_active(robot):
-            return Principal(kind="robot", robot_id=robot.id, username=principal.username,
-                             via="bearer", robot_access=robots.access_entries(robot))
+            return Principal(
+                kind="robot",
+                robot_id=robot.id,
+                username=principal.username,
+                via="bearer",
+                robot_access=robots.access_entries(robot),
+            )
     elif principal.kind == "user" and principal.username:
         user = session.scalar(select(User).where(User.username == principal.username))
         if user is not None:
@@ -133,10 +173,18 @@ def challenge_hook(state: AppState) -> ChallengeHook:
     """``WWW-Authenticate`` for a 401 on ``/v2/``: the Bearer challenge pointing at this
     token service (the external URL when configured, else the URL the client used)."""
 
-    def challenge(repository: str | None, actions: Iterable[str], base_url: str = "",
-                  endpoint: str | None = None, mount_from: str | None = None) -> str:
-        base = state.settings.external_url.rstrip("/") or base_url.rstrip("/") \
+    def challenge(
+        repository: str | None,
+        actions: Iterable[str],
+        base_url: str = "",
+        endpoint: str | None = None,
+        mount_from: str | None = None,
+    ) -> str:
+        base = (
+            state.settings.external_url.rstrip("/")
+            or base_url.rstrip("/")
             or state.settings.resolved_external_url
+        )
         parts = [f'realm="{base}/service/token"', f'service="{tokens.AUDIENCE}"']
         if repository:
             wanted = set(actions) | ({"pull"} if "push" in actions else set())

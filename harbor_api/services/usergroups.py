@@ -26,8 +26,12 @@ from harbor_api.services.query import contains
 
 
 def render(group: UserGroup) -> dict:
-    return {"id": group.id, "group_name": group.group_name, "group_type": group.group_type,
-            "ldap_group_dn": group.ldap_group_dn or ""}
+    return {
+        "id": group.id,
+        "group_name": group.group_name,
+        "group_type": group.group_type,
+        "ldap_group_dn": group.ldap_group_dn or "",
+    }
 
 
 _SQL_INT_MAX = 2**63 - 1
@@ -40,8 +44,9 @@ def _load(s: Session, group_id: int) -> UserGroup:
     return group
 
 
-def list_groups(ctx: RequestContext, page: Page, ldap_group_dn: str | None = None,
-                group_name: str | None = None) -> tuple[list[dict], int]:
+def list_groups(
+    ctx: RequestContext, page: Page, ldap_group_dn: str | None = None, group_name: str | None = None
+) -> tuple[list[dict], int]:
     require_system(ctx.principal, "user-group", "list")
     stmt = select(UserGroup)
     if ldap_group_dn:
@@ -64,10 +69,14 @@ def search(ctx: RequestContext, groupname: str, page: Page) -> tuple[list[dict],
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         if page.offset >= total:
             return [], total
-        rows = s.scalars(stmt.order_by(UserGroup.group_name, UserGroup.id)
-                         .offset(page.offset).limit(page.page_size))
-        return [{"id": g.id, "group_name": g.group_name, "group_type": g.group_type}
-                for g in rows], total
+        rows = s.scalars(
+            stmt.order_by(UserGroup.group_name, UserGroup.id)
+            .offset(page.offset)
+            .limit(page.page_size)
+        )
+        return [
+            {"id": g.id, "group_name": g.group_name, "group_type": g.group_type} for g in rows
+        ], total
 
 
 def get(ctx: RequestContext, group_id: int) -> dict:
@@ -94,8 +103,7 @@ def resolve_ldap_group(ctx: RequestContext, dn: str, name: str = "") -> tuple[st
     try:
         found = Directory(settings).search_groups(dn=dn)
     except DirectoryError as exc:
-        raise BadRequestError(f"cannot verify the group in the directory: {exc.message}") \
-            from None
+        raise BadRequestError(f"cannot verify the group in the directory: {exc.message}") from None
     if not found:
         raise NotFoundError(f"LDAP group {dn} not found in the directory")
     return found[0].dn, name or found[0].name
@@ -115,9 +123,15 @@ def create(ctx: RequestContext, body: dict) -> int:
 
 
 def _insert(s: Session, ctx: RequestContext, dn: str, name: str) -> UserGroup:
-    if s.scalar(select(UserGroup.id).where(
-            UserGroup.group_type == LDAP_GROUP,
-            func.lower(UserGroup.ldap_group_dn) == canonical_dn(dn))) is not None:
+    if (
+        s.scalar(
+            select(UserGroup.id).where(
+                UserGroup.group_type == LDAP_GROUP,
+                func.lower(UserGroup.ldap_group_dn) == canonical_dn(dn),
+            )
+        )
+        is not None
+    ):
         raise ConflictError(f"a user group with DN {dn} already exists")
     group = UserGroup(group_name=name[:255], group_type=LDAP_GROUP, ldap_group_dn=dn)
     s.add(group)
@@ -135,8 +149,9 @@ def update(ctx: RequestContext, group_id: int, body: dict) -> None:
         group = _load(s, group_id)
         if "group_type" in body and body["group_type"] != group.group_type:
             raise BadRequestError("group_type cannot change")
-        if body.get("ldap_group_dn") and \
-                canonical_dn(body["ldap_group_dn"]) != canonical_dn(group.ldap_group_dn):
+        if body.get("ldap_group_dn") and canonical_dn(body["ldap_group_dn"]) != canonical_dn(
+            group.ldap_group_dn
+        ):
             raise BadRequestError("ldap_group_dn cannot change")
         group.group_name = name
         audit.record(s, ctx.principal, "update", "user_group", name)
@@ -146,8 +161,11 @@ def delete_group(ctx: RequestContext, group_id: int) -> None:
     require_system(ctx.principal, "user-group", "delete")
     with ctx.db.transaction() as s:
         group = _load(s, group_id)
-        s.execute(delete(ProjectMember).where(ProjectMember.entity_type == "g",
-                                              ProjectMember.entity_id == group.id))
+        s.execute(
+            delete(ProjectMember).where(
+                ProjectMember.entity_type == "g", ProjectMember.entity_id == group.id
+            )
+        )
         audit.record(s, ctx.principal, "delete", "user_group", group.group_name)
         s.delete(group)
 
@@ -156,9 +174,12 @@ def member_group_by_dn(s: Session, ctx: RequestContext, dn: str) -> UserGroup | 
     """The LDAP group for a project member given by DN (case-insensitive). As Harbor does,
     a group not known yet is created when ``ldap_auth`` is on and the directory has it.
     Call after the caller's right to add members has been checked."""
-    found = s.scalar(select(UserGroup).where(
-        UserGroup.group_type == LDAP_GROUP,
-        func.lower(UserGroup.ldap_group_dn) == canonical_dn(dn or "")))
+    found = s.scalar(
+        select(UserGroup).where(
+            UserGroup.group_type == LDAP_GROUP,
+            func.lower(UserGroup.ldap_group_dn) == canonical_dn(dn or ""),
+        )
+    )
     if found is not None or ldap_mode(ctx.db) is None:
         return found
     directory_dn, name = resolve_ldap_group(ctx, dn)

@@ -28,19 +28,31 @@ from harbor_api.services.query import INT, TEXT, TIME, Term, condition, filter_b
 BOOTSTRAP_ADMIN = "admin"
 _ILLEGAL_CHARS = set(",~#$%")
 _EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
-POLICY_MESSAGE = ("the password must be 8-128 characters long with at least one uppercase "
-                  "letter, one lowercase letter and one number")
+POLICY_MESSAGE = (
+    "the password must be 8-128 characters long with at least one uppercase "
+    "letter, one lowercase letter and one number"
+)
 
 
 def render(user: User, admin_role_in_auth: bool = False) -> dict:
     """Harbor's UserResp: ``sysadmin_flag`` is the stored flag; ``admin_role_in_auth`` says
     the authentication source (the LDAP admin group) makes the user a system administrator."""
-    return without_empty({
-        "email": user.email or "", "realname": user.realname or "",
-        "comment": user.comment or "", "user_id": user.id, "username": user.username,
-        "sysadmin_flag": bool(user.sysadmin), "admin_role_in_auth": admin_role_in_auth,
-        "creation_time": iso(user.creation_time), "update_time": iso(user.update_time)},
-        "email", "realname", "comment")
+    return without_empty(
+        {
+            "email": user.email or "",
+            "realname": user.realname or "",
+            "comment": user.comment or "",
+            "user_id": user.id,
+            "username": user.username,
+            "sysadmin_flag": bool(user.sysadmin),
+            "admin_role_in_auth": admin_role_in_auth,
+            "creation_time": iso(user.creation_time),
+            "update_time": iso(user.update_time),
+        },
+        "email",
+        "realname",
+        "comment",
+    )
 
 
 def _load(session: Session, user_id: int) -> User:
@@ -54,14 +66,16 @@ def _require_self_or_admin(principal: Principal, user_id: int, change: bool = Fa
     if not principal.authenticated:
         raise UnauthorizedError("unauthorized")
     if not principal.sysadmin and principal.user_id != user_id:
-        raise ForbiddenError(f"User with ID {user_id} can't be updated" if change
-                             else f"Not authorized to read user: {user_id}")
+        raise ForbiddenError(
+            f"User with ID {user_id} can't be updated"
+            if change
+            else f"Not authorized to read user: {user_id}"
+        )
 
 
 def _validate_profile(email: str | None, realname: str | None, comment: str | None) -> None:
     if email is not None and (not email or len(email) > 255 or not _EMAIL.match(email)):
-        raise BadRequestError("email can't be empty" if not email
-                              else "email with illegal format")
+        raise BadRequestError("email can't be empty" if not email else "email with illegal format")
     if realname is not None:
         if not 1 <= len(realname) <= 255:
             raise BadRequestError("realname with illegal length")
@@ -78,8 +92,10 @@ def _validate_username(username: str | None) -> str:
         raise BadRequestError("username must be 1-255 characters long")
     hidden = invisible_characters(username) + invisible_characters(normalise(username))
     if hidden:
-        raise BadRequestError("username must not contain invisible, control or formatting "
-                              f"characters (found {', '.join(dict.fromkeys(hidden))})")
+        raise BadRequestError(
+            "username must not contain invisible, control or formatting "
+            f"characters (found {', '.join(dict.fromkeys(hidden))})"
+        )
     username = normalise(username)
     if len(username) > 255:
         raise BadRequestError("username must be 1-255 characters long")
@@ -90,13 +106,26 @@ def _validate_username(username: str | None) -> str:
 
 def list_users(ctx: RequestContext, q: str | None, sort: str | None, page) -> tuple[list, int]:
     require_system(ctx.principal, "user", "list")
-    fields = {"username": (User.username, TEXT), "email": (User.email, TEXT),
-              "user_id": (User.id, INT), "creation_time": (User.creation_time, TIME)}
+    fields = {
+        "username": (User.username, TEXT),
+        "email": (User.email, TEXT),
+        "user_id": (User.id, INT),
+        "creation_time": (User.creation_time, TIME),
+    }
     stmt = filter_by_q(select(User), q, fields)
-    stmt = stmt.order_by(*order_by(sort, {"username": User.username, "email": User.email,
-                                          "user_id": User.id,
-                                          "creation_time": User.creation_time,
-                                          "update_time": User.update_time}, [User.id]))
+    stmt = stmt.order_by(
+        *order_by(
+            sort,
+            {
+                "username": User.username,
+                "email": User.email,
+                "user_id": User.id,
+                "creation_time": User.creation_time,
+                "update_time": User.update_time,
+            },
+            [User.id],
+        )
+    )
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         users = s.scalars(stmt.offset(page.offset).limit(page.page_size)).all()
@@ -112,8 +141,9 @@ def create_user(ctx: RequestContext, body: dict) -> int:
                 raise UnauthorizedError("unauthorized")
             raise ForbiddenError("forbidden")
     if cfg["auth_mode"] != "db_auth":
-        raise ForbiddenError("creating local user is not allowed under auth mode: "
-                             f"{cfg['auth_mode']}")
+        raise ForbiddenError(
+            f"creating local user is not allowed under auth mode: {cfg['auth_mode']}"
+        )
     username = _validate_username(body.get("username"))
     email = body.get("email") or ""
     _validate_profile(email, body.get("realname") or username, body.get("comment"))
@@ -124,8 +154,13 @@ def create_user(ctx: RequestContext, body: dict) -> int:
     try:
         with ctx.db.transaction() as s:
             _check_unique(s, username=username, email=email, both=True)
-            user = User(username=username, email=email, realname=body.get("realname") or "",
-                        comment=body.get("comment") or "", password_hash=password_hash)
+            user = User(
+                username=username,
+                email=email,
+                realname=body.get("realname") or "",
+                comment=body.get("comment") or "",
+                password_hash=password_hash,
+            )
             s.add(user)
             s.flush()
             audit.record(s, principal, "create", "user", username)
@@ -134,16 +169,30 @@ def create_user(ctx: RequestContext, body: dict) -> int:
         raise ConflictError(f"user {username} or email {email} already exists") from None
 
 
-def _check_unique(s: Session, username: str | None = None, email: str | None = None,
-                  exclude_id: int | None = None, both: bool = False) -> None:
+def _check_unique(
+    s: Session,
+    username: str | None = None,
+    email: str | None = None,
+    exclude_id: int | None = None,
+    both: bool = False,
+) -> None:
     """A taken username or e-mail: 409 in Harbor's words (a new user names both)."""
-    taken = (f"user {username} or email {email} already exists" if both
-             else f"email {email} already exists")
-    if username is not None and s.scalar(select(User.id).where(
-            func.lower(User.username) == username.lower(), User.id != (exclude_id or -1))):
+    taken = (
+        f"user {username} or email {email} already exists"
+        if both
+        else f"email {email} already exists"
+    )
+    if username is not None and s.scalar(
+        select(User.id).where(
+            func.lower(User.username) == username.lower(), User.id != (exclude_id or -1)
+        )
+    ):
         raise ConflictError(taken)
-    if email and s.scalar(select(User.id).where(
-            func.lower(User.email) == email.lower(), User.id != (exclude_id or -1))):
+    if email and s.scalar(
+        select(User.id).where(
+            func.lower(User.email) == email.lower(), User.id != (exclude_id or -1)
+        )
+    ):
         raise ConflictError(taken)
 
 
@@ -155,8 +204,9 @@ def search(ctx: RequestContext, username: str, page) -> tuple[list, int]:
         stmt = stmt.where(condition(User.username, Term("username", "fuzzy", username)))
     with ctx.db.read() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = s.execute(stmt.order_by(User.username).offset(page.offset)
-                         .limit(page.page_size)).all()
+        rows = s.execute(
+            stmt.order_by(User.username).offset(page.offset).limit(page.page_size)
+        ).all()
         return [{"user_id": r.id, "username": r.username} for r in rows], total or 0
 
 
@@ -205,8 +255,11 @@ def delete_user(ctx: RequestContext, user_id: int) -> None:
         user = _load(s, user_id)
         if user.username == BOOTSTRAP_ADMIN:
             raise ForbiddenError(f"User with ID {user_id} cannot be deleted")
-        s.execute(delete(ProjectMember).where(ProjectMember.entity_type == "u",
-                                              ProjectMember.entity_id == user_id))
+        s.execute(
+            delete(ProjectMember).where(
+                ProjectMember.entity_type == "u", ProjectMember.entity_id == user_id
+            )
+        )
         audit.record(s, ctx.principal, "delete", "user", user.username)
         s.delete(user)
 
@@ -215,8 +268,9 @@ def _require_managed_here(ctx: RequestContext, user: User, what: str) -> None:
     """Harbor: users are changed only in db_auth mode (or the local admin, in any mode); a
     directory user's password and profile belong to the directory."""
     if user.auth_source == "ldap" or (
-            configurations.effective(ctx.db)["auth_mode"] != "db_auth"
-            and user.username != BOOTSTRAP_ADMIN):
+        configurations.effective(ctx.db)["auth_mode"] != "db_auth"
+        and user.username != BOOTSTRAP_ADMIN
+    ):
         raise ForbiddenError(f"User with ID {user.id} can't be updated")
 
 
@@ -243,8 +297,11 @@ def change_password(ctx: RequestContext, user_id: int, old: str | None, new: str
         user = _load(s, user_id)
         user.password_hash = new_hash
         # a new password ends the user's other browser sessions (e.g. after a compromise)
-        s.execute(delete(LoginSession).where(LoginSession.user_id == user_id,
-                                             LoginSession.id != (principal.session_id or "")))
+        s.execute(
+            delete(LoginSession).where(
+                LoginSession.user_id == user_id, LoginSession.id != (principal.session_id or "")
+            )
+        )
         audit.record(s, principal, "update", "user", f"{user.username} (password)")
         username = user.username
     # a new password also lifts a login lock (the way out for a locked-out account)

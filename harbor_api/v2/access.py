@@ -27,17 +27,31 @@ MOUNT_SOURCE = PULL
 
 #: (endpoint, method) → the actions a request needs on its repository.
 ROUTE_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
-    ("blob", "GET"): PULL, ("blob", "HEAD"): PULL, ("blob", "DELETE"): DELETE,
-    ("manifest", "GET"): PULL, ("manifest", "HEAD"): PULL, ("manifest", "PUT"): PUSH,
+    ("blob", "GET"): PULL,
+    ("blob", "HEAD"): PULL,
+    ("blob", "DELETE"): DELETE,
+    ("manifest", "GET"): PULL,
+    ("manifest", "HEAD"): PULL,
+    ("manifest", "PUT"): PUSH,
     ("manifest", "DELETE"): DELETE,
-    ("tags", "GET"): PULL, ("referrers", "GET"): PULL,
+    ("tags", "GET"): PULL,
+    ("referrers", "GET"): PULL,
     ("catalog", "GET"): PULL,  # names no repository: ``catalog_viewer`` decides
-    ("upload_start", "POST"): PUSH, ("upload", "PATCH"): PUSH, ("upload", "PUT"): PUSH,
-    ("upload", "GET"): PUSH, ("upload", "DELETE"): PUSH,
+    ("upload_start", "POST"): PUSH,
+    ("upload", "PATCH"): PUSH,
+    ("upload", "PUT"): PUSH,
+    ("upload", "GET"): PUSH,
+    ("upload", "DELETE"): PUSH,
 }
 _UPLOAD_ENDPOINTS = frozenset({"upload", "upload_start"})
-_METHOD_ACTIONS = {"GET": PULL, "HEAD": PULL, "POST": PUSH, "PUT": PUSH, "PATCH": PUSH,
-                   "DELETE": DELETE}
+_METHOD_ACTIONS = {
+    "GET": PULL,
+    "HEAD": PULL,
+    "POST": PUSH,
+    "PUT": PUSH,
+    "PATCH": PUSH,
+    "DELETE": DELETE,
+}
 BASIC_CHALLENGE = 'Basic realm="harbor-api"'
 
 
@@ -52,9 +66,14 @@ def needed_actions(endpoint: str, method: str) -> frozenset[str]:
     return _METHOD_ACTIONS.get(method, PULL)
 
 
-def challenge(state: Any, repository: str | None, actions: frozenset[str],
-              base_url: str = "", endpoint: str | None = None,
-              mount_from: str | None = None) -> str:
+def challenge(
+    state: Any,
+    repository: str | None,
+    actions: frozenset[str],
+    base_url: str = "",
+    endpoint: str | None = None,
+    mount_from: str | None = None,
+) -> str:
     """The ``WWW-Authenticate`` value for a 401 on ``repository`` (None: the base route or
     the catalog, named by ``endpoint``); ``base_url`` is what the client used;
     ``mount_from``, a mount's (valid) source repository, is asked for pull as well."""

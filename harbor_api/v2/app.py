@@ -57,14 +57,17 @@ class RegistryApp:
         self.manifests = Manifests(state.db, self.blobs)
         self.blob_links = BlobLinks(state.db)
         self.listings = Listings(state.db)
-        self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs,
-                                              state.settings)
+        self.upload_sessions = UploadSessions(state.db, self.uploads, self.blobs, state.settings)
         self.proxy_cache = ProxyCache(state, self.manifests, self.upload_sessions, self.blobs)
         self.pulls = PullRecorder(state.db)
         self.inline_reads = offload.inline_reads_allowed(state.db, self.driver)
         settings = state.settings
-        self.sweeper = UploadSweeper(state.db, self.uploads, settings.upload_purge_age_seconds,
-                                     settings.upload_purge_interval_seconds)
+        self.sweeper = UploadSweeper(
+            state.db,
+            self.uploads,
+            settings.upload_purge_age_seconds,
+            settings.upload_purge_interval_seconds,
+        )
         self.sweeper.start()  # at start, then every upload_purge_interval_seconds
 
     def purge_stale_uploads(self) -> int:
@@ -79,8 +82,7 @@ class RegistryApp:
         request = Request(scope, receive)
         responder = Responder(send, head=request.method == "HEAD")
         route = routes.match(request.path)
-        request.actions = access.needed_actions(route.endpoint if route else "",
-                                                request.method)
+        request.actions = access.needed_actions(route.endpoint if route else "", request.method)
         try:
             await self._dispatch(request, responder, route)
         except ClientDisconnectedError:
@@ -100,8 +102,9 @@ class RegistryApp:
             if not responder.started:
                 await self._error(request, responder, route, fault)
 
-    async def _dispatch(self, request: Request, responder: Responder,
-                        route: routes.Route | None) -> None:
+    async def _dispatch(
+        self, request: Request, responder: Responder, route: routes.Route | None
+    ) -> None:
         if request.scope.get("harbor.auth_error"):
             raise UnauthorizedError(request.scope["harbor.auth_error"])
         if route is None:
@@ -118,26 +121,33 @@ class RegistryApp:
             validate_repository_name(route.name)
         handler = _HANDLERS.get((route.endpoint, request.method))
         if handler is None:
-            raise MethodNotAllowedError(f"{request.method} is not allowed here",
-                                        headers={"Allow": _allowed(route.endpoint)})
+            raise MethodNotAllowedError(
+                f"{request.method} is not allowed here", headers={"Allow": _allowed(route.endpoint)}
+            )
         await handler(self, request, responder, route)
 
-    async def _error(self, request: Request, responder: Responder,
-                     route: routes.Route | None, error: HarborError) -> None:
+    async def _error(
+        self, request: Request, responder: Responder, route: routes.Route | None, error: HarborError
+    ) -> None:
         if error.status >= 500:
             log.error("registry error %s: %s", error.code, error.message)
         headers = dict(error.headers)
         scope_error = error.detail == {"error": "insufficient_scope"}
         if error.status == 401 or scope_error:
             headers["WWW-Authenticate"] = access.challenge(
-                self.state, route.name if route else None,
+                self.state,
+                route.name if route else None,
                 request.actions,
-                request.ctx.base_url, route.endpoint if route else None,
-                access.mount_source(request, route)) + (
-                ',error="insufficient_scope"' if scope_error else "")
+                request.ctx.base_url,
+                route.endpoint if route else None,
+                access.mount_source(request, route),
+            ) + (',error="insufficient_scope"' if scope_error else "")
         body = oci_error_body(error.code, public_message(error), error.detail)
-        if request.method in ("POST", "PUT", "PATCH") and not request.body_done and (
-                request.body_started or not request.header("expect")):
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and not request.body_done
+            and (request.body_started or not request.header("expect"))
+        ):
             # (with Expect and nothing read yet no 100 Continue was sent: no body will come)
             await request.drain(_DRAIN_LIMIT)  # lets the client read the error
         await responder.respond(error.status, headers, body, "application/json")

@@ -39,8 +39,10 @@ def parse_range(value: str, size: int) -> tuple[int, int] | None:
         return None
     end = min(end, size - 1)
     if start < 0 or start >= size or end < start:
-        raise RangeInvalidError(f"range {value} not satisfiable for {size} bytes",
-                                headers={"Content-Range": f"bytes */{size}"})
+        raise RangeInvalidError(
+            f"range {value} not satisfiable for {size} bytes",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
     return start, end
 
 
@@ -52,20 +54,26 @@ async def get_blob(app, request, responder, route) -> None:
     def lookup() -> int | None:
         return app.blob_links.linked_size(principal, route.name, digest, request.actions)
 
-    size = await offload.run_read(app, lookup, repository_access.token_allows(
-        principal, route.name, request.actions))
+    size = await offload.run_read(
+        app, lookup, repository_access.token_allows(principal, route.name, request.actions)
+    )
     if size is None:  # a proxy-cache project may fetch it from its upstream
-        found = await anyio.to_thread.run_sync(app.proxy_cache.open_blob, principal,
-                                               route.name, digest, request.actions)
+        found = await anyio.to_thread.run_sync(
+            app.proxy_cache.open_blob, principal, route.name, digest, request.actions
+        )
         if isinstance(found, UpstreamBlob):
             await _send_from_upstream(request, responder, found)
             return
         size = found
     if size is None:
         raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
-    headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes",
-               "Content-Type": BLOB_CONTENT_TYPE, "ETag": f'"{digest}"',
-               "Cache-Control": "max-age=31536000"}
+    headers = {
+        "Docker-Content-Digest": digest,
+        "Accept-Ranges": "bytes",
+        "Content-Type": BLOB_CONTENT_TYPE,
+        "ETag": f'"{digest}"',
+        "Cache-Control": "max-age=31536000",
+    }
     status, start, length = 200, 0, size
     wanted = request.header("range")
     if wanted and size > 0:
@@ -83,8 +91,9 @@ async def get_blob(app, request, responder, route) -> None:
         if length <= SMALL_BLOB:  # one thread hop for open, read and close
             body = await anyio.to_thread.run_sync(_read_whole, app, digest, start, length)
         else:
-            chunks = await anyio.to_thread.run_sync(app.blobs.read, digest, start, length,
-                                                    READ_CHUNK)
+            chunks = await anyio.to_thread.run_sync(
+                app.blobs.read, digest, start, length, READ_CHUNK
+            )
     except StorageNotFoundError:
         raise HarborError(f"blob {digest} is recorded but missing from storage") from None
     await responder.start(status, headers)
@@ -99,9 +108,13 @@ async def _send_from_upstream(request, responder, upstream: UpstreamBlob) -> Non
     (a Range is not honoured on this first pull: the whole blob is sent, as RFC 9110
     allows). Verified and linked at the end; dropped if the client goes away."""
     blob = upstream.blob
-    headers = {"Docker-Content-Digest": blob.digest, "Accept-Ranges": "bytes",
-               "Content-Type": BLOB_CONTENT_TYPE, "ETag": f'"{blob.digest}"',
-               "Content-Length": str(upstream.size)}
+    headers = {
+        "Docker-Content-Digest": blob.digest,
+        "Accept-Ranges": "bytes",
+        "Content-Type": BLOB_CONTENT_TYPE,
+        "ETag": f'"{blob.digest}"',
+        "Content-Length": str(upstream.size),
+    }
     if request.method == "HEAD":
         await anyio.to_thread.run_sync(upstream.discard)
         await responder.start(200, headers)
@@ -130,11 +143,15 @@ async def delete_blob(app, request, responder, route) -> None:
     parse_digest(digest)
     principal = request.ctx.principal
 
-    if not await anyio.to_thread.run_sync(app.blob_links.unlink, principal, route.name,
-                                          digest, request.actions):
+    if not await anyio.to_thread.run_sync(
+        app.blob_links.unlink, principal, route.name, digest, request.actions
+    ):
         raise BlobUnknownError(f"blob unknown to registry: {digest}", detail={"digest": digest})
     await responder.respond(202, {"Docker-Content-Digest": digest})
 
 
-BLOB_HANDLERS = {("blob", "GET"): get_blob, ("blob", "HEAD"): get_blob,
-                 ("blob", "DELETE"): delete_blob}
+BLOB_HANDLERS = {
+    ("blob", "GET"): get_blob,
+    ("blob", "HEAD"): get_blob,
+    ("blob", "DELETE"): delete_blob,
+}

@@ -16,8 +16,18 @@ class ClientDisconnectedError(Exception):
 
 
 class Request:
-    __slots__ = ("scope", "receive", "method", "path", "ctx", "_headers", "_query",
-                 "body_started", "body_done", "actions")
+    __slots__ = (
+        "scope",
+        "receive",
+        "method",
+        "path",
+        "ctx",
+        "_headers",
+        "_query",
+        "body_started",
+        "body_done",
+        "actions",
+    )
 
     def __init__(self, scope: dict, receive) -> None:
         self.scope = scope
@@ -86,8 +96,9 @@ class Request:
         """The whole (small) body, refusing more than ``limit`` bytes."""
         declared = self.content_length()
         if declared is not None and declared > limit:
-            raise PayloadTooLargeError(f"body of {declared} bytes exceeds the "
-                                               f"limit of {limit} bytes")
+            raise PayloadTooLargeError(
+                f"body of {declared} bytes exceeds the limit of {limit} bytes"
+            )
         data = bytearray()
         async for chunk in self.chunks():
             data += chunk
@@ -129,15 +140,19 @@ class Responder:
         encoded.append(_API_VERSION_HEADER)
         await self.send({"type": "http.response.start", "status": status, "headers": encoded})
 
-    async def respond(self, status: int, headers: dict[str, str] | None = None,
-                      body: bytes = b"", content_type: str | None = None) -> None:
+    async def respond(
+        self,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> None:
         headers = dict(headers or {})
         if content_type:
             headers["Content-Type"] = content_type
         headers["Content-Length"] = str(len(body))
         await self.start(status, headers)
-        await self.send({"type": "http.response.body",
-                         "body": b"" if self.head else body})
+        await self.send({"type": "http.response.body", "body": b"" if self.head else body})
 
     async def body(self, chunk: bytes, more: bool) -> None:
         await self.send({"type": "http.response.body", "body": chunk, "more_body": more})

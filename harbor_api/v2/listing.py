@@ -50,8 +50,9 @@ async def list_tags(app, request, responder, route) -> None:
         return app.listings.tags(principal, route.name, limit, last, request.actions)
 
     inline = repository_access.token_allows(principal, route.name, request.actions)
-    tags, headers = _paginate(await offload.run_read(app, load, inline), limit,
-                              f"/v2/{route.name}/tags/list")
+    tags, headers = _paginate(
+        await offload.run_read(app, load, inline), limit, f"/v2/{route.name}/tags/list"
+    )
     body = json.dumps({"name": route.name, "tags": tags}, **COMPACT).encode()
     await responder.respond(200, headers, body, "application/json")
 
@@ -62,8 +63,7 @@ async def catalog(app, request, responder, route) -> None:
     principal = request.ctx.principal
 
     def load() -> list[str]:
-        return app.listings.catalog(principal, limit, last,
-                                    app.state.settings.filtered_catalog)
+        return app.listings.catalog(principal, limit, last, app.state.settings.filtered_catalog)
 
     names, headers = _paginate(await anyio.to_thread.run_sync(load), limit, "/v2/_catalog")
     body = json.dumps({"repositories": names}, **COMPACT).encode()
@@ -80,13 +80,15 @@ async def list_referrers(app, request, responder, route) -> None:
         return app.listings.referrers(principal, route.name, subject, wanted, request.actions)
 
     manifests = await anyio.to_thread.run_sync(load)
-    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                       "manifests": manifests}, **COMPACT).encode()
+    body = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}, **COMPACT
+    ).encode()
     headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
     await responder.respond(200, headers, body, OCI_INDEX)
 
 
 LISTING_HANDLERS = {
-    ("tags", "GET"): list_tags, ("catalog", "GET"): catalog,
+    ("tags", "GET"): list_tags,
+    ("catalog", "GET"): catalog,
     ("referrers", "GET"): list_referrers,
 }

@@ -37,12 +37,15 @@ def _acceptable(request: Request, media_type: str) -> bool:
 
 
 def _unknown(route: Route) -> ManifestUnknownError:
-    return ManifestUnknownError(f"manifest unknown: {route.argument}",
-                                detail={"name": route.name, "reference": route.argument})
+    return ManifestUnknownError(
+        f"manifest unknown: {route.argument}",
+        detail={"name": route.name, "reference": route.argument},
+    )
 
 
-async def get_manifest(app: RegistryApp, request: Request, responder: Responder,
-                       route: Route) -> None:
+async def get_manifest(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     try:
         reference = parse_reference(route.argument)
     except HarborError:  # neither tag nor digest: unknown, as the OCI pull workflow expects
@@ -50,55 +53,82 @@ async def get_manifest(app: RegistryApp, request: Request, responder: Responder,
     principal, head = request.ctx.principal, request.method == "HEAD"
 
     def load() -> LoadedManifest | None:
-        return app.manifests.load(principal, route.name, reference, not head,
-                                  request.actions)
+        return app.manifests.load(principal, route.name, reference, not head, request.actions)
 
     if await offload.run_read(app, lambda: app.proxy_cache.is_proxy(route.name), True):
         found = await anyio.to_thread.run_sync(  # may ask the upstream: never inline
-            app.proxy_cache.load_manifest, principal, route.name, reference, not head,
-            request.actions)
+            app.proxy_cache.load_manifest,
+            principal,
+            route.name,
+            reference,
+            not head,
+            request.actions,
+        )
     else:
-        found = await offload.run_read(app, load, repository_access.token_allows(
-            principal, route.name, request.actions))
-    if found is None or reference is None or (
-            not reference.by_digest and not _acceptable(request, found.ref.media_type)):
+        found = await offload.run_read(
+            app, load, repository_access.token_allows(principal, route.name, request.actions)
+        )
+    if (
+        found is None
+        or reference is None
+        or (not reference.by_digest and not _acceptable(request, found.ref.media_type))
+    ):
         raise _unknown(route)
     ref = found.ref
-    headers = {"Docker-Content-Digest": ref.digest, "ETag": f'"{ref.digest}"',
-               "Content-Type": ref.media_type, "Content-Length": str(ref.size)}
+    headers = {
+        "Docker-Content-Digest": ref.digest,
+        "ETag": f'"{ref.digest}"',
+        "Content-Type": ref.media_type,
+        "Content-Length": str(ref.size),
+    }
     await responder.start(200, headers)
     await responder.body(b"" if head else found.body, False)
     if not head:
         app.pulls.record(route.name, ref.digest, reference.tag, audit.actor(principal))
 
 
-async def put_manifest(app: RegistryApp, request: Request, responder: Responder,
-                       route: Route) -> None:
+async def put_manifest(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     reference = parse_reference(route.argument)
     principal = request.ctx.principal
-    project_id = await anyio.to_thread.run_sync(app.manifests.authorize_push, principal,
-                                                route.name, request.actions)
+    project_id = await anyio.to_thread.run_sync(
+        app.manifests.authorize_push, principal, route.name, request.actions
+    )
     body = await request.read_body(app.state.settings.max_manifest_bytes)
     pushed: PushedManifest = await anyio.to_thread.run_sync(
-        app.manifests.put, principal, route.name, reference, body,
-        request.header("content-type") or "", project_id)
-    headers = {"Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{pushed.digest}",
-               "Docker-Content-Digest": pushed.digest, "Content-Length": "0"}
+        app.manifests.put,
+        principal,
+        route.name,
+        reference,
+        body,
+        request.header("content-type") or "",
+        project_id,
+    )
+    headers = {
+        "Location": f"{request.ctx.base_url}/v2/{route.name}/manifests/{pushed.digest}",
+        "Docker-Content-Digest": pushed.digest,
+        "Content-Length": "0",
+    }
     if pushed.subject is not None:
         headers["OCI-Subject"] = pushed.subject
     await responder.respond(201, headers)
 
 
-async def delete_manifest(app: RegistryApp, request: Request, responder: Responder,
-                          route: Route) -> None:
+async def delete_manifest(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     reference = parse_reference(route.argument)
-    if not await anyio.to_thread.run_sync(app.manifests.delete, request.ctx.principal,
-                                          route.name, reference, request.actions):
+    if not await anyio.to_thread.run_sync(
+        app.manifests.delete, request.ctx.principal, route.name, reference, request.actions
+    ):
         raise _unknown(route)
     await responder.respond(202, {"Content-Length": "0"})
 
 
 MANIFEST_HANDLERS = {
-    ("manifest", "GET"): get_manifest, ("manifest", "HEAD"): get_manifest,
-    ("manifest", "PUT"): put_manifest, ("manifest", "DELETE"): delete_manifest,
+    ("manifest", "GET"): get_manifest,
+    ("manifest", "HEAD"): get_manifest,
+    ("manifest", "PUT"): put_manifest,
+    ("manifest", "DELETE"): delete_manifest,
 }

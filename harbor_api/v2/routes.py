@@ -11,7 +11,8 @@ _ROUTE = re.compile(
     r"|blobs/(?P<digest>[^/]+)"
     r"|manifests/(?P<reference>[^/]+)"
     r"|(?P<tags>tags/list)"
-    r"|referrers/(?P<subject>[^/]+))$")
+    r"|referrers/(?P<subject>[^/]+))$"
+)
 
 
 @dataclass(frozen=True)

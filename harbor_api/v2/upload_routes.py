@@ -47,25 +47,38 @@ def _upload_headers(base: str, name: str, upload_id: str, size: int) -> dict[str
     """Absolute Locations (``base``: the configured external URL, else the scheme and host
     the client used, as Distribution does): some clients, python-dxf among them, cannot
     resolve relative ones."""
-    return {"Location": f"{base}/v2/{name}/blobs/uploads/{upload_id}",
-            "Range": f"0-{max(size - 1, 0)}", "Docker-Upload-UUID": upload_id,
-            "Content-Length": "0"}
+    return {
+        "Location": f"{base}/v2/{name}/blobs/uploads/{upload_id}",
+        "Range": f"0-{max(size - 1, 0)}",
+        "Docker-Upload-UUID": upload_id,
+        "Content-Length": "0",
+    }
 
 
 def _blob_headers(base: str, name: str, digest: str) -> dict[str, str]:
-    return {"Location": f"{base}/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest,
-            "Content-Length": "0"}
+    return {
+        "Location": f"{base}/v2/{name}/blobs/{digest}",
+        "Docker-Content-Digest": digest,
+        "Content-Length": "0",
+    }
 
 
-async def start_upload(app: RegistryApp, request: Request, responder: Responder,
-                       route: Route) -> None:
+async def start_upload(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     name, query, principal = route.name, request.query, request.ctx.principal
     mount = query.get("mount")
     if mount is not None:
         parse_digest(mount)
-        if await anyio.to_thread.run_sync(app.upload_sessions.mount, principal, name, mount,
-                                          query.get("from", ""), request.actions,
-                                          access.MOUNT_SOURCE):
+        if await anyio.to_thread.run_sync(
+            app.upload_sessions.mount,
+            principal,
+            name,
+            mount,
+            query.get("from", ""),
+            request.actions,
+            access.MOUNT_SOURCE,
+        ):
             await request.drain()
             await responder.respond(201, _blob_headers(request.ctx.base_url, name, mount))
             return
@@ -74,25 +87,26 @@ async def start_upload(app: RegistryApp, request: Request, responder: Responder,
         return
     started = await anyio.to_thread.run_sync(app.upload_sessions.start, principal, name)
     await request.drain()
-    await responder.respond(202, _upload_headers(request.ctx.base_url, name,
-                                                 started.upload_id, 0))
+    await responder.respond(202, _upload_headers(request.ctx.base_url, name, started.upload_id, 0))
 
 
-async def _monolithic(app: RegistryApp, request: Request, responder: Responder, route: Route,
-                      digest: str) -> None:
+async def _monolithic(
+    app: RegistryApp, request: Request, responder: Responder, route: Route, digest: str
+) -> None:
     """``POST ?digest=``: the whole blob in one request, written straight under its key."""
     sessions = app.upload_sessions
-    project_id = await anyio.to_thread.run_sync(sessions.authorize_push,
-                                                request.ctx.principal, route.name)
-    await anyio.to_thread.run_sync(sessions.check_quota, project_id, digest,
-                                   request.content_length())  # DENIED before a byte
+    project_id = await anyio.to_thread.run_sync(
+        sessions.authorize_push, request.ctx.principal, route.name
+    )
+    await anyio.to_thread.run_sync(
+        sessions.check_quota, project_id, digest, request.content_length()
+    )  # DENIED before a byte
     stored = await _receive_blob(app, request, digest, route.name)
     await anyio.to_thread.run_sync(sessions.link, route.name, project_id, digest, stored.size)
     await responder.respond(201, _blob_headers(request.ctx.base_url, route.name, digest))
 
 
-async def _receive_blob(app: RegistryApp, request: Request, digest: str,
-                        name: str) -> StoredBlob:
+async def _receive_blob(app: RegistryApp, request: Request, digest: str, name: str) -> StoredBlob:
     """Stream a whole blob into a temporary object beside its blob key; it replaces the key
     only when the content matches ``digest``."""
     sessions = app.upload_sessions
@@ -120,39 +134,44 @@ def _chunk_range(request: Request) -> ChunkRange | None:
     return ChunkRange(int(found[1]), int(found[2]))
 
 
-async def _declared_chunk(app: RegistryApp, request: Request,
-                          route: Route) -> ChunkRange | None:
+async def _declared_chunk(app: RegistryApp, request: Request, route: Route) -> ChunkRange | None:
     try:
         return _chunk_range(request)
     except RangeInvalidError as error:  # authorise first; the answer says where it stands
-        state = await anyio.to_thread.run_sync(app.upload_sessions.state,
-                                               request.ctx.principal, route.name,
-                                               route.argument)
-        error.headers = _upload_headers(request.ctx.base_url, route.name, route.argument,
-                                        state.offset)
+        state = await anyio.to_thread.run_sync(
+            app.upload_sessions.state, request.ctx.principal, route.name, route.argument
+        )
+        error.headers = _upload_headers(
+            request.ctx.base_url, route.name, route.argument, state.offset
+        )
         raise
 
 
 def _at_offset(request: Request, route: Route, error: ChunkOutOfOrderError) -> None:
-    error.headers = _upload_headers(request.ctx.base_url, route.name, route.argument,
-                                    error.offset)
+    error.headers = _upload_headers(request.ctx.base_url, route.name, route.argument, error.offset)
 
 
-async def _open(app: RegistryApp, request: Request, route: Route,
-                finishing: bool = False) -> OpenChunk:
+async def _open(
+    app: RegistryApp, request: Request, route: Route, finishing: bool = False
+) -> OpenChunk:
     chunk = await _declared_chunk(app, request, route)
     try:
         opened: OpenChunk = await anyio.to_thread.run_sync(
-            app.upload_sessions.open_chunk, request.ctx.principal, route.name,
-            route.argument, chunk, request.content_length(), finishing)
+            app.upload_sessions.open_chunk,
+            request.ctx.principal,
+            route.name,
+            route.argument,
+            chunk,
+            request.content_length(),
+            finishing,
+        )
     except ChunkOutOfOrderError as error:
         _at_offset(request, route, error)
         raise
     return opened
 
 
-async def _append(app: RegistryApp, request: Request, route: Route,
-                  opened: OpenChunk) -> int:
+async def _append(app: RegistryApp, request: Request, route: Route, opened: OpenChunk) -> int:
     """Stream the body onto the opened session; return the new offset."""
     assert opened.writer is not None and opened.hasher is not None
     try:
@@ -161,8 +180,9 @@ async def _append(app: RegistryApp, request: Request, route: Route,
         await anyio.to_thread.run_sync(app.upload_sessions.abandon_chunk, opened)
         raise
     try:
-        size: int = await anyio.to_thread.run_sync(app.upload_sessions.commit_chunk, opened,
-                                                   complete)
+        size: int = await anyio.to_thread.run_sync(
+            app.upload_sessions.commit_chunk, opened, complete
+        )
     except ChunkOutOfOrderError as error:
         _at_offset(request, route, error)
         raise
@@ -184,8 +204,9 @@ async def _read_small(request: Request, limit: int) -> tuple[bytes, bool]:
     return bytes(data), True
 
 
-async def _may_push(app: RegistryApp, principal: Principal, name: str,
-                    actions: frozenset[str]) -> bool:
+async def _may_push(
+    app: RegistryApp, principal: Principal, name: str, actions: frozenset[str]
+) -> bool:
     """Whether ``principal`` may push to ``name``, known before any body is read: a token's
     grant needs no I/O; a signed-in user's is checked in the database (a refusal raises);
     False sends the request down the path that checks (and refuses) first."""
@@ -197,21 +218,32 @@ async def _may_push(app: RegistryApp, principal: Principal, name: str,
     return True
 
 
-async def patch_upload(app: RegistryApp, request: Request, responder: Responder,
-                       route: Route) -> None:
+async def patch_upload(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     name, upload_id = route.name, route.argument
     declared = request.content_length()
     # A small chunk is read into memory only once the caller is known to hold push (a
     # refused caller's body is never read): anonymous callers and tokens without push take
     # the path that checks first.
-    if declared is not None and declared <= SMALL_CHUNK and \
-            await _may_push(app, request.ctx.principal, name, request.actions):
+    if (
+        declared is not None
+        and declared <= SMALL_CHUNK
+        and await _may_push(app, request.ctx.principal, name, request.actions)
+    ):
         chunk = await _declared_chunk(app, request, route)
         body, complete = await _read_small(request, declared)
         try:
             size = await anyio.to_thread.run_sync(
-                app.upload_sessions.append_bytes, request.ctx.principal, name, upload_id,
-                body, chunk, declared, complete)
+                app.upload_sessions.append_bytes,
+                request.ctx.principal,
+                name,
+                upload_id,
+                body,
+                chunk,
+                declared,
+                complete,
+            )
         except ChunkOutOfOrderError as error:
             _at_offset(request, route, error)
             raise
@@ -226,8 +258,9 @@ async def patch_upload(app: RegistryApp, request: Request, responder: Responder,
     await responder.respond(202, _upload_headers(request.ctx.base_url, name, upload_id, size))
 
 
-async def finish_upload(app: RegistryApp, request: Request, responder: Responder,
-                        route: Route) -> None:
+async def finish_upload(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     name, upload_id = route.name, route.argument
     sessions = app.upload_sessions
     digest = request.query.get("digest")
@@ -236,11 +269,13 @@ async def finish_upload(app: RegistryApp, request: Request, responder: Responder
         if not digest:
             raise DigestInvalidError("the digest query parameter is required")
         parse_digest(digest)
-    has_body = request.header("content-length") not in (None, "0") or \
-        request.header("transfer-encoding")
+    has_body = request.header("content-length") not in (None, "0") or request.header(
+        "transfer-encoding"
+    )
     if not has_body:  # the usual finish: authorise, verify and commit in one thread hop
-        await anyio.to_thread.run_sync(sessions.finish, request.ctx.principal, name,
-                                       upload_id, digest)
+        await anyio.to_thread.run_sync(
+            sessions.finish, request.ctx.principal, name, upload_id, digest
+        )
     else:
         opened = await _open(app, request, route, finishing=True)
         try:
@@ -255,24 +290,31 @@ async def finish_upload(app: RegistryApp, request: Request, responder: Responder
     await responder.respond(201, _blob_headers(request.ctx.base_url, name, digest))
 
 
-async def upload_status(app: RegistryApp, request: Request, responder: Responder,
-                        route: Route) -> None:
+async def upload_status(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
     name, upload_id = route.name, route.argument
-    state = await anyio.to_thread.run_sync(app.upload_sessions.state, request.ctx.principal,
-                                           name, upload_id)
-    await responder.respond(204, _upload_headers(request.ctx.base_url, name, upload_id,
-                                                 state.offset))
+    state = await anyio.to_thread.run_sync(
+        app.upload_sessions.state, request.ctx.principal, name, upload_id
+    )
+    await responder.respond(
+        204, _upload_headers(request.ctx.base_url, name, upload_id, state.offset)
+    )
 
 
-async def cancel_upload(app: RegistryApp, request: Request, responder: Responder,
-                        route: Route) -> None:
-    await anyio.to_thread.run_sync(app.upload_sessions.cancel, request.ctx.principal,
-                                   route.name, route.argument)
+async def cancel_upload(
+    app: RegistryApp, request: Request, responder: Responder, route: Route
+) -> None:
+    await anyio.to_thread.run_sync(
+        app.upload_sessions.cancel, request.ctx.principal, route.name, route.argument
+    )
     await responder.respond(204, {"Content-Length": "0"})
 
 
 UPLOAD_HANDLERS: dict[tuple[str, str], Handler] = {
-    ("upload_start", "POST"): start_upload, ("upload", "PATCH"): patch_upload,
-    ("upload", "PUT"): finish_upload, ("upload", "GET"): upload_status,
+    ("upload_start", "POST"): start_upload,
+    ("upload", "PATCH"): patch_upload,
+    ("upload", "PUT"): finish_upload,
+    ("upload", "GET"): upload_status,
     ("upload", "DELETE"): cancel_upload,
 }

@@ -10,9 +10,15 @@ from urllib.parse import quote, unquote
 
 import yaml
 
-_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8",
-          ".png": "image/png", ".svg": "image/svg+xml", ".map": "application/json",
-          ".json": "application/json"}
+_TYPES = {
+    ".js": "application/javascript",
+    ".css": "text/css",
+    ".html": "text/html; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".map": "application/json",
+    ".json": "application/json",
+}
 
 
 # The pages run only their own files: no inline or foreign script, no framing (clickjacking),
@@ -20,18 +26,35 @@ _TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/ht
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-PAGE_HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                (b"x-frame-options", b"DENY"),
-                (b"referrer-policy", b"same-origin")]
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
-async def respond(send, status: int, body: bytes, content_type: str,
-                  extra: list[tuple[bytes, bytes]] | None = None, head: bool = False) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()),
-                            (b"content-length", str(len(body)).encode())]
-                + PAGE_HEADERS + (extra or [])})
+async def respond(
+    send,
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    head: bool = False,
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            + PAGE_HEADERS
+            + (extra or []),
+        }
+    )
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
@@ -41,9 +64,13 @@ class StaticDirectory:
     ``overrides`` maps a file name to bytes produced by the application (e.g. the index page).
     """
 
-    def __init__(self, prefix: str, directory: Path | None,
-                 overrides: dict[str, tuple[bytes, str]] | None = None,
-                 index: str = "index.html") -> None:
+    def __init__(
+        self,
+        prefix: str,
+        directory: Path | None,
+        overrides: dict[str, tuple[bytes, str]] | None = None,
+        index: str = "index.html",
+    ) -> None:
         self.prefix = prefix.rstrip("/")
         self.directory = directory
         self.overrides = overrides or {}
@@ -53,19 +80,29 @@ class StaticDirectory:
     async def __call__(self, scope, receive, send) -> None:
         head = scope["method"] == "HEAD"
         if scope["method"] not in {"GET", "HEAD"}:
-            await respond(send, 405, b'{"errors":[{"code":"METHOD_NOT_ALLOWED",'
-                          b'"message":"method not allowed"}]}', "application/json")
+            await respond(
+                send,
+                405,
+                b'{"errors":[{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}]}',
+                "application/json",
+            )
             return
         path = scope["path"]
         if path == self.prefix and self.prefix:
-            await respond(send, 301, b"", "text/plain",
-                          [(b"location", (self.prefix + "/").encode())], head)
+            await respond(
+                send, 301, b"", "text/plain", [(b"location", (self.prefix + "/").encode())], head
+            )
             return
-        name = path[len(self.prefix):].lstrip("/") or self.index
+        name = path[len(self.prefix) :].lstrip("/") or self.index
         found = self._lookup(name)
         if found is None:
-            await respond(send, 404, b'{"errors":[{"code":"NOT_FOUND",'
-                          b'"message":"not found"}]}', "application/json", head=head)
+            await respond(
+                send,
+                404,
+                b'{"errors":[{"code":"NOT_FOUND","message":"not found"}]}',
+                "application/json",
+                head=head,
+            )
             return
         body, ctype = found
         await respond(send, 200, body, ctype, [(b"cache-control", b"no-cache")], head)
@@ -79,8 +116,11 @@ class StaticDirectory:
             file = self.directory / name
             if not file.is_file():
                 return None
-            ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(name)[0] or \
-                "application/octet-stream"
+            ctype = (
+                _TYPES.get(file.suffix)
+                or mimetypes.guess_type(name)[0]
+                or "application/octet-stream"
+            )
             self._cache[name] = (file.read_bytes(), ctype)
         return self._cache[name]
 
@@ -88,8 +128,10 @@ class StaticDirectory:
 # The portal is a single page: every route below is answered with its shell (``index.html``),
 # the browser's History API router draws the page. Reloading a deep link keeps the page.
 PORTAL_ROUTES = ("/login", "/projects", "/account", "/admin", "/dashboard", "/search")
-_HARBOR_REPOSITORY = re.compile(r"^/harbor/projects/(\d+)/repositories/([^/]+)"
-                                r"(?:/artifacts-tab(?:/artifacts/([^/]+))?)?")
+_HARBOR_REPOSITORY = re.compile(
+    r"^/harbor/projects/(\d+)/repositories/([^/]+)"
+    r"(?:/artifacts-tab(?:/artifacts/([^/]+))?)?"
+)
 _HARBOR_PROJECT = re.compile(r"^/harbor/projects/(\d+)(?:/|$)")
 
 
@@ -124,19 +166,26 @@ class PortalApp(StaticDirectory):
             if target is not None:
                 query = scope.get("query_string", b"")
                 location = target + ("?" + query.decode("latin-1") if query else "")
-                await respond(send, 302, b"", "text/plain",
-                              [(b"location", location.encode("latin-1"))],
-                              scope["method"] == "HEAD")
+                await respond(
+                    send,
+                    302,
+                    b"",
+                    "text/plain",
+                    [(b"location", location.encode("latin-1"))],
+                    scope["method"] == "HEAD",
+                )
                 return
             if any(path == r or path.startswith(r + "/") for r in PORTAL_ROUTES):
                 scope = {**scope, "path": "/"}
-            elif path != "/" and "." not in path.rsplit("/", 1)[-1] \
-                    and self._lookup(path.lstrip("/")) is None:
+            elif (
+                path != "/"
+                and "." not in path.rsplit("/", 1)[-1]
+                and self._lookup(path.lstrip("/")) is None
+            ):
                 # Not a file, not a page: a 404 a person can read (the shell says so).
                 shell = self._lookup(self.index)
                 if shell is not None:
-                    await respond(send, 404, shell[0], shell[1],
-                                  head=scope["method"] == "HEAD")
+                    await respond(send, 404, shell[0], shell[1], head=scope["method"] == "HEAD")
                     return
         await super().__call__(scope, receive, send)
 
@@ -203,5 +252,7 @@ DEVCENTER_INIT = """(function () {
   });
 }());
 """
-DEVCENTER_FILES = {"index.html": (DEVCENTER_INDEX.encode(), "text/html; charset=utf-8"),
-                   "devcenter-init.js": (DEVCENTER_INIT.encode(), "application/javascript")}
+DEVCENTER_FILES = {
+    "index.html": (DEVCENTER_INDEX.encode(), "text/html; charset=utf-8"),
+    "devcenter-init.js": (DEVCENTER_INIT.encode(), "application/javascript"),
+}

@@ -30,8 +30,10 @@ def test_get_by_tag_and_digest(admin_client, project, pusher):
     assert a["addition_links"]["build_history"]["href"].endswith("/additions/build_history")
     vulns = admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/vulnerabilities")
     assert vulns.status_code == 200 and vulns.json() == {}
-    assert admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/readme.md"
-                            ).status_code == 404
+    assert (
+        admin_client.get(f"{_base(project, 'app')}/artifacts/v1/additions/readme.md").status_code
+        == 404
+    )
     assert admin_client.get(f"{_base(project, 'app')}/artifacts/nope").status_code == 404
     assert admin_client.get(f"{_base(project, 'app')}/artifacts/bad%20ref").status_code == 400
 
@@ -50,16 +52,23 @@ def test_list_filters_sort_paging(admin_client, project, pusher):
     tagged = admin_client.get(url, params={"q": "tags=*"})
     assert tagged.headers["X-Total-Count"] == "3"
     assert [a["digest"] for a in admin_client.get(url, params={"q": "tags=nil"}).json()] == [
-        untagged.digest]
+        untagged.digest
+    ]
     assert [a["digest"] for a in admin_client.get(url, params={"q": "tags=t1"}).json()] == [
-        pushed[1].digest]
-    assert admin_client.get(url, params={"q": f"digest={pushed[0].digest}"}).headers[
-        "X-Total-Count"] == "1"
+        pushed[1].digest
+    ]
+    assert (
+        admin_client.get(url, params={"q": f"digest={pushed[0].digest}"}).headers["X-Total-Count"]
+        == "1"
+    )
     assert admin_client.get(url, params={"q": "type=IMAGE"}).headers["X-Total-Count"] == "4"
     assert admin_client.get(url, params={"q": "type=CHART"}).json() == []
-    assert admin_client.get(url, params={
-        "q": "media_type=application/vnd.oci.image.config.v1+json"}).headers[
-        "X-Total-Count"] == "4"
+    assert (
+        admin_client.get(
+            url, params={"q": "media_type=application/vnd.oci.image.config.v1+json"}
+        ).headers["X-Total-Count"]
+        == "4"
+    )
     no_tags = admin_client.get(url, params={"with_tag": "false"}).json()
     assert "tags" not in no_tags[0]
     assert admin_client.get(url, params={"q": "bogus=1"}).status_code == 400
@@ -102,18 +111,21 @@ def test_tags_create_list_delete(admin_client, project, pusher):
     for bad in ("-bad", "has space", "x" * 129, ""):
         assert admin_client.post(url, json={"name": bad}).status_code == 400
     r = admin_client.get(url, params={"sort": "name"})
-    assert r.headers["X-Total-Count"] == "2" and [t["name"] for t in r.json()] == [
-        "stable", "v1"]
+    assert r.headers["X-Total-Count"] == "2" and [t["name"] for t in r.json()] == ["stable", "v1"]
     assert [t["name"] for t in admin_client.get(url, params={"q": "name=~sta"}).json()] == [
-        "stable"]
-    pulled = pusher.http.get(f"{pusher.base}/v2/{project}/tagged/manifests/stable",
-                             headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        "stable"
+    ]
+    pulled = pusher.http.get(
+        f"{pusher.base}/v2/{project}/tagged/manifests/stable",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert pulled.status_code == 200
     assert admin_client.delete(f"{url}/stable").status_code == 200
     assert admin_client.delete(f"{url}/stable").status_code == 404
     assert admin_client.get(f"{_base(project, 'tagged')}/artifacts/stable").status_code == 404
-    ops = admin_client.get(f"/projects/{project}/logs",
-                           params={"q": f"resource_type=tag,resource=~{project}/"}).json()
+    ops = admin_client.get(
+        f"/projects/{project}/logs", params={"q": f"resource_type=tag,resource=~{project}/"}
+    ).json()
     assert sorted(e["operation"] for e in ops) == ["create", "delete"]
 
 
@@ -146,13 +158,16 @@ def test_project_label_stays_in_its_project(admin_client, project, pusher):
     other = unique("other")
     assert admin_client.post("/projects", json={"project_name": other}).status_code == 201
     try:
-        other_id = admin_client.get(f"/projects/{other}",
-                                    headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
-        r = admin_client.post("/labels", json={"name": "mine", "scope": "p",
-                                               "project_id": other_id})
+        other_id = admin_client.get(
+            f"/projects/{other}", headers={"X-Is-Resource-Name": "true"}
+        ).json()["project_id"]
+        r = admin_client.post(
+            "/labels", json={"name": "mine", "scope": "p", "project_id": other_id}
+        )
         label_id = int(r.headers["Location"].rsplit("/", 1)[1])
-        r = admin_client.post(f"{_base(project, 'scoped')}/artifacts/v1/labels",
-                              json={"id": label_id})
+        r = admin_client.post(
+            f"{_base(project, 'scoped')}/artifacts/v1/labels", json={"id": label_id}
+        )
         assert r.status_code == 404
     finally:
         admin_client.delete(f"/projects/{other}", headers={"X-Is-Resource-Name": "true"})
@@ -160,23 +175,25 @@ def test_project_label_stays_in_its_project(admin_client, project, pusher):
 
 def test_copy_between_repositories(admin_client, project, pusher):
     idx = pusher.index(f"{project}/src", "1.0")
-    r = admin_client.post(f"{_base(project, 'dst/copy')}/artifacts",
-                          params={"from": f"{project}/src:1.0"})
+    r = admin_client.post(
+        f"{_base(project, 'dst/copy')}/artifacts", params={"from": f"{project}/src:1.0"}
+    )
     assert r.status_code == 201, r.text
     assert r.headers["Location"].endswith(f"dst%252Fcopy/artifacts/{idx.digest}")
     copied = admin_client.get(f"{_base(project, 'dst/copy')}/artifacts/1.0").json()
     assert copied["digest"] == idx.digest and len(copied["references"]) == 2
-    pulled = pusher.http.get(f"{pusher.base}/v2/{project}/dst/copy/manifests/"
-                             f"{idx.children[0].digest}",
-                             headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    pulled = pusher.http.get(
+        f"{pusher.base}/v2/{project}/dst/copy/manifests/{idx.children[0].digest}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert pulled.status_code == 200
     config = pulled.json()["config"]["digest"]
-    assert pusher.http.get(f"{pusher.base}/v2/{project}/dst/copy/blobs/{config}"
-                           ).status_code == 200
+    assert pusher.http.get(f"{pusher.base}/v2/{project}/dst/copy/blobs/{config}").status_code == 200
     bad = admin_client.post(f"{_base(project, 'dst')}/artifacts", params={"from": "nonsense"})
     assert bad.status_code == 400
-    missing = admin_client.post(f"{_base(project, 'dst')}/artifacts",
-                                params={"from": f"{project}/src:nope"})
+    missing = admin_client.post(
+        f"{_base(project, 'dst')}/artifacts", params={"from": f"{project}/src:nope"}
+    )
     assert missing.status_code == 404
 
 
@@ -185,8 +202,9 @@ def test_permissions(admin_client, project, pusher, new_user):
     _, username, _, client = new_user()
     url = f"{_base(project, 'guarded')}/artifacts"
     assert client.get(url).status_code == 404
-    admin_client.post(f"/projects/{project}/members",
-                      json={"role_id": 3, "member_user": {"username": username}})  # guest
+    admin_client.post(
+        f"/projects/{project}/members", json={"role_id": 3, "member_user": {"username": username}}
+    )  # guest
     assert client.get(f"{url}/v1").status_code == 200
     assert client.delete(f"{url}/v1").status_code == 403
     assert client.post(f"{url}/v1/tags", json={"name": "x"}).status_code == 403
@@ -200,7 +218,8 @@ def test_delete_artifact_removes_tags_and_is_audited(admin_client, project, push
     r = pusher.http.get(f"{pusher.base}/v2/{project}/gone/manifests/v1")
     assert r.status_code == 404
     assert admin_client.get(f"{_base(project, 'gone')}").json()["artifact_count"] == 0
-    logs = admin_client.get(f"/projects/{project}/logs",
-                            params={"q": "resource_type=artifact,operation=delete,"
-                                         f"resource=~{project}/"}).json()
+    logs = admin_client.get(
+        f"/projects/{project}/logs",
+        params={"q": f"resource_type=artifact,operation=delete,resource=~{project}/"},
+    ).json()
     assert [e["resource"] for e in logs] == [f"{project}/gone@{img.digest}"]

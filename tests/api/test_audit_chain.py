@@ -26,8 +26,14 @@ def _verify(admin_client) -> dict:
 
 def _rows_of(server, marker: str) -> list[dict]:
     with server_database(server) as db, db.read() as s:
-        return [dict(r) for r in s.execute(select(AuditLog.__table__).where(
-            AuditLog.resource.like(f"%{marker}%")).order_by(AuditLog.id)).mappings()]
+        return [
+            dict(r)
+            for r in s.execute(
+                select(AuditLog.__table__)
+                .where(AuditLog.resource.like(f"%{marker}%"))
+                .order_by(AuditLog.id)
+            ).mappings()
+        ]
 
 
 def test_valid_after_normal_activity(admin_client):
@@ -42,16 +48,21 @@ def test_an_edited_row_is_named(server, admin_client):
     victim = _rows_of(server, name)[0]
     with server_database(server) as db:
         with db.transaction() as s:
-            s.execute(text("UPDATE audit_logs SET username = 'somebody-else' WHERE id = :id"),
-                      {"id": victim["id"]})
+            s.execute(
+                text("UPDATE audit_logs SET username = 'somebody-else' WHERE id = :id"),
+                {"id": victim["id"]},
+            )
         try:
             result = _verify(admin_client)
             assert result["valid"] is False and result["first_broken_id"] == victim["id"]
             assert "edited" in result["reason"]
         finally:
             with db.transaction() as s:
-                s.execute(update(AuditLog).where(AuditLog.id == victim["id"])
-                          .values(username=victim["username"]))
+                s.execute(
+                    update(AuditLog)
+                    .where(AuditLog.id == victim["id"])
+                    .values(username=victim["username"])
+                )
     assert _verify(admin_client)["valid"] is True
 
 
@@ -77,8 +88,11 @@ def test_the_newest_rows_deleted_are_detected(server, admin_client):
         with db.transaction() as s:
             add_record(s, "intruder", "create", "project", unique("tail"))
         with db.read() as s:
-            newest = dict(s.execute(select(AuditLog.__table__).order_by(AuditLog.id.desc())
-                                    .limit(1)).mappings().one())
+            newest = dict(
+                s.execute(select(AuditLog.__table__).order_by(AuditLog.id.desc()).limit(1))
+                .mappings()
+                .one()
+            )
         with db.transaction() as s:
             s.execute(text("DELETE FROM audit_logs WHERE id = :id"), {"id": newest["id"]})
         try:
@@ -92,8 +106,14 @@ def test_the_newest_rows_deleted_are_detected(server, admin_client):
 
 def test_purges_keep_the_chain_verifiable(server, admin_client):
     marker = unique("gap")
-    for operation, hours_ago in [("create", 48), ("create", 0), ("delete", 48),
-                                 ("create", 48), ("pull", 48), ("delete", 0)]:
+    for operation, hours_ago in [
+        ("create", 48),
+        ("create", 0),
+        ("delete", 48),
+        ("create", 48),
+        ("pull", 48),
+        ("delete", 0),
+    ]:
         _append(server, marker, operation, hours_ago)
     job = _run(admin_client, {"audit_retention_hour": 24, "include_operations": "create"})
     assert job["job_status"] == "Succeed"
@@ -120,6 +140,7 @@ def test_concurrent_writers_keep_the_chain_linear(server, admin_client):
     marker = unique("race")
     errors: list[BaseException] = []
     with server_database(server) as db:
+
         def write(n: int) -> None:
             try:
                 for i in range(10):

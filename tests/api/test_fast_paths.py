@@ -46,8 +46,11 @@ ADMIN = Principal(kind="user", user_id=1, username="admin", sysadmin=True, via="
 def state(request, tmp_path_factory):
     with contextlib.ExitStack() as stack:
         tmp = tmp_path_factory.mktemp("fast")
-        url = (stack.enter_context(postgres_database()) if request.param == "postgresql"
-               else f"sqlite:///{tmp / 'db.sqlite'}")
+        url = (
+            stack.enter_context(postgres_database())
+            if request.param == "postgresql"
+            else f"sqlite:///{tmp / 'db.sqlite'}"
+        )
         settings = Settings(data_dir=tmp, database_url=url)
         db = Database(url)
         upgrade(db.engine)
@@ -66,22 +69,45 @@ def _ctx(state: AppState, principal: Principal = ADMIN) -> RequestContext:
 def _populate(state: AppState) -> None:
     ctx = _ctx(state)
     for name in ("alice", "bob", "carol", "dave", "erin"):
-        users.create_user(ctx, {"username": name, "password": PASSWORD,
-                                "email": f"{name}@example.com", "realname": name})
+        users.create_user(
+            ctx,
+            {
+                "username": name,
+                "password": PASSWORD,
+                "email": f"{name}@example.com",
+                "realname": name,
+            },
+        )
     projects.create(ctx, {"project_name": "pub", "metadata": {"public": "true"}})
     projects.create(ctx, {"project_name": "priv", "metadata": {"public": "false"}})
     projects.create(ctx, {"project_name": "other", "metadata": {"public": "false"}})
-    members.create(ctx, ProjectNameOrId("priv", True),
-                   {"role_id": 2, "member_user": {"username": "alice"}})  # developer
-    members.create(ctx, ProjectNameOrId("other", True),
-                   {"role_id": 3, "member_user": {"username": "alice"}})  # guest
-    for name, perms in (("puller", [("pull",)]), ("pusher", [("pull",), ("push",)]),
-                        ("sleepy", [("pull",)])):
-        robots.create(ctx, {"name": name, "level": "system", "duration": -1,
-                            "secret": f"Robot-{name}-S3cret",
-                            "permissions": [{"kind": "project", "namespace": "priv",
-                                             "access": [{"resource": "repository",
-                                                         "action": a} for (a,) in perms]}]})
+    members.create(
+        ctx, ProjectNameOrId("priv", True), {"role_id": 2, "member_user": {"username": "alice"}}
+    )  # developer
+    members.create(
+        ctx, ProjectNameOrId("other", True), {"role_id": 3, "member_user": {"username": "alice"}}
+    )  # guest
+    for name, perms in (
+        ("puller", [("pull",)]),
+        ("pusher", [("pull",), ("push",)]),
+        ("sleepy", [("pull",)]),
+    ):
+        robots.create(
+            ctx,
+            {
+                "name": name,
+                "level": "system",
+                "duration": -1,
+                "secret": f"Robot-{name}-S3cret",
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": "priv",
+                        "access": [{"resource": "repository", "action": a} for (a,) in perms],
+                    }
+                ],
+            },
+        )
 
 
 def _user_id(state: AppState, name: str) -> int:
@@ -95,6 +121,7 @@ def _robot_id(state: AppState, name: str) -> int:
 
 
 # --- Basic ---------------------------------------------------------------------------------
+
 
 def _general(auth: Authenticator, username: str, password: str):
     try:
@@ -113,10 +140,18 @@ def _same_basic(state: AppState, username: str, password: str) -> Principal | No
 
 
 BASIC_INPUTS = [
-    ("admin", ADMIN_PASSWORD), ("alice", PASSWORD), ("ａｌｉｃｅ", PASSWORD),  # NFKC form
-    ("bob", PASSWORD), ("alice", "wrong"), ("nobody", PASSWORD), ("alice", ""),
-    ("", PASSWORD), ("al\x00ice", PASSWORD), ("robot$puller", "Robot-puller-S3cret"),
-    ("robot$puller", "wrong"), ("robot$nobody", "x"),
+    ("admin", ADMIN_PASSWORD),
+    ("alice", PASSWORD),
+    ("ａｌｉｃｅ", PASSWORD),  # NFKC form
+    ("bob", PASSWORD),
+    ("alice", "wrong"),
+    ("nobody", PASSWORD),
+    ("alice", ""),
+    ("", PASSWORD),
+    ("al\x00ice", PASSWORD),
+    ("robot$puller", "Robot-puller-S3cret"),
+    ("robot$puller", "wrong"),
+    ("robot$nobody", "x"),
 ]
 
 
@@ -169,6 +204,7 @@ def test_basic_paths_agree_after_account_changes(state):
 
 # --- Bearer --------------------------------------------------------------------------------
 
+
 def _token(state: AppState, principal: Principal, scopes: list[str], age: int = 0) -> str:
     """A token as the token service issues it (its own grant and account binding)."""
     key = service_key(state)
@@ -176,8 +212,9 @@ def _token(state: AppState, principal: Principal, scopes: list[str], age: int = 
     with state.db.read() as s:
         account = account_of(s, key.state_key, principal)
         granted = grant(s, principal, requested)
-    return jwt_tokens.issue(key, principal.username, granted, 1800, now=time.time() - age,
-                            account=account).token
+    return jwt_tokens.issue(
+        key, principal.username, granted, 1800, now=time.time() - age, account=account
+    ).token
 
 
 def _same_bearer(verifier: BearerVerifier, token: str) -> Principal | None:
@@ -194,22 +231,31 @@ def _login(state: AppState, username: str, password: str = PASSWORD) -> Principa
 
 
 SCOPES = [
-    ["repository:priv/app:pull,push"], ["repository:priv/app:pull"],
-    ["repository:pub/app:pull"], ["repository:priv/app:*"], ["repository:other/app:pull,push"],
+    ["repository:priv/app:pull,push"],
+    ["repository:priv/app:pull"],
+    ["repository:pub/app:pull"],
+    ["repository:priv/app:*"],
+    ["repository:other/app:pull,push"],
     ["repository:priv/app:pull", "repository:priv/lib/x:pull"],  # one project, two repos
     ["repository:priv/app:pull", "repository:pub/app:pull"],  # two projects
-    ["repository:nosuch/app:pull"], ["registry:catalog:*"],
-    ["registry:catalog:*", "repository:priv/app:pull"], [],
+    ["repository:nosuch/app:pull"],
+    ["registry:catalog:*"],
+    ["registry:catalog:*", "repository:priv/app:pull"],
+    [],
 ]
 
 
 @pytest.mark.parametrize("scopes", SCOPES, ids=lambda s: " ".join(s) or "none")
 def test_bearer_fast_path_answers_as_the_general_path(state, scopes):
     verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
-    principals = [_login(state, "admin", ADMIN_PASSWORD), _login(state, "alice"),
-                  _login(state, "bob"), _login(state, "robot$puller", "Robot-puller-S3cret"),
-                  _login(state, "robot$pusher", "Robot-pusher-S3cret"),
-                  Principal(kind="anonymous")]
+    principals = [
+        _login(state, "admin", ADMIN_PASSWORD),
+        _login(state, "alice"),
+        _login(state, "bob"),
+        _login(state, "robot$puller", "Robot-puller-S3cret"),
+        _login(state, "robot$pusher", "Robot-pusher-S3cret"),
+        Principal(kind="anonymous"),
+    ]
     for principal in principals:
         token = _token(state, principal, scopes)
         answer = _same_bearer(verifier, token)
@@ -233,11 +279,19 @@ def test_bearer_paths_agree_after_changes(state):
     old = 0
     tokens_before = {
         "alice": _token(state, _login(state, "alice"), ["repository:priv/app:pull,push"], old),
-        "alice-two": _token(state, _login(state, "alice"),
-                            ["repository:priv/app:pull", "repository:other/app:pull"], old),
+        "alice-two": _token(
+            state,
+            _login(state, "alice"),
+            ["repository:priv/app:pull", "repository:other/app:pull"],
+            old,
+        ),
         "bob": _token(state, _login(state, "bob"), ["repository:pub/app:pull"], old),
-        "robot": _token(state, _login(state, "robot$pusher", "Robot-pusher-S3cret"),
-                        ["repository:priv/app:pull,push"], old),
+        "robot": _token(
+            state,
+            _login(state, "robot$pusher", "Robot-pusher-S3cret"),
+            ["repository:priv/app:pull,push"],
+            old,
+        ),
     }
     for token in tokens_before.values():
         assert _same_bearer(verifier, token) is not None
@@ -249,7 +303,8 @@ def test_bearer_paths_agree_after_changes(state):
     # a deleted project: the same
     projects.remove(ctx, ProjectNameOrId("other", True))
     assert _same_bearer(verifier, tokens_before["alice-two"]).token_access == (
-        ("repository", "priv/app", ("pull",)),)
+        ("repository", "priv/app", ("pull",)),
+    )
     # the robot is disabled, then deleted: its token is refused on both paths
     robots.update(ctx, _robot_id(state, "pusher"), {"disable": True})
     assert _same_bearer(verifier, tokens_before["robot"]) is None

@@ -24,13 +24,16 @@ FAST_BUSY = {"HARBOR_DATABASE_BUSY_TIMEOUT_SECONDS": "1"}
 
 
 def clients(server):
-    return (RegistryClient(f"{server.url}/api/v2.0", ("admin", ADMIN_PASSWORD)),
-            RegistryClient(server.url, ("admin", ADMIN_PASSWORD)))
+    return (
+        RegistryClient(f"{server.url}/api/v2.0", ("admin", ADMIN_PASSWORD)),
+        RegistryClient(server.url, ("admin", ADMIN_PASSWORD)),
+    )
 
 
 def new_project(api, name: str):
-    return api.post("/projects", json={"project_name": name, "metadata": {"public": "false"}},
-                    timeout=20)
+    return api.post(
+        "/projects", json={"project_name": name, "metadata": {"public": "false"}}, timeout=20
+    )
 
 
 def assert_unavailable(response, code: str) -> None:
@@ -43,8 +46,9 @@ def assert_unavailable(response, code: str) -> None:
 def assert_writes_fail_cleanly(api, registry, project: str) -> None:
     started = time.monotonic()
     assert_unavailable(new_project(api, project), "DATABASE_UNAVAILABLE")
-    assert_unavailable(registry.post("/v2/library/locked/blobs/uploads/", timeout=20),
-                       "UNAVAILABLE")
+    assert_unavailable(
+        registry.post("/v2/library/locked/blobs/uploads/", timeout=20), "UNAVAILABLE"
+    )
     assert time.monotonic() - started < 15  # the busy timeout, not the default 30 s
 
 
@@ -58,11 +62,18 @@ def assert_writes_work(api, registry, project: str) -> None:
 def exclusive_lock(db_path: Path):
     """Another process holding SQLite's write lock (``BEGIN EXCLUSIVE``) until released."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys\n"
-         f"c = sqlite3.connect({str(db_path)!r}, isolation_level=None)\n"
-         "c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\n"
-         "c.execute('ROLLBACK')\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            f"c = sqlite3.connect({str(db_path)!r}, isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\n"
+            "c.execute('ROLLBACK')\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         yield
@@ -96,26 +107,38 @@ class PrivatePostgres:
         shutil.chown(self.dir, "postgres", "postgres")
         self.data = self.dir / "data"
         self.port = free_port()
-        self._as_postgres(_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U",
-                          "postgres", "--no-sync")
+        self._as_postgres(
+            _pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
 
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _as_postgres(self, *command: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.dir)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+        )
 
     def start(self) -> None:
-        self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.data), "-l",
-                          str(self.dir / "log"), "-w", "-o",
-                          f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                          "-c fsync=off", "start")
+        self._as_postgres(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
 
     def stop(self) -> None:
-        self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                          "stop")
+        self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def remove(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -181,8 +204,11 @@ def test_periodic_sweep_removes_abandoned_uploads_not_active_ones(tmp_path):
         streamed = registry.start_upload(repo)
         # litter a crash leaves: session files without a row, a temporary file by a blob key
         orphan = uuid.uuid4().hex
-        litter = [uploads / orphan, uploads / f"{orphan}.lock",
-                  storage / "blobs" / "sha256" / "ab" / f"{'ab' * 32}.tmp-{uuid.uuid4().hex}"]
+        litter = [
+            uploads / orphan,
+            uploads / f"{orphan}.lock",
+            storage / "blobs" / "sha256" / "ab" / f"{'ab' * 32}.tmp-{uuid.uuid4().hex}",
+        ]
         for path in litter:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"junk")
@@ -194,15 +220,17 @@ def test_periodic_sweep_removes_abandoned_uploads_not_active_ones(tmp_path):
                 time.sleep(0.4)
 
         result = {}
-        writer = threading.Thread(target=lambda: result.update(r=registry.patch(
-            streamed, data=slow_body(), timeout=60)))
+        writer = threading.Thread(
+            target=lambda: result.update(r=registry.patch(streamed, data=slow_body(), timeout=60))
+        )
         writer.start()
         deadline = time.monotonic() + 40
         sent = 1
 
         def swept() -> bool:
-            return registry.get(abandoned).status_code == 404 and \
-                not any(p.exists() for p in litter)
+            return registry.get(abandoned).status_code == 404 and not any(
+                p.exists() for p in litter
+            )
 
         while (writer.is_alive() or not swept()) and time.monotonic() < deadline:
             r = registry.patch(kept, data=b"b", headers={"Content-Range": f"{sent}-{sent}"})
@@ -212,8 +240,12 @@ def test_periodic_sweep_removes_abandoned_uploads_not_active_ones(tmp_path):
         assert swept() and not (uploads / _upload_id(abandoned)).exists()
         writer.join(30)
         assert result["r"].status_code == 202, result["r"].text  # never swept mid-request
-        assert registry.put(result["r"].headers["Location"],
-                            params={"digest": sha256(b"s" * 20000)}).status_code == 201
+        assert (
+            registry.put(
+                result["r"].headers["Location"], params={"digest": sha256(b"s" * 20000)}
+            ).status_code
+            == 201
+        )
         body = b"a" + b"b" * (sent - 1)
         assert registry.put(kept, params={"digest": sha256(body)}).status_code == 201
 
@@ -224,12 +256,22 @@ LIMITS = {"HARBOR_MAX_OPEN_UPLOADS_PER_USER": "3", "HARBOR_MAX_UPLOAD_BYTES_PER_
 def _pusher(server, api) -> RegistryClient:
     """An ordinary user who may push to a new project; a /v2 client signed in as them."""
     password = "Passw0rd!limit"
-    assert api.post("/users", json={"username": "pusher", "email": "pusher@example.com",
-                                    "realname": "pusher", "password": password}
-                    ).status_code == 201
+    assert (
+        api.post(
+            "/users",
+            json={
+                "username": "pusher",
+                "email": "pusher@example.com",
+                "realname": "pusher",
+                "password": password,
+            },
+        ).status_code
+        == 201
+    )
     assert new_project(api, "limited").status_code == 201
-    r = api.post("/projects/limited/members", json={"role_id": 2,
-                                                    "member_user": {"username": "pusher"}})
+    r = api.post(
+        "/projects/limited/members", json={"role_id": 2, "member_user": {"username": "pusher"}}
+    )
     assert r.status_code == 201, r.text
     return RegistryClient(server.url, ("pusher", password))
 
@@ -260,8 +302,12 @@ def test_open_upload_sessions_per_account_are_bounded(tmp_path, backend):
         sessions = [user.start_upload(repo) for _ in range(3)]
         assert_too_many(user.post(f"/v2/{repo}/blobs/uploads/"), "at most 3")
         # a monolithic push opens no session: still allowed
-        assert user.post(f"/v2/{repo}/blobs/uploads/", params={"digest": sha256(b"mono")},
-                         data=b"mono").status_code == 201
+        assert (
+            user.post(
+                f"/v2/{repo}/blobs/uploads/", params={"digest": sha256(b"mono")}, data=b"mono"
+            ).status_code
+            == 201
+        )
         assert admin.post("/v2/library/x/blobs/uploads/").status_code == 202  # administrators
         assert user.delete(sessions.pop()).status_code == 204  # cancel frees one
         sessions.append(user.start_upload(repo))
@@ -284,7 +330,6 @@ def test_open_upload_sessions_per_account_are_bounded(tmp_path, backend):
         assert status.status_code == 204 and status.headers["Range"] == "0-0"
         assert user.patch(other, data=b"2" * 300_000).status_code == 202  # what fits, fits
         assert user.put(big, params={"digest": sha256(b"1" * 600_000)}).status_code == 201
-        r = user.patch(other, data=b"2" * 500_000,
-                       headers={"Content-Range": "300000-799999"})
+        r = user.patch(other, data=b"2" * 500_000, headers={"Content-Range": "300000-799999"})
         assert r.status_code == 202, r.text
         assert user.put(other, params={"digest": sha256(b"2" * 800_000)}).status_code == 201

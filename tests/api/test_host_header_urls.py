@@ -15,8 +15,9 @@ pytestmark = pytest.mark.api
 CHALLENGE = re.compile(r'^Bearer realm="[^"\s,]+",service="[^"]*"$')
 
 
-@pytest.mark.parametrize("host", ['a"b', 'evil.example", error="invalid_token',
-                                  "evil.example/x?y=", "a b"])
+@pytest.mark.parametrize(
+    "host", ['a"b', 'evil.example", error="invalid_token', "evil.example/x?y=", "a b"]
+)
 def test_a_malformed_host_never_reaches_the_challenge(server, host):
     r = requests.get(f"{server.url}/v2/", headers={"Host": host}, timeout=10)
     if r.status_code == 400:

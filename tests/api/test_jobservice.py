@@ -9,12 +9,16 @@ from tests.support.jobs import server_database, start_execution, tasks_of, wait_
 
 pytestmark = pytest.mark.api
 
-ENDPOINTS = [("GET", "/jobservice/pools", None), ("GET", "/jobservice/pools/all/workers", None),
-             ("GET", "/jobservice/queues", None),
-             ("PUT", "/jobservice/queues/all", {"action": "resume"}),
-             ("PUT", "/jobservice/jobs/1", {"action": "stop"}),
-             ("GET", "/jobservice/jobs/1/log", None), ("GET", "/schedules", None),
-             ("GET", "/schedules/all/paused", None)]
+ENDPOINTS = [
+    ("GET", "/jobservice/pools", None),
+    ("GET", "/jobservice/pools/all/workers", None),
+    ("GET", "/jobservice/queues", None),
+    ("PUT", "/jobservice/queues/all", {"action": "resume"}),
+    ("PUT", "/jobservice/jobs/1", {"action": "stop"}),
+    ("GET", "/jobservice/jobs/1/log", None),
+    ("GET", "/schedules", None),
+    ("GET", "/schedules/all/paused", None),
+]
 
 
 @pytest.mark.parametrize("method, path, body", ENDPOINTS)
@@ -39,8 +43,9 @@ def test_pools_and_workers_show_the_server_processes(admin_client):
 
 def test_a_job_runs_and_its_log_is_readable(server, admin_client):
     with server_database(server) as db:
-        eid = start_execution(db, "AUDIT_LOGS_GC", {"audit_retention_hour": 100000,
-                                                   "dry_run": True}, "AUDIT_LOGS_GC")
+        eid = start_execution(
+            db, "AUDIT_LOGS_GC", {"audit_retention_hour": 100000, "dry_run": True}, "AUDIT_LOGS_GC"
+        )
         assert wait_for_status(db, eid, {"success"}) == "success"
         task_id = tasks_of(db, eid)[0]["id"]
     r = admin_client.get(f"/jobservice/jobs/{task_id}/log")
@@ -49,8 +54,10 @@ def test_a_job_runs_and_its_log_is_readable(server, admin_client):
     for missing in ("999999999", "abc"):
         r = admin_client.get(f"/jobservice/jobs/{missing}/log")
         assert r.status_code == 404 and r.json()["errors"][0]["code"] == "NOT_FOUND"
-        assert admin_client.put(f"/jobservice/jobs/{missing}",
-                                json={"action": "stop"}).status_code == 404
+        assert (
+            admin_client.put(f"/jobservice/jobs/{missing}", json={"action": "stop"}).status_code
+            == 404
+        )
     r = admin_client.put(f"/jobservice/jobs/{task_id}", json={"action": "pause"})
     assert r.status_code == 400
 
@@ -63,12 +70,19 @@ def test_pause_resume_and_stop_a_queue(server, admin_client):
     try:
         assert admin_client.get("/schedules/AUDIT_LOGS_GC/paused").json() == {"paused": True}
         with server_database(server) as db:
-            eid = start_execution(db, "AUDIT_LOGS_GC", {"audit_retention_hour": 100000,
-                                                       "dry_run": True}, "AUDIT_LOGS_GC")
+            eid = start_execution(
+                db,
+                "AUDIT_LOGS_GC",
+                {"audit_retention_hour": 100000, "dry_run": True},
+                "AUDIT_LOGS_GC",
+            )
             queues = {q["job_type"]: q for q in admin_client.get("/jobservice/queues").json()}
-            assert queues["AUDIT_LOGS_GC"] == {"job_type": "AUDIT_LOGS_GC", "count": 1,
-                                               "latency": queues["AUDIT_LOGS_GC"]["latency"],
-                                               "paused": True}
+            assert queues["AUDIT_LOGS_GC"] == {
+                "job_type": "AUDIT_LOGS_GC",
+                "count": 1,
+                "latency": queues["AUDIT_LOGS_GC"]["latency"],
+                "paused": True,
+            }
             assert tasks_of(db, eid)[0]["status"] == "pending"  # held back while paused
             r = admin_client.put("/jobservice/queues/AUDIT_LOGS_GC", json={"action": "stop"})
             assert r.status_code == 200
@@ -86,10 +100,15 @@ def test_pause_resume_and_stop_a_queue(server, admin_client):
 def test_schedules_are_listed_and_fire(server, admin_client):
     with server_database(server) as db:
         with db.transaction() as s:
-            schedules.set_schedule(s, "AUDIT_LOGS_GC", "AUDIT_LOGS_GC", "* * * * * *",
-                                   vendor_id=4242, params={"audit_retention_hour": 100000,
-                                                           "dry_run": True},
-                                   extra_attrs={"audit_retention_hour": 100000})
+            schedules.set_schedule(
+                s,
+                "AUDIT_LOGS_GC",
+                "AUDIT_LOGS_GC",
+                "* * * * * *",
+                vendor_id=4242,
+                params={"audit_retention_hour": 100000, "dry_run": True},
+                extra_attrs={"audit_retention_hour": 100000},
+            )
         try:
             r = admin_client.get("/schedules", params={"page_size": 100})
             assert r.status_code == 200 and int(r.headers["X-Total-Count"]) >= 1
@@ -97,6 +116,7 @@ def test_schedules_are_listed_and_fire(server, admin_client):
             assert mine and mine[0]["cron"] == "* * * * * *"
             assert mine[0]["extra_attrs"] == {"audit_retention_hour": 100000}
             import time
+
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 with db.read() as s:

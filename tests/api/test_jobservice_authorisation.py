@@ -6,8 +6,13 @@ import pytest
 
 pytestmark = pytest.mark.api
 
-READS = ["/jobservice/pools", "/jobservice/pools/all/workers", "/jobservice/queues",
-         "/schedules", "/schedules/all/paused"]
+READS = [
+    "/jobservice/pools",
+    "/jobservice/pools/all/workers",
+    "/jobservice/queues",
+    "/schedules",
+    "/schedules/all/paused",
+]
 
 
 @pytest.mark.parametrize("path", READS)
@@ -16,8 +21,15 @@ def test_admin_reads_the_job_service(admin_client, path):
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.parametrize("path", ["/jobservice/jobs/abc/log", "/jobservice/jobs/999999/log",
-                                  "/jobservice/pools/nope/workers", "/schedules/nope/paused"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jobservice/jobs/abc/log",
+        "/jobservice/jobs/999999/log",
+        "/jobservice/pools/nope/workers",
+        "/schedules/nope/paused",
+    ],
+)
 def test_unknown_ids_are_404_not_500(admin_client, path):
     r = admin_client.get(path)
     assert r.status_code == 404, r.text

@@ -20,8 +20,11 @@ from tests.support.servers import ADMIN_PASSWORD, postgres_database, running_ser
 
 pytestmark = [pytest.mark.api, pytest.mark.slow]
 
-TEST_JOBS = {"HARBOR_JOB_MODULES": "tests.support.job_types", "HARBOR_JOB_LEASE_SECONDS": "2",
-             "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", "")}
+TEST_JOBS = {
+    "HARBOR_JOB_MODULES": "tests.support.job_types",
+    "HARBOR_JOB_LEASE_SECONDS": "2",
+    "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+}
 
 
 def marks(path) -> list[list[str]]:
@@ -41,8 +44,9 @@ def test_a_task_of_a_killed_server_completes_exactly_once_after_restart(tmp_path
     marker = tmp_path / "marker"
     with running_server(tmp_path, extra_env=TEST_JOBS) as server:
         with server_database(server) as db:
-            eid = start_execution(db, "TEST_STEPS", {"steps": 40, "step_seconds": 0.1,
-                                                     "marker": str(marker)})
+            eid = start_execution(
+                db, "TEST_STEPS", {"steps": 40, "step_seconds": 0.1, "marker": str(marker)}
+            )
             wait_until(lambda: marks(marker), what="the task to start")
             server.kill()  # kill -9 the whole server mid-task
             assert tasks_of(db, eid)[0]["status"] == "running"  # its lease is still held
@@ -57,9 +61,13 @@ def test_a_task_of_a_killed_server_completes_exactly_once_after_restart(tmp_path
 
 def _worker(server, env):
     log = open(server.data_dir.parent / f"worker-{uuid.uuid4().hex[:6]}.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "harbor_api.cli", "jobs-worker",
-                             "--data-dir", str(server.data_dir)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "harbor_api.cli", "jobs-worker", "--data-dir", str(server.data_dir)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -68,21 +76,30 @@ def test_the_redis_queue_runs_tasks_in_standalone_workers(tmp_path, backend):
     from rq import Queue
 
     queue_name = f"harbor_test_{uuid.uuid4().hex[:8]}"
-    env = {**TEST_JOBS, "HARBOR_JOB_QUEUE": "redis", "HARBOR_REDIS_URL": "redis://127.0.0.1:6379/0",
-           "HARBOR_JOB_REDIS_QUEUE": queue_name}
+    env = {
+        **TEST_JOBS,
+        "HARBOR_JOB_QUEUE": "redis",
+        "HARBOR_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "HARBOR_JOB_REDIS_QUEUE": queue_name,
+    }
     marker = tmp_path / "marker"
-    with postgres_database() if backend == "postgresql" else _no_database() as url, \
-            running_server(tmp_path, url, extra_env=env) as server:
+    with (
+        postgres_database() if backend == "postgresql" else _no_database() as url,
+        running_server(tmp_path, url, extra_env=env) as server,
+    ):
         workers = [_worker(server, server.env) for _ in range(2)]
         try:
             with ApiClient(server.url, ("admin", ADMIN_PASSWORD)) as admin:
-                wait_until(lambda: len(admin.get("/jobservice/pools").json()) == 2,
-                           what="two worker processes")
+                wait_until(
+                    lambda: len(admin.get("/jobservice/pools").json()) == 2,
+                    what="two worker processes",
+                )
                 pools = admin.get("/jobservice/pools").json()
                 assert {p["pid"] for p in pools} == {w.pid for w in workers}
             with server_database(server) as db:
-                many = start_execution(db, "TEST_STEPS", [{"steps": 2, "marker": str(marker)}
-                                                          for _ in range(6)])
+                many = start_execution(
+                    db, "TEST_STEPS", [{"steps": 2, "marker": str(marker)} for _ in range(6)]
+                )
                 flaky = start_execution(db, "TEST_FAIL", {"fail_runs": 1})
                 assert wait_for_status(db, many, {"success", "error"}, 60) == "success"
                 assert wait_for_status(db, flaky, {"success", "error"}, 60) == "success"
@@ -97,7 +114,8 @@ def test_the_redis_queue_runs_tasks_in_standalone_workers(tmp_path, backend):
             for w in workers:
                 w.wait(15)
             Queue(queue_name, connection=Redis.from_url(env["HARBOR_REDIS_URL"])).delete(
-                delete_jobs=True)
+                delete_jobs=True
+            )
 
 
 class _no_database:
@@ -110,20 +128,32 @@ class _no_database:
 
 def test_two_servers_on_postgresql_fire_a_schedule_exactly_once(tmp_path):
     shared = {**TEST_JOBS, "HARBOR_STORAGE_ROOT": str(tmp_path / "storage")}
-    with postgres_database() as url, running_server(tmp_path, url, extra_env=shared) as one, \
-            running_server(tmp_path, url, extra_env=shared) as two:
+    with (
+        postgres_database() as url,
+        running_server(tmp_path, url, extra_env=shared) as one,
+        running_server(tmp_path, url, extra_env=shared) as two,
+    ):
         assert one.port != two.port
         with server_database(one) as db:
             with db.transaction() as s:
-                schedules.set_schedule(s, "TEST_VENDOR", "TEST_STEPS", "* * * * * *",
-                                       params={"steps": 1, "step_seconds": 0.01})
+                schedules.set_schedule(
+                    s,
+                    "TEST_VENDOR",
+                    "TEST_STEPS",
+                    "* * * * * *",
+                    params={"steps": 1, "step_seconds": 0.01},
+                )
             time.sleep(5)
             with db.transaction() as s:
                 schedules.delete_schedule(s, "TEST_VENDOR")
             time.sleep(1)
             with db.read() as s:
-                fired = [(e.id, e.start_time) for e in s.query(Execution)
-                         .filter_by(vendor_type="TEST_VENDOR").order_by(Execution.id)]
+                fired = [
+                    (e.id, e.start_time)
+                    for e in s.query(Execution)
+                    .filter_by(vendor_type="TEST_VENDOR")
+                    .order_by(Execution.id)
+                ]
             for eid, _ in fired:
                 wait_for_status(db, eid, {"success"})
     seconds = [int(start.timestamp()) for _, start in fired]
@@ -138,16 +168,21 @@ def test_a_killed_redis_worker_s_task_is_finished_by_another(tmp_path):
     from rq import Queue
 
     queue_name = f"harbor_test_{uuid.uuid4().hex[:8]}"
-    env = {**TEST_JOBS, "HARBOR_JOB_QUEUE": "redis", "HARBOR_REDIS_URL": "redis://127.0.0.1:6379/0",
-           "HARBOR_JOB_REDIS_QUEUE": queue_name}
+    env = {
+        **TEST_JOBS,
+        "HARBOR_JOB_QUEUE": "redis",
+        "HARBOR_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "HARBOR_JOB_REDIS_QUEUE": queue_name,
+    }
     marker = tmp_path / "marker"
     with running_server(tmp_path, extra_env=env) as server:
         first = _worker(server, server.env)
         second = None
         try:
             with server_database(server) as db:
-                eid = start_execution(db, "TEST_STEPS", {"steps": 40, "step_seconds": 0.1,
-                                                         "marker": str(marker)})
+                eid = start_execution(
+                    db, "TEST_STEPS", {"steps": 40, "step_seconds": 0.1, "marker": str(marker)}
+                )
                 wait_until(lambda: marks(marker), what="the first worker to start the task")
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait(10)
@@ -163,4 +198,5 @@ def test_a_killed_redis_worker_s_task_is_finished_by_another(tmp_path):
                     w.terminate()
                     w.wait(15)
             Queue(queue_name, connection=Redis.from_url(env["HARBOR_REDIS_URL"])).delete(
-                delete_jobs=True)
+                delete_jobs=True
+            )

@@ -9,13 +9,15 @@ pytestmark = pytest.mark.api
 
 def _project_id(client, name):
     return client.get(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"}).json()[
-        "project_id"]
+        "project_id"
+    ]
 
 
 def test_global_label_lifecycle(admin_client):
     name = unique("lbl")
-    r = admin_client.post("/labels", json={"name": name, "color": "#61717D",
-                                           "description": "d", "scope": "g"})
+    r = admin_client.post(
+        "/labels", json={"name": name, "color": "#61717D", "description": "d", "scope": "g"}
+    )
     assert r.status_code == 201, r.text
     label_id = int(r.headers["Location"].rsplit("/", 1)[1])
     got = admin_client.get(f"/labels/{label_id}").json()
@@ -54,20 +56,25 @@ def test_project_labels_and_paging(admin_client, project, new_user):
     for i in range(3):
         r = admin_client.post("/labels", json={"name": f"l{i}", "scope": "p", "project_id": pid})
         assert r.status_code == 201, r.text
-    r = admin_client.get("/labels", params={"scope": "p", "project_id": pid, "page_size": 2,
-                                            "sort": "name"})
+    r = admin_client.get(
+        "/labels", params={"scope": "p", "project_id": pid, "page_size": 2, "sort": "name"}
+    )
     assert r.status_code == 200 and r.headers["X-Total-Count"] == "3"
     assert [lb["name"] for lb in r.json()] == ["l0", "l1"]
     assert 'rel="next"' in r.headers["Link"]
-    page2 = admin_client.get("/labels", params={"scope": "p", "project_id": pid,
-                                                "page": 2, "page_size": 2, "sort": "name"})
+    page2 = admin_client.get(
+        "/labels",
+        params={"scope": "p", "project_id": pid, "page": 2, "page_size": 2, "sort": "name"},
+    )
     assert [lb["name"] for lb in page2.json()] == ["l2"]
     assert page2.json()[0]["project_id"] == pid
     # a user outside the private project sees nothing of it
     _, _, _, outsider = new_user()
     assert outsider.get("/labels", params={"scope": "p", "project_id": pid}).status_code == 404
-    assert outsider.post("/labels", json={"name": "z", "scope": "p",
-                                          "project_id": pid}).status_code == 404
+    assert (
+        outsider.post("/labels", json={"name": "z", "scope": "p", "project_id": pid}).status_code
+        == 404
+    )
 
 
 def test_label_changes_are_audited(admin_client):

@@ -20,9 +20,12 @@ WRONG = "Wr0ngGuess-not-the-password"
 
 @pytest.fixture(scope="module")
 def ldap_server(tmp_path_factory):
-    with running_slapd(tmp_path_factory.mktemp("slapd")) as directory, \
-            running_server(tmp_path_factory.mktemp("ldap-throttle"),
-                           extra_env={"HARBOR_LOGIN_LOCK_SECONDS": "600"}) as srv:
+    with (
+        running_slapd(tmp_path_factory.mktemp("slapd")) as directory,
+        running_server(
+            tmp_path_factory.mktemp("ldap-throttle"), extra_env={"HARBOR_LOGIN_LOCK_SECONDS": "600"}
+        ) as srv,
+    ):
         with ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
             r = admin.put("/configurations", json=directory.ldap_config())
             assert r.status_code == 200, r.text
@@ -30,8 +33,12 @@ def ldap_server(tmp_path_factory):
 
 
 def attempt(server, name: str, password: str) -> int:
-    return requests.get(f"{server.url}/api/v2.0/users/current", auth=(name, password),
-                        timeout=30, headers={"Connection": "close"}).status_code
+    return requests.get(
+        f"{server.url}/api/v2.0/users/current",
+        auth=(name, password),
+        timeout=30,
+        headers={"Connection": "close"},
+    ).status_code
 
 
 def test_space_variants_of_a_directory_name_share_its_counter(ldap_server):

@@ -26,8 +26,10 @@ WRONG = "Wr0ngGuess-not-the-password"
 def throttled(request, tmp_path_factory):
     """A server with two worker processes and short locks; (server, store)."""
     tmp = tmp_path_factory.mktemp(f"throttle-{request.param}")
-    env = {"HARBOR_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
-           "HARBOR_LOGIN_LOCK_MAX_SECONDS": str(2 * LOCK_SECONDS)}
+    env = {
+        "HARBOR_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
+        "HARBOR_LOGIN_LOCK_MAX_SECONDS": str(2 * LOCK_SECONDS),
+    }
     args = ["--workers", "2"]
     if request.param == "postgresql":
         with postgres_database() as url, running_server(tmp, url, env, args) as srv:
@@ -49,8 +51,15 @@ def admin(throttled):
 def account(admin):
     """A fresh local user: (id, name, password)."""
     name, password = unique("victim"), "Passw0rd!" + uuid.uuid4().hex[:4]
-    r = admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                   "realname": name, "password": password})
+    r = admin.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": name,
+            "password": password,
+        },
+    )
     assert r.status_code == 201, r.text
     user_id = int(r.headers["Location"].rsplit("/", 1)[1])
     yield user_id, name, password
@@ -60,8 +69,12 @@ def account(admin):
 def attempt(server, auth) -> requests.Response:
     """One login on a fresh connection (no session: each request connects anew, so the
     two workers share the attempts)."""
-    return requests.get(f"{server.url}/api/v2.0/users/current", auth=auth, timeout=30,
-                        headers={"Connection": "close"})
+    return requests.get(
+        f"{server.url}/api/v2.0/users/current",
+        auth=auth,
+        timeout=30,
+        headers={"Connection": "close"},
+    )
 
 
 def wait_until_accepted(server, auth, limit: float, probe=None) -> float:
@@ -77,8 +90,7 @@ def stored_failures(server, store: str, name: str) -> int:
     if store == "redis":
         import redis
 
-        value = redis.Redis.from_url(REDIS_URL).hget(f"harbor:login-failures:{name}",
-                                                      "failures")
+        value = redis.Redis.from_url(REDIS_URL).hget(f"harbor:login-failures:{name}", "failures")
         return int(value or 0)
     rows = sql(server, "SELECT failures FROM login_failures WHERE username = :n", n=name)
     return rows[0][0] if rows else 0
@@ -95,11 +107,11 @@ def test_the_lock_holds_on_every_worker_then_ends(throttled, account):
     assert stored_failures(server, store, name) == 5  # attempts while locked are not counted
     assert all("too many failed logins" in r.json()["errors"][0]["message"] for r in refusals)
     # every way in is closed while locked: /v2, the token service, the portal login
-    assert requests.get(f"{server.url}/v2/", auth=(name, password),
-                        timeout=30).status_code == 401
+    assert requests.get(f"{server.url}/v2/", auth=(name, password), timeout=30).status_code == 401
     assert fetch_token(server.url, auth=(name, password)).status_code == 401
-    r = requests.post(f"{server.url}/c/login", data={"principal": name, "password": password},
-                      timeout=30)
+    r = requests.post(
+        f"{server.url}/c/login", data={"principal": name, "password": password}, timeout=30
+    )
     assert r.status_code == 401 and "too many failed logins" in r.text
     assert time.monotonic() - locked_at < LOCK_SECONDS, "too slow to observe the lock"
     waited = wait_until_accepted(server, (name, password), LOCK_SECONDS + 15)
@@ -122,8 +134,15 @@ def test_the_lock_is_per_name_and_audited_without_secrets(throttled, admin, acco
     server, _ = throttled
     _, victim, password = account
     bystander = unique("bystander")
-    r = admin.post("/users", json={"username": bystander, "email": f"{bystander}@example.com",
-                                   "realname": bystander, "password": password})
+    r = admin.post(
+        "/users",
+        json={
+            "username": bystander,
+            "email": f"{bystander}@example.com",
+            "realname": bystander,
+            "password": password,
+        },
+    )
     assert r.status_code == 201, r.text
     try:
         for _ in range(6):
@@ -149,8 +168,13 @@ def test_spelling_variants_share_one_counter(throttled, account):
     server, _ = throttled
     _, victim, password = account
     fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in victim)
-    for spelling in [victim.upper(), victim.capitalize(), fullwidth,
-                     victim[:-1] + victim[-1].upper(), victim.title()]:
+    for spelling in [
+        victim.upper(),
+        victim.capitalize(),
+        fullwidth,
+        victim[:-1] + victim[-1].upper(),
+        victim.title(),
+    ]:
         assert attempt(server, (spelling.encode(), WRONG.encode())).status_code == 401
     assert attempt(server, (victim, password)).status_code == 401  # locked
     wait_until_accepted(server, (victim, password), LOCK_SECONDS + 15)
@@ -170,9 +194,18 @@ def test_a_password_reset_lifts_the_lock(throttled, admin, account):
 
 def test_robots_are_throttled_too(throttled, admin):
     server, _ = throttled
-    body = {"name": unique("bot"), "level": "system", "duration": -1, "permissions": [
-        {"kind": "project", "namespace": "library",
-         "access": [{"resource": "repository", "action": "pull", "effect": "allow"}]}]}
+    body = {
+        "name": unique("bot"),
+        "level": "system",
+        "duration": -1,
+        "permissions": [
+            {
+                "kind": "project",
+                "namespace": "library",
+                "access": [{"resource": "repository", "action": "pull", "effect": "allow"}],
+            }
+        ],
+    }
     r = admin.post("/robots", json=body)
     assert r.status_code == 201, r.text
     robot_id, creds = r.json()["id"], (r.json()["name"], r.json()["secret"])
@@ -181,7 +214,8 @@ def test_robots_are_throttled_too(throttled, admin):
             assert fetch_token(server.url, auth=(creds[0], WRONG)).status_code == 401
         r = fetch_token(server.url, auth=creds)
         assert r.status_code == 401 and "too many failed logins" in r.text
-        wait_until_accepted(server, creds, LOCK_SECONDS + 15,
-                            probe=lambda: fetch_token(server.url, auth=creds))
+        wait_until_accepted(
+            server, creds, LOCK_SECONDS + 15, probe=lambda: fetch_token(server.url, auth=creds)
+        )
     finally:
         admin.delete(f"/robots/{robot_id}")

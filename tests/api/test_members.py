@@ -8,8 +8,15 @@ from tests.support.clients import ApiClient
 
 pytestmark = pytest.mark.api
 
-MEMBER_FIELDS = {"id", "project_id", "entity_name", "role_name", "role_id", "entity_id",
-                 "entity_type"}
+MEMBER_FIELDS = {
+    "id",
+    "project_id",
+    "entity_name",
+    "role_name",
+    "role_id",
+    "entity_id",
+    "entity_type",
+}
 
 
 def _error(response, status, code):
@@ -18,8 +25,9 @@ def _error(response, status, code):
 
 
 def _add(client, project, role_id, **user):
-    return client.post(f"/projects/{project}/members",
-                       json={"role_id": role_id, "member_user": user})
+    return client.post(
+        f"/projects/{project}/members", json={"role_id": role_id, "member_user": user}
+    )
 
 
 def test_add_by_id_and_by_username(admin_client, new_user, project):
@@ -40,11 +48,16 @@ def test_add_by_id_and_by_username(admin_client, new_user, project):
     _error(_add(admin_client, project, 3, username=other_name), 409, "CONFLICT")
 
 
-@pytest.mark.parametrize("body", [{"role_id": 9, "member_user": {"user_id": 1}},
-                                  {"role_id": 2},
-                                  {"role_id": 2, "member_user": {}},
-                                  {"member_user": {"user_id": 1}},
-                                  {"role_id": "2", "member_user": {"user_id": 1}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"role_id": 9, "member_user": {"user_id": 1}},
+        {"role_id": 2},
+        {"role_id": 2, "member_user": {}},
+        {"member_user": {"user_id": 1}},
+        {"role_id": "2", "member_user": {"user_id": 1}},
+    ],
+)
 def test_invalid_member_requests(admin_client, project, body):
     _error(admin_client.post(f"/projects/{project}/members", json=body), 400, "BAD_REQUEST")
 
@@ -52,8 +65,9 @@ def test_invalid_member_requests(admin_client, project, body):
 def test_unknown_user_or_group_is_404(admin_client, project):
     _error(_add(admin_client, project, 2, user_id=987654), 404, "NOT_FOUND")
     _error(_add(admin_client, project, 2, username="nobody-here"), 404, "NOT_FOUND")
-    r = admin_client.post(f"/projects/{project}/members",
-                          json={"role_id": 2, "member_group": {"id": 987654}})
+    r = admin_client.post(
+        f"/projects/{project}/members", json={"role_id": 2, "member_group": {"id": 987654}}
+    )
     _error(r, 404, "NOT_FOUND")
 
 
@@ -66,11 +80,11 @@ def test_list_with_filter_and_paging(admin_client, new_user, project):
     r = admin_client.get(f"/projects/{project}/members", params={"page": 1, "page_size": 2})
     assert r.headers["X-Total-Count"] == "4"
     assert len(r.json()) == 2 and r.json()[0]["entity_name"] == "admin"
-    nxt = f"/api/v2.0/projects/{project}/members?" + urlencode([("page", "2"),
-                                                                ("page_size", "2")])
+    nxt = f"/api/v2.0/projects/{project}/members?" + urlencode([("page", "2"), ("page_size", "2")])
     assert r.headers["Link"] == f'<{nxt}>; rel="next"'
-    found = admin_client.get(f"/projects/{project}/members",
-                             params={"entityname": names[1][-6:]}).json()
+    found = admin_client.get(
+        f"/projects/{project}/members", params={"entityname": names[1][-6:]}
+    ).json()
     assert [m["entity_name"] for m in found] == [names[1]]
 
 
@@ -83,8 +97,11 @@ def test_update_and_delete(admin_client, new_user, project):
     assert admin_client.get(location).json()["role_name"] == "maintainer"
     assert client.get(f"/projects/{project}").json()["current_user_role_id"] == 4
     _error(admin_client.put(location, json={"role_id": 0}), 400, "BAD_REQUEST")
-    _error(admin_client.put(f"/projects/{project}/members/987654", json={"role_id": 2}),
-           404, "NOT_FOUND")
+    _error(
+        admin_client.put(f"/projects/{project}/members/987654", json={"role_id": 2}),
+        404,
+        "NOT_FOUND",
+    )
     assert admin_client.delete(location).status_code == 200
     _error(admin_client.get(location), 404, "NOT_FOUND")
     _error(admin_client.delete(f"/projects/{project}/members/{mid}"), 404, "NOT_FOUND")
@@ -132,9 +149,11 @@ def test_member_changes_are_audited(admin_client, new_user, project, server):
     db = Database(server.database_url or f"sqlite:///{server.data_dir / 'harbor.db'}")
     try:
         with db.read() as s:
-            rows = s.execute(select(AuditLog.operation, AuditLog.resource).where(
-                AuditLog.resource_type == "member", AuditLog.resource.like(f"{project}:%"))
-                .order_by(AuditLog.id)).all()
+            rows = s.execute(
+                select(AuditLog.operation, AuditLog.resource)
+                .where(AuditLog.resource_type == "member", AuditLog.resource.like(f"{project}:%"))
+                .order_by(AuditLog.id)
+            ).all()
     finally:
         db.dispose()
     assert [op for op, _ in rows] == ["create", "update", "delete"]
@@ -150,20 +169,26 @@ def test_group_member_by_id(admin_client, project, server):
     db = Database(server.database_url or f"sqlite:///{server.data_dir / 'harbor.db'}")
     try:
         with db.transaction() as s:
-            group = UserGroup(group_name=f"devs-{project}", group_type=1,
-                              ldap_group_dn=f"cn=devs-{project},dc=example,dc=com")
+            group = UserGroup(
+                group_name=f"devs-{project}",
+                group_type=1,
+                ldap_group_dn=f"cn=devs-{project},dc=example,dc=com",
+            )
             s.add(group)
             s.flush()
             group_id = group.id
-        r = admin_client.post(f"/projects/{project}/members",
-                              json={"role_id": 2, "member_group": {"id": group_id}})
+        r = admin_client.post(
+            f"/projects/{project}/members", json={"role_id": 2, "member_group": {"id": group_id}}
+        )
         assert r.status_code == 201, r.text
         member = admin_client.get(r.headers["Location"]).json()
         assert member["entity_type"] == "g" and member["entity_id"] == group_id
         assert member["entity_name"] == f"devs-{project}"
         dn = f"cn=devs-{project},dc=example,dc=com"
-        by_dn = admin_client.post(f"/projects/{project}/members",
-                                  json={"role_id": 3, "member_group": {"ldap_group_dn": dn}})
+        by_dn = admin_client.post(
+            f"/projects/{project}/members",
+            json={"role_id": 3, "member_group": {"ldap_group_dn": dn}},
+        )
         assert by_dn.status_code == 409
         assert admin_client.delete(r.headers["Location"]).status_code == 200
     finally:
@@ -172,19 +197,31 @@ def test_group_member_by_id(admin_client, project, server):
         db.dispose()
 
 
-def test_a_robot_cannot_grant_a_role_wider_than_its_access(server, admin_client, new_user,
-                                                          project):
+def test_a_robot_cannot_grant_a_role_wider_than_its_access(server, admin_client, new_user, project):
     """A robot holding member:create must not make anyone projectAdmin (escalation)."""
-    perms = [{"kind": "project", "namespace": project, "access": [
-        {"resource": r, "action": a, "effect": "allow"}
-        for r, a in (("member", "create"), ("member", "update"), ("member", "list"),
-                     ("repository", "pull"))]}]
-    r = admin_client.post("/robots", json={"name": "mgr", "level": "project", "duration": -1,
-                                           "permissions": perms})
+    perms = [
+        {
+            "kind": "project",
+            "namespace": project,
+            "access": [
+                {"resource": r, "action": a, "effect": "allow"}
+                for r, a in (
+                    ("member", "create"),
+                    ("member", "update"),
+                    ("member", "list"),
+                    ("repository", "pull"),
+                )
+            ],
+        }
+    ]
+    r = admin_client.post(
+        "/robots", json={"name": "mgr", "level": "project", "duration": -1, "permissions": perms}
+    )
     assert r.status_code == 201, r.text
     robot = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
     _, name, _, _ = new_user()
     _error(_add(robot, project, 1, username=name), 403, "FORBIDDEN")
     _error(_add(robot, project, 5, username=name), 403, "FORBIDDEN")
-    assert [m["entity_name"] for m in admin_client.get(
-        f"/projects/{project}/members").json()] == ["admin"]
+    assert [m["entity_name"] for m in admin_client.get(f"/projects/{project}/members").json()] == [
+        "admin"
+    ]

@@ -67,8 +67,15 @@ class World:
 
 def _user(admin: ApiClient, prefix: str) -> tuple[str, str]:
     name, password = f"{prefix}-{uuid.uuid4().hex[:8]}".lower(), "Matr1x-" + uuid.uuid4().hex[:6]
-    r = admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                   "realname": name, "password": password})
+    r = admin.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": name,
+            "password": password,
+        },
+    )
     assert r.status_code == 201, r.text
     return name, password
 
@@ -81,8 +88,10 @@ def _project(admin: ApiClient, prefix: str) -> str:
 
 
 def _member(admin: ApiClient, project: str, username: str, role: int) -> None:
-    r = admin.post(f"/projects/{project}/members",
-                   json={"role_id": role, "member_user": {"username": username}})
+    r = admin.post(
+        f"/projects/{project}/members",
+        json={"role_id": role, "member_user": {"username": username}},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -93,8 +102,12 @@ def world(server):
     repo = f"{project}/seed"
     pusher = Pusher(server.url)
     pushed = pusher.image(repo, "v1")
-    manifest = requests.get(f"{server.url}/v2/{repo}/manifests/v1", auth=admin.auth,
-                            headers={"Accept": OCI_MANIFEST}, timeout=30).content
+    manifest = requests.get(
+        f"{server.url}/v2/{repo}/manifests/v1",
+        auth=admin.auth,
+        headers={"Accept": OCI_MANIFEST},
+        timeout=30,
+    ).content
     w = World(server, admin, project, repo, manifest)
     w.creds = {"sysadmin": ("admin", ADMIN_PASSWORD), "anonymous": None}
     for caller in [*ROLE_IDS, "nonMember"]:
@@ -127,32 +140,58 @@ def do_push(w: World, caller: str) -> list[int]:
     url = f"{w.server.url}/v2/{w.repo}/manifests/{tag}"
     headers = {"Content-Type": OCI_MANIFEST}
     token = token_for(w.server.url, f"repository:{w.repo}:pull,push", auth=w.creds[caller])
-    via_token = requests.put(url, data=w.manifest, headers={**headers, **bearer(token)},
-                             timeout=30).status_code
-    via_basic = requests.put(url, data=w.manifest, headers=headers, auth=w.creds[caller],
-                             timeout=30).status_code
+    via_token = requests.put(
+        url, data=w.manifest, headers={**headers, **bearer(token)}, timeout=30
+    ).status_code
+    via_basic = requests.put(
+        url, data=w.manifest, headers=headers, auth=w.creds[caller], timeout=30
+    ).status_code
     return [via_token, via_basic]
 
 
 def do_delete(w: World, caller: str) -> list[int]:
-    return [w.api(caller).delete(f"/projects/{w.project}/repositories/seed/artifacts/"
-                                 f"{w.doomed[caller]}").status_code]
+    return [
+        w.api(caller)
+        .delete(f"/projects/{w.project}/repositories/seed/artifacts/{w.doomed[caller]}")
+        .status_code
+    ]
 
 
 def do_tag(w: World, caller: str) -> list[int]:
-    return [w.api(caller).post(f"/projects/{w.project}/repositories/seed/artifacts/v1/tags",
-                               json={"name": f"tag-{caller.lower()}"}).status_code]
+    return [
+        w.api(caller)
+        .post(
+            f"/projects/{w.project}/repositories/seed/artifacts/v1/tags",
+            json={"name": f"tag-{caller.lower()}"},
+        )
+        .status_code
+    ]
 
 
 def do_member(w: World, caller: str) -> list[int]:
-    return [w.api(caller).post(f"/projects/{w.project}/members", json={
-        "role_id": 3, "member_user": {"username": w.targets[caller]}}).status_code]
+    return [
+        w.api(caller)
+        .post(
+            f"/projects/{w.project}/members",
+            json={"role_id": 3, "member_user": {"username": w.targets[caller]}},
+        )
+        .status_code
+    ]
 
 
 def do_robot(w: World, caller: str) -> list[int]:
-    body = {"name": f"m{uuid.uuid4().hex[:8]}", "level": "project", "duration": -1,
-            "permissions": [{"kind": "project", "namespace": w.project, "access": [
-                {"resource": "repository", "action": "pull", "effect": "allow"}]}]}
+    body = {
+        "name": f"m{uuid.uuid4().hex[:8]}",
+        "level": "project",
+        "duration": -1,
+        "permissions": [
+            {
+                "kind": "project",
+                "namespace": w.project,
+                "access": [{"resource": "repository", "action": "pull", "effect": "allow"}],
+            }
+        ],
+    }
     r = w.api(caller).post("/robots", json=body)
     if r.status_code == 201:
         w.admin.delete(f"/robots/{r.json()['id']}")
@@ -160,13 +199,23 @@ def do_robot(w: World, caller: str) -> list[int]:
 
 
 def do_update(w: World, caller: str) -> list[int]:
-    return [w.api(caller).put(f"/projects/{w.project}", headers={"X-Is-Resource-Name": "true"},
-                              json={"metadata": {"auto_scan": "false"}}).status_code]
+    return [
+        w.api(caller)
+        .put(
+            f"/projects/{w.project}",
+            headers={"X-Is-Resource-Name": "true"},
+            json={"metadata": {"auto_scan": "false"}},
+        )
+        .status_code
+    ]
 
 
 def do_project_delete(w: World, caller: str) -> list[int]:
-    return [w.api(caller).delete(f"/projects/{w.delete_projects[caller]}",
-                                 headers={"X-Is-Resource-Name": "true"}).status_code]
+    return [
+        w.api(caller)
+        .delete(f"/projects/{w.delete_projects[caller]}", headers={"X-Is-Resource-Name": "true"})
+        .status_code
+    ]
 
 
 def do_repository_read(w: World, caller: str) -> list[int]:
@@ -178,8 +227,7 @@ def do_repository_list(w: World, caller: str) -> list[int]:
 
 
 def do_artifact_read(w: World, caller: str) -> list[int]:
-    return [w.api(caller).get(f"/projects/{w.project}/repositories/seed/artifacts/v1")
-            .status_code]
+    return [w.api(caller).get(f"/projects/{w.project}/repositories/seed/artifacts/v1").status_code]
 
 
 def do_member_list(w: World, caller: str) -> list[int]:
@@ -190,14 +238,21 @@ def do_log_list(w: World, caller: str) -> list[int]:
     return [w.api(caller).get(f"/projects/{w.project}/logs").status_code]
 
 
-ACTIONS = {"repository read": (do_repository_read, {200}),
-           "repository list": (do_repository_list, {200}),
-           "artifact read": (do_artifact_read, {200}), "member list": (do_member_list, {200}),
-           "log list": (do_log_list, {200}),
-           "pull": (do_pull, {200}), "push": (do_push, {201}), "delete": (do_delete, {200}),
-           "tag": (do_tag, {201}), "member management": (do_member, {201}),
-           "robot management": (do_robot, {201}), "project update": (do_update, {200}),
-           "project delete": (do_project_delete, {200})}
+ACTIONS = {
+    "repository read": (do_repository_read, {200}),
+    "repository list": (do_repository_list, {200}),
+    "artifact read": (do_artifact_read, {200}),
+    "member list": (do_member_list, {200}),
+    "log list": (do_log_list, {200}),
+    "pull": (do_pull, {200}),
+    "push": (do_push, {201}),
+    "delete": (do_delete, {200}),
+    "tag": (do_tag, {201}),
+    "member management": (do_member, {201}),
+    "robot management": (do_robot, {201}),
+    "project update": (do_update, {200}),
+    "project delete": (do_project_delete, {200}),
+}
 
 
 def test_operations_table_is_fully_exercised():

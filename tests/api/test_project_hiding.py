@@ -36,8 +36,12 @@ def _walk(project_id: int, name: str, repo: str, member_id: int, label_id: int, 
             ("PUT", f"{base}/metadatas/auto_scan", {"auto_scan": "false"}, headers),
             ("DELETE", f"{base}/metadatas/auto_scan", None, headers),
             ("GET", f"{base}/members", None, headers),
-            ("POST", f"{base}/members", {"role_id": 3, "member_user": {"username": "admin"}},
-             headers),
+            (
+                "POST",
+                f"{base}/members",
+                {"role_id": 3, "member_user": {"username": "admin"}},
+                headers,
+            ),
             ("GET", f"{base}/members/{member_id}", None, headers),
             ("PUT", f"{base}/members/{member_id}", {"role_id": 2}, headers),
             ("DELETE", f"{base}/members/{member_id}", None, headers),
@@ -49,9 +53,23 @@ def _walk(project_id: int, name: str, repo: str, member_id: int, label_id: int, 
         ("PUT", f"/labels/{label_id}", {"name": "l2"}, {}),
         ("DELETE", f"/labels/{label_id}", None, {}),
         ("GET", f"/robots?q=ProjectID={p}", None, {}),
-        ("POST", "/robots", {"name": "r", "level": "project", "duration": -1, "permissions": [
-            {"kind": "project", "namespace": n, "access": [
-                {"resource": "repository", "action": "pull", "effect": "allow"}]}]}, {}),
+        (
+            "POST",
+            "/robots",
+            {
+                "name": "r",
+                "level": "project",
+                "duration": -1,
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": n,
+                        "access": [{"resource": "repository", "action": "pull", "effect": "allow"}],
+                    }
+                ],
+            },
+            {},
+        ),
         ("GET", f"/projects/{n}/logs", None, {}),
         ("GET", f"/projects/{n}/repositories", None, {}),
         ("GET", f"/projects/{n}/repositories/{r}", None, {}),
@@ -75,24 +93,24 @@ def _walk(project_id: int, name: str, repo: str, member_id: int, label_id: int, 
 def _answers(client, calls) -> list[tuple]:
     out = []
     for method, url, body, headers in calls:
-        r = client.request(method, url, json=body,
-                           headers={**headers, "X-Request-Id": "same-request-id"})
+        r = client.request(
+            method, url, json=body, headers={**headers, "X-Request-Id": "same-request-id"}
+        )
         out.append((method, url, r.status_code, r.headers.get("Content-Type"), r.content))
     return out
 
 
-def test_private_project_answers_like_a_missing_one(admin_client, anon_client, new_user,
-                                                    pusher):
+def test_private_project_answers_like_a_missing_one(admin_client, anon_client, new_user, pusher):
     name = unique("hidden")
-    r = admin_client.post("/projects", json={"project_name": name,
-                                             "metadata": {"public": "false"}})
+    r = admin_client.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
     assert r.status_code == 201, r.text
     project_id = int(r.headers["Location"].rsplit("/", 1)[1])
     repo = "app"
     pusher.image(f"{name}/{repo}", "latest")
     member_id = admin_client.get(f"/projects/{project_id}/members").json()[0]["id"]
-    r = admin_client.post("/labels", json={"name": unique("l"), "scope": "p",
-                                           "project_id": project_id})
+    r = admin_client.post(
+        "/labels", json={"name": unique("l"), "scope": "p", "project_id": project_id}
+    )
     assert r.status_code == 201, r.text
     label_id = int(r.headers["Location"].rsplit("/", 1)[1])
     _, _, _, outsider = new_user()
@@ -100,13 +118,17 @@ def test_private_project_answers_like_a_missing_one(admin_client, anon_client, n
     pusher.image(source, "latest")
     calls = _walk(project_id, name, repo, member_id, label_id, source)
 
-    hidden = {who: _answers(client, calls)
-              for who, client in (("outsider", outsider), ("anonymous", anon_client))}
+    hidden = {
+        who: _answers(client, calls)
+        for who, client in (("outsider", outsider), ("anonymous", anon_client))
+    }
     assert admin_client.delete(f"/projects/{name}/repositories/{repo}").status_code == 200
     assert admin_client.delete(f"/labels/{label_id}").status_code == 200
     assert admin_client.delete(f"/projects/{project_id}").status_code == 200
-    missing = {who: _answers(client, calls)
-               for who, client in (("outsider", outsider), ("anonymous", anon_client))}
+    missing = {
+        who: _answers(client, calls)
+        for who, client in (("outsider", outsider), ("anonymous", anon_client))
+    }
 
     for who in hidden:
         for before, after in zip(hidden[who], missing[who], strict=True):
@@ -121,24 +143,24 @@ def test_private_project_answers_like_a_missing_one(admin_client, anon_client, n
 def test_free_id_and_name_answer_the_same_as_a_hidden_one(admin_client, new_user):
     """The same message shape for a hidden and a free id/name (only the reference differs)."""
     name = unique("hidden")
-    r = admin_client.post("/projects", json={"project_name": name,
-                                             "metadata": {"public": "false"}})
+    r = admin_client.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
     project_id = int(r.headers["Location"].rsplit("/", 1)[1])
     _, _, _, outsider = new_user()
     try:
-        for hidden_ref, free_ref in ((str(project_id), "2147480000"),
-                                     (name, unique("free"))):
+        for hidden_ref, free_ref in ((str(project_id), "2147480000"), (name, unique("free"))):
             for suffix in ("", "/summary", "/metadatas", "/members"):
                 a = outsider.get(f"/projects/{hidden_ref}{suffix}")
                 b = outsider.get(f"/projects/{free_ref}{suffix}")
                 assert (a.status_code, b.status_code) == (404, 404)
-                assert a.content.replace(hidden_ref.encode(), b"REF") == \
-                    b.content.replace(free_ref.encode(), b"REF")
+                assert a.content.replace(hidden_ref.encode(), b"REF") == b.content.replace(
+                    free_ref.encode(), b"REF"
+                )
         for url in ("/labels?scope=p&project_id={}", "/robots?q=ProjectID={}"):
             a = outsider.get(url.format(project_id))
             b = outsider.get(url.format(2147480000))
             assert (a.status_code, b.status_code) == (404, 404), (a.text, b.text)
-            assert a.content.replace(str(project_id).encode(), b"REF") == \
-                b.content.replace(b"2147480000", b"REF")
+            assert a.content.replace(str(project_id).encode(), b"REF") == b.content.replace(
+                b"2147480000", b"REF"
+            )
     finally:
         admin_client.delete(f"/projects/{project_id}")

@@ -40,8 +40,12 @@ from tests.support.servers import postgres_database
 
 pytestmark = pytest.mark.api
 OUTSIDER = Principal(kind="user", user_id=999, username="outsider")
-ROBOT = Principal(kind="robot", robot_id=5, username="robot$other",
-                  robot_access=(("other", "repository", "pull"),))
+ROBOT = Principal(
+    kind="robot",
+    robot_id=5,
+    username="robot$other",
+    robot_access=(("other", "repository", "pull"),),
+)
 PAGE = Page.of(1, 10)
 
 
@@ -55,16 +59,16 @@ def db(request, tmp_path_factory):
         database = Database(url)
         upgrade(database.engine)
         with database.transaction() as s:
-            owner = User(username="owner", email="owner@example.com", realname="owner",
-                         password_hash="x")
+            owner = User(
+                username="owner", email="owner@example.com", realname="owner", password_hash="x"
+            )
             s.add(owner)
             s.flush()
             project = Project(name="secret", owner_id=owner.id)
             project.metadata_entries.append(ProjectMetadata(name="public", value="false"))
             s.add(project)
             s.flush()
-            s.add(ProjectMember(project_id=project.id, entity_type="u", entity_id=owner.id,
-                                role=1))
+            s.add(ProjectMember(project_id=project.id, entity_type="u", entity_id=owner.id, role=1))
             s.add(Repository(project_id=project.id, name="secret/app"))
             s.add(Label(name="secret-label", scope="p", project_id=project.id))
         yield database
@@ -91,18 +95,21 @@ CALLS = {
     "metadata": lambda c, i, n: projects.get_metadata(c, ProjectNameOrId(i), "public"),
     "members": lambda c, i, n: members.list_members(c, ProjectNameOrId(i), PAGE, None),
     "member": lambda c, i, n: members.get(c, ProjectNameOrId(i), 1),
-    "labels": lambda c, i, n: labels.list_labels(c, name=None, scope="p", project_id=int(i),
-                                                 q=None, sort=None, offset=0, limit=10),
+    "labels": lambda c, i, n: labels.list_labels(
+        c, name=None, scope="p", project_id=int(i), q=None, sort=None, offset=0, limit=10
+    ),
     "robots": lambda c, i, n: robots.list_robots(c, f"ProjectID={i}", None, PAGE),
-    "logs": lambda c, i, n: audit_logs.list_logs(c, n, q=None, sort=None, offset=0,
-                                                 limit=10),
-    "repositories": lambda c, i, n: repositories.list_repositories(c, n, q=None, sort=None,
-                                                                   offset=0, limit=10),
+    "logs": lambda c, i, n: audit_logs.list_logs(c, n, q=None, sort=None, offset=0, limit=10),
+    "repositories": lambda c, i, n: repositories.list_repositories(
+        c, n, q=None, sort=None, offset=0, limit=10
+    ),
     "repository": lambda c, i, n: repositories.get_repository(c, n, "app"),
-    "artifacts": lambda c, i, n: artifacts.list_artifacts(c, n, "app", q=None, sort=None,
-                                                          offset=0, limit=10, opts=Options()),
-    "tags": lambda c, i, n: tags.list_tags(c, n, "app", "latest", q=None, sort=None,
-                                           offset=0, limit=10),
+    "artifacts": lambda c, i, n: artifacts.list_artifacts(
+        c, n, "app", q=None, sort=None, offset=0, limit=10, opts=Options()
+    ),
+    "tags": lambda c, i, n: tags.list_tags(
+        c, n, "app", "latest", q=None, sort=None, offset=0, limit=10
+    ),
 }
 
 
@@ -122,8 +129,9 @@ def _statements(db: Database, principal: Principal, call, project_id: str, name:
     return statements, raised.value.message
 
 
-@pytest.mark.parametrize("who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous",
-                                                                    "robot"])
+@pytest.mark.parametrize(
+    "who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous", "robot"]
+)
 def test_label_of_a_hidden_project_costs_what_a_missing_label_does(db, who):
     hidden_id = str(_label_id(db))
     missing_id = str(int(hidden_id) + 1000)
@@ -139,8 +147,9 @@ def test_label_of_a_hidden_project_costs_what_a_missing_label_does(db, who):
     assert missing_message == f"label {missing_id} not found"
 
 
-@pytest.mark.parametrize("who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous",
-                                                                    "robot"])
+@pytest.mark.parametrize(
+    "who", [OUTSIDER, ANONYMOUS, ROBOT], ids=["outsider", "anonymous", "robot"]
+)
 @pytest.mark.parametrize("what", sorted(CALLS))
 def test_hidden_and_missing_do_the_same_work(db, who, what):
     secret = str(_secret_id(db))
@@ -152,5 +161,6 @@ def test_hidden_and_missing_do_the_same_work(db, who, what):
     missing, missing_message = _statements(*call_args, free, "nosuch")
     assert hidden == missing
     assert hidden  # the lookup did run
-    assert hidden_message.replace(secret, "REF").replace("secret", "REF") == \
-        missing_message.replace(free, "REF").replace("nosuch", "REF")
+    assert hidden_message.replace(secret, "REF").replace(
+        "secret", "REF"
+    ) == missing_message.replace(free, "REF").replace("nosuch", "REF")

@@ -32,13 +32,17 @@ def upstream(tmp_path_factory):
 @pytest.fixture
 def proxy_project(admin_client, upstream):
     """(project name, registry id) of a fresh proxy cache of ``upstream``."""
-    r = admin_client.post("/registries", json={"name": unique("up"), "type": "docker-registry",
-                                               "url": f"http://{upstream.host}"})
+    r = admin_client.post(
+        "/registries",
+        json={"name": unique("up"), "type": "docker-registry", "url": f"http://{upstream.host}"},
+    )
     assert r.status_code == 201, r.text
     registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
     name = unique("proxy")
-    r = admin_client.post("/projects", json={"project_name": name, "registry_id": registry_id,
-                                             "metadata": {"public": "false"}})
+    r = admin_client.post(
+        "/projects",
+        json={"project_name": name, "registry_id": registry_id, "metadata": {"public": "false"}},
+    )
     assert r.status_code == 201, r.text
     yield name, registry_id
     admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
@@ -56,9 +60,13 @@ def test_proxy_project_names_its_registry(admin_client, proxy_project, upstream)
     assert "credential" not in summary["registry"]
     r = admin_client.put(f"/projects/{name}", json={"registry_id": registry_id + 1000})
     assert r.status_code == 400, r.text
-    assert admin_client.put(f"/projects/{name}", json={"registry_id": registry_id,
-                                                       "metadata": {"max_upstream_conn": "2"}}
-                            ).status_code == 200
+    assert (
+        admin_client.put(
+            f"/projects/{name}",
+            json={"registry_id": registry_id, "metadata": {"max_upstream_conn": "2"}},
+        ).status_code
+        == 200
+    )
     assert admin_client.get(f"/projects/{name}").json()["metadata"]["max_upstream_conn"] == "2"
     r = admin_client.delete(f"/registries/{registry_id}")
     assert r.status_code == 412 and name in r.text
@@ -68,14 +76,17 @@ def test_ordinary_project_summary_has_no_registry(admin_client, project):
     assert admin_client.get(f"/projects/{project}/summary").json()["registry"] is None
 
 
-def test_proxy_project_needs_a_known_registry_and_a_system_admin(admin_client, new_user,
-                                                                 proxy_project):
-    r = admin_client.post("/projects", json={"project_name": unique("proxy"),
-                                             "registry_id": 987654})
+def test_proxy_project_needs_a_known_registry_and_a_system_admin(
+    admin_client, new_user, proxy_project
+):
+    r = admin_client.post(
+        "/projects", json={"project_name": unique("proxy"), "registry_id": 987654}
+    )
     assert r.status_code == 400 and "registry 987654 not found" in r.text
     _, _, _, user = new_user()
-    r = user.post("/projects", json={"project_name": unique("proxy"),
-                                     "registry_id": proxy_project[1]})
+    r = user.post(
+        "/projects", json={"project_name": unique("proxy"), "registry_id": proxy_project[1]}
+    )
     assert r.status_code == 403 and "Only system admin" in r.text
 
 
@@ -86,8 +97,11 @@ def test_push_to_proxy_project_is_denied(server, proxy_project, registry_client)
     error = r.json()["errors"][0]
     assert error["code"] == "DENIED"
     assert error["message"] == f"can not push artifact to a proxy project: {name}"
-    r = registry_client.put(f"/v2/{name}/app/manifests/v1", data=b"{}",
-                            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    r = registry_client.put(
+        f"/v2/{name}/app/manifests/v1",
+        data=b"{}",
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert r.status_code == 403 and r.json()["errors"][0]["code"] == "DENIED"
     anonymous = Pusher(server.url, auth=None)  # credentials first: 401, not 403
     assert anonymous.http.post(f"{server.url}/v2/{name}/app/blobs/uploads/").status_code == 401
@@ -119,9 +133,9 @@ def _pull(client, name: str, tag: str) -> tuple[str, list[bytes]]:
     return r.headers["Docker-Content-Digest"], blobs
 
 
-def test_pull_fills_then_serves_locally_when_upstream_is_down(admin_client, proxy_project,
-                                                             upstream, registry_client,
-                                                             anon_client):
+def test_pull_fills_then_serves_locally_when_upstream_is_down(
+    admin_client, proxy_project, upstream, registry_client, anon_client
+):
     project, _ = proxy_project
     repo = f"lib/{unique('app')}"
     origin = RegistryClient(f"http://{upstream.host}")
@@ -153,8 +167,7 @@ def test_pull_fills_then_serves_locally_when_upstream_is_down(admin_client, prox
         upstream.start()
 
 
-def test_upstream_404_for_a_cached_tag(admin_client, proxy_project, upstream,
-                                       registry_client):
+def test_upstream_404_for_a_cached_tag(admin_client, proxy_project, upstream, registry_client):
     """Harbor passes the upstream's 404 on; ``proxy_cache_local_on_not_found`` serves the
     cached copy instead."""
     project, _ = proxy_project
@@ -166,8 +179,12 @@ def test_upstream_404_for_a_cached_tag(admin_client, proxy_project, upstream,
     _wait_for_tag(admin_client, project, repo, "v1", pushed)
     assert origin.delete(f"/v2/{repo}/manifests/{pushed}").status_code == 202
     assert registry_client.get(f"/v2/{name}/manifests/v1").status_code == 404
-    assert admin_client.put(f"/projects/{project}", json={
-        "metadata": {"proxy_cache_local_on_not_found": "true"}}).status_code == 200
+    assert (
+        admin_client.put(
+            f"/projects/{project}", json={"metadata": {"proxy_cache_local_on_not_found": "true"}}
+        ).status_code
+        == 200
+    )
     assert _pull(registry_client, name, "v1")[0] == pushed
     # deleting cached artifacts is allowed, as in Harbor
     assert registry_client.delete(f"/v2/{name}/manifests/{pushed}").status_code == 202
@@ -204,8 +221,12 @@ class _Forward(BaseHTTPRequestHandler):
             self.server.peak = max(self.server.peak, self.server.active)
         try:
             time.sleep(self.server.delay)
-            r = requests.request(self.command, self.server.target + self.path, timeout=30,
-                                 headers={"Accept": self.headers.get("Accept", "*/*")})
+            r = requests.request(
+                self.command,
+                self.server.target + self.path,
+                timeout=30,
+                headers={"Accept": self.headers.get("Accept", "*/*")},
+            )
             self.send_response(r.status_code)
             for header in ("Content-Type", "Docker-Content-Digest", "Content-Length"):
                 if header in r.headers:
@@ -234,14 +255,19 @@ def test_max_upstream_conn_caps_concurrent_upstream_requests(admin_client, upstr
     repo = unique("conn")
     blobs = [origin.push_blob(repo, uuid.uuid4().bytes * 64) for _ in range(8)]
     counting = CountingProxy(f"http://{upstream.host}")
-    r = admin_client.post("/registries", json={"name": unique("slow"), "type": "docker-registry",
-                                               "url": counting.url})
+    r = admin_client.post(
+        "/registries", json={"name": unique("slow"), "type": "docker-registry", "url": counting.url}
+    )
     registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
     limited, free = unique("limited"), unique("free")
     for project, metadata in ((limited, {"max_upstream_conn": "1"}), (free, {})):
-        assert admin_client.post("/projects", json={
-            "project_name": project, "registry_id": registry_id, "metadata": metadata}
-        ).status_code == 201
+        assert (
+            admin_client.post(
+                "/projects",
+                json={"project_name": project, "registry_id": registry_id, "metadata": metadata},
+            ).status_code
+            == 201
+        )
     try:
         with RegistryClient(server.url, ("admin", ADMIN_PASSWORD)) as client:
             _parallel_blob_pulls(client, f"{free}/{repo}", blobs[:4])
@@ -256,8 +282,9 @@ def test_max_upstream_conn_caps_concurrent_upstream_requests(admin_client, upstr
         admin_client.delete(f"/registries/{registry_id}")
 
 
-def test_a_client_gone_mid_blob_leaves_nothing_half_cached(proxy_project, upstream,
-                                                           registry_client):
+def test_a_client_gone_mid_blob_leaves_nothing_half_cached(
+    proxy_project, upstream, registry_client
+):
     project, _ = proxy_project
     repo = unique("gone-mid")
     origin = RegistryClient(f"http://{upstream.host}")
@@ -279,16 +306,28 @@ def test_a_client_gone_mid_blob_leaves_nothing_half_cached(proxy_project, upstre
         upstream.start()
 
 
-def test_an_index_and_its_children_are_cached_as_they_are_pulled(admin_client, proxy_project,
-                                                                 upstream, registry_client):
+def test_an_index_and_its_children_are_cached_as_they_are_pulled(
+    admin_client, proxy_project, upstream, registry_client
+):
     project, _ = proxy_project
     repo = unique("multi")
     origin = RegistryClient(f"http://{upstream.host}")
     children = [origin.push_image(repo, f"child-{i}", (uuid.uuid4().bytes,)) for i in range(2)]
-    index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": digest, "size": len(body),
-         "platform": {"os": "linux", "architecture": arch}}
-        for (digest, body), arch in zip(children, ("amd64", "arm64"), strict=True)]})
+    index = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": digest,
+                    "size": len(body),
+                    "platform": {"os": "linux", "architecture": arch},
+                }
+                for (digest, body), arch in zip(children, ("amd64", "arm64"), strict=True)
+            ],
+        }
+    )
     assert origin.push_manifest(repo, "multi", index, OCI_INDEX).status_code == 201
     name = f"{project}/{repo}"
     r = registry_client.get(f"/v2/{name}/manifests/multi", headers={"Accept": OCI_INDEX})

@@ -68,28 +68,55 @@ def _fill(db: Database) -> None:
             s.flush()
             for i in range(n):
                 s.add(Repository(project_id=project.id, name=f"p{n}/extra{i}"))
-                child = Artifact(repository_id=repo.id, digest=_digest(f"{n}c{i}"),
-                                 media_type="application/vnd.oci.image.config.v1+json",
-                                 manifest_media_type="application/vnd.oci.image.manifest."
-                                                     "v1+json", config_digest=_digest("c"))
-                parent = Artifact(repository_id=repo.id, digest=_digest(f"{n}i{i}"),
-                                  media_type="application/vnd.oci.image.index.v1+json",
-                                  manifest_media_type="application/vnd.oci.image.index.v1+json")
+                child = Artifact(
+                    repository_id=repo.id,
+                    digest=_digest(f"{n}c{i}"),
+                    media_type="application/vnd.oci.image.config.v1+json",
+                    manifest_media_type="application/vnd.oci.image.manifest.v1+json",
+                    config_digest=_digest("c"),
+                )
+                parent = Artifact(
+                    repository_id=repo.id,
+                    digest=_digest(f"{n}i{i}"),
+                    media_type="application/vnd.oci.image.index.v1+json",
+                    manifest_media_type="application/vnd.oci.image.index.v1+json",
+                )
                 s.add_all([child, parent])
                 s.flush()
-                s.add(ArtifactReference(parent_id=parent.id, child_id=child.id,
-                                        child_digest=child.digest, platform='{"os":"linux"}'))
-                s.add_all([Tag(repository_id=repo.id, artifact_id=parent.id, name=f"t{i}-{k}")
-                           for k in range(3)])
+                s.add(
+                    ArtifactReference(
+                        parent_id=parent.id,
+                        child_id=child.id,
+                        child_digest=child.digest,
+                        platform='{"os":"linux"}',
+                    )
+                )
+                s.add_all(
+                    [
+                        Tag(repository_id=repo.id, artifact_id=parent.id, name=f"t{i}-{k}")
+                        for k in range(3)
+                    ]
+                )
                 s.add(ArtifactLabel(artifact_id=parent.id, label_id=label.id))
-                s.add(Artifact(repository_id=repo.id, digest=_digest(f"{n}s{i}"),
-                               media_type="application/vnd.oci.empty.v1+json",
-                               manifest_media_type="application/vnd.oci.image.manifest.v1+json",
-                               artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json",
-                               subject_digest=parent.digest))
-                s.add(AuditLog(project_id=project.id, operation="push",
-                               resource_type="artifact", resource=f"p{n}/main:t{i}",
-                               username="admin"))
+                s.add(
+                    Artifact(
+                        repository_id=repo.id,
+                        digest=_digest(f"{n}s{i}"),
+                        media_type="application/vnd.oci.empty.v1+json",
+                        manifest_media_type="application/vnd.oci.image.manifest.v1+json",
+                        artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json",
+                        subject_digest=parent.digest,
+                    )
+                )
+                s.add(
+                    AuditLog(
+                        project_id=project.id,
+                        operation="push",
+                        resource_type="artifact",
+                        resource=f"p{n}/main:t{i}",
+                        username="admin",
+                    )
+                )
 
 
 @contextlib.contextmanager
@@ -126,26 +153,37 @@ def _both(db, call):
 @pytest.mark.parametrize("who", [ADMIN, VISITOR], ids=["admin", "visitor"])
 def test_artifact_list_is_constant(db, who):
     opts = Options(with_tag=True, with_label=True, with_accessory=True, with_signature=True)
-    counts, sizes = _both(db, lambda n: artifacts.list_artifacts(
-        _ctx(db, who), f"p{n}", "main", q=None, sort=None, offset=0, limit=100, opts=opts))
+    counts, sizes = _both(
+        db,
+        lambda n: artifacts.list_artifacts(
+            _ctx(db, who), f"p{n}", "main", q=None, sort=None, offset=0, limit=100, opts=opts
+        ),
+    )
     assert sizes == [1, 20]
     assert counts[0] == counts[1], counts
 
 
 def test_repository_lists_are_constant(db):
-    counts, sizes = _both(db, lambda n: repositories.list_repositories(
-        _ctx(db), f"p{n}", q=None, sort=None, offset=0, limit=100))
+    counts, sizes = _both(
+        db,
+        lambda n: repositories.list_repositories(
+            _ctx(db), f"p{n}", q=None, sort=None, offset=0, limit=100
+        ),
+    )
     assert sizes == [2, 21] and counts[0] == counts[1], counts
 
 
 def test_audit_log_list_is_constant(db):
-    counts, sizes = _both(db, lambda n: audit_logs.list_logs(
-        _ctx(db), f"p{n}", q=None, sort=None, offset=0, limit=100))
+    counts, sizes = _both(
+        db,
+        lambda n: audit_logs.list_logs(_ctx(db), f"p{n}", q=None, sort=None, offset=0, limit=100),
+    )
     assert sizes == [1, 20] and counts[0] == counts[1], counts
 
 
 @pytest.mark.parametrize("who", [ADMIN, VISITOR], ids=["admin", "visitor"])
 def test_search_is_constant(db, who):
-    counts, sizes = _both(db, lambda n: (lambda r: (r["repository"], 0))(
-        search.search(_ctx(db, who), f"p{n}/")))
+    counts, sizes = _both(
+        db, lambda n: (lambda r: (r["repository"], 0))(search.search(_ctx(db, who), f"p{n}/"))
+    )
     assert sizes == [2, 21] and counts[0] == counts[1], counts

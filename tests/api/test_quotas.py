@@ -35,15 +35,18 @@ def make_project(admin_client):
     yield make
     for name in made:
         for repo in admin_client.get(f"/projects/{name}/repositories").json() or []:
-            admin_client.delete(f"/projects/{name}/repositories/"
-                                f"{repo['name'].split('/', 1)[1].replace('/', '%252F')}")
+            admin_client.delete(
+                f"/projects/{name}/repositories/"
+                f"{repo['name'].split('/', 1)[1].replace('/', '%252F')}"
+            )
         admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
 
 
 def quota_of(admin_client, project: str) -> dict:
     project_id = admin_client.get(f"/projects/{project}").json()["project_id"]
-    found = admin_client.get("/quotas", params={"reference": "project",
-                                                "reference_id": str(project_id)}).json()
+    found = admin_client.get(
+        "/quotas", params={"reference": "project", "reference_id": str(project_id)}
+    ).json()
     assert len(found) == 1, found
     return found[0]
 
@@ -52,8 +55,9 @@ def used(admin_client, project: str) -> int:
     return quota_of(admin_client, project)["used"]["storage"]
 
 
-def session_upload(http: requests.Session, base: str, repo: str, data: bytes,
-                   cancel: bool = False) -> requests.Response:
+def session_upload(
+    http: requests.Session, base: str, repo: str, data: bytes, cancel: bool = False
+) -> requests.Response:
     """POST, one PATCH with Content-Length, PUT ?digest= (skopeo's way); the first refused
     step's response, else the PUT's."""
     r = http.post(f"{base}/v2/{repo}/blobs/uploads/", timeout=60)
@@ -61,8 +65,7 @@ def session_upload(http: requests.Session, base: str, repo: str, data: bytes,
         return r
     location = r.headers["Location"]
     url = location if location.startswith("http") else base + location
-    r = http.patch(url, data=data, headers={"Content-Type": "application/octet-stream"},
-                   timeout=60)
+    r = http.patch(url, data=data, headers={"Content-Type": "application/octet-stream"}, timeout=60)
     if r.status_code != 202:
         return r
     location = r.headers["Location"]
@@ -75,18 +78,21 @@ def session_upload(http: requests.Session, base: str, repo: str, data: bytes,
 def test_limit_on_create_and_update(admin_client, make_project):
     project = make_project(storage_limit=1024 * 1024)
     assert quota_of(admin_client, project)["hard"] == {"storage": 1024 * 1024}
-    r = admin_client.put(f"/projects/{project}", json={"storage_limit": 2048},
-                         headers={"X-Is-Resource-Name": "true"})
+    r = admin_client.put(
+        f"/projects/{project}", json={"storage_limit": 2048}, headers={"X-Is-Resource-Name": "true"}
+    )
     assert r.status_code == 200, r.text
     assert quota_of(admin_client, project)["hard"] == {"storage": 2048}
-    r = admin_client.put(f"/projects/{project}", json={"storage_limit": 0},
-                         headers={"X-Is-Resource-Name": "true"})
+    r = admin_client.put(
+        f"/projects/{project}", json={"storage_limit": 0}, headers={"X-Is-Resource-Name": "true"}
+    )
     assert r.status_code == 400
 
 
 def test_default_from_storage_per_project(admin_client, make_project):
-    assert admin_client.put("/configurations",
-                            json={"storage_per_project": 5000}).status_code == 200
+    assert (
+        admin_client.put("/configurations", json={"storage_per_project": 5000}).status_code == 200
+    )
     try:
         project = make_project()
     finally:
@@ -112,8 +118,10 @@ def test_shared_blob_counted_once_and_summary(admin_client, make_project, server
     # manifests are identical too: the whole image is counted once
     assert used(admin_client, project) == first.size
     summary = admin_client.get(f"/projects/{project}/summary").json()
-    assert summary["quota"] == {"hard": {"storage": 10 * 1024 * 1024},
-                                "used": {"storage": first.size}}
+    assert summary["quota"] == {
+        "hard": {"storage": 10 * 1024 * 1024},
+        "used": {"storage": first.size},
+    }
 
 
 def test_push_over_limit_is_denied_with_harbors_words(admin_client, make_project, server):
@@ -123,13 +131,16 @@ def test_push_over_limit_is_denied_with_harbors_words(admin_client, make_project
     assert r.status_code == 403, r.text
     error = r.json()["errors"][0]
     assert error["code"] == "DENIED"
-    assert error["message"] == ("adding 100.0 KiB of storage resource, which when updated to "
-                                "current usage of 0 B will exceed the configured upper limit "
-                                "of 64.0 KiB.")
+    assert error["message"] == (
+        "adding 100.0 KiB of storage resource, which when updated to "
+        "current usage of 0 B will exceed the configured upper limit "
+        "of 64.0 KiB."
+    )
     assert quota_of(admin_client, project)["used"]["storage"] == 0
     # what fits still goes
-    assert session_upload(http, server.url, f"{project}/big",
-                          os.urandom(60 * 1024)).status_code == 201
+    assert (
+        session_upload(http, server.url, f"{project}/big", os.urandom(60 * 1024)).status_code == 201
+    )
     assert used(admin_client, project) == 60 * 1024
 
 
@@ -149,8 +160,9 @@ def test_cancelled_push_gives_back_its_reservation(admin_client, make_project, s
     assert r.status_code == 204, r.text
     assert used(admin_client, project) == 0
     # the 90 KiB held by the cancelled session are free again
-    assert session_upload(http, server.url, f"{project}/c",
-                          os.urandom(90 * 1024)).status_code == 201
+    assert (
+        session_upload(http, server.url, f"{project}/c", os.urandom(90 * 1024)).status_code == 201
+    )
 
 
 def test_delete_gives_usage_back(admin_client, make_project, server):
@@ -180,23 +192,25 @@ def test_quotas_endpoints_and_permissions(admin_client, make_project, new_user, 
     assert admin_client.get("/quotas", params={"sort": "nope"}).status_code == 400
 
     user_id, _, _, member = new_user()
-    admin_client.post(f"/projects/{project}/members",
-                      json={"role_id": 3, "member_user": {"user_id": user_id}})
+    admin_client.post(
+        f"/projects/{project}/members", json={"role_id": 3, "member_user": {"user_id": user_id}}
+    )
     mine = member.get("/quotas").json()
     assert [q["ref"]["name"] for q in mine] == [project]
     assert member.get(f"/quotas/{quota['id']}").status_code == 200
     other_id = quota_of(admin_client, other)["id"]
     assert member.get(f"/quotas/{other_id}").status_code == 404
-    assert member.put(f"/quotas/{quota['id']}",
-                      json={"hard": {"storage": 1}}).status_code == 403
-    assert member.put(f"/projects/{project}", json={"storage_limit": 1},
-                      headers={"X-Is-Resource-Name": "true"}).status_code in (403, 404)
-    assert member.get(f"/projects/{project}/summary").json()["quota"]["hard"] == \
-        {"storage": 4096}
+    assert member.put(f"/quotas/{quota['id']}", json={"hard": {"storage": 1}}).status_code == 403
+    assert member.put(
+        f"/projects/{project}", json={"storage_limit": 1}, headers={"X-Is-Resource-Name": "true"}
+    ).status_code in (403, 404)
+    assert member.get(f"/projects/{project}/summary").json()["quota"]["hard"] == {"storage": 4096}
     assert anon_client.get("/quotas").status_code == 401
 
-    assert admin_client.put(f"/quotas/{quota['id']}",
-                            json={"hard": {"storage": 9000}}).status_code == 200
+    assert (
+        admin_client.put(f"/quotas/{quota['id']}", json={"hard": {"storage": 9000}}).status_code
+        == 200
+    )
     assert quota_of(admin_client, project)["hard"] == {"storage": 9000}
     for bad in ({"hard": {"storage": 0}}, {"hard": {}}, {"hard": {"storage": -5}}):
         assert admin_client.put(f"/quotas/{quota['id']}", json=bad).status_code == 400
@@ -213,8 +227,9 @@ def test_parallel_pushes_never_overshoot(admin_client, make_project, server):
 
     def push(i: int) -> None:
         http = Pusher(server.url).http
-        r = session_upload(http, server.url, f"{project}/p{i % 3}",
-                           uuid.uuid4().bytes * (size // 16))
+        r = session_upload(
+            http, server.url, f"{project}/p{i % 3}", uuid.uuid4().bytes * (size // 16)
+        )
         with lock:
             results.append(r)
 
@@ -235,15 +250,19 @@ def test_parallel_pushes_never_overshoot(admin_client, make_project, server):
     assert quota["used"]["storage"] == 7 * size <= limit
 
 
-def test_whole_blob_over_limit_is_refused_before_it_is_stored(admin_client, make_project,
-                                                              server):
+def test_whole_blob_over_limit_is_refused_before_it_is_stored(admin_client, make_project, server):
     """``POST ?digest=`` with the whole blob: refused on its declared length, the bytes
     never land under their blob key."""
     project = make_project(storage_limit=16 * 1024)
     data = os.urandom(32 * 1024)
     http = Pusher(server.url).http
-    r = http.post(f"{server.url}/v2/{project}/m/blobs/uploads/", params={"digest": sha(data)},
-                  data=data, headers={"Content-Type": "application/octet-stream"}, timeout=30)
+    r = http.post(
+        f"{server.url}/v2/{project}/m/blobs/uploads/",
+        params={"digest": sha(data)},
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
     assert r.status_code == 403, r.text
     assert r.json()["errors"][0]["code"] == "DENIED"
     assert QUOTA_WORDS in r.json()["errors"][0]["message"]

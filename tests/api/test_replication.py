@@ -11,8 +11,10 @@ pytestmark = pytest.mark.api
 
 
 def _registry(client) -> int:
-    r = client.post("/registries", json={"name": unique("reg"), "type": "docker-registry",
-                                         "url": "https://reg.example.com"})
+    r = client.post(
+        "/registries",
+        json={"name": unique("reg"), "type": "docker-registry", "url": "https://reg.example.com"},
+    )
     assert r.status_code == 201, r.text
     return int(r.headers["Location"].rsplit("/", 1)[1])
 
@@ -28,17 +30,28 @@ def _policy(client, registry_id: int, **fields) -> int:
 def test_policy_lifecycle_with_harbor_fields(admin_client):
     registry_id = _registry(admin_client)
     name = unique("pol")
-    filters = [{"type": "name", "value": "library/**"},
-               {"type": "tag", "value": "v{1,2}.*", "decoration": "excludes"},
-               {"type": "label", "value": ["prod"], "decoration": "matches"},
-               {"type": "resource", "value": "image"}]
-    policy_id = _policy(admin_client, registry_id, name=name, description="to the mirror",
-                        dest_namespace="mirror/x", dest_namespace_replace_count=1,
-                        filters=filters, replicate_deletion=True, override=True,
-                        enabled=False, speed=512, copy_by_chunk=True,
-                        single_active_replication=True,
-                        trigger={"type": "scheduled",
-                                 "trigger_settings": {"cron": "0  0 * * * *"}})
+    filters = [
+        {"type": "name", "value": "library/**"},
+        {"type": "tag", "value": "v{1,2}.*", "decoration": "excludes"},
+        {"type": "label", "value": ["prod"], "decoration": "matches"},
+        {"type": "resource", "value": "image"},
+    ]
+    policy_id = _policy(
+        admin_client,
+        registry_id,
+        name=name,
+        description="to the mirror",
+        dest_namespace="mirror/x",
+        dest_namespace_replace_count=1,
+        filters=filters,
+        replicate_deletion=True,
+        override=True,
+        enabled=False,
+        speed=512,
+        copy_by_chunk=True,
+        single_active_replication=True,
+        trigger={"type": "scheduled", "trigger_settings": {"cron": "0  0 * * * *"}},
+    )
     got = admin_client.get(f"/replication/policies/{policy_id}").json()
     assert got["id"] == policy_id and got["name"] == name
     assert got["description"] == "to the mirror"
@@ -52,11 +65,17 @@ def test_policy_lifecycle_with_harbor_fields(admin_client):
     assert got["override"] is True and got["enabled"] is False and got["speed"] == 512
     assert got["copy_by_chunk"] is True and got["single_active_replication"] is True
     assert got["creation_time"].endswith("Z") and got["update_time"].endswith("Z")
-    assert admin_client.post("/replication/policies", json={
-        "name": name, "dest_registry": {"id": registry_id}}).status_code == 409
+    assert (
+        admin_client.post(
+            "/replication/policies", json={"name": name, "dest_registry": {"id": registry_id}}
+        ).status_code
+        == 409
+    )
     # PUT replaces the whole policy (Harbor): here, pull mode with the defaults
-    r = admin_client.put(f"/replication/policies/{policy_id}", json={
-        "name": name, "src_registry": {"id": registry_id}, "dest_registry": None})
+    r = admin_client.put(
+        f"/replication/policies/{policy_id}",
+        json={"name": name, "src_registry": {"id": registry_id}, "dest_registry": None},
+    )
     assert r.status_code == 200, r.text
     got = admin_client.get(f"/replication/policies/{policy_id}").json()
     assert got["src_registry"]["id"] == registry_id and got["dest_registry"]["id"] == 0
@@ -66,8 +85,13 @@ def test_policy_lifecycle_with_harbor_fields(admin_client):
     assert admin_client.delete(f"/replication/policies/{policy_id}").status_code == 200
     assert admin_client.get(f"/replication/policies/{policy_id}").status_code == 404
     assert admin_client.delete(f"/replication/policies/{policy_id}").status_code == 404
-    assert admin_client.put(f"/replication/policies/{policy_id}", json={
-        "name": name, "dest_registry": {"id": registry_id}}).status_code == 404
+    assert (
+        admin_client.put(
+            f"/replication/policies/{policy_id}",
+            json={"name": name, "dest_registry": {"id": registry_id}},
+        ).status_code
+        == 404
+    )
     admin_client.delete(f"/registries/{registry_id}")
 
 
@@ -75,49 +99,63 @@ def test_list_with_q_name_sort_and_paging(admin_client):
     registry_id = _registry(admin_client)
     prefix = unique("lp")
     ids = [_policy(admin_client, registry_id, name=f"{prefix}-{i}") for i in range(3)]
-    r = admin_client.get("/replication/policies", params={
-        "q": f"name=~{prefix}", "page_size": 2, "sort": "-name"})
+    r = admin_client.get(
+        "/replication/policies", params={"q": f"name=~{prefix}", "page_size": 2, "sort": "-name"}
+    )
     assert r.status_code == 200 and r.headers["X-Total-Count"] == "3"
     assert [x["name"] for x in r.json()] == [f"{prefix}-2", f"{prefix}-1"]
     assert 'rel="next"' in r.headers["Link"]
-    page2 = admin_client.get("/replication/policies", params={
-        "q": f"name=~{prefix}", "page": 2, "page_size": 2, "sort": "-name"}).json()
+    page2 = admin_client.get(
+        "/replication/policies",
+        params={"q": f"name=~{prefix}", "page": 2, "page_size": 2, "sort": "-name"},
+    ).json()
     assert [x["id"] for x in page2] == [ids[0]]
     legacy = admin_client.get("/replication/policies", params={"name": prefix}).json()
     assert sorted(x["id"] for x in legacy) == sorted(ids)
-    assert admin_client.get("/replication/policies", params={"q": "color=red"}
-                            ).status_code == 400
-    assert admin_client.get("/replication/policies", params={"sort": "speed"}
-                            ).status_code == 400
+    assert admin_client.get("/replication/policies", params={"q": "color=red"}).status_code == 400
+    assert admin_client.get("/replication/policies", params={"sort": "speed"}).status_code == 400
     for policy_id in ids:
         admin_client.delete(f"/replication/policies/{policy_id}")
     admin_client.delete(f"/registries/{registry_id}")
 
 
-@pytest.mark.parametrize("fields, words", [
-    ({"name": ""}, "name is required"),
-    ({"dest_registry": None}, "exactly one of src_registry"),
-    ({"src_registry": {"id": "REG"}}, "exactly one of src_registry"),
-    ({"dest_registry": {"id": 999999}}, "registry 999999 not found"),
-    ({"dest_namespace": "Bad/Namespace"}, "invalid dest_namespace"),
-    ({"dest_namespace_replace_count": -2}, "dest_namespace_replace_count"),
-    ({"speed": -5}, "speed"),
-    ({"trigger": {"type": "hourly"}}, "unsupported trigger type"),
-    ({"trigger": {"type": "scheduled", "trigger_settings": {"cron": "0 * * * *"}}},
-     "valid cron"),
-    ({"trigger": {"type": "scheduled"}}, "valid cron"),
-    ({"src_registry": {"id": "REG"}, "dest_registry": None,
-      "trigger": {"type": "event_based"}}, "push mode only"),
-    ({"filters": [{"type": "color", "value": "red"}]}, "unsupported filter type"),
-    ({"filters": [{"type": "name", "value": "a/{b"}]}, "invalid pattern"),
-    ({"filters": [{"type": "tag", "value": 3}]}, "must be a string"),
-    ({"filters": [{"type": "tag", "value": "x", "decoration": "maybe"}]}, "decoration"),
-    ({"filters": [{"type": "name", "value": "x", "decoration": "excludes"}]}, "decoration"),
-    ({"filters": [{"type": "label", "value": "prod"}]}, "list of names"),
-    ({"filters": [{"type": "resource", "value": "chart"}]}, "invalid resource"),
-    ({"filters": [{"type": "tag", "value": "a"}, {"type": "tag", "value": "b"}]},
-     "only one tag filter"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"name": ""}, "name is required"),
+        ({"dest_registry": None}, "exactly one of src_registry"),
+        ({"src_registry": {"id": "REG"}}, "exactly one of src_registry"),
+        ({"dest_registry": {"id": 999999}}, "registry 999999 not found"),
+        ({"dest_namespace": "Bad/Namespace"}, "invalid dest_namespace"),
+        ({"dest_namespace_replace_count": -2}, "dest_namespace_replace_count"),
+        ({"speed": -5}, "speed"),
+        ({"trigger": {"type": "hourly"}}, "unsupported trigger type"),
+        (
+            {"trigger": {"type": "scheduled", "trigger_settings": {"cron": "0 * * * *"}}},
+            "valid cron",
+        ),
+        ({"trigger": {"type": "scheduled"}}, "valid cron"),
+        (
+            {
+                "src_registry": {"id": "REG"},
+                "dest_registry": None,
+                "trigger": {"type": "event_based"},
+            },
+            "push mode only",
+        ),
+        ({"filters": [{"type": "color", "value": "red"}]}, "unsupported filter type"),
+        ({"filters": [{"type": "name", "value": "a/{b"}]}, "invalid pattern"),
+        ({"filters": [{"type": "tag", "value": 3}]}, "must be a string"),
+        ({"filters": [{"type": "tag", "value": "x", "decoration": "maybe"}]}, "decoration"),
+        ({"filters": [{"type": "name", "value": "x", "decoration": "excludes"}]}, "decoration"),
+        ({"filters": [{"type": "label", "value": "prod"}]}, "list of names"),
+        ({"filters": [{"type": "resource", "value": "chart"}]}, "invalid resource"),
+        (
+            {"filters": [{"type": "tag", "value": "a"}, {"type": "tag", "value": "b"}]},
+            "only one tag filter",
+        ),
+    ],
+)
 def test_create_validation(admin_client, fields, words):
     registry_id = _registry(admin_client)
     fields = {k: ({"id": registry_id} if v == {"id": "REG"} else v) for k, v in fields.items()}
@@ -145,11 +183,13 @@ def test_only_system_admins(admin_client, anon_client, new_user):
     policy_id = _policy(admin_client, registry_id)
     _, _, _, user = new_user()
     body = {"name": "x", "dest_registry": {"id": registry_id}}
-    calls = [("GET", "/replication/policies", None),
-             ("POST", "/replication/policies", body),
-             ("GET", f"/replication/policies/{policy_id}", None),
-             ("PUT", f"/replication/policies/{policy_id}", body),
-             ("DELETE", f"/replication/policies/{policy_id}", None)]
+    calls = [
+        ("GET", "/replication/policies", None),
+        ("POST", "/replication/policies", body),
+        ("GET", f"/replication/policies/{policy_id}", None),
+        ("PUT", f"/replication/policies/{policy_id}", body),
+        ("DELETE", f"/replication/policies/{policy_id}", None),
+    ]
     for method, path, payload in calls:
         assert anon_client.request(method, path, json=payload).status_code == 401, path
         r = user.request(method, path, json=payload)
@@ -166,26 +206,39 @@ def _start(client, policy_id):
 
 def test_execution_of_a_policy_selecting_nothing(admin_client):
     registry_id = _registry(admin_client)
-    policy_id = _policy(admin_client, registry_id,
-                        filters=[{"type": "name", "value": f"{unique('none')}/**"}])
+    policy_id = _policy(
+        admin_client, registry_id, filters=[{"type": "name", "value": f"{unique('none')}/**"}]
+    )
     r = _start(admin_client, policy_id)
     assert r.status_code == 201, r.text
     execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
     got = admin_client.get(f"/replication/executions/{execution_id}").json()
     assert got["policy_id"] == policy_id and got["trigger"] == "manual"
     assert got["status"] == "Succeed" and got["total"] == 0
-    listed = admin_client.get("/replication/executions", params={
-        "policy_id": policy_id, "status": "Succeed", "trigger": "manual"})
+    listed = admin_client.get(
+        "/replication/executions",
+        params={"policy_id": policy_id, "status": "Succeed", "trigger": "manual"},
+    )
     assert [e["id"] for e in listed.json()] == [execution_id]
     assert listed.headers["X-Total-Count"] == "1"
-    assert admin_client.get("/replication/executions", params={
-        "policy_id": policy_id, "status": "Failed"}).json() == []
-    assert admin_client.get("/replication/executions", params={
-        "policy_id": policy_id, "trigger": "scheduled"}).json() == []
+    assert (
+        admin_client.get(
+            "/replication/executions", params={"policy_id": policy_id, "status": "Failed"}
+        ).json()
+        == []
+    )
+    assert (
+        admin_client.get(
+            "/replication/executions", params={"policy_id": policy_id, "trigger": "scheduled"}
+        ).json()
+        == []
+    )
     assert admin_client.get(f"/replication/executions/{execution_id}/tasks").json() == []
     assert admin_client.put(f"/replication/executions/{execution_id}").status_code == 200
-    assert admin_client.get(f"/replication/executions/{execution_id}/tasks/999999/log"
-                            ).status_code == 404
+    assert (
+        admin_client.get(f"/replication/executions/{execution_id}/tasks/999999/log").status_code
+        == 404
+    )
     admin_client.delete(f"/replication/policies/{policy_id}")
     admin_client.delete(f"/registries/{registry_id}")
 
@@ -198,17 +251,18 @@ def test_execution_refusals(admin_client):
     assert _start(admin_client, 999999).status_code == 404
     r = admin_client.post("/replication/executions", json={})
     assert r.status_code == 400 and "policy_id" in r.text
-    pull = _policy(admin_client, registry_id, dest_registry=None,
-                   src_registry={"id": registry_id})
+    pull = _policy(admin_client, registry_id, dest_registry=None, src_registry={"id": registry_id})
     r = _start(admin_client, pull)
     assert r.status_code == 400 and "pull-mode" in r.json()["errors"][0]["message"]
-    for path in ("/replication/executions/999999", "/replication/executions/999999/tasks",
-                 "/replication/executions/999999/tasks/1/log"):
+    for path in (
+        "/replication/executions/999999",
+        "/replication/executions/999999/tasks",
+        "/replication/executions/999999/tasks/1/log",
+    ):
         assert admin_client.get(path).status_code == 404, path
     assert admin_client.put("/replication/executions/999999").status_code == 404
     for params in ({"status": "Running"}, {"trigger": "EVENT"}, {"sort": "secret"}):
-        assert admin_client.get("/replication/executions", params=params
-                                ).status_code == 400, params
+        assert admin_client.get("/replication/executions", params=params).status_code == 400, params
     for policy_id in (disabled, pull):
         admin_client.delete(f"/replication/policies/{policy_id}")
     admin_client.delete(f"/registries/{registry_id}")
@@ -216,17 +270,20 @@ def test_execution_refusals(admin_client):
 
 def test_executions_only_for_system_admins(admin_client, anon_client, new_user):
     registry_id = _registry(admin_client)
-    policy_id = _policy(admin_client, registry_id,
-                        filters=[{"type": "name", "value": f"{unique('none')}/**"}])
+    policy_id = _policy(
+        admin_client, registry_id, filters=[{"type": "name", "value": f"{unique('none')}/**"}]
+    )
     r = _start(admin_client, policy_id)
     execution_id = int(r.headers["Location"].rsplit("/", 1)[1])
     _, _, _, user = new_user()
-    calls = [("GET", "/replication/executions", None),
-             ("POST", "/replication/executions", {"policy_id": policy_id}),
-             ("GET", f"/replication/executions/{execution_id}", None),
-             ("PUT", f"/replication/executions/{execution_id}", None),
-             ("GET", f"/replication/executions/{execution_id}/tasks", None),
-             ("GET", f"/replication/executions/{execution_id}/tasks/1/log", None)]
+    calls = [
+        ("GET", "/replication/executions", None),
+        ("POST", "/replication/executions", {"policy_id": policy_id}),
+        ("GET", f"/replication/executions/{execution_id}", None),
+        ("PUT", f"/replication/executions/{execution_id}", None),
+        ("GET", f"/replication/executions/{execution_id}/tasks", None),
+        ("GET", f"/replication/executions/{execution_id}/tasks/1/log", None),
+    ]
     for method, path, payload in calls:
         assert anon_client.request(method, path, json=payload).status_code == 401, path
         assert user.request(method, path, json=payload).status_code == 403, path

@@ -7,8 +7,13 @@ import pytest
 
 pytestmark = pytest.mark.api
 
-PATHS = ["/api/v2.0/projects", "/api/v2.0/users", "/api/v2.0/labels", "/service/token",
-         "/api/v2.0/robots"]
+PATHS = [
+    "/api/v2.0/projects",
+    "/api/v2.0/users",
+    "/api/v2.0/labels",
+    "/service/token",
+    "/api/v2.0/robots",
+]
 
 
 def _log_size(server) -> int:
@@ -23,12 +28,14 @@ def _log_since(server, offset: int) -> str:
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 50_000, b"[" * 65 + b"]" * 65])
-def test_deeply_nested_json_is_a_400_without_traceback(server, anon_client, admin_client,
-                                                       path, body):
+def test_deeply_nested_json_is_a_400_without_traceback(
+    server, anon_client, admin_client, path, body
+):
     offset = _log_size(server)
     for client in (anon_client, admin_client):
-        r = client.post(f"{server.url}{path}", data=body,
-                        headers={"Content-Type": "application/json"})
+        r = client.post(
+            f"{server.url}{path}", data=body, headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400, r.text
         assert r.headers["Content-Type"] == "application/json"
         error = r.json()["errors"][0]
@@ -46,8 +53,9 @@ def test_nesting_within_the_limit_is_parsed_as_usual(admin_client):
 
 def test_brackets_inside_strings_do_not_count(admin_client):
     text = "[" * 200 + '\\"{' * 100
-    r = admin_client.post("/labels", json={"name": "x", "scope": "g", "description": text,
-                                           "color": "#zzz"})
+    r = admin_client.post(
+        "/labels", json={"name": "x", "scope": "g", "description": text, "color": "#zzz"}
+    )
     assert r.status_code == 400  # the bad color, not the nesting
     assert "color" in r.json()["errors"][0]["message"]
 

@@ -20,18 +20,26 @@ def _harbor_times(body: dict, *keys: str) -> None:
 
 def test_timestamps_in_harbors_format(admin_client, project, pusher, new_user):
     pusher.image(f"{project}/app", "v1")
-    _harbor_times(admin_client.get(f"/projects/{project}",
-                                   headers={"X-Is-Resource-Name": "true"}).json(),
-                  "creation_time", "update_time")
-    _harbor_times(admin_client.get(f"/projects/{project}/repositories/app").json(),
-                  "creation_time", "update_time")
+    _harbor_times(
+        admin_client.get(f"/projects/{project}", headers={"X-Is-Resource-Name": "true"}).json(),
+        "creation_time",
+        "update_time",
+    )
+    _harbor_times(
+        admin_client.get(f"/projects/{project}/repositories/app").json(),
+        "creation_time",
+        "update_time",
+    )
     artifact = admin_client.get(f"/projects/{project}/repositories/app/artifacts/v1").json()
     _harbor_times(artifact, "push_time")
     _harbor_times(artifact["tags"][0], "push_time")
     user_id = new_user()[0]
     _harbor_times(admin_client.get(f"/users/{user_id}").json(), "creation_time", "update_time")
-    _harbor_times(admin_client.get("/users", params={"page_size": 1}).json()[0],
-                  "creation_time", "update_time")
+    _harbor_times(
+        admin_client.get("/users", params={"page_size": 1}).json()[0],
+        "creation_time",
+        "update_time",
+    )
     r = admin_client.post("/labels", json={"name": unique("l"), "scope": "g"})
     label = admin_client.get(r.headers["Location"].replace("/api/v2.0", "")).json()
     try:
@@ -39,8 +47,11 @@ def test_timestamps_in_harbors_format(admin_client, project, pusher, new_user):
     finally:
         admin_client.delete(f"/labels/{label['id']}")
     _harbor_times(admin_client.get("/audit-logs", params={"page_size": 1}).json()[0], "op_time")
-    _harbor_times(admin_client.get("/projects", params={"name": project}).json()[0],
-                  "creation_time", "update_time")
+    _harbor_times(
+        admin_client.get("/projects", params={"name": project}).json()[0],
+        "creation_time",
+        "update_time",
+    )
     _harbor_times(admin_client.get("/systeminfo").json(), "current_time")
 
 

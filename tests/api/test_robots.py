@@ -19,14 +19,20 @@ SECRET_POLICY = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d).{8,128}$")
 
 
 def access(*pairs: str) -> list[dict]:
-    return [{"resource": p.split(":")[0], "action": p.split(":")[1], "effect": "allow"}
-            for p in pairs]
+    return [
+        {"resource": p.split(":")[0], "action": p.split(":")[1], "effect": "allow"} for p in pairs
+    ]
 
 
 def robot_body(name: str, project: str, *pairs: str, level: str = "project", **extra) -> dict:
-    return {"name": name, "level": level, "duration": -1, "description": "ci robot",
-            "permissions": [{"kind": "project", "namespace": project,
-                             "access": access(*pairs)}], **extra}
+    return {
+        "name": name,
+        "level": level,
+        "duration": -1,
+        "description": "ci robot",
+        "permissions": [{"kind": "project", "namespace": project, "access": access(*pairs)}],
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -38,8 +44,7 @@ def image(server, project):
 @pytest.fixture
 def puller(admin_client, project):
     """A project robot that may pull (not push) in ``project``: (id, name, secret)."""
-    r = admin_client.post("/robots", json=robot_body(unique("pull"), project,
-                                                     "repository:pull"))
+    r = admin_client.post("/robots", json=robot_body(unique("pull"), project, "repository:pull"))
     assert r.status_code == 201, r.text
     body = r.json()
     yield body["id"], body["name"], body["secret"]
@@ -47,8 +52,7 @@ def puller(admin_client, project):
 
 
 def v2_status(server, method: str, path: str, auth) -> int:
-    return requests.request(method, f"{server.url}/v2/{path}", auth=auth,
-                            timeout=30).status_code
+    return requests.request(method, f"{server.url}/v2/{path}", auth=auth, timeout=30).status_code
 
 
 def test_create_returns_secret_once(server, admin_client, project):
@@ -64,8 +68,9 @@ def test_create_returns_secret_once(server, admin_client, project):
     assert "secret" not in got
     assert got["level"] == "project" and got["duration"] == -1 and got["disable"] is False
     assert got["editable"] is True and got["description"] == "ci robot"
-    assert got["permissions"] == [{"kind": "project", "namespace": project,
-                                   "access": access("repository:pull")}]
+    assert got["permissions"] == [
+        {"kind": "project", "namespace": project, "access": access("repository:pull")}
+    ]
     stored = sql(server, "SELECT secret_hash FROM robots WHERE id = :i", i=created["id"])
     assert stored[0][0].startswith("scrypt$") and created["secret"] not in stored[0][0]
     assert admin_client.delete(f"/robots/{created['id']}").status_code == 200
@@ -74,8 +79,9 @@ def test_create_returns_secret_once(server, admin_client, project):
 
 def test_system_robot_and_duration(admin_client, project):
     name = unique("sys")
-    body = robot_body(name, "*", "repository:pull", level="system", duration=7,
-                      secret="Sup3rSecret")
+    body = robot_body(
+        name, "*", "repository:pull", level="system", duration=7, secret="Sup3rSecret"
+    )
     r = admin_client.post("/robots", json=body)
     assert r.status_code == 201, r.text
     created = r.json()
@@ -87,19 +93,57 @@ def test_system_robot_and_duration(admin_client, project):
     admin_client.delete(f"/robots/{created['id']}")
 
 
-@pytest.mark.parametrize("change,status", [
-    ({"name": "Bad Name"}, 400), ({"level": "galaxy"}, 400), ({"secret": "weak"}, 400),
-    ({"secret": "alllowercase1"}, 400), ({"duration": -5}, 400),
-    ({"permissions": []}, 400),
-    ({"permissions": [{"kind": "project", "namespace": "*",
-                       "access": access("repository:pull")}]}, 400),
-    ({"permissions": [{"kind": "project", "namespace": "PROJECT",
-                       "access": access("repository:launch")}]}, 400),
-    ({"permissions": [{"kind": "system", "namespace": "PROJECT",
-                       "access": access("repository:pull")}]}, 400),
-    ({"permissions": [{"kind": "project", "namespace": "no-such-project-x",
-                       "access": access("repository:pull")}]}, 404),
-])
+@pytest.mark.parametrize(
+    "change,status",
+    [
+        ({"name": "Bad Name"}, 400),
+        ({"level": "galaxy"}, 400),
+        ({"secret": "weak"}, 400),
+        ({"secret": "alllowercase1"}, 400),
+        ({"duration": -5}, 400),
+        ({"permissions": []}, 400),
+        (
+            {
+                "permissions": [
+                    {"kind": "project", "namespace": "*", "access": access("repository:pull")}
+                ]
+            },
+            400,
+        ),
+        (
+            {
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": "PROJECT",
+                        "access": access("repository:launch"),
+                    }
+                ]
+            },
+            400,
+        ),
+        (
+            {
+                "permissions": [
+                    {"kind": "system", "namespace": "PROJECT", "access": access("repository:pull")}
+                ]
+            },
+            400,
+        ),
+        (
+            {
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": "no-such-project-x",
+                        "access": access("repository:pull"),
+                    }
+                ]
+            },
+            404,
+        ),
+    ],
+)
 def test_invalid_robots_are_refused(admin_client, project, change, status):
     body = robot_body(unique("bad"), project, "repository:pull")
     for perm in change.get("permissions", []):
@@ -122,19 +166,37 @@ def test_who_may_manage_robots(server, admin_client, project, new_user):
     _, maint, maint_pw, maint_client = new_user()
     _, outsider, _, outsider_client = new_user()
     for user, role in ((pa, 1), (maint, 4)):
-        assert admin_client.post(f"/projects/{project}/members", json={
-            "role_id": role, "member_user": {"username": user}}).status_code == 201
+        assert (
+            admin_client.post(
+                f"/projects/{project}/members",
+                json={"role_id": role, "member_user": {"username": user}},
+            ).status_code
+            == 201
+        )
     r = pa_client.post("/robots", json=robot_body(unique("pa"), project, "repository:pull"))
     assert r.status_code == 201, r.text
     robot_id = r.json()["id"]
-    assert maint_client.post("/robots", json=robot_body(
-        unique("m"), project, "repository:pull")).status_code == 403
-    assert outsider_client.post("/robots", json=robot_body(
-        unique("o"), project, "repository:pull")).status_code == 404
-    assert pa_client.post("/robots", json=robot_body(
-        unique("s"), "*", "repository:pull", level="system")).status_code == 403
-    project_id = admin_client.get(f"/projects/{project}",
-                                  headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+    assert (
+        maint_client.post(
+            "/robots", json=robot_body(unique("m"), project, "repository:pull")
+        ).status_code
+        == 403
+    )
+    assert (
+        outsider_client.post(
+            "/robots", json=robot_body(unique("o"), project, "repository:pull")
+        ).status_code
+        == 404
+    )
+    assert (
+        pa_client.post(
+            "/robots", json=robot_body(unique("s"), "*", "repository:pull", level="system")
+        ).status_code
+        == 403
+    )
+    project_id = admin_client.get(
+        f"/projects/{project}", headers={"X-Is-Resource-Name": "true"}
+    ).json()["project_id"]
     q = {"q": f"Level=project,ProjectID={project_id}"}
     assert [x["id"] for x in maint_client.get("/robots", params=q).json()] == [robot_id]
     assert maint_client.get(f"/robots/{robot_id}").status_code == 200
@@ -150,21 +212,23 @@ def test_robot_pulls_but_cannot_push(server, admin_client, image, puller):
     creds = (name, secret)
     assert v2_status(server, "GET", f"{image}/manifests/v1", creds) == 200
     assert v2_status(server, "POST", f"{image}/blobs/uploads/", creds) == 401  # as Harbor
-    logged = admin_client.get("/audit-logs", params={"q": f"username={name}",
-                                                     "page_size": 100})
+    logged = admin_client.get("/audit-logs", params={"q": f"username={name}", "page_size": 100})
     assert logged.status_code == 200, logged.text
     assert {"operation": "denied", "resource": f"{image}:push"}.items() <= next(
-        e for e in logged.json() if e["operation"] == "denied").items()
+        e for e in logged.json() if e["operation"] == "denied"
+    ).items()
     assert secret not in logged.text
     project = image.split("/")[0]
-    token = fetch_token(server.url, f"repository:{image}:pull,push",
-                        "repository:library/x:pull", auth=creds)
+    token = fetch_token(
+        server.url, f"repository:{image}:pull,push", "repository:library/x:pull", auth=creds
+    )
     assert token.status_code == 200
     claims = claims_of(token.json()["token"])
     assert claims["sub"] == name
-    assert claims["access"] == [{"type": "repository", "name": image, "actions": ["pull"]},
-                                {"type": "repository", "name": "library/x",
-                                 "actions": ["pull"]}]  # public: anyone may pull
+    assert claims["access"] == [
+        {"type": "repository", "name": image, "actions": ["pull"]},
+        {"type": "repository", "name": "library/x", "actions": ["pull"]},
+    ]  # public: anyone may pull
     # a project robot reaches nothing of the management API beyond what it was given
     api = ApiClient(server.url, creds)
     assert api.get(f"/projects/{project}/members").status_code == 403
@@ -175,12 +239,14 @@ def test_disable_refresh_update_and_expiry(server, admin_client, image, puller):
     robot_id, name, secret = puller
     path = f"{image}/manifests/v1"
     robot = admin_client.get(f"/robots/{robot_id}").json()
-    assert admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": True}
-                            ).status_code == 200
+    assert (
+        admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": True}).status_code == 200
+    )
     assert v2_status(server, "GET", path, (name, secret)) == 401
     assert fetch_token(server.url, auth=(name, secret)).status_code == 401
-    assert admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": False}
-                            ).status_code == 200
+    assert (
+        admin_client.put(f"/robots/{robot_id}", json={**robot, "disable": False}).status_code == 200
+    )
     assert v2_status(server, "GET", path, (name, secret)) == 200
     # refresh: a new secret is returned once; the old one stops working
     r = admin_client.patch(f"/robots/{robot_id}", json={})
@@ -188,15 +254,18 @@ def test_disable_refresh_update_and_expiry(server, admin_client, image, puller):
     fresh = r.json()["secret"]
     assert v2_status(server, "GET", path, (name, secret)) == 401
     assert v2_status(server, "GET", path, (name, fresh)) == 200
-    assert admin_client.patch(f"/robots/{robot_id}", json={"secret": "short"}
-                              ).status_code == 400
+    assert admin_client.patch(f"/robots/{robot_id}", json={"secret": "short"}).status_code == 400
     # grant push by updating the permissions
     robot["permissions"][0]["access"] = access("repository:pull", "repository:push")
     assert admin_client.put(f"/robots/{robot_id}", json=robot).status_code == 200
     assert v2_status(server, "POST", f"{image}/blobs/uploads/", (name, fresh)) == 202
     # expired: refused everywhere
-    sql(server, "UPDATE robots SET expires_at = :t WHERE id = :i", t=int(time.time()) - 5,
-        i=robot_id)
+    sql(
+        server,
+        "UPDATE robots SET expires_at = :t WHERE id = :i",
+        t=int(time.time()) - 5,
+        i=robot_id,
+    )
     assert v2_status(server, "GET", path, (name, fresh)) == 401
     assert fetch_token(server.url, auth=(name, fresh)).status_code == 401
 
@@ -213,10 +282,19 @@ def test_robot_token_stops_when_robot_is_deleted(server, admin_client, image, pu
 
 def test_system_robot_covers_listed_projects(server, admin_client, image):
     project = image.split("/")[0]
-    body = {"name": unique("multi"), "level": "system", "duration": -1, "permissions": [
-        {"kind": "project", "namespace": project,
-         "access": access("repository:pull", "repository:push")},
-        {"kind": "project", "namespace": "library", "access": access("repository:pull")}]}
+    body = {
+        "name": unique("multi"),
+        "level": "system",
+        "duration": -1,
+        "permissions": [
+            {
+                "kind": "project",
+                "namespace": project,
+                "access": access("repository:pull", "repository:push"),
+            },
+            {"kind": "project", "namespace": "library", "access": access("repository:pull")},
+        ],
+    }
     r = admin_client.post("/robots", json=body)
     assert r.status_code == 201, r.text
     creds = (r.json()["name"], r.json()["secret"])
@@ -235,12 +313,23 @@ def test_harborapi_client_manages_robots(server, project):
     from harborapi.models import Access, RobotCreate, RobotPermission
 
     async def scenario():
-        client = HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
-                                   secret="Harbor12345")
-        created = await client.create_robot(RobotCreate(
-            name=unique("hapi"), level="project", duration=-1, permissions=[RobotPermission(
-                kind="project", namespace=project,
-                access=[Access(resource="repository", action="pull", effect="allow")])]))
+        client = HarborAsyncClient(
+            url=f"{server.url}/api/v2.0", username="admin", secret="Harbor12345"
+        )
+        created = await client.create_robot(
+            RobotCreate(
+                name=unique("hapi"),
+                level="project",
+                duration=-1,
+                permissions=[
+                    RobotPermission(
+                        kind="project",
+                        namespace=project,
+                        access=[Access(resource="repository", action="pull", effect="allow")],
+                    )
+                ],
+            )
+        )
         assert created.name.startswith(f"robot${project}+") and created.secret
         robot = await client.get_robot(created.id)
         assert robot.secret is None and robot.permissions[0].namespace == project
@@ -265,19 +354,24 @@ def test_out_of_range_ids_are_404(admin_client):
 
 def test_a_robot_cannot_grant_more_than_it_holds(server, admin_client, project):
     """A robot allowed to manage robots creates and edits robots only within its own access."""
-    r = admin_client.post("/robots", json=robot_body(
-        unique("boss"), project, "robot:create", "robot:update", "robot:read",
-        "repository:pull"))
+    r = admin_client.post(
+        "/robots",
+        json=robot_body(
+            unique("boss"), project, "robot:create", "robot:update", "robot:read", "repository:pull"
+        ),
+    )
     assert r.status_code == 201, r.text
     boss = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
-    escalate = boss.post("/robots", json=robot_body(unique("up"), project,
-                                                    "repository:pull", "repository:delete"))
+    escalate = boss.post(
+        "/robots", json=robot_body(unique("up"), project, "repository:pull", "repository:delete")
+    )
     assert escalate.status_code == 403, escalate.text
     r = boss.post("/robots", json=robot_body(unique("ok"), project, "repository:pull"))
     assert r.status_code == 201, r.text
     child = r.json()["id"]
-    wider = {"permissions": robot_body("x", project, "repository:pull",
-                                       "member:create")["permissions"]}
+    wider = {
+        "permissions": robot_body("x", project, "repository:pull", "member:create")["permissions"]
+    }
     refused = boss.put(f"/robots/{child}", json=wider)
     assert refused.status_code == 403 and "does not hold" in refused.text, refused.text
     got = admin_client.get(f"/robots/{child}").json()
@@ -286,19 +380,24 @@ def test_a_robot_cannot_grant_more_than_it_holds(server, admin_client, project):
 
 def test_a_robot_cannot_take_over_a_wider_robot(server, admin_client, project):
     """Refreshing the secret of a robot with more access would hand that access over."""
-    r = admin_client.post("/robots", json=robot_body(
-        unique("mgr"), project, "robot:update", "robot:read", "repository:pull"))
+    r = admin_client.post(
+        "/robots",
+        json=robot_body(unique("mgr"), project, "robot:update", "robot:read", "repository:pull"),
+    )
     assert r.status_code == 201, r.text
     manager = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
-    r = admin_client.post("/robots", json=robot_body(
-        unique("wide"), project, "repository:pull", "repository:push", "repository:delete"))
+    r = admin_client.post(
+        "/robots",
+        json=robot_body(
+            unique("wide"), project, "repository:pull", "repository:push", "repository:delete"
+        ),
+    )
     assert r.status_code == 201, r.text
     wide = r.json()["id"]
     refused = manager.patch(f"/robots/{wide}", json={"secret": "N3w-secret-value"})
     assert refused.status_code == 403, refused.text
     assert manager.put(f"/robots/{wide}", json={"disable": True}).status_code == 403
-    r = admin_client.post("/robots", json=robot_body(unique("narrow"), project,
-                                                     "repository:pull"))
+    r = admin_client.post("/robots", json=robot_body(unique("narrow"), project, "repository:pull"))
     narrow = r.json()["id"]
     assert manager.patch(f"/robots/{narrow}", json={}).status_code == 200
 
@@ -311,15 +410,20 @@ def test_a_robot_cannot_create_projects(server, puller):
     assert r.status_code == 403, r.text
 
 
-def test_a_recreated_project_is_not_covered_by_old_system_robots(server, admin_client,
-                                                                  new_user):
+def test_a_recreated_project_is_not_covered_by_old_system_robots(server, admin_client, new_user):
     """A system robot named project P; P is deleted and someone creates a new P: the robot
     must not reach the newcomer's private project."""
     name = unique("gone")
     assert admin_client.post("/projects", json={"project_name": name}).status_code == 201
-    body = {"name": unique("old"), "level": "system", "duration": -1, "permissions": [
-        {"kind": "project", "namespace": name, "access": access("repository:pull")},
-        {"kind": "project", "namespace": "library", "access": access("repository:pull")}]}
+    body = {
+        "name": unique("old"),
+        "level": "system",
+        "duration": -1,
+        "permissions": [
+            {"kind": "project", "namespace": name, "access": access("repository:pull")},
+            {"kind": "project", "namespace": "library", "access": access("repository:pull")},
+        ],
+    }
     r = admin_client.post("/robots", json=body)
     assert r.status_code == 201, r.text
     robot_id, creds = r.json()["id"], (r.json()["name"], r.json()["secret"])
@@ -334,15 +438,19 @@ def test_a_recreated_project_is_not_covered_by_old_system_robots(server, admin_c
 
 
 def test_a_robot_cannot_delete_a_wider_robot(server, admin_client, project):
-    r = admin_client.post("/robots", json=robot_body(
-        unique("del"), project, "robot:delete", "robot:read", "repository:pull"))
+    r = admin_client.post(
+        "/robots",
+        json=robot_body(unique("del"), project, "robot:delete", "robot:read", "repository:pull"),
+    )
     assert r.status_code == 201, r.text
     deleter = ApiClient(server.url, (r.json()["name"], r.json()["secret"]))
-    wide = admin_client.post("/robots", json=robot_body(
-        unique("wide"), project, "repository:pull", "repository:push")).json()["id"]
+    wide = admin_client.post(
+        "/robots", json=robot_body(unique("wide"), project, "repository:pull", "repository:push")
+    ).json()["id"]
     assert deleter.delete(f"/robots/{wide}").status_code == 403
-    narrow = admin_client.post("/robots", json=robot_body(
-        unique("narrow"), project, "repository:pull")).json()["id"]
+    narrow = admin_client.post(
+        "/robots", json=robot_body(unique("narrow"), project, "repository:pull")
+    ).json()["id"]
     assert deleter.delete(f"/robots/{narrow}").status_code == 200
     assert admin_client.get(f"/robots/{wide}").status_code == 200
 
@@ -351,9 +459,12 @@ def test_robot_records_its_creator(admin_client, project):
     """Harbor's creator_type ("local" for a user, "robot" for a robot) and creator_ref (its
     id) on reads."""
     admin_id = admin_client.get("/users/current").json()["user_id"]
-    r = admin_client.post("/robots", json=robot_body(unique("maker"), project,
-                                                     "repository:pull", "robot:create",
-                                                     "robot:read", "robot:list"))
+    r = admin_client.post(
+        "/robots",
+        json=robot_body(
+            unique("maker"), project, "repository:pull", "robot:create", "robot:read", "robot:list"
+        ),
+    )
     assert r.status_code == 201, r.text
     maker = r.json()
     shown = admin_client.get(f"/robots/{maker['id']}").json()

@@ -40,26 +40,54 @@ MISSING_PROJECT = "fuzz-protected-project-missing"
 # caller, on stored state or on the LDAP server): their description says it ("Besides the
 # schema: ..."), and a spec-valid request they refuse with 400 is not a finding.
 RULES_IN_DESCRIPTION = [
-    "createUser", "updateUserPassword", "createProject", "updateProject",
-    "addProjectMetadatas", "updateProjectMetadata", "createProjectMember",
-    "updateConfigurations", "createRobot", "updateRobot", "createUserGroup",
-    "updateUserGroup", "searchLdapUser", "importLdapUser", "searchLdapGroup", "CreateLabel",
-    "UpdateLabel", "addLabel", "CopyArtifact", "ListLabels",
+    "createUser",
+    "updateUserPassword",
+    "createProject",
+    "updateProject",
+    "addProjectMetadatas",
+    "updateProjectMetadata",
+    "createProjectMember",
+    "updateConfigurations",
+    "createRobot",
+    "updateRobot",
+    "createUserGroup",
+    "updateUserGroup",
+    "searchLdapUser",
+    "importLdapUser",
+    "searchLdapGroup",
+    "CreateLabel",
+    "UpdateLabel",
+    "addLabel",
+    "CopyArtifact",
+    "ListLabels",
 ]
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The spec's info.description: no string may hold U+0000 (answered 400), so none is generated.
-CONFIG = SchemathesisConfig.from_dict({
-    "generation": {"allow-x00": False, "deterministic": True, "database": "none",
-                   "max-examples": MAX_EXAMPLES},
-    "phases": {"stateful": {"enabled": True}},
-    "operations": [{
-        "include-operation-id": RULES_IN_DESCRIPTION,
-        "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
-    }],
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "generation": {
+            "allow-x00": False,
+            "deterministic": True,
+            "database": "none",
+            "max-examples": MAX_EXAMPLES,
+        },
+        "phases": {"stateful": {"enabled": True}},
+        "operations": [
+            {
+                "include-operation-id": RULES_IN_DESCRIPTION,
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+            }
+        ],
+    }
+)
 SCHEMA = schemathesis.openapi.from_path(str(SPEC_PATH), config=CONFIG)
-HYPOTHESIS = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck))
+HYPOTHESIS = settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @SCHEMA.hook
@@ -107,8 +135,15 @@ def identity(request, admin_api):
         return
     name = f"fuzz-{uuid.uuid4().hex[:8]}"
     password = "Fuzz3r!" + uuid.uuid4().hex[:6]
-    r = admin_api.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                       "realname": "fuzzer", "password": password})
+    r = admin_api.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": "fuzzer",
+            "password": password,
+        },
+    )
     assert r.status_code == 201, r.text
     yield _basic(name, password)
     admin_api.delete(r.headers["Location"].removeprefix("/api/v2.0"))
@@ -151,8 +186,12 @@ def test_api_conforms_to_spec(case, server, identity, admin_api):
     configurations = _Configurations(admin_api, case)
     session = requests.Session()
     try:
-        case.call_and_validate(base_url=f"{server.url}/api/v2.0", session=session,
-                               headers={"Authorization": identity}, timeout=30)
+        case.call_and_validate(
+            base_url=f"{server.url}/api/v2.0",
+            session=session,
+            headers={"Authorization": identity},
+            timeout=30,
+        )
     finally:
         session.close()
         configurations.restore()
@@ -172,8 +211,9 @@ def test_api_conforms_to_spec_statefully(server, identity, admin_api):
             self._configurations.restore()
 
         def get_call_kwargs(self, case):
-            return {"base_url": base_url, "headers": {"Authorization": identity},
-                    "timeout": 30}
+            return {"base_url": base_url, "headers": {"Authorization": identity}, "timeout": 30}
 
-    run_state_machine_as_test(Machine, settings=settings(
-        HYPOTHESIS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=6))
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(HYPOTHESIS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=6),
+    )

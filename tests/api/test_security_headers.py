@@ -10,9 +10,18 @@ import pytest
 
 pytestmark = pytest.mark.api
 
-PAGES = ["/", "/index.html", "/portal.js", "/portal.css", "/devcenter/",
-         "/devcenter/swagger-ui-bundle.js", "/devcenter/swagger-ui.css",
-         "/devcenter/devcenter-init.js", "/api/v2.0/swagger.json", "/no-such-file"]
+PAGES = [
+    "/",
+    "/index.html",
+    "/portal.js",
+    "/portal.css",
+    "/devcenter/",
+    "/devcenter/swagger-ui-bundle.js",
+    "/devcenter/swagger-ui.css",
+    "/devcenter/devcenter-init.js",
+    "/api/v2.0/swagger.json",
+    "/no-such-file",
+]
 
 
 def _directives(csp: str) -> dict[str, list[str]]:
@@ -45,11 +54,17 @@ def test_pages_have_no_inline_script(anon_client, server, path):
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers either
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/api/v2.0/systeminfo", 200), ("GET", "/api/v2.0/projects", 200),
-    ("GET", "/api/v2.0/users", 401), ("GET", "/api/v2.0/nothing-here", 404),
-    ("GET", "/v2/", 401), ("GET", "/service/token?service=harbor-registry", 200),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/api/v2.0/systeminfo", 200),
+        ("GET", "/api/v2.0/projects", 200),
+        ("GET", "/api/v2.0/users", 401),
+        ("GET", "/api/v2.0/nothing-here", 404),
+        ("GET", "/v2/", 401),
+        ("GET", "/service/token?service=harbor-registry", 200),
+    ],
+)
 def test_api_and_registry_responses_forbid_sniffing(anon_client, server, method, path, status):
     r = anon_client.request(method, f"{server.url}{path}")
     assert r.status_code == status

@@ -31,8 +31,9 @@ def _closed_by_server(sock: socket.socket, wait: float) -> bytes | None:
 
 
 def _ping(source: str, port: int) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10,
-                                  source_address=(source, 0)) as sock:
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=10, source_address=(source, 0)
+    ) as sock:
         sock.sendall(PING)
         return _closed_by_server(sock, 10) or b""
 
@@ -45,8 +46,7 @@ def limited(tmp_path_factory):
 
 
 def test_trickled_headers_are_cut_off_after_header_timeout(limited):
-    socks = [socket.create_connection(("127.0.0.1", limited.port), timeout=10)
-             for _ in range(4)]
+    socks = [socket.create_connection(("127.0.0.1", limited.port), timeout=10) for _ in range(4)]
     try:
         started = time.monotonic()
         for sock in socks:
@@ -80,8 +80,7 @@ def test_an_idle_connection_without_any_request_is_cut_off_too(limited):
 
 
 def test_connections_beyond_the_cap_are_refused_while_others_are_served(limited):
-    held = [socket.create_connection(("127.0.0.1", limited.port), timeout=10)
-            for _ in range(6)]
+    held = [socket.create_connection(("127.0.0.1", limited.port), timeout=10) for _ in range(6)]
     try:
         for sock in held:  # answered, then idle in keep-alive (not cut by header_timeout)
             sock.sendall(b"GET /api/v2.0/ping HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -13,23 +13,22 @@ pytestmark = pytest.mark.api
 
 def _login(server, username="admin", password=ADMIN_PASSWORD) -> requests.Session:
     browser = requests.Session()
-    r = browser.post(f"{server.url}/c/login", data={"principal": username,
-                                                     "password": password})
+    r = browser.post(f"{server.url}/c/login", data={"principal": username, "password": password})
     assert r.status_code == 200, r.text
     return browser
 
 
 def test_login_sets_cookies(server):
-    r = requests.post(f"{server.url}/c/login", data={"principal": "admin",
-                                                      "password": ADMIN_PASSWORD})
+    r = requests.post(
+        f"{server.url}/c/login", data={"principal": "admin", "password": ADMIN_PASSWORD}
+    )
     assert r.status_code == 200
     cookies = r.headers["Set-Cookie"]
     sid = r.cookies["sid"]
     assert len(sid) >= 32
     assert f"sid={sid}" in cookies
     sid_cookie = next(c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("sid="))
-    csrf_cookie = next(c for c in r.raw.headers.getlist("Set-Cookie")
-                       if c.startswith("__csrf="))
+    csrf_cookie = next(c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("__csrf="))
     assert "HttpOnly" in sid_cookie and "Path=/" in sid_cookie
     assert "SameSite=Lax" in sid_cookie and "SameSite=Lax" in csrf_cookie
     assert "HttpOnly" not in csrf_cookie
@@ -62,29 +61,36 @@ def test_session_reads_and_csrf_on_writes(server):
     name = unique("csrf")
     r = browser.post(f"{api}/projects", json={"project_name": name})
     assert r.status_code == 403 and r.json()["errors"][0]["code"] == "FORBIDDEN"
-    r = browser.post(f"{api}/projects", json={"project_name": name},
-                     headers={"X-Harbor-CSRF-Token": "wrong"})
+    r = browser.post(
+        f"{api}/projects", json={"project_name": name}, headers={"X-Harbor-CSRF-Token": "wrong"}
+    )
     assert r.status_code == 403
     assert browser.head(f"{api}/projects", params={"project_name": name}).status_code == 404
     token = browser.cookies["__csrf"]
-    r = browser.post(f"{api}/projects", json={"project_name": name},
-                     headers={"X-Harbor-CSRF-Token": token})
+    r = browser.post(
+        f"{api}/projects", json={"project_name": name}, headers={"X-Harbor-CSRF-Token": token}
+    )
     assert r.status_code == 201, r.text
-    assert browser.delete(f"{api}/projects/{name}",
-                          headers={"X-Harbor-CSRF-Token": token}).status_code == 200
+    assert (
+        browser.delete(f"{api}/projects/{name}", headers={"X-Harbor-CSRF-Token": token}).status_code
+        == 200
+    )
 
 
 def test_relogin_with_stale_cookie(server):
     browser = _login(server)
-    r = browser.post(f"{server.url}/c/login", data={"principal": "admin",
-                                                     "password": ADMIN_PASSWORD})
+    r = browser.post(
+        f"{server.url}/c/login", data={"principal": "admin", "password": ADMIN_PASSWORD}
+    )
     assert r.status_code == 200
 
 
 def test_failed_logins(server):
-    for data in ({"principal": "admin", "password": "wrong"},
-                 {"principal": "nobody", "password": "Passw0rd!x"},
-                 {"principal": "", "password": ""}):
+    for data in (
+        {"principal": "admin", "password": "wrong"},
+        {"principal": "nobody", "password": "Passw0rd!x"},
+        {"principal": "", "password": ""},
+    ):
         r = requests.post(f"{server.url}/c/login", data=data)
         assert r.status_code in (400, 401), r.text
         assert r.json()["errors"][0]["code"] in ("UNAUTHORIZED", "BAD_REQUEST")
@@ -119,9 +125,11 @@ def test_password_change_ends_the_users_other_sessions(server, admin_client, new
     user_id, name, password, _ = new_user()
     me = f"{server.url}/api/v2.0/users/current"
     stolen, own = _login(server, name, password), _login(server, name, password)
-    r = own.put(f"{server.url}/api/v2.0/users/{user_id}/password",
-                json={"old_password": password, "new_password": "Fresh-Pass12"},
-                headers={"X-Harbor-CSRF-Token": own.cookies["__csrf"]})
+    r = own.put(
+        f"{server.url}/api/v2.0/users/{user_id}/password",
+        json={"old_password": password, "new_password": "Fresh-Pass12"},
+        headers={"X-Harbor-CSRF-Token": own.cookies["__csrf"]},
+    )
     assert r.status_code == 200, r.text
     assert stolen.get(me).status_code == 401  # the other cookie is worthless now
     assert own.get(me).status_code == 200  # the session that changed it stays
@@ -133,10 +141,14 @@ def test_password_change_ends_the_users_other_sessions(server, admin_client, new
 
 def test_cookies_are_secure_behind_an_https_external_url(tmp_path):
     """TLS ended by a proxy: the request arrives as http, the browser talks https."""
-    with running_server(tmp_path, extra_env={
-            "HARBOR_EXTERNAL_URL": "https://registry.example.com"}) as srv:
-        r = requests.post(f"{srv.url}/c/login", timeout=30,
-                          data={"principal": "admin", "password": ADMIN_PASSWORD})
+    with running_server(
+        tmp_path, extra_env={"HARBOR_EXTERNAL_URL": "https://registry.example.com"}
+    ) as srv:
+        r = requests.post(
+            f"{srv.url}/c/login",
+            timeout=30,
+            data={"principal": "admin", "password": ADMIN_PASSWORD},
+        )
         assert r.status_code == 200, r.text
         cookies = r.raw.headers.getlist("Set-Cookie")
         assert len(cookies) == 2 and all("; Secure" in c for c in cookies), cookies
@@ -171,12 +183,14 @@ def test_logout_by_post_needs_the_csrf_token(server):
     assert requests.post(f"{server.url}/c/log_out").status_code == 200  # idempotent
 
 
-@pytest.mark.parametrize("extra", [{"redirect_url": "/harbor/projects"},
-                                   {"remember": "on", "lang": "en-us"}])
+@pytest.mark.parametrize(
+    "extra", [{"redirect_url": "/harbor/projects"}, {"remember": "on", "lang": "en-us"}]
+)
 def test_login_ignores_unknown_form_fields(server, extra):
     """Harbor reads principal and password and ignores anything else a form sends."""
     browser = requests.Session()
-    r = browser.post(f"{server.url}/c/login", data={"principal": "admin",
-                                                     "password": ADMIN_PASSWORD, **extra})
+    r = browser.post(
+        f"{server.url}/c/login", data={"principal": "admin", "password": ADMIN_PASSWORD, **extra}
+    )
     assert r.status_code == 200, r.text
     assert browser.get(f"{server.url}/api/v2.0/users/current").json()["username"] == "admin"

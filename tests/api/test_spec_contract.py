@@ -6,12 +6,15 @@ import pytest
 pytestmark = pytest.mark.api
 
 
-@pytest.mark.parametrize(("path", "method", "allow"), [
-    ("/projects", "PATCH", "GET, HEAD, POST"),
-    ("/projects/1", "POST", "GET, HEAD, PUT, DELETE"),
-    ("/users/current", "DELETE", "GET, HEAD"),
-    ("/ping", "PUT", "GET, HEAD"),
-])
+@pytest.mark.parametrize(
+    ("path", "method", "allow"),
+    [
+        ("/projects", "PATCH", "GET, HEAD, POST"),
+        ("/projects/1", "POST", "GET, HEAD, PUT, DELETE"),
+        ("/users/current", "DELETE", "GET, HEAD"),
+        ("/ping", "PUT", "GET, HEAD"),
+    ],
+)
 def test_405_lists_the_paths_declared_methods(admin_client, path, method, allow):
     r = admin_client.request(method, path)
     assert r.status_code == 405
@@ -19,8 +22,14 @@ def test_405_lists_the_paths_declared_methods(admin_client, path, method, allow)
     assert r.json()["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
 
 
-ID_PATHS = ["/labels/{}", "/usergroups/{}", "/robots/{}", "/users/{}",
-            "/projects/1/members/{}", "/users/{}/password"]
+ID_PATHS = [
+    "/labels/{}",
+    "/usergroups/{}",
+    "/robots/{}",
+    "/users/{}",
+    "/projects/1/members/{}",
+    "/users/{}/password",
+]
 
 
 @pytest.mark.parametrize("path", ID_PATHS)
@@ -47,13 +56,16 @@ def test_page_beyond_int64_is_refused(admin_client):
     assert admin_client.get("/projects", params={"page": 2**63}).status_code == 400
 
 
-@pytest.mark.parametrize(("method", "path", "kwargs"), [
-    ("GET", "/projects", {"params": {"name": "a\x00b"}}),
-    ("GET", "/users/search", {"params": {"username": "\x00"}}),
-    ("GET", "/projects/lib%00rary", {}),
-    ("POST", "/labels", {"json": {"name": "a\x00", "scope": "g"}}),
-    ("PUT", "/users/1", {"json": {"email": "x\x00@example.com"}}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/projects", {"params": {"name": "a\x00b"}}),
+        ("GET", "/users/search", {"params": {"username": "\x00"}}),
+        ("GET", "/projects/lib%00rary", {}),
+        ("POST", "/labels", {"json": {"name": "a\x00", "scope": "g"}}),
+        ("PUT", "/users/1", {"json": {"email": "x\x00@example.com"}}),
+    ],
+)
 def test_nul_characters_are_refused_alike(admin_client, method, path, kwargs):
     r = admin_client.request(method, path, **kwargs)
     assert r.status_code == 400, r.text

@@ -11,8 +11,9 @@ def test_admin_sees_totals(admin_client, project, pusher):
     after = admin_client.get("/statistics").json()
     assert after["private_repo_count"] == before["private_repo_count"] + 1
     assert after["total_repo_count"] == before["total_repo_count"] + 1
-    assert after["total_project_count"] == (after["public_project_count"]
-                                            + after["private_project_count"])
+    assert after["total_project_count"] == (
+        after["public_project_count"] + after["private_project_count"]
+    )
     assert after["total_storage_consumption"] > before["total_storage_consumption"]
 
 
@@ -22,8 +23,9 @@ def test_user_sees_only_own_counts(admin_client, project, pusher, new_user):
     stats = client.get("/statistics").json()
     assert stats["private_project_count"] == 0 and "total_project_count" not in stats
     assert stats["public_project_count"] >= 1
-    r = admin_client.post(f"/projects/{project}/members",
-                          json={"role_id": 3, "member_user": {"username": username}})
+    r = admin_client.post(
+        f"/projects/{project}/members", json={"role_id": 3, "member_user": {"username": username}}
+    )
     assert r.status_code == 201, r.text
     stats = client.get("/statistics").json()
     assert stats["private_project_count"] == 1 and stats["private_repo_count"] == 1

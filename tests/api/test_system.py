@@ -11,8 +11,10 @@ def test_ping(anon_client):
 
 
 def test_request_id_echoed_and_generated(anon_client):
-    assert anon_client.get("/ping", headers={"X-Request-Id": "abc-123"}).headers[
-        "X-Request-Id"] == "abc-123"
+    assert (
+        anon_client.get("/ping", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"]
+        == "abc-123"
+    )
     assert len(anon_client.get("/ping").headers["X-Request-Id"]) >= 16
 
 
@@ -37,6 +39,7 @@ def test_unknown_path_is_harbor_error(anon_client):
 
 def test_bad_credentials_rejected(server):
     from tests.support.clients import ApiClient
+
     r = ApiClient(server.url, ("admin", "wrong")).get("/systeminfo")
     assert r.status_code == 401 and r.json()["errors"][0]["code"] == "UNAUTHORIZED"
 

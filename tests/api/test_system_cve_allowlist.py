@@ -11,9 +11,17 @@ pytestmark = pytest.mark.api
 
 
 def test_system_allowlist_is_stored_and_returned(admin_client):
-    r = admin_client.put("/system/CVEAllowlist", json={
-        "items": [{"cve_id": " CVE-2019-10164 "}, {"cve_id": "CVE-2021-44228"},
-                  {"cve_id": "CVE-2019-10164"}], "expires_at": 1893456000})
+    r = admin_client.put(
+        "/system/CVEAllowlist",
+        json={
+            "items": [
+                {"cve_id": " CVE-2019-10164 "},
+                {"cve_id": "CVE-2021-44228"},
+                {"cve_id": "CVE-2019-10164"},
+            ],
+            "expires_at": 1893456000,
+        },
+    )
     assert r.status_code == 200, r.text
     got = admin_client.get("/system/CVEAllowlist").json()
     assert got["project_id"] == 0 and got["expires_at"] == 1893456000
@@ -28,8 +36,10 @@ def test_system_allowlist_is_stored_and_returned(admin_client):
 def test_project_allowlists_stay_apart(admin_client):
     admin_client.put("/system/CVEAllowlist", json={"items": [{"cve_id": "CVE-2000-0001"}]})
     name = unique("cvep")
-    r = admin_client.post("/projects", json={"project_name": name, "cve_allowlist": {
-        "items": [{"cve_id": "CVE-2000-0002"}]}})
+    r = admin_client.post(
+        "/projects",
+        json={"project_name": name, "cve_allowlist": {"items": [{"cve_id": "CVE-2000-0002"}]}},
+    )
     assert r.status_code == 201, r.text
     try:
         project = admin_client.get(f"/projects/{name}").json()
@@ -40,10 +50,16 @@ def test_project_allowlists_stay_apart(admin_client):
         admin_client.delete(f"/projects/{name}")
 
 
-@pytest.mark.parametrize("body", [{"items": [{"cve_id": ""}]}, {"items": [{}]},
-                                  {"expires_at": -5, "items": []},
-                                  {"expires_at": 2**63, "items": []},
-                                  {"project_id": 7, "items": []}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"items": [{"cve_id": ""}]},
+        {"items": [{}]},
+        {"expires_at": -5, "items": []},
+        {"expires_at": 2**63, "items": []},
+        {"project_id": 7, "items": []},
+    ],
+)
 def test_bad_allowlists_are_refused(admin_client, body):
     r = admin_client.put("/system/CVEAllowlist", json=body)
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "BAD_REQUEST", r.text

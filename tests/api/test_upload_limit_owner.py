@@ -32,17 +32,39 @@ def limited(tmp_path_factory):
 def test_appending_to_anothers_session_stays_within_the_limit(limited):
     name, password = unique("pa"), "Passw0rd!" + uuid.uuid4().hex[:4]
     with ApiClient(limited.url, ("admin", ADMIN_PASSWORD)) as admin:
-        assert admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                          "realname": name, "password": password}
-                          ).status_code == 201
+        assert (
+            admin.post(
+                "/users",
+                json={
+                    "username": name,
+                    "email": f"{name}@example.com",
+                    "realname": name,
+                    "password": password,
+                },
+            ).status_code
+            == 201
+        )
     project = unique("own")
     with ApiClient(limited.url, (name, password)) as me:
         assert me.post("/projects", json={"project_name": project}).status_code == 201
-        r = me.post("/robots", json={
-            "name": unique("bot"), "level": "project", "duration": -1,
-            "permissions": [{"kind": "project", "namespace": project, "access": [
-                {"resource": "repository", "action": "push"},
-                {"resource": "repository", "action": "pull"}]}]})
+        r = me.post(
+            "/robots",
+            json={
+                "name": unique("bot"),
+                "level": "project",
+                "duration": -1,
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": project,
+                        "access": [
+                            {"resource": "repository", "action": "push"},
+                            {"resource": "repository", "action": "pull"},
+                        ],
+                    }
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         robot = (r.json()["name"], r.json()["secret"])
     r = requests.post(f"{limited.url}/v2/{project}/fill/blobs/uploads/", auth=robot, timeout=30)
@@ -51,8 +73,13 @@ def test_appending_to_anothers_session_stays_within_the_limit(limited):
     chunk = b"x" * (LIMIT - 1)
     statuses = []
     for _ in range(4):
-        r = requests.patch(location, data=chunk, auth=(name, password), timeout=60,
-                           headers={"Content-Type": "application/octet-stream"})
+        r = requests.patch(
+            location,
+            data=chunk,
+            auth=(name, password),
+            timeout=60,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         statuses.append(r.status_code)
         if r.status_code != 202:
             break

@@ -11,8 +11,10 @@ def test_bodiless_answers_carry_no_json_content_type(admin_client):
     """Harbor answers create/update/delete without a body and without a JSON content type
     (clients such as harborapi parse a body whenever the type says JSON)."""
     name = unique("grp")
-    r = admin_client.post("/usergroups", json={"group_name": name, "group_type": 1,
-                                               "ldap_group_dn": f"cn={name},dc=example,dc=com"})
+    r = admin_client.post(
+        "/usergroups",
+        json={"group_name": name, "group_type": 1, "ldap_group_dn": f"cn={name},dc=example,dc=com"},
+    )
     assert r.status_code == 201, r.text
     assert r.content == b"" and "json" not in r.headers.get("Content-Type", "")
     group_id = int(r.headers["Location"].rsplit("/", 1)[1])

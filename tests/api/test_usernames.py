@@ -14,12 +14,29 @@ pytestmark = pytest.mark.api
 
 def body(username: str) -> dict:
     tag = uuid.uuid4().hex[:8]
-    return {"username": username, "email": f"u-{tag}@example.com", "realname": f"u {tag}",
-            "password": "Passw0rd-names"}
+    return {
+        "username": username,
+        "email": f"u-{tag}@example.com",
+        "realname": f"u {tag}",
+        "password": "Passw0rd-names",
+    }
 
 
-@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u202e", "\u00ad", "\ufeff",
-                                       "\u2060", "\x07", "\x7f", "\u3000", "\ue000"])
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b",
+        "\u200d",
+        "\u202e",
+        "\u00ad",
+        "\ufeff",
+        "\u2060",
+        "\x07",
+        "\x7f",
+        "\u3000",
+        "\ue000",
+    ],
+)
 def test_names_with_invisible_characters_are_refused(admin_client, invisible):
     r = admin_client.post("/users", json=body(f"admin{invisible}"))
     assert r.status_code == 400, r.text
@@ -50,8 +67,9 @@ def test_logins_look_names_up_normalised(server, admin_client):
     location = r.headers["Location"]
     try:
         decomposed = f"cafe\u0301-{tag}".encode()  # e + combining acute accent
-        r = requests.get(f"{server.url}/api/v2.0/users/current",
-                         auth=(decomposed, b"Passw0rd-names"), timeout=30)
+        r = requests.get(
+            f"{server.url}/api/v2.0/users/current", auth=(decomposed, b"Passw0rd-names"), timeout=30
+        )
         assert r.status_code == 200, r.text
         assert r.json()["username"] == f"caf\u00e9-{tag}"
     finally:
@@ -59,8 +77,7 @@ def test_logins_look_names_up_normalised(server, admin_client):
 
 
 def test_self_registration_refuses_invisible_characters(server, admin_client):
-    assert admin_client.put("/configurations", json={"self_registration": True}
-                            ).status_code == 200
+    assert admin_client.put("/configurations", json={"self_registration": True}).status_code == 200
     try:
         with ApiClient(server.url) as anonymous:
             r = anonymous.post("/users", json=body(f"bob\u200b{uuid.uuid4().hex[:6]}"))

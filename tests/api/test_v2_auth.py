@@ -55,8 +55,7 @@ def test_push_into_missing_project_is_refused(registry_client):
 @pytest.fixture
 def public_project(admin_client):
     name = unique("pub")
-    r = admin_client.post("/projects", json={"project_name": name,
-                                             "metadata": {"public": "true"}})
+    r = admin_client.post("/projects", json={"project_name": name, "metadata": {"public": "true"}})
     assert r.status_code == 201, r.text
     yield name
     admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
@@ -89,8 +88,7 @@ def test_private_project_is_invisible(server, registry_client, repo, new_user):
     assert r.status_code == 404 and error_code(r) == "NAME_UNKNOWN"
 
 
-def test_public_project_outsider_is_denied_push(server, registry_client, public_project,
-                                                new_user):
+def test_public_project_outsider_is_denied_push(server, registry_client, public_project, new_user):
     name = f"{public_project}/app"
     registry_client.push_image(name, "v1")
     _, username, password, _ = new_user()
@@ -99,15 +97,18 @@ def test_public_project_outsider_is_denied_push(server, registry_client, public_
     r = outsider.post(f"/v2/{name}/blobs/uploads/")  # Harbor's answer and wording
     assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED"
     assert r.json()["errors"][0]["message"] == (
-        f"unauthorized to access repository: {name}, action: push")
+        f"unauthorized to access repository: {name}, action: push"
+    )
     assert r.headers["WWW-Authenticate"]
 
 
 def test_developer_member_pushes_and_pulls(server, admin_client, project, new_user):
     _, username, password, _ = new_user()
-    r = admin_client.post(f"/projects/{project}/members",
-                          headers={"X-Is-Resource-Name": "true"},
-                          json={"role_id": 2, "member_user": {"username": username}})
+    r = admin_client.post(
+        f"/projects/{project}/members",
+        headers={"X-Is-Resource-Name": "true"},
+        json={"role_id": 2, "member_user": {"username": username}},
+    )
     assert r.status_code == 201, r.text
     member = RegistryClient(server.url, (username, password))
     digest, _ = member.push_image(f"{project}/dev", "v1")
@@ -121,8 +122,11 @@ def test_manifest_put_authorises_before_reading_the_body(server, repo):
     """An anonymous PUT of a manifest is refused 401 (so clients log in), whatever its body;
     the body is not parsed first (it used to answer 400 MANIFEST_INVALID)."""
     anon = RegistryClient(server.url)
-    r = anon.put(f"/v2/{repo}/manifests/v1", data=b"not a manifest",
-                 headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    r = anon.put(
+        f"/v2/{repo}/manifests/v1",
+        data=b"not a manifest",
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert r.status_code == 401 and error_code(r) == "UNAUTHORIZED", r.text
     assert r.headers["WWW-Authenticate"]
 
@@ -136,8 +140,13 @@ def _refused_without_reading(server, method: str, path: str, auth: str | None) -
     from urllib.parse import urlsplit
 
     url = urlsplit(server.url)
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", "Content-Length: 1000",
-             "Content-Type: application/octet-stream", "Expect: 100-continue"]
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {url.netloc}",
+        "Content-Length: 1000",
+        "Content-Type: application/octet-stream",
+        "Expect: 100-continue",
+    ]
     if auth:
         lines.append("Authorization: Basic " + base64.b64encode(auth.encode()).decode())
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
@@ -150,13 +159,14 @@ def _refused_without_reading(server, method: str, path: str, auth: str | None) -
 
 
 @pytest.mark.parametrize("write", ["manifest", "patch"])
-def test_writes_are_authorised_before_the_body_is_read(server, registry_client, repo,
-                                                       new_user, write):
+def test_writes_are_authorised_before_the_body_is_read(
+    server, registry_client, repo, new_user, write
+):
     location = registry_client.start_upload(repo)
-    path = (f"/v2/{repo}/manifests/v1" if write == "manifest"
-            else location.split(server.url, 1)[-1])
+    path = f"/v2/{repo}/manifests/v1" if write == "manifest" else location.split(server.url, 1)[-1]
     _, username, password, _ = new_user()
     for auth in (None, f"{username}:{password}"):  # anonymous, then a signed-in outsider
-        status = _refused_without_reading(server, "PUT" if write == "manifest" else "PATCH",
-                                          path, auth)
+        status = _refused_without_reading(
+            server, "PUT" if write == "manifest" else "PATCH", path, auth
+        )
         assert status.split(" ")[1:2] in (["401"], ["404"]), status

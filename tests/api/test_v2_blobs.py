@@ -16,8 +16,12 @@ def error_code(response) -> str:
 
 def test_monolithic_push_then_head_and_get(registry_client, repo):
     digest = sha256(DATA)
-    r = registry_client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": digest}, data=DATA,
-                             headers={"Content-Type": "application/octet-stream"})
+    r = registry_client.post(
+        f"/v2/{repo}/blobs/uploads/",
+        params={"digest": digest},
+        data=DATA,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert r.status_code == 201, r.text
     assert r.headers["Location"].endswith(f"/v2/{repo}/blobs/{digest}")
     assert r.headers["Docker-Content-Digest"] == digest
@@ -30,15 +34,20 @@ def test_monolithic_push_then_head_and_get(registry_client, repo):
     assert got.headers["Accept-Ranges"] == "bytes"
 
 
-@pytest.mark.parametrize("header, start, end", [("bytes=0-99", 0, 99),
-                                                 ("bytes=10000-", 10000, 10239),
-                                                 ("bytes=-40", 10200, 10239),
-                                                 ("bytes=10200-99999", 10200, 10239)])
+@pytest.mark.parametrize(
+    "header, start, end",
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-40", 10200, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
+)
 def test_ranged_reads(registry_client, repo, header, start, end):
     digest = registry_client.push_blob(repo, DATA)
     r = registry_client.get(f"/v2/{repo}/blobs/{digest}", headers={"Range": header})
     assert r.status_code == 206
-    assert r.content == DATA[start:end + 1]
+    assert r.content == DATA[start : end + 1]
     assert r.headers["Content-Range"] == f"bytes {start}-{end}/{len(DATA)}"
     assert r.headers["Content-Length"] == str(end - start + 1)
 
@@ -66,8 +75,9 @@ def test_monolithic_digest_mismatch_stores_nothing(registry_client, repo):
     r = registry_client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": wrong}, data=DATA)
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
     assert registry_client.head(f"/v2/{repo}/blobs/{wrong}").status_code == 404
-    r = registry_client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": "sha256:zz"},
-                             data=DATA)
+    r = registry_client.post(
+        f"/v2/{repo}/blobs/uploads/", params={"digest": "sha256:zz"}, data=DATA
+    )
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
 
 
@@ -102,8 +112,9 @@ def test_blobs_are_visible_per_repository(registry_client, project):
 def test_cross_repository_mount(registry_client, project):
     source, target = f"{project}/source", f"{project}/target"
     digest = registry_client.push_blob(source, DATA)
-    r = registry_client.post(f"/v2/{target}/blobs/uploads/",
-                             params={"mount": digest, "from": source})
+    r = registry_client.post(
+        f"/v2/{target}/blobs/uploads/", params={"mount": digest, "from": source}
+    )
     assert r.status_code == 201, r.text
     assert r.headers["Location"].endswith(f"/v2/{target}/blobs/{digest}")
     assert r.headers["Docker-Content-Digest"] == digest
@@ -113,9 +124,11 @@ def test_cross_repository_mount(registry_client, project):
 def test_mount_falls_back_to_an_upload_session(registry_client, project):
     target = f"{project}/target"
     unknown = sha256(b"not anywhere")
-    for params in ({"mount": unknown, "from": f"{project}/source"},
-                   {"mount": unknown},
-                   {"mount": sha256(b"x"), "from": f"{unique('nope')}/repo"}):
+    for params in (
+        {"mount": unknown, "from": f"{project}/source"},
+        {"mount": unknown},
+        {"mount": sha256(b"x"), "from": f"{unique('nope')}/repo"},
+    ):
         r = registry_client.post(f"/v2/{target}/blobs/uploads/", params=params)
         assert r.status_code == 202, params
         assert r.headers["Docker-Upload-UUID"] and "/blobs/uploads/" in r.headers["Location"]
@@ -123,22 +136,24 @@ def test_mount_falls_back_to_an_upload_session(registry_client, project):
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
 
 
-def test_mount_needs_pull_on_the_source(server, registry_client, project, new_user,
-                                        admin_client):
+def test_mount_needs_pull_on_the_source(server, registry_client, project, new_user, admin_client):
     digest = registry_client.push_blob(f"{project}/secret", DATA)
     _, username, password, _ = new_user()
     mine = unique("mine")
     from tests.support.oci import RegistryClient
 
     user = RegistryClient(server.url, (username, password))
-    r = admin_client.post("/projects", json={"project_name": mine,
-                                             "metadata": {"public": "false"}})
+    r = admin_client.post("/projects", json={"project_name": mine, "metadata": {"public": "false"}})
     assert r.status_code == 201
-    admin_client.post(f"/projects/{mine}/members", headers={"X-Is-Resource-Name": "true"},
-                      json={"role_id": 2, "member_user": {"username": username}})
+    admin_client.post(
+        f"/projects/{mine}/members",
+        headers={"X-Is-Resource-Name": "true"},
+        json={"role_id": 2, "member_user": {"username": username}},
+    )
     try:
-        r = user.post(f"/v2/{mine}/app/blobs/uploads/",
-                      params={"mount": digest, "from": f"{project}/secret"})
+        r = user.post(
+            f"/v2/{mine}/app/blobs/uploads/", params={"mount": digest, "from": f"{project}/secret"}
+        )
         assert r.status_code == 202  # not mounted: a fresh session instead
         assert user.head(f"/v2/{mine}/app/blobs/{digest}").status_code == 404
     finally:

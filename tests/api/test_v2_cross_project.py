@@ -24,8 +24,10 @@ def intruder(server, new_user):
     project of their own and is no member of the victim's."""
     _, username, password, _ = new_user()
     own = unique("own")
-    with ApiClient(server.url, (username, password)) as api, \
-            RegistryClient(server.url, (username, password)) as registry:
+    with (
+        ApiClient(server.url, (username, password)) as api,
+        RegistryClient(server.url, (username, password)) as registry,
+    ):
         r = api.post("/projects", json={"project_name": own, "metadata": {"public": "false"}})
         assert r.status_code == 201, r.text
         yield registry, api, (username, password), own
@@ -53,19 +55,18 @@ def test_mount_from_an_invisible_project_with_basic_is_a_fresh_session(intruder,
     _not_linked(registry, f"{own}/loot", layer)
 
 
-def test_mount_from_an_invisible_project_with_a_token_is_a_fresh_session(server, intruder,
-                                                                         victim):
+def test_mount_from_an_invisible_project_with_a_token_is_a_fresh_session(server, intruder, victim):
     _, _, credentials, own = intruder
     source, _, layer = victim
     target = f"{own}/loot"
-    token = token_for(server.url, f"repository:{target}:pull,push",
-                      f"repository:{source}:pull", auth=credentials)
+    token = token_for(
+        server.url, f"repository:{target}:pull,push", f"repository:{source}:pull", auth=credentials
+    )
     granted = {a["name"] for a in claims_of(token)["access"]}
     assert granted == {target}  # nothing for the invisible source
     with RegistryClient(server.url) as tokened:
         tokened.headers.update(bearer(token))
-        r = tokened.post(f"/v2/{target}/blobs/uploads/",
-                         params={"mount": layer, "from": source})
+        r = tokened.post(f"/v2/{target}/blobs/uploads/", params={"mount": layer, "from": source})
         assert r.status_code == 202, r.text
         assert tokened.head(f"/v2/{target}/blobs/{layer}").status_code == 404
 
@@ -75,11 +76,18 @@ def test_manifest_referencing_another_projects_blob_is_refused(intruder, victim)
     _, _, layer = victim
     target = f"{own}/loot"
     config = registry.push_blob(target, b"{}")
-    manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                     "digest": config, "size": 2},
-                          "layers": [descriptor("application/vnd.oci.image.layer.v1.tar",
-                                                SECRET)]})
+    manifest = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config,
+                "size": 2,
+            },
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", SECRET)],
+        }
+    )
     r = registry.push_manifest(target, "v1", manifest)
     assert r.status_code == 404 and error_code(r) == "MANIFEST_BLOB_UNKNOWN", r.text
     assert r.json()["errors"][0]["detail"]["digest"] == layer
@@ -96,8 +104,7 @@ def test_copy_from_an_invisible_project_is_not_found(intruder, victim):
     assert registry.get(f"/v2/{own}/loot/manifests/{digest}").status_code == 404
 
 
-def test_copy_links_only_blobs_the_source_repository_holds(admin_client, registry_client,
-                                                           project):
+def test_copy_links_only_blobs_the_source_repository_holds(admin_client, registry_client, project):
     """An artifact copy links the blobs its manifest names only where the source
     repository still holds them: a layer deleted from the source (no longer pullable
     there) does not reappear in the target through the copy."""
@@ -105,9 +112,9 @@ def test_copy_links_only_blobs_the_source_repository_holds(admin_client, registr
     digest, _ = registry_client.push_image(source, "v1", layers=(SECRET, b"kept layer"))
     gone = registry_client.delete(f"/v2/{source}/blobs/{sha256(SECRET)}")
     assert gone.status_code == 202, gone.text
-    r = admin_client.post(f"/projects/{project}/repositories/dst/artifacts",
-                          params={"from": f"{source}@{digest}"})
+    r = admin_client.post(
+        f"/projects/{project}/repositories/dst/artifacts", params={"from": f"{source}@{digest}"}
+    )
     assert r.status_code == 201, r.text
-    assert registry_client.head(f"/v2/{target}/blobs/{sha256(b'kept layer')}"
-                                ).status_code == 200
+    assert registry_client.head(f"/v2/{target}/blobs/{sha256(b'kept layer')}").status_code == 200
     _not_linked(registry_client, target, sha256(SECRET))

@@ -30,12 +30,17 @@ def _outcome(edge: str, admin_client, pusher, project: str) -> dict:
     signature = pusher.signature(f"{project}/{repo}", index.digest)
     child = index.children[0].digest
     url = _artifacts(project, repo)
-    outcome = {"child": _delete(edge, admin_client, pusher, project, repo, child),
-               "child kept": admin_client.get(f"{url}/{child}").status_code,
-               "index": _delete(edge, admin_client, pusher, project, repo, index.digest)}
+    outcome = {
+        "child": _delete(edge, admin_client, pusher, project, repo, child),
+        "child kept": admin_client.get(f"{url}/{child}").status_code,
+        "index": _delete(edge, admin_client, pusher, project, repo, index.digest),
+    }
     outcome["after"] = sorted(
-        [admin_client.get(f"{url}/{digest}").status_code
-         for digest in (index.digest, child, index.children[1].digest, signature)])
+        [
+            admin_client.get(f"{url}/{digest}").status_code
+            for digest in (index.digest, child, index.children[1].digest, signature)
+        ]
+    )
     outcome["listed"] = admin_client.get(url).json()
     if outcome["child"][1]:
         outcome["child"] = (outcome["child"][0], outcome["child"][1].replace(child, "<d>"))
@@ -46,7 +51,6 @@ def test_v2_and_the_api_share_the_delete_artifact_rule(admin_client, project, pu
     v2 = _outcome("v2", admin_client, pusher, project)
     api = _outcome("api", admin_client, pusher, project)
     assert v2 == api
-    assert v2["child"] == (400, "artifact <d> is referenced by an index; delete the index "
-                                "first")
+    assert v2["child"] == (400, "artifact <d> is referenced by an index; delete the index first")
     assert v2["child kept"] == 200 and v2["index"] == ("deleted", None)
     assert v2["after"] == [404, 404, 404, 404] and v2["listed"] == []

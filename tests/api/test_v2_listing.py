@@ -36,8 +36,9 @@ def test_tags_list_and_pagination(registry_client, repo):
     assert page.headers["Link"] == f'</v2/{repo}/tags/list?n=2&last=v1>; rel="next"'
     following = registry_client.get(page.links["next"]["url"])
     assert following.json()["tags"] == ["v10", "v2"] and "Link" not in following.headers
-    assert registry_client.get(f"/v2/{repo}/tags/list",
-                               params={"n": 10, "last": "v10"}).json()["tags"] == ["v2"]
+    assert registry_client.get(f"/v2/{repo}/tags/list", params={"n": 10, "last": "v10"}).json()[
+        "tags"
+    ] == ["v2"]
     assert registry_client.get(f"/v2/{repo}/tags/list", params={"n": 0}).json()["tags"] == []
     assert registry_client.get(f"/v2/{repo}/tags/list", params={"n": "x"}).status_code == 400
     huge = registry_client.get(f"/v2/{repo}/tags/list", params={"n": 10**20})
@@ -76,18 +77,38 @@ def test_filtered_catalog_setting_lists_what_each_caller_sees(tmp_path):
     from tests.support.servers import ADMIN_PASSWORD, running_server
     from tests.support.tokens import bearer, claims_of, token_for
 
-    with running_server(tmp_path, extra_env={"HARBOR_FILTERED_CATALOG": "true"}) as srv, \
-            ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin, \
-            RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as registry:
+    with (
+        running_server(tmp_path, extra_env={"HARBOR_FILTERED_CATALOG": "true"}) as srv,
+        ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin,
+        RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as registry,
+    ):
         for project in ("hidden", "shown"):
-            assert admin.post("/projects", json={"project_name": project, "metadata": {
-                "public": "false"}}).status_code == 201
+            assert (
+                admin.post(
+                    "/projects", json={"project_name": project, "metadata": {"public": "false"}}
+                ).status_code
+                == 201
+            )
             registry.push_image(f"{project}/app", "v1")
-        assert admin.post("/users", json={"username": "viewer", "email": "v@example.com",
-                                          "realname": "v", "password": "Passw0rd!x"}
-                          ).status_code == 201
-        assert admin.post("/projects/shown/members", json={
-            "role_id": 3, "member_user": {"username": "viewer"}}).status_code == 201
+        assert (
+            admin.post(
+                "/users",
+                json={
+                    "username": "viewer",
+                    "email": "v@example.com",
+                    "realname": "v",
+                    "password": "Passw0rd!x",
+                },
+            ).status_code
+            == 201
+        )
+        assert (
+            admin.post(
+                "/projects/shown/members",
+                json={"role_id": 3, "member_user": {"username": "viewer"}},
+            ).status_code
+            == 201
+        )
         viewer = RegistryClient(srv.url, ("viewer", "Passw0rd!x"))
         listed = viewer.get("/v2/_catalog")
         assert listed.status_code == 200 and listed.json()["repositories"] == ["shown/app"]
@@ -96,19 +117,27 @@ def test_filtered_catalog_setting_lists_what_each_caller_sees(tmp_path):
         with RegistryClient(srv.url) as tokened:
             tokened.headers.update(bearer(token))
             assert tokened.get("/v2/_catalog").json()["repositories"] == ["shown/app"]
-        assert registry.get("/v2/_catalog").json()["repositories"] == ["hidden/app",
-                                                                       "shown/app"]
+        assert registry.get("/v2/_catalog").json()["repositories"] == ["hidden/app", "shown/app"]
         assert RegistryClient(srv.url).get("/v2/_catalog").status_code == 401
 
 
 def _artifact(client, repo, subject_body, artifact_type, annotations=None):
     empty = client.push_blob(repo, b"{}")
-    body = canonical({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": artifact_type,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty,
-                   "size": 2}, "layers": [],
-        "subject": descriptor(OCI_MANIFEST, subject_body),
-        **({"annotations": annotations} if annotations else {})})
+    body = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": artifact_type,
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": empty,
+                "size": 2,
+            },
+            "layers": [],
+            "subject": descriptor(OCI_MANIFEST, subject_body),
+            **({"annotations": annotations} if annotations else {}),
+        }
+    )
     r = client.push_manifest(repo, sha256(body), body)
     assert r.status_code == 201, r.text
     return sha256(body), body
@@ -116,8 +145,9 @@ def _artifact(client, repo, subject_body, artifact_type, annotations=None):
 
 def test_referrers(registry_client, repo):
     subject, subject_body = registry_client.push_image(repo, "v1")
-    sbom, sbom_body = _artifact(registry_client, repo, subject_body, "application/x.sbom",
-                                {"org.example.kind": "sbom"})
+    sbom, sbom_body = _artifact(
+        registry_client, repo, subject_body, "application/x.sbom", {"org.example.kind": "sbom"}
+    )
     sig, _ = _artifact(registry_client, repo, subject_body, "application/x.signature")
     r = registry_client.get(f"/v2/{repo}/referrers/{subject}")
     assert r.status_code == 200 and r.headers["Content-Type"] == OCI_INDEX
@@ -125,12 +155,17 @@ def test_referrers(registry_client, repo):
     assert index["schemaVersion"] == 2 and index["mediaType"] == OCI_INDEX
     found = {d["digest"]: d for d in index["manifests"]}
     assert set(found) == {sbom, sig}
-    assert found[sbom] == {"mediaType": OCI_MANIFEST, "digest": sbom, "size": len(sbom_body),
-                           "artifactType": "application/x.sbom",
-                           "annotations": {"org.example.kind": "sbom"}}
+    assert found[sbom] == {
+        "mediaType": OCI_MANIFEST,
+        "digest": sbom,
+        "size": len(sbom_body),
+        "artifactType": "application/x.sbom",
+        "annotations": {"org.example.kind": "sbom"},
+    }
     assert "OCI-Filters-Applied" not in r.headers
-    filtered = registry_client.get(f"/v2/{repo}/referrers/{subject}",
-                                   params={"artifactType": "application/x.signature"})
+    filtered = registry_client.get(
+        f"/v2/{repo}/referrers/{subject}", params={"artifactType": "application/x.signature"}
+    )
     assert filtered.headers["OCI-Filters-Applied"] == "artifactType"
     assert [d["digest"] for d in filtered.json()["manifests"]] == [sig]
     none = registry_client.get(f"/v2/{repo}/referrers/{sha256(b'no subject')}")

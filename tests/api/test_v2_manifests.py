@@ -28,8 +28,9 @@ def error_code(response) -> str:
 def test_push_and_pull_by_tag_and_digest(registry_client, repo):
     digest, manifest = registry_client.push_image(repo, "v1", layers=(b"a", b"b"))
     for reference in ("v1", digest):
-        r = registry_client.get(f"/v2/{repo}/manifests/{reference}",
-                                headers={"Accept": OCI_MANIFEST})
+        r = registry_client.get(
+            f"/v2/{repo}/manifests/{reference}", headers={"Accept": OCI_MANIFEST}
+        )
         assert r.status_code == 200 and r.content == manifest
         assert r.headers["Content-Type"] == OCI_MANIFEST
         assert r.headers["Docker-Content-Digest"] == digest
@@ -44,9 +45,18 @@ def test_push_and_pull_by_tag_and_digest(registry_client, repo):
 def test_put_response_headers_and_push_by_digest(registry_client, repo):
     registry_client.push_image(repo, "seed")
     config = registry_client.push_blob(repo, b"{}")
-    manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                     "digest": config, "size": 2}, "layers": []})
+    manifest = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config,
+                "size": 2,
+            },
+            "layers": [],
+        }
+    )
     digest = sha256(manifest)
     r = registry_client.push_manifest(repo, digest, manifest)
     assert r.status_code == 201, r.text
@@ -64,15 +74,29 @@ def test_docker_schema2_and_manifest_list(registry_client, repo):
     config, layer = b'{"architecture":"amd64","os":"linux"}', b"docker layer"
     registry_client.push_blob(repo, config)
     registry_client.push_blob(repo, layer)
-    manifest = canonical({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
-                          "config": descriptor(DOCKER_CONFIG, config),
-                          "layers": [descriptor(DOCKER_LAYER, layer)]})
+    manifest = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_MANIFEST,
+            "config": descriptor(DOCKER_CONFIG, config),
+            "layers": [descriptor(DOCKER_LAYER, layer)],
+        }
+    )
     r = registry_client.push_manifest(repo, "docker", manifest, DOCKER_MANIFEST)
     assert r.status_code == 201, r.text
     r = registry_client.get(f"/v2/{repo}/manifests/docker", headers={"Accept": DOCKER_MANIFEST})
     assert r.headers["Content-Type"] == DOCKER_MANIFEST and r.content == manifest
-    listing = canonical({"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": [
-        descriptor(DOCKER_MANIFEST, manifest, platform={"architecture": "amd64", "os": "linux"})]})
+    listing = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_LIST,
+            "manifests": [
+                descriptor(
+                    DOCKER_MANIFEST, manifest, platform={"architecture": "amd64", "os": "linux"}
+                )
+            ],
+        }
+    )
     r = registry_client.push_manifest(repo, "list", listing, DOCKER_LIST)
     assert r.status_code == 201, r.text
     r = registry_client.get(f"/v2/{repo}/manifests/list", headers={"Accept": DOCKER_LIST})
@@ -82,16 +106,34 @@ def test_docker_schema2_and_manifest_list(registry_client, repo):
 def test_index_with_children(registry_client, repo):
     amd, amd_body = registry_client.push_image(repo, amd_tag := "amd64", layers=(b"amd",))
     arm, arm_body = registry_client.push_image(repo, "arm64", layers=(b"arm",))
-    index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        descriptor(OCI_MANIFEST, amd_body, platform={"architecture": "amd64", "os": "linux"}),
-        descriptor(OCI_MANIFEST, arm_body, platform={"architecture": "arm64", "os": "linux"})]})
+    index = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                descriptor(
+                    OCI_MANIFEST, amd_body, platform={"architecture": "amd64", "os": "linux"}
+                ),
+                descriptor(
+                    OCI_MANIFEST, arm_body, platform={"architecture": "arm64", "os": "linux"}
+                ),
+            ],
+        }
+    )
     r = registry_client.push_manifest(repo, "multi", index, OCI_INDEX)
     assert r.status_code == 201, r.text
     r = registry_client.get(f"/v2/{repo}/manifests/multi", headers={"Accept": OCI_INDEX})
     assert r.content == index and r.headers["Content-Type"] == OCI_INDEX
     assert amd_tag == "amd64" and {amd, arm} == {d["digest"] for d in r.json()["manifests"]}
-    missing = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": sha256(b"no such manifest"), "size": 10}]})
+    missing = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": sha256(b"no such manifest"), "size": 10}
+            ],
+        }
+    )
     r = registry_client.push_manifest(repo, "broken", missing, OCI_INDEX)
     assert r.status_code == 404 and error_code(r) == "MANIFEST_BLOB_UNKNOWN"
 
@@ -99,24 +141,38 @@ def test_index_with_children(registry_client, repo):
 def test_referenced_blobs_must_exist_in_the_repository(registry_client, project):
     registry_client.push_image(f"{project}/other", "v1", layers=(b"elsewhere",))
     config = registry_client.push_blob(f"{project}/here", b"{}")
-    manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                     "digest": config, "size": 2},
-                          "layers": [descriptor("application/vnd.oci.image.layer.v1.tar",
-                                                b"elsewhere")]})
+    manifest = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config,
+                "size": 2,
+            },
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", b"elsewhere")],
+        }
+    )
     r = registry_client.push_manifest(f"{project}/here", "v1", manifest)
     assert r.status_code == 404 and error_code(r) == "MANIFEST_BLOB_UNKNOWN"
     assert r.json()["errors"][0]["detail"]["digest"] == sha256(b"elsewhere")
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"{not json", OCI_MANIFEST),
-    (b'{"schemaVersion": 1}', OCI_MANIFEST),
-    (b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}',
-     OCI_MANIFEST),
-    (b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:12", "size": 1}}',
-     OCI_MANIFEST),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"{not json", OCI_MANIFEST),
+        (b'{"schemaVersion": 1}', OCI_MANIFEST),
+        (
+            b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}',
+            OCI_MANIFEST,
+        ),
+        (
+            b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:12", "size": 1}}',
+            OCI_MANIFEST,
+        ),
+    ],
+)
 def test_malformed_manifests(registry_client, repo, body, content_type):
     registry_client.push_image(repo, "seed")
     r = registry_client.push_manifest(repo, "bad", body, content_type)
@@ -125,8 +181,11 @@ def test_malformed_manifests(registry_client, repo, body, content_type):
 
 def test_oversized_manifest(registry_client, repo):
     registry_client.push_image(repo, "seed")
-    filler = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-              "annotations": {"pad": "x" * (4 * 1024 * 1024 + 10)}}
+    filler = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "annotations": {"pad": "x" * (4 * 1024 * 1024 + 10)},
+    }
     r = registry_client.push_manifest(repo, "huge", json.dumps(filler).encode())
     assert r.status_code == 413 and error_code(r) == "SIZE_INVALID"
 
@@ -144,8 +203,11 @@ def test_unknown_and_invalid_references(registry_client, repo):
         assert registry_client.head(f"/v2/{repo}/manifests/{bad}").status_code == 404
     _, manifest = registry_client.push_image(repo, "v2")
     r = registry_client.push_manifest(repo, "-bad-tag", manifest)
-    assert r.status_code == 400 and error_code(r) in ("TAG_INVALID", "MANIFEST_INVALID",
-                                                      "NAME_INVALID")
+    assert r.status_code == 400 and error_code(r) in (
+        "TAG_INVALID",
+        "MANIFEST_INVALID",
+        "NAME_INVALID",
+    )
     r = registry_client.push_manifest(repo, "sha256:123", manifest)
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
 
@@ -155,18 +217,26 @@ def test_accept_negotiation(registry_client, repo):
     r = registry_client.get(f"/v2/{repo}/manifests/v1", headers={"Accept": DOCKER_MANIFEST})
     assert r.status_code == 404 and error_code(r) == "MANIFEST_UNKNOWN"
     for accept in (f"{DOCKER_MANIFEST}, {OCI_MANIFEST};q=0.9", "*/*"):
-        assert registry_client.get(f"/v2/{repo}/manifests/v1",
-                                   headers={"Accept": accept}).status_code == 200
+        assert (
+            registry_client.get(f"/v2/{repo}/manifests/v1", headers={"Accept": accept}).status_code
+            == 200
+        )
     # content addressed: a digest is served whatever the Accept header says
-    assert registry_client.get(f"/v2/{repo}/manifests/{digest}",
-                               headers={"Accept": DOCKER_MANIFEST}).status_code == 200
+    assert (
+        registry_client.get(
+            f"/v2/{repo}/manifests/{digest}", headers={"Accept": DOCKER_MANIFEST}
+        ).status_code
+        == 200
+    )
 
 
 def test_tag_moves_and_deletes(registry_client, repo):
     first, _ = registry_client.push_image(repo, "latest", layers=(b"one",))
     second, _ = registry_client.push_image(repo, "latest", layers=(b"two",))
-    assert registry_client.head(f"/v2/{repo}/manifests/latest").headers[
-        "Docker-Content-Digest"] == second
+    assert (
+        registry_client.head(f"/v2/{repo}/manifests/latest").headers["Docker-Content-Digest"]
+        == second
+    )
     assert registry_client.head(f"/v2/{repo}/manifests/{first}").status_code == 200
     assert registry_client.delete(f"/v2/{repo}/manifests/latest").status_code == 202
     assert registry_client.head(f"/v2/{repo}/manifests/latest").status_code == 404
@@ -181,16 +251,28 @@ def test_tag_moves_and_deletes(registry_client, repo):
 def test_subject_answers_with_oci_subject(registry_client, repo):
     subject, body = registry_client.push_image(repo, "v1")
     empty = registry_client.push_blob(repo, b"{}")
-    artifact = canonical({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/x.sbom",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty,
-                   "size": 2}, "layers": [],
-        "subject": descriptor(OCI_MANIFEST, body)})
+    artifact = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/x.sbom",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": empty,
+                "size": 2,
+            },
+            "layers": [],
+            "subject": descriptor(OCI_MANIFEST, body),
+        }
+    )
     r = registry_client.push_manifest(repo, sha256(artifact), artifact)
     assert r.status_code == 201 and r.headers["OCI-Subject"] == subject
-    dangling = canonical({**json.loads(artifact),
-                          "subject": {"mediaType": OCI_MANIFEST, "digest": sha256(b"gone"),
-                                      "size": 1}})
+    dangling = canonical(
+        {
+            **json.loads(artifact),
+            "subject": {"mediaType": OCI_MANIFEST, "digest": sha256(b"gone"), "size": 1},
+        }
+    )
     r = registry_client.push_manifest(repo, sha256(dangling), dangling)
     assert r.status_code == 201 and r.headers["OCI-Subject"] == sha256(b"gone")
 
@@ -219,8 +301,10 @@ def test_concurrent_pushes_of_one_tag(registry_client, repo):
 
     with ThreadPoolExecutor(6) as pool:
         assert set(pool.map(push, range(12))) == {201}
-    assert registry_client.head(f"/v2/{repo}/manifests/same").headers[
-        "Docker-Content-Digest"] == digest
+    assert (
+        registry_client.head(f"/v2/{repo}/manifests/same").headers["Docker-Content-Digest"]
+        == digest
+    )
 
 
 def test_push_pull_and_delete_are_audited(registry_client, admin_client, project):
@@ -228,8 +312,11 @@ def test_push_pull_and_delete_are_audited(registry_client, admin_client, project
     digest, _ = registry_client.push_image(name, "v1")
     assert registry_client.get(f"/v2/{name}/manifests/v1").status_code == 200
     assert registry_client.delete(f"/v2/{name}/manifests/{digest}").status_code == 202
-    wanted = {("create", "artifact", f"{name}:v1"), ("pull", "artifact", f"{name}:v1"),
-              ("delete", "artifact", f"{name}@{digest}")}
+    wanted = {
+        ("create", "artifact", f"{name}:v1"),
+        ("pull", "artifact", f"{name}:v1"),
+        ("delete", "artifact", f"{name}@{digest}"),
+    }
     deadline = time.monotonic() + 10
     while True:
         logs = admin_client.get(f"/projects/{project}/logs", params={"page_size": 100}).json()
@@ -247,9 +334,18 @@ def test_hostile_manifests_are_refused_not_crashing(registry_client, repo):
     r = registry_client.push_manifest(repo, "deep", deep)
     assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID"
     config = registry_client.push_blob(repo, b"{}")
-    long_type = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                           "artifactType": "application/" + "x" * 400,
-                           "config": {"mediaType": "application/vnd.oci.empty.v1+json",
-                                      "digest": config, "size": 2}, "layers": []})
+    long_type = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/" + "x" * 400,
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": config,
+                "size": 2,
+            },
+            "layers": [],
+        }
+    )
     r = registry_client.push_manifest(repo, "long", long_type)
     assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID"

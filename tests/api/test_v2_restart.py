@@ -20,16 +20,18 @@ def test_upload_resumes_after_restart(tmp_path, stop_signal):
         location = client.start_upload("library/resumed")
         r = client.patch(location, data=DATA[:400_000], headers={"Content-Range": "0-399999"})
         assert r.status_code == 202
-        acknowledged = client.post("/v2/library/resumed/blobs/uploads/",
-                                   params={"digest": sha256(b"small")}, data=b"small")
+        acknowledged = client.post(
+            "/v2/library/resumed/blobs/uploads/", params={"digest": sha256(b"small")}, data=b"small"
+        )
         assert acknowledged.status_code == 201
         server.stop(stop_signal)
         server.start()
         client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))
         status = client.get(location)
         assert status.status_code == 204 and status.headers["Range"] == "0-399999"
-        r = client.patch(location, data=DATA[400_000:],
-                         headers={"Content-Range": f"400000-{len(DATA) - 1}"})
+        r = client.patch(
+            location, data=DATA[400_000:], headers={"Content-Range": f"400000-{len(DATA) - 1}"}
+        )
         assert r.status_code == 202, r.text
         assert client.put(location, params={"digest": sha256(DATA)}).status_code == 201
         assert client.get(f"/v2/library/resumed/blobs/{sha256(DATA)}").content == DATA
@@ -50,8 +52,10 @@ def test_abandoned_uploads_are_purged_at_start(tmp_path):
         server.stop()
         engine = sa.create_engine(f"sqlite:///{server.data_dir / 'harbor.db'}")
         with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE uploads SET updated = :when WHERE uuid = :id"),
-                         {"when": dt.datetime(2000, 1, 1), "id": old.rsplit("/", 1)[1]})
+            conn.execute(
+                sa.text("UPDATE uploads SET updated = :when WHERE uuid = :id"),
+                {"when": dt.datetime(2000, 1, 1), "id": old.rsplit("/", 1)[1]},
+            )
         engine.dispose()
         server.start()
         client = RegistryClient(server.url, ("admin", ADMIN_PASSWORD))

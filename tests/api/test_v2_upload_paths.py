@@ -21,7 +21,7 @@ SCENARIOS: dict[str, list[Step]] = {
 
 def _streamed(body: bytes):
     for start in range(0, len(body), 4096):
-        yield body[start:start + 4096]
+        yield body[start : start + 4096]
 
 
 def _run(registry_client, repo: str, steps: list[Step], streamed: bool) -> list[object]:

@@ -34,8 +34,14 @@ def test_chunked_upload_with_content_range(registry_client, repo):
     offset = 0
     for piece in pieces:
         end = offset + len(piece) - 1
-        r = registry_client.patch(location, data=piece, headers={
-            "Content-Range": f"{offset}-{end}", "Content-Type": "application/octet-stream"})
+        r = registry_client.patch(
+            location,
+            data=piece,
+            headers={
+                "Content-Range": f"{offset}-{end}",
+                "Content-Type": "application/octet-stream",
+            },
+        )
         assert r.status_code == 202, r.text
         assert r.headers["Range"] == f"0-{end}"
         location = r.headers["Location"]
@@ -57,15 +63,18 @@ def test_out_of_order_chunk_is_refused(registry_client, repo):
     location = registry_client.start_upload(repo)
     r = registry_client.patch(location, data=DATA[:1000], headers={"Content-Range": "0-999"})
     assert r.status_code == 202
-    r = registry_client.patch(location, data=DATA[2000:3000],
-                              headers={"Content-Range": "2000-2999"})
+    r = registry_client.patch(
+        location, data=DATA[2000:3000], headers={"Content-Range": "2000-2999"}
+    )
     assert r.status_code == 416
     assert r.headers["Range"] == "0-999" and r.headers["Location"]
-    r = registry_client.patch(location, data=DATA[1000:1500],
-                              headers={"Content-Range": "1000-1999"})  # length mismatch
+    r = registry_client.patch(
+        location, data=DATA[1000:1500], headers={"Content-Range": "1000-1999"}
+    )  # length mismatch
     assert r.status_code == 416
-    r = registry_client.patch(location, data=DATA[1000:], headers={
-        "Content-Range": f"1000-{len(DATA) - 1}"})
+    r = registry_client.patch(
+        location, data=DATA[1000:], headers={"Content-Range": f"1000-{len(DATA) - 1}"}
+    )
     assert r.status_code == 202
     assert registry_client.put(location, params={"digest": sha256(DATA)}).status_code == 201
 
@@ -75,13 +84,16 @@ def test_streamed_patch_and_final_chunk_in_put(registry_client, repo):
 
     def generate():  # Transfer-Encoding: chunked, no Content-Length
         for i in range(0, 150_000, 7_000):
-            yield DATA[i:min(i + 7_000, 150_000)]
+            yield DATA[i : min(i + 7_000, 150_000)]
 
     r = registry_client.patch(location, data=generate())
     assert r.status_code == 202 and r.headers["Range"] == "0-149999"
-    r = registry_client.put(r.headers["Location"], params={"digest": sha256(DATA)},
-                            data=DATA[150_000:],
-                            headers={"Content-Range": f"150000-{len(DATA) - 1}"})
+    r = registry_client.put(
+        r.headers["Location"],
+        params={"digest": sha256(DATA)},
+        data=DATA[150_000:],
+        headers={"Content-Range": f"150000-{len(DATA) - 1}"},
+    )
     assert r.status_code == 201, r.text
     assert registry_client.get(f"/v2/{repo}/blobs/{sha256(DATA)}").content == DATA
 
@@ -118,9 +130,14 @@ def _raw_patch(base_url: str, path: str, declared: int, body: bytes) -> None:
     parts = urlsplit(base_url)
     auth = base64.b64encode(b"admin:Harbor12345").decode()
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall((f"PATCH {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                      f"Authorization: Basic {auth}\r\nContent-Length: {declared}\r\n"
-                      "Content-Type: application/octet-stream\r\n\r\n").encode() + body)
+        sock.sendall(
+            (
+                f"PATCH {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                f"Authorization: Basic {auth}\r\nContent-Length: {declared}\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + body
+        )
         time.sleep(1)  # let the server store what arrived before the connection drops
 
 
@@ -137,8 +154,9 @@ def test_truncated_body_keeps_what_arrived_and_resumes(server, registry_client, 
             break
         time.sleep(0.1)
     assert received == 60_000
-    r = registry_client.patch(location, data=DATA[received:],
-                              headers={"Content-Range": f"{received}-{len(DATA) - 1}"})
+    r = registry_client.patch(
+        location, data=DATA[received:], headers={"Content-Range": f"{received}-{len(DATA) - 1}"}
+    )
     assert r.status_code == 202, r.text
     assert registry_client.put(location, params={"digest": sha256(DATA)}).status_code == 201
     assert registry_client.get(f"/v2/{repo}/blobs/{sha256(DATA)}").content == DATA
@@ -150,9 +168,14 @@ def test_truncated_monolithic_push_stores_nothing(server, registry_client, repo)
     parts = urlsplit(server.url)
     auth = base64.b64encode(b"admin:Harbor12345").decode()
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall((f"POST /v2/{repo}/blobs/uploads/?digest={digest} HTTP/1.1\r\n"
-                      f"Host: {parts.netloc}\r\nAuthorization: Basic {auth}\r\n"
-                      f"Content-Length: {len(DATA)}\r\n\r\n").encode() + DATA[:1000])
+        sock.sendall(
+            (
+                f"POST /v2/{repo}/blobs/uploads/?digest={digest} HTTP/1.1\r\n"
+                f"Host: {parts.netloc}\r\nAuthorization: Basic {auth}\r\n"
+                f"Content-Length: {len(DATA)}\r\n\r\n"
+            ).encode()
+            + DATA[:1000]
+        )
         time.sleep(1)
     assert registry_client.head(f"/v2/{repo}/blobs/{digest}").status_code == 404
 
@@ -172,8 +195,9 @@ def test_single_put_with_wrong_digest_keeps_nothing(registry_client, repo):
     r = registry_client.put(location, params={"digest": sha256(b"other")}, data=DATA)
     assert r.status_code == 400 and error_code(r) == "DIGEST_INVALID"
     assert registry_client.head(f"/v2/{repo}/blobs/{sha256(b'other')}").status_code == 404
-    assert registry_client.put(location, params={"digest": sha256(DATA)},
-                               data=DATA).status_code == 201
+    assert (
+        registry_client.put(location, params={"digest": sha256(DATA)}, data=DATA).status_code == 201
+    )
 
 
 def test_concurrent_writer_of_a_session_is_refused_not_mixed_in(registry_client, repo):
@@ -196,16 +220,20 @@ def test_concurrent_writer_of_a_session_is_refused_not_mixed_in(registry_client,
     result = {}
 
     def stream():
-        result["r"] = registry_client.patch(location, data=body(), headers={
-            "Content-Type": "application/octet-stream"})
+        result["r"] = registry_client.patch(
+            location, data=body(), headers={"Content-Type": "application/octet-stream"}
+        )
 
     writer = threading.Thread(target=stream)
     writer.start()
     assert paused.wait(30)
     time.sleep(0.3)  # the first request holds the session now
     try:
-        intruder = registry_client.patch(location, data=b"x" * 10_000, headers={
-            "Content-Range": "0-9999", "Content-Type": "application/octet-stream"})
+        intruder = registry_client.patch(
+            location,
+            data=b"x" * 10_000,
+            headers={"Content-Range": "0-9999", "Content-Type": "application/octet-stream"},
+        )
         assert intruder.status_code == 416, intruder.text
         assert error_code(intruder) == "RANGE_INVALID"
     finally:
@@ -220,14 +248,14 @@ def test_concurrent_writer_of_a_session_is_refused_not_mixed_in(registry_client,
     assert got.status_code == 200 and sha256(got.content) == digest
 
 
-def test_finish_retried_after_its_bytes_moved_but_before_the_link(registry_client, repo,
-                                                                   server):
+def test_finish_retried_after_its_bytes_moved_but_before_the_link(registry_client, repo, server):
     """A finish that died after moving the session's bytes under their blob key and before
     recording the link: the retry completes from the blob key (a blob key only ever holds
     verified bytes). Locking must not recreate the moved session file in the meantime."""
     location = registry_client.start_upload(repo)
-    r = registry_client.patch(location, data=DATA,
-                              headers={"Content-Type": "application/octet-stream"})
+    r = registry_client.patch(
+        location, data=DATA, headers={"Content-Type": "application/octet-stream"}
+    )
     assert r.status_code == 202, r.text
     upload_id, digest = r.headers["Docker-Upload-UUID"], sha256(DATA)
     wrong = registry_client.put(f"{location}?digest={sha256(b'other')}")
@@ -243,8 +271,7 @@ def test_finish_retried_after_its_bytes_moved_but_before_the_link(registry_clien
     assert not (storage / "uploads" / f"{upload_id}.lock").exists()
 
 
-def test_retried_finish_cannot_link_another_projects_blob(server, registry_client, repo,
-                                                           new_user):
+def test_retried_finish_cannot_link_another_projects_blob(server, registry_client, repo, new_user):
     """The cross-project read: user B, who cannot see A's private project, makes the first
     finish of their own session fail after its bytes were moved (B deletes their project
     while the PUT still sends its body, so the link fails), then retries the finish with the
@@ -259,13 +286,19 @@ def test_retried_finish_cannot_link_another_projects_blob(server, registry_clien
     victim = registry_client.push_blob(repo, secret)
     _, username, password, _ = new_user()
     own = f"b-{time.time_ns()}"
-    with ApiClient(server.url, (username, password)) as api, \
-            RegistryClient(server.url, (username, password)) as b:
+    with (
+        ApiClient(server.url, (username, password)) as api,
+        RegistryClient(server.url, (username, password)) as b,
+    ):
         assert api.post("/projects", json={"project_name": own}).status_code == 201
         name = f"{own}/loot"
         location = b.start_upload(name)
-        assert b.patch(location, data=DATA[:100_000], headers={
-            "Content-Type": "application/octet-stream"}).status_code == 202
+        assert (
+            b.patch(
+                location, data=DATA[:100_000], headers={"Content-Type": "application/octet-stream"}
+            ).status_code
+            == 202
+        )
         paused, resume = threading.Event(), threading.Event()
 
         def body():
@@ -277,8 +310,11 @@ def test_retried_finish_cannot_link_another_projects_blob(server, registry_clien
         result = {}
 
         def finish():
-            result["r"] = b.put(f"{location}?digest={sha256(DATA)}", data=body(), headers={
-                "Content-Type": "application/octet-stream"})
+            result["r"] = b.put(
+                f"{location}?digest={sha256(DATA)}",
+                data=body(),
+                headers={"Content-Type": "application/octet-stream"},
+            )
 
         writer = threading.Thread(target=finish)
         writer.start()
@@ -294,8 +330,11 @@ def test_retried_finish_cannot_link_another_projects_blob(server, registry_clien
         for _ in range(2):  # (the second no longer finds this process's running hash)
             retry = b.put(f"{location}?digest={victim}")
             assert retry.status_code in (400, 404), retry.text
-            assert error_code(retry) in ("DIGEST_INVALID", "BLOB_UPLOAD_INVALID",
-                                         "BLOB_UPLOAD_UNKNOWN")
+            assert error_code(retry) in (
+                "DIGEST_INVALID",
+                "BLOB_UPLOAD_INVALID",
+                "BLOB_UPLOAD_UNKNOWN",
+            )
         stolen = b.get(f"/v2/{name}/blobs/{victim}")
         assert stolen.status_code == 404 and error_code(stolen) == "BLOB_UNKNOWN"
         # the session's own digest still completes
@@ -304,16 +343,16 @@ def test_retried_finish_cannot_link_another_projects_blob(server, registry_clien
         assert b.get(f"/v2/{name}/blobs/{sha256(DATA)}").content == DATA
 
 
-def test_lost_session_bytes_complete_no_other_digest(registry_client, repo,
-                                                                 server):
+def test_lost_session_bytes_complete_no_other_digest(registry_client, repo, server):
     """Bytes of a session gone from its upload key (a crash, or an attacker's race) with a
     blob of the session's size present under another digest: a finish naming that digest
     is refused; a blob key's existence says nothing about this session's bytes."""
     other = bytes(reversed(DATA))
     victim = registry_client.push_blob(f"{repo}-other", other)
     location = registry_client.start_upload(repo)
-    r = registry_client.patch(location, data=DATA,
-                              headers={"Content-Type": "application/octet-stream"})
+    r = registry_client.patch(
+        location, data=DATA, headers={"Content-Type": "application/octet-stream"}
+    )
     assert r.status_code == 202, r.text
     upload_id = r.headers["Docker-Upload-UUID"]
     wrong = registry_client.put(f"{location}?digest={sha256(b'other')}")
@@ -332,8 +371,10 @@ def test_locations_use_the_external_url_not_the_host_header(tmp_path):
     from tests.support.servers import ADMIN_PASSWORD, running_server
 
     external = "https://registry.example.com"
-    with running_server(tmp_path, extra_env={"HARBOR_EXTERNAL_URL": external}) as srv, \
-            RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as client:
+    with (
+        running_server(tmp_path, extra_env={"HARBOR_EXTERNAL_URL": external}) as srv,
+        RegistryClient(srv.url, ("admin", ADMIN_PASSWORD)) as client,
+    ):
         client.headers["Host"] = "evil.example"
         name = "library/located"
         r = client.post(f"/v2/{name}/blobs/uploads/")
@@ -345,17 +386,25 @@ def test_locations_use_the_external_url_not_the_host_header(tmp_path):
         assert client.get(path).headers["Location"].startswith(external)
         r = client.put(path, params={"digest": sha256(b"{}")})
         assert r.status_code == 201 and r.headers["Location"].startswith(external)
-        r = client.post(f"/v2/{name}/blobs/uploads/", params={"digest": sha256(b"layer")},
-                        data=b"layer", headers={"Content-Type": "application/octet-stream"})
+        r = client.post(
+            f"/v2/{name}/blobs/uploads/",
+            params={"digest": sha256(b"layer")},
+            data=b"layer",
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert r.status_code == 201 and r.headers["Location"].startswith(external)
-        r = client.post(f"/v2/{name}-2/blobs/uploads/",
-                        params={"mount": sha256(b"layer"), "from": name})
+        r = client.post(
+            f"/v2/{name}-2/blobs/uploads/", params={"mount": sha256(b"layer"), "from": name}
+        )
         assert r.status_code == 201 and r.headers["Location"].startswith(external)
-        manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                              "config": descriptor("application/vnd.oci.image.config.v1+json",
-                                                   b"{}"),
-                              "layers": [descriptor("application/vnd.oci.image.layer.v1.tar",
-                                                    b"layer")]})
+        manifest = canonical(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": descriptor("application/vnd.oci.image.config.v1+json", b"{}"),
+                "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", b"layer")],
+            }
+        )
         r = client.push_manifest(name, "v1", manifest)
         assert r.status_code == 201 and r.headers["Location"].startswith(external), r.text
         anon = RegistryClient(srv.url)

@@ -47,8 +47,12 @@ def podman(tmp_path):
 @pytest.fixture(scope="session")
 def dockerd(tmp_path_factory):
     """One private Docker engine for the session; it reaches ``*.test`` names via a proxy."""
-    with ConnectProxy() as proxy, running_dockerd(tmp_path_factory.mktemp("dockerd"),
-                                                  env={"HTTPS_PROXY": proxy.url}) as daemon:
+    with (
+        ConnectProxy() as proxy,
+        running_dockerd(
+            tmp_path_factory.mktemp("dockerd"), env={"HTTPS_PROXY": proxy.url}
+        ) as daemon,
+    ):
         yield daemon
 
 

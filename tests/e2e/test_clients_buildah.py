@@ -20,8 +20,7 @@ MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 def served_digest(registry: Registry, repo: str, reference: str) -> str:
-    head = registry.v2("HEAD", f"{repo}/manifests/{reference}",
-                       headers={"Accept": MANIFEST_ACCEPT})
+    head = registry.v2("HEAD", f"{repo}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
     assert head.status_code == 200, head.status_code
     return head.headers["Docker-Content-Digest"]
 
@@ -34,17 +33,30 @@ def api_digest(registry: Registry, repo: str, reference: str) -> str:
     return r.json()["digest"]
 
 
-@pytest.mark.parametrize("fmt, media_type", [("oci", MT_OCI_MANIFEST),
-                                              ("v2s2", MT_DOCKER_MANIFEST)])
+@pytest.mark.parametrize(
+    "fmt, media_type", [("oci", MT_OCI_MANIFEST), ("v2s2", MT_DOCKER_MANIFEST)]
+)
 def test_buildah_build_push_and_pull_back(registry, buildah, tmp_path, fmt, media_type):
     payload = f"built by buildah {uuid.uuid4()}\n".encode()
-    image_id = buildah.build_scratch("e2e-local", {"/hello.txt": payload,
-                                                   "/etc/motd": b"scratch\n"})
+    image_id = buildah.build_scratch(
+        "e2e-local", {"/hello.txt": payload, "/etc/motd": b"scratch\n"}
+    )
     repo = registry.new_repo("buildah")
     target = f"docker://{registry.host}/{repo}:v1"
     digest_file = tmp_path / "digest"
-    buildah("push", "-q", "--tls-verify=false", "--creds", registry.creds_arg, "--format", fmt,
-            "--digestfile", str(digest_file), "e2e-local", target)
+    buildah(
+        "push",
+        "-q",
+        "--tls-verify=false",
+        "--creds",
+        registry.creds_arg,
+        "--format",
+        fmt,
+        "--digestfile",
+        str(digest_file),
+        "e2e-local",
+        target,
+    )
     pushed = digest_file.read_text().strip()
 
     assert served_digest(registry, repo, "v1") == pushed
@@ -56,8 +68,14 @@ def test_buildah_build_push_and_pull_back(registry, buildah, tmp_path, fmt, medi
     assert len(manifest["layers"]) == 1
 
     buildah("rmi", "-a", "-f")
-    buildah("pull", "-q", "--tls-verify=false", "--creds", registry.creds_arg,
-            f"docker://{registry.host}/{repo}@{pushed}")
+    buildah(
+        "pull",
+        "-q",
+        "--tls-verify=false",
+        "--creds",
+        registry.creds_arg,
+        f"docker://{registry.host}/{repo}@{pushed}",
+    )
     pulled = buildah.inspect_image(f"{registry.host}/{repo}@{pushed}")
     assert pulled["FromImageID"] == image_id
     assert pulled["FromImageDigest"] == pushed
@@ -67,7 +85,13 @@ def test_buildah_build_push_and_pull_back(registry, buildah, tmp_path, fmt, medi
 def test_buildah_push_with_a_wrong_password_is_refused(harbor_registry, buildah):
     buildah.build_scratch("e2e-refused", {"/x": b"x"})
     repo = harbor_registry.new_repo("buildahbad")
-    output = buildah.fails("push", "--tls-verify=false", "--creds", "admin:wrong-password",
-                           "e2e-refused", f"docker://{harbor_registry.host}/{repo}:v1")
+    output = buildah.fails(
+        "push",
+        "--tls-verify=false",
+        "--creds",
+        "admin:wrong-password",
+        "e2e-refused",
+        f"docker://{harbor_registry.host}/{repo}:v1",
+    )
     assert "invalid username/password: unauthorized: invalid credentials" in output, output
     assert harbor_registry.v2("HEAD", f"{repo}/manifests/v1").status_code == 404

@@ -52,31 +52,41 @@ def api_call(registry: Registry, method: str, path: str, **kwargs):
 
 def new_project(registry: Registry, public: bool) -> str:
     name = f"dk-{suffix()}"
-    r = api_call(registry, "POST", "/projects", json={
-        "project_name": name, "metadata": {"public": str(public).lower()}})
+    r = api_call(
+        registry,
+        "POST",
+        "/projects",
+        json={"project_name": name, "metadata": {"public": str(public).lower()}},
+    )
     assert r.status_code == 201, r.text
     return name
 
 
 def new_user(registry: Registry) -> tuple[str, str]:
     name, password = f"dk-{suffix()}", "D0cker-" + suffix()
-    r = api_call(registry, "POST", "/users", json={
-        "username": name, "email": f"{name}@example.com", "realname": name,
-        "password": password})
+    r = api_call(
+        registry,
+        "POST",
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": name,
+            "password": password,
+        },
+    )
     assert r.status_code == 201, r.text
     return name, password
 
 
 def artifact_digest(registry: Registry, project: str, repo: str, reference: str) -> str:
-    r = api_call(registry, "GET",
-                 f"/projects/{project}/repositories/{repo}/artifacts/{reference}")
+    r = api_call(registry, "GET", f"/projects/{project}/repositories/{repo}/artifacts/{reference}")
     assert r.status_code == 200, r.text
     return r.json()["digest"]
 
 
 def registry_digest(registry: Registry, repo: str, reference: str) -> str:
-    head = registry.v2("HEAD", f"{repo}/manifests/{reference}",
-                       headers={"Accept": MANIFEST_ACCEPT})
+    head = registry.v2("HEAD", f"{repo}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
     assert head.status_code == 200, head.status_code
     return head.headers["Docker-Content-Digest"]
 
@@ -98,8 +108,9 @@ def test_docker_login_push_pull_by_tag_and_digest_logout(harbor_registry, docker
     image = local_image(docker, tmp_path, ref)
     assert docker.inspect(ref)["Id"] == image.config_digest
 
-    refused = docker.fails("login", "-u", "admin", "--password-stdin", host,
-                           input="not-the-password")
+    refused = docker.fails(
+        "login", "-u", "admin", "--password-stdin", host, input="not-the-password"
+    )
     assert "unauthorized: invalid credentials" in refused, refused
     assert host not in docker.stored_auths()
 
@@ -143,19 +154,33 @@ def test_docker_push_into_a_missing_project_says_so(harbor_registry, docker, tmp
     docker.login(host, *ADMIN)
     output = docker.fails("push", ref)
     assert f"project {missing} not found" in output, output
-    assert api_call(harbor_registry, "HEAD",
-                    f"/projects?project_name={missing}").status_code == 404
+    assert api_call(harbor_registry, "HEAD", f"/projects?project_name={missing}").status_code == 404
 
 
 # ------------------------------------------------------------------------- robot account
 def test_docker_robot_account_login_push_pull(harbor_registry, docker, tmp_path):
     registry, host = harbor_registry, harbor_registry.host
     project = new_project(registry, public=False)
-    r = api_call(registry, "POST", "/robots", json={
-        "name": f"ci{suffix()}", "level": "project", "duration": -1,
-        "permissions": [{"kind": "project", "namespace": project, "access": [
-            {"resource": "repository", "action": "pull", "effect": "allow"},
-            {"resource": "repository", "action": "push", "effect": "allow"}]}]})
+    r = api_call(
+        registry,
+        "POST",
+        "/robots",
+        json={
+            "name": f"ci{suffix()}",
+            "level": "project",
+            "duration": -1,
+            "permissions": [
+                {
+                    "kind": "project",
+                    "namespace": project,
+                    "access": [
+                        {"resource": "repository", "action": "pull", "effect": "allow"},
+                        {"resource": "repository", "action": "push", "effect": "allow"},
+                    ],
+                }
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     robot, secret = r.json()["name"], r.json()["secret"]
     assert robot.startswith("robot$")
@@ -177,8 +202,9 @@ def test_docker_robot_account_login_push_pull(harbor_registry, docker, tmp_path)
 
 
 # ------------------------------------------------------------------------- private project
-def private_project_with_an_image(registry: Registry, docker: DockerClient, tmp_path,
-                                  repo: str) -> tuple[str, str]:
+def private_project_with_an_image(
+    registry: Registry, docker: DockerClient, tmp_path, repo: str
+) -> tuple[str, str]:
     """A private project holding ``<project>/<repo>:v1`` pushed by admin; (project, digest)."""
     project = new_project(registry, public=False)
     ref = f"{registry.host}/{project}/{repo}:v1"
@@ -189,8 +215,7 @@ def private_project_with_an_image(registry: Registry, docker: DockerClient, tmp_
     return project, digest
 
 
-def test_docker_private_project_denies_a_non_member(harbor_registry, dockerd, docker,
-                                                    tmp_path):
+def test_docker_private_project_denies_a_non_member(harbor_registry, dockerd, docker, tmp_path):
     registry, host = harbor_registry, harbor_registry.host
     project, digest = private_project_with_an_image(registry, docker, tmp_path, "secret")
     missing = f"nosuch-{suffix()}"
@@ -214,8 +239,9 @@ def test_docker_private_project_denies_a_non_member(harbor_registry, dockerd, do
     assert push.replace(project, "<p>") == nowhere.replace(missing, "<p>")
 
 
-def test_docker_tells_a_non_member_the_private_project_is_not_found(harbor_registry, dockerd,
-                                                                   docker, tmp_path):
+def test_docker_tells_a_non_member_the_private_project_is_not_found(
+    harbor_registry, dockerd, docker, tmp_path
+):
     """Harbor's words for a project the caller cannot see (missing or private)."""
     registry, host = harbor_registry, harbor_registry.host
     project, _ = private_project_with_an_image(registry, docker, tmp_path, "kept")
@@ -229,9 +255,9 @@ def test_docker_tells_a_non_member_the_private_project_is_not_found(harbor_regis
     assert f"project {project} not found" in push, push
 
 
-def test_docker_push_without_the_right_names_the_repository_and_action(harbor_registry,
-                                                                      dockerd, docker,
-                                                                      tmp_path):
+def test_docker_push_without_the_right_names_the_repository_and_action(
+    harbor_registry, dockerd, docker, tmp_path
+):
     """Harbor: ``unauthorized to access repository: <repo>, action: push``, signed in or not."""
     registry, host = harbor_registry, harbor_registry.host
     repo = f"library/dk-refused-{suffix()}"  # public: everyone may pull, only members push
@@ -256,22 +282,31 @@ def test_docker_manifest_create_and_push_a_multi_arch_list(harbor_registry, dock
         children[arch] = (pushed_digest(docker("push", ref)), image)
 
     target = f"{host}/{repo}:multi"
-    docker("manifest", "create", "--insecure", target,
-           *(f"{host}/{repo}@{digest}" for digest, _ in children.values()))
-    pushed = re.findall(r"sha256:[0-9a-f]{64}", docker("manifest", "push", "--insecure",
-                                                       "--purge", target))
+    docker(
+        "manifest",
+        "create",
+        "--insecure",
+        target,
+        *(f"{host}/{repo}@{digest}" for digest, _ in children.values()),
+    )
+    pushed = re.findall(
+        r"sha256:[0-9a-f]{64}", docker("manifest", "push", "--insecure", "--purge", target)
+    )
     assert len(pushed) == 1
     assert registry_digest(registry, repo, "multi") == pushed[0]
 
     listed = registry.manifest(repo, "multi").json()
     assert listed["mediaType"] == MT_DOCKER_LIST
     assert {(m["platform"]["architecture"], m["digest"]) for m in listed["manifests"]} == {
-        (arch, digest) for arch, (digest, _) in children.items()}
-    artifact = api_call(registry, "GET", f"/projects/library/repositories/"
-                        f"{repo.split('/', 1)[1]}/artifacts/multi").json()
+        (arch, digest) for arch, (digest, _) in children.items()
+    }
+    artifact = api_call(
+        registry, "GET", f"/projects/library/repositories/{repo.split('/', 1)[1]}/artifacts/multi"
+    ).json()
     assert artifact["digest"] == pushed[0]
     assert {ref["child_digest"] for ref in artifact["references"]} == {
-        digest for digest, _ in children.values()}
+        digest for digest, _ in children.values()
+    }
 
     docker("rmi", *(f"{host}/{repo}:{arch}" for arch in children))
     docker("pull", "--platform", "linux/arm64", target)
@@ -288,12 +323,13 @@ def test_docker_over_https_trusts_a_ca_from_certs_d(dockerd, docker, tmp_path, m
         monkeypatch.delenv(variable, raising=False)
     name = f"harbor-{suffix()}.test"
     tls = make_server_certificate(tmp_path / "tls", [name, "127.0.0.1"])
-    with running_server(tmp_path, extra_args=["--tls-cert", str(tls.cert),
-                                              "--tls-key", str(tls.key)],
-                        scheme="https") as server:
+    with running_server(
+        tmp_path,
+        extra_args=["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)],
+        scheme="https",
+    ) as server:
         host = f"{name}:{server.port}"
-        untrusted = docker.fails("login", "-u", "admin", "--password-stdin", host,
-                                 input=ADMIN[1])
+        untrusted = docker.fails("login", "-u", "admin", "--password-stdin", host, input=ADMIN[1])
         assert "x509: certificate signed by unknown authority" in untrusted, untrusted
 
         with trusted_ca(host, tls.ca_cert):
@@ -304,10 +340,11 @@ def test_docker_over_https_trusts_a_ca_from_certs_d(dockerd, docker, tmp_path, m
             repo = ref.split("/", 2)[2].split(":")[0]
             with ApiClient(server.url, ADMIN) as client:
                 client.verify = str(tls.ca_cert)
-                found = client.get(f"/projects/library/repositories/{repo}/artifacts/v1",
-                                   headers={"Connection": "close"})  # see api_call
+                found = client.get(
+                    f"/projects/library/repositories/{repo}/artifacts/v1",
+                    headers={"Connection": "close"},
+                )  # see api_call
             assert found.status_code == 200 and found.json()["digest"] == digest
             docker("rmi", ref)
             assert f"Digest: {digest}" in docker("pull", f"{host}/library/{repo}@{digest}")
-            assert docker.inspect(f"{host}/library/{repo}@{digest}")["Id"] == (
-                image.config_digest)
+            assert docker.inspect(f"{host}/library/{repo}@{digest}")["Id"] == (image.config_digest)

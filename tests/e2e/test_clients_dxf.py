@@ -24,8 +24,11 @@ def test_dxf_anonymous_pull_from_public_project(registry, tmp_path):
     layout = OciLayout(tmp_path / "src")
     image = layout.add_image("v1", layers=2)
     repo = registry.new_repo("dxf")
-    skopeo_copy(f"oci:{layout.path}:v1", f"docker://{registry.host}/{repo}:v1",
-                dest_creds=registry.creds_arg)
+    skopeo_copy(
+        f"oci:{layout.path}:v1",
+        f"docker://{registry.host}/{repo}:v1",
+        dest_creds=registry.creds_arg,
+    )
 
     with DXF(registry.host, repo, insecure=True) as dxf:
         assert dxf.list_aliases() == ["v1"]

@@ -19,11 +19,11 @@ SIGNATURE_TYPE = "application/vnd.e2e.signature.v1+json"
 
 def oras_client(registry) -> oras.client.OrasClient:
     """oras-py with Basic credentials; a Bearer challenge would need its token backend."""
-    challenge = requests.get(f"{registry.url}/v2/", timeout=30).headers.get(
-        "WWW-Authenticate", "")
+    challenge = requests.get(f"{registry.url}/v2/", timeout=30).headers.get("WWW-Authenticate", "")
     backend = "token" if challenge.lower().startswith("bearer") else "basic"
-    client = oras.client.OrasClient(hostname=registry.host, insecure=True, tls_verify=False,
-                                    auth_backend=backend)
+    client = oras.client.OrasClient(
+        hostname=registry.host, insecure=True, tls_verify=False, auth_backend=backend
+    )
     client.auth.set_basic_auth(*registry.creds)
     return client
 
@@ -31,8 +31,11 @@ def oras_client(registry) -> oras.client.OrasClient:
 def push_subject_image(registry, tmp_path, repo: str):
     layout = OciLayout(tmp_path / "subject")
     image = layout.add_image("v1", layers=1)
-    skopeo_copy(f"oci:{layout.path}:v1", f"docker://{registry.host}/{repo}:v1",
-                dest_creds=registry.creds_arg)
+    skopeo_copy(
+        f"oci:{layout.path}:v1",
+        f"docker://{registry.host}/{repo}:v1",
+        dest_creds=registry.creds_arg,
+    )
     return image
 
 
@@ -44,12 +47,17 @@ def test_oras_artifact_with_subject_is_listed_by_referrers(registry, tmp_path, m
     payload = os.urandom(50_000) + b"signed\n"
     (tmp_path / "signature.bin").write_bytes(payload)
     (tmp_path / "config.json").write_text('{"signer":"e2e"}')
-    subject = oras.oci.Subject(mediaType=MT_MANIFEST, digest=image.manifest_digest,
-                               size=image.manifest_size)
+    subject = oras.oci.Subject(
+        mediaType=MT_MANIFEST, digest=image.manifest_digest, size=image.manifest_size
+    )
 
-    pushed = client.push(target=f"{registry.host}/{repo}:sig", files=["signature.bin"],
-                         manifest_config=f"config.json:{SIGNATURE_TYPE}", subject=subject,
-                         quiet=True)
+    pushed = client.push(
+        target=f"{registry.host}/{repo}:sig",
+        files=["signature.bin"],
+        manifest_config=f"config.json:{SIGNATURE_TYPE}",
+        subject=subject,
+        quiet=True,
+    )
 
     assert pushed.status_code == 201
     artifact_digest = pushed.headers["Docker-Content-Digest"]
@@ -72,12 +80,16 @@ def test_oras_artifact_with_subject_is_listed_by_referrers(registry, tmp_path, m
     assert descriptor["artifactType"] == SIGNATURE_TYPE
     assert descriptor["size"] == len(stored.content)
 
-    matching = registry.v2("GET", f"{repo}/referrers/{image.manifest_digest}",
-                           params={"artifactType": SIGNATURE_TYPE})
+    matching = registry.v2(
+        "GET", f"{repo}/referrers/{image.manifest_digest}", params={"artifactType": SIGNATURE_TYPE}
+    )
     assert [d["digest"] for d in matching.json()["manifests"]] == [artifact_digest]
     assert "artifactType" in matching.headers.get("OCI-Filters-Applied", "")
-    other = registry.v2("GET", f"{repo}/referrers/{image.manifest_digest}",
-                        params={"artifactType": "application/vnd.e2e.other"})
+    other = registry.v2(
+        "GET",
+        f"{repo}/referrers/{image.manifest_digest}",
+        params={"artifactType": "application/vnd.e2e.other"},
+    )
     assert other.status_code == 200 and other.json()["manifests"] == []
 
 
@@ -89,11 +101,17 @@ def test_oras_push_pull_and_tags(registry, tmp_path, monkeypatch):
     (tmp_path / "artifact.bin").write_bytes(payload)
 
     client.push(target=f"{registry.host}/{repo}:v1", files=["artifact.bin"], quiet=True)
-    client.push(target=f"{registry.host}/{repo}:v2", files=["artifact.bin"], quiet=True,
-                do_chunked=True, chunk_size=64 * 1024)
+    client.push(
+        target=f"{registry.host}/{repo}:v2",
+        files=["artifact.bin"],
+        quiet=True,
+        do_chunked=True,
+        chunk_size=64 * 1024,
+    )
 
     for tag in ("v1", "v2"):
-        [path] = client.pull(target=f"{registry.host}/{repo}:{tag}",
-                             outdir=str(tmp_path / f"out-{tag}"))
+        [path] = client.pull(
+            target=f"{registry.host}/{repo}:{tag}", outdir=str(tmp_path / f"out-{tag}")
+        )
         assert open(path, "rb").read() == payload
     assert sorted(client.get_tags(f"{registry.host}/{repo}")) == ["v1", "v2"]

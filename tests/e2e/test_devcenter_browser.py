@@ -17,17 +17,25 @@ from tests.support.servers import ADMIN_PASSWORD
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update",
-                 "--disable-sync", "--host-resolver-rules=MAP harbor.test 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP harbor.test 127.0.0.1",
+]
 TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -40,11 +48,16 @@ def page(browser, sqlite_server):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     outside: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(origin)
-            or r.url.startswith("data:") else outside.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(origin) or r.url.startswith("data:") else outside.append(r.url)
+        ),
+    )
     refused: list[str] = []  # the pages' Content-Security-Policy must not block them
-    page.on("console", lambda m: refused.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     yield page
     context.close()
     assert outside == [], f"the UI must work offline; it fetched {outside}"
@@ -80,8 +93,9 @@ def test_authorize_and_execute_list_projects(page):
     authorize(page, "admin", ADMIN_PASSWORD)
     response = execute(page, "project", "listProjects")
     expect(response.locator(".response-col_status")).to_have_text(re.compile(r"^\s*200"))
-    body = response.locator(".response-col_description pre.microlight, "
-                            ".response-col_description pre").first
+    body = response.locator(
+        ".response-col_description pre.microlight, .response-col_description pre"
+    ).first
     expect(body).to_contain_text('"library"')
     expect(response).to_contain_text("x-total-count")
 

@@ -21,8 +21,8 @@ from tests.support.servers import ADMIN_PASSWORD, ServerProcess, free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(180)]
 
 MiB = 1 << 20
-FIRST = bytes(range(256)) * 400          # 102,400 bytes: a session's first chunk
-CHUNK = os.urandom(3 * MiB)              # more than the space left once the disk is "full"
+FIRST = bytes(range(256)) * 400  # 102,400 bytes: a session's first chunk
+CHUNK = os.urandom(3 * MiB)  # more than the space left once the disk is "full"
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def small_fs(tmp_path):
     """A 64 MiB tmpfs at ``tmp_path / "fs"``; unmounted afterwards."""
     mount = tmp_path / "fs"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
-                   check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
     try:
         yield mount
     finally:
@@ -43,12 +42,22 @@ def server_on(data_dir: Path, database_url: str = "", extra_env: dict | None = N
     """A server whose data dir is ``data_dir`` itself (its log goes beside it, outside)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_")}
-    env.update({"HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "HARBOR_LOG_LEVEL": "warning",
-                **(extra_env or {})})
+    env.update(
+        {
+            "HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "HARBOR_LOG_LEVEL": "warning",
+            **(extra_env or {}),
+        }
+    )
     if database_url:
         env["HARBOR_DATABASE_URL"] = database_url
-    server = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, data_dir=data_dir,
-                           database_url=database_url, env=env)
+    server = ServerProcess(
+        url=f"http://127.0.0.1:{port}",
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        env=env,
+    )
     server.start()
     try:
         yield server
@@ -80,8 +89,7 @@ def assert_storage_full(response) -> None:
 
 
 def leftovers(storage: Path) -> list[str]:
-    return sorted(str(p.relative_to(storage)) for p in storage.rglob("*")
-                  if ".tmp-" in p.name)
+    return sorted(str(p.relative_to(storage)) for p in storage.rglob("*") if ".tmp-" in p.name)
 
 
 @pytest.mark.parametrize("database", ["on-the-full-disk", "elsewhere"])
@@ -100,34 +108,39 @@ def test_full_disk_on_uploads_is_a_clear_507_and_recovers(small_fs, tmp_path, da
         filler = fill(small_fs, leave=MiB // 2)
 
         # PATCH: refused, and the session stays where it was, resumable
-        r = client.patch(session, data=CHUNK, headers={
-            "Content-Range": f"{len(FIRST)}-{len(FIRST) + len(CHUNK) - 1}"})
+        r = client.patch(
+            session,
+            data=CHUNK,
+            headers={"Content-Range": f"{len(FIRST)}-{len(FIRST) + len(CHUNK) - 1}"},
+        )
         assert_storage_full(r)
         status = client.get(session)
         assert status.status_code == 204 and status.headers["Range"] == f"0-{len(FIRST) - 1}"
         # PUT with the whole blob, and the monolithic POST
         assert_storage_full(client.put(fresh, params={"digest": sha256(CHUNK)}, data=CHUNK))
-        assert_storage_full(client.post(f"/v2/{repo}/blobs/uploads/",
-                                        params={"digest": sha256(CHUNK)}, data=CHUNK))
+        assert_storage_full(
+            client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": sha256(CHUNK)}, data=CHUNK)
+        )
         assert leftovers(storage) == []
         assert client.get(f"/v2/{repo}/blobs/{sha256(CHUNK)}").status_code == 404
 
         # reads keep working
-        assert client.get(f"/v2/{repo}/blobs/{before}").content == \
-            b"pushed before the disk filled"
+        assert client.get(f"/v2/{repo}/blobs/{before}").content == b"pushed before the disk filled"
         assert client.get(f"{server.url}/api/v2.0/projects").status_code == 200
 
         filler.unlink()  # space is back: the same pushes succeed
-        r = client.patch(session, data=CHUNK, headers={
-            "Content-Range": f"{len(FIRST)}-{len(FIRST) + len(CHUNK) - 1}"})
+        r = client.patch(
+            session,
+            data=CHUNK,
+            headers={"Content-Range": f"{len(FIRST)}-{len(FIRST) + len(CHUNK) - 1}"},
+        )
         assert r.status_code == 202, r.text
         r = client.put(r.headers["Location"], params={"digest": sha256(FIRST + CHUNK)})
         assert r.status_code == 201, r.text
         r = client.put(fresh, params={"digest": sha256(CHUNK)}, data=CHUNK)
         assert r.status_code == 201, r.text
         other = CHUNK[::-1]
-        r = client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": sha256(other)},
-                        data=other)
+        r = client.post(f"/v2/{repo}/blobs/uploads/", params={"digest": sha256(other)}, data=other)
         assert r.status_code == 201, r.text
         assert client.get(f"/v2/{repo}/blobs/{sha256(FIRST + CHUNK)}").content == FIRST + CHUNK
 
@@ -139,8 +152,10 @@ def test_full_disk_under_the_database_is_a_clear_error_not_500(small_fs):
         filler = fill(small_fs, leave=0)
         statuses = []
         for i in range(40):  # enough new rows that SQLite needs new pages
-            r = api.post("/projects", json={"project_name": f"full-{i}-" + "x" * 200,
-                                            "metadata": {"public": "false"}})
+            r = api.post(
+                "/projects",
+                json={"project_name": f"full-{i}-" + "x" * 200, "metadata": {"public": "false"}},
+            )
             statuses.append(r.status_code)
             if r.status_code != 201:
                 break
@@ -150,6 +165,7 @@ def test_full_disk_under_the_database_is_a_clear_error_not_500(small_fs):
         assert api.get("/projects").status_code == 200
         assert api.get("/users/current").status_code == 200
         filler.unlink()
-        r = api.post("/projects", json={"project_name": "after-full",
-                                        "metadata": {"public": "false"}})
+        r = api.post(
+            "/projects", json={"project_name": "after-full", "metadata": {"public": "false"}}
+        )
         assert r.status_code == 201, r.text

@@ -95,8 +95,9 @@ def resume_or_refused(registry: Registry, url: str, size: int, seed: int) -> boo
     status = registry.session.get(url, timeout=30)
     if status.status_code == 404:
         # Distribution also checks its signed _state parameter against the file it left
-        clean = {"BLOB_UPLOAD_UNKNOWN"} | ({"BLOB_UPLOAD_INVALID"}
-                                          if registry.kind == "distribution" else set())
+        clean = {"BLOB_UPLOAD_UNKNOWN"} | (
+            {"BLOB_UPLOAD_INVALID"} if registry.kind == "distribution" else set()
+        )
         assert set(error_codes(status)) <= clean and error_codes(status), status.text
         return False
     assert status.status_code == 204, status.text
@@ -108,14 +109,24 @@ def resume_or_refused(registry: Registry, url: str, size: int, seed: int) -> boo
     rest.skip(offset)
     rest.size = size - offset  # Content-Length of what is left
     patched = registry.session.patch(
-        url, data=rest, timeout=120,
-        headers={"Content-Type": "application/octet-stream",
-                 "Content-Range": f"{offset}-{size - 1}"})
+        url,
+        data=rest,
+        timeout=120,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"{offset}-{size - 1}",
+        },
+    )
     if patched.status_code == 416:
         return False
     assert patched.status_code == 202, patched.text
-    done = registry.session.put(with_digest(requests.compat.urljoin(
-        registry.url + "/", patched.headers["Location"]), stream_digest(size, seed)), timeout=60)
+    done = registry.session.put(
+        with_digest(
+            requests.compat.urljoin(registry.url + "/", patched.headers["Location"]),
+            stream_digest(size, seed),
+        ),
+        timeout=60,
+    )
     assert done.status_code == 201, done.text
     return True
 
@@ -135,8 +146,12 @@ def test_kill_during_streamed_upload(crashable, method):
     def send():
         try:
             outcome["response"] = registry.session.request(
-                method, target, data=body, timeout=120,
-                headers={"Content-Type": "application/octet-stream"})
+                method,
+                target,
+                data=body,
+                timeout=120,
+                headers={"Content-Type": "application/octet-stream"},
+            )
         except requests.RequestException as exc:
             outcome["error"] = exc
 
@@ -157,8 +172,9 @@ def test_kill_during_streamed_upload(crashable, method):
     else:
         assert_invisible(registry, repo, digest)
         retry = start_upload(registry, repo)
-        done = registry.session.put(with_digest(retry, digest), data=GeneratedStream(BIG, seed),
-                                    timeout=120)
+        done = registry.session.put(
+            with_digest(retry, digest), data=GeneratedStream(BIG, seed), timeout=120
+        )
         assert done.status_code == 201, done.text
     assert blob_sha256(registry, repo, digest) == digest
     assert registry.v2("HEAD", f"{repo}/blobs/{digest}").status_code == 200
@@ -174,9 +190,14 @@ def test_kill_between_chunks(crashable):
     url = start_upload(registry, repo)
     for start in (0, CHUNK):
         response = registry.session.patch(
-            url, data=data.read(CHUNK), timeout=60,
-            headers={"Content-Type": "application/octet-stream",
-                     "Content-Range": f"{start}-{start + CHUNK - 1}"})
+            url,
+            data=data.read(CHUNK),
+            timeout=60,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"{start}-{start + CHUNK - 1}",
+            },
+        )
         assert response.status_code == 202, response.text
         assert response.headers["Range"] == f"0-{start + CHUNK - 1}"
         url = requests.compat.urljoin(registry.url + "/", response.headers["Location"])
@@ -190,8 +211,7 @@ def test_kill_between_chunks(crashable):
     assert resumed or registry.kind == "distribution"
     if not resumed:
         assert_invisible(registry, repo, digest)
-        assert upload_blob(registry, repo, b"".join(GeneratedStream(size, seed).chunks())) \
-            == digest
+        assert upload_blob(registry, repo, b"".join(GeneratedStream(size, seed).chunks())) == digest
     assert blob_sha256(registry, repo, digest) == digest
 
 
@@ -221,9 +241,15 @@ def test_upload_session_spans_workers(tmp_path):
                 status = fresh.get(url, timeout=30)
                 assert status.status_code == 204, status.text
                 assert status.headers["Range"] == (f"0-{start - 1}" if start else "0-0")
-                response = fresh.patch(url, data=data[start:start + piece], timeout=30, headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Range": f"{start}-{start + piece - 1}"})
+                response = fresh.patch(
+                    url,
+                    data=data[start : start + piece],
+                    timeout=30,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{start}-{start + piece - 1}",
+                    },
+                )
             assert response.status_code == 202, response.text
             url = requests.compat.urljoin(registry.url + "/", response.headers["Location"])
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
@@ -267,9 +293,20 @@ def test_skopeo_push_killed_midway_then_retried(crashable, tmp_path):
     repo = registry.new_repo("skopeo-crash")
     ref = f"docker://{registry.host}/{repo}:v1"
     push = subprocess.Popen(
-        ["skopeo", "copy", "-q", "--preserve-digests", "--dest-tls-verify=false",
-         "--dest-creds", registry.creds_arg, f"oci:{layout.path}:v1", ref],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            "skopeo",
+            "copy",
+            "-q",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            registry.creds_arg,
+            f"oci:{layout.path}:v1",
+            ref,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         # Kill once the big layer is partly stored (a fixed sleep raced fast uploads: the
         # whole layer could be acknowledged, hence rightly visible, before the kill).

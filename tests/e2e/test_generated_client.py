@@ -30,9 +30,22 @@ def sdk(tmp_path_factory):
     config = root / "config.yaml"
     config.write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
     result = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(SPEC), "--output-path", str(root / PACKAGE),
-         "--meta", "none", "--config", str(config)],
-        capture_output=True, text=True, timeout=180)
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(SPEC),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "warning" not in output.lower() and "error" not in output.lower(), output
@@ -47,9 +60,11 @@ def sdk(tmp_path_factory):
 
 @pytest.fixture
 def admin(sdk, sqlite_server):
-    client = sdk.Client(base_url=f"{sqlite_server.url}/api/v2.0",
-                        httpx_args={"auth": ("admin", ADMIN_PASSWORD)},
-                        raise_on_unexpected_status=True)
+    client = sdk.Client(
+        base_url=f"{sqlite_server.url}/api/v2.0",
+        httpx_args={"auth": ("admin", ADMIN_PASSWORD)},
+        raise_on_unexpected_status=True,
+    )
     with client as bound:
         yield bound
 
@@ -86,8 +101,9 @@ def test_generated_client_creates_and_lists_projects(sdk, admin):
 def test_generated_client_reads_errors_as_the_errors_model(sdk, sqlite_server):
     get_project = importlib.import_module(f"{PACKAGE}.api.project.get_project")
     models = importlib.import_module(f"{PACKAGE}.models")
-    with sdk.Client(base_url=f"{sqlite_server.url}/api/v2.0",
-                    httpx_args={"auth": ("admin", ADMIN_PASSWORD)}) as client:
+    with sdk.Client(
+        base_url=f"{sqlite_server.url}/api/v2.0", httpx_args={"auth": ("admin", ADMIN_PASSWORD)}
+    ) as client:
         missing = get_project.sync("no-such-project", client=client, x_is_resource_name="true")
     assert isinstance(missing, models.Errors)
     assert missing.errors[0].code == "NOT_FOUND"

@@ -20,23 +20,23 @@ def test_repositories_artifacts_tags_labels_audit(server, project, pusher):
     label_name = unique("hl")
 
     async def scenario():
-        client = HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
-                                   secret=ADMIN_PASSWORD, timeout=30)
+        client = HarborAsyncClient(
+            url=f"{server.url}/api/v2.0", username="admin", secret=ADMIN_PASSWORD, timeout=30
+        )
         repos = await client.get_repositories(project)
         assert [r.name for r in repos] == [f"{project}/hapi/app"]
         assert repos[0].artifact_count == 4 and repos[0].base_name == "hapi/app"
         repo = await client.get_repository(project, "hapi/app")
         assert repo.project_name == project
-        location = await client.create_label(Label(name=label_name, scope="g",
-                                                   color="#00ff00"))
+        location = await client.create_label(Label(name=label_name, scope="g", color="#00ff00"))
         label_id = int(location.rsplit("/", 1)[1])
         await client.add_artifact_label(project, "hapi/app", "v1", Label(id=label_id))
-        artifacts = await client.get_artifacts(project, "hapi/app", with_label=True,
-                                               with_accessory=True)
+        artifacts = await client.get_artifacts(
+            project, "hapi/app", with_label=True, with_accessory=True
+        )
         assert {a.digest for a in artifacts} == {img.digest, idx.digest}
         by_tag = await client.get_artifact(project, "hapi/app", "v1", with_label=True)
-        assert by_tag.digest == img.digest and [lb.name for lb in by_tag.labels] == [
-            label_name]
+        assert by_tag.digest == img.digest and [lb.name for lb in by_tag.labels] == [label_name]
         assert by_tag.extra_attrs.root["architecture"] == "amd64"
         by_digest = await client.get_artifact(project, "hapi/app", idx.digest)
         assert len(by_digest.references) == 2 and by_digest.references[0].platform.os

@@ -47,8 +47,9 @@ def test_project_lifecycle(sqlite_server):
     async def scenario():
         client = _client(sqlite_server)
         name = _name("hapi")
-        location = await client.create_project(ProjectReq(
-            project_name=name, metadata=ProjectMetadata(public=False, auto_scan=True)))
+        location = await client.create_project(
+            ProjectReq(project_name=name, metadata=ProjectMetadata(public=False, auto_scan=True))
+        )
         assert location == f"/api/v2.0/projects/{name}"
         assert await client.project_exists(name)
         assert not await client.project_exists(_name("absent"))
@@ -65,8 +66,7 @@ def test_project_lifecycle(sqlite_server):
         metadata = await client.get_project_metadata(name)
         assert metadata.public == "true"
         await client.update_project_metadata_entry(name, "auto_scan", {"auto_scan": "false"})
-        assert await client.get_project_metadata_entry(name, "auto_scan") == {
-            "auto_scan": "false"}
+        assert await client.get_project_metadata_entry(name, "auto_scan") == {"auto_scan": "false"}
         await client.delete_project(name)
         with pytest.raises(NotFound):
             await client.get_project(name)
@@ -93,9 +93,15 @@ def test_users(sqlite_server):
     async def scenario():
         client = _client(sqlite_server)
         username = _name("hapiuser")
-        location = await client.create_user(UserCreationReq(
-            username=username, email=f"{username}@example.com", realname="Harbor API",
-            password="Passw0rd!1", comment="via harborapi"))
+        location = await client.create_user(
+            UserCreationReq(
+                username=username,
+                email=f"{username}@example.com",
+                realname="Harbor API",
+                password="Passw0rd!1",
+                comment="via harborapi",
+            )
+        )
         user_id = int(location.rsplit("/", 1)[1])
         user = await client.get_user(user_id)
         assert user.username == username and user.comment == "via harborapi"
@@ -125,15 +131,22 @@ def test_project_members(sqlite_server):
         project = _name("hapimem")
         username = _name("member")
         await client.create_project(ProjectReq(project_name=project))
-        location = await client.create_user(UserCreationReq(
-            username=username, email=f"{username}@example.com", realname="Member",
-            password="Passw0rd!1"))
+        location = await client.create_user(
+            UserCreationReq(
+                username=username,
+                email=f"{username}@example.com",
+                realname="Member",
+                password="Passw0rd!1",
+            )
+        )
         user_id = int(location.rsplit("/", 1)[1])
         member_location = await client.add_project_member_user(project, username, 2)
         member_id = int(member_location.rsplit("/", 1)[1])
         members = await client.get_project_members(project)
         assert {(m.entity_name, m.role_name) for m in members} == {
-            ("admin", "projectAdmin"), (username, "developer")}
+            ("admin", "projectAdmin"),
+            (username, "developer"),
+        }
         member = await client.get_project_member(project, member_id)
         assert member.entity_id == user_id and member.entity_type == "u"
         await client.update_project_member_role(project, member_id, 4)
@@ -164,14 +177,15 @@ def test_configurations(sqlite_server):
 
 def test_user_groups(sqlite_server):
     """Create, rename and delete a user group: the bodiless answers parse."""
+
     async def scenario():
         client = _client(sqlite_server)
         name = _name("grp")
-        location = await client.create_usergroup(UserGroup(
-            group_name=name, group_type=1, ldap_group_dn=f"cn={name},dc=example,dc=com"))
+        location = await client.create_usergroup(
+            UserGroup(group_name=name, group_type=1, ldap_group_dn=f"cn={name},dc=example,dc=com")
+        )
         group_id = int(location.rsplit("/", 1)[1])
-        await client.update_usergroup(group_id, UserGroup(group_name=name + "-x",
-                                                          group_type=1))
+        await client.update_usergroup(group_id, UserGroup(group_name=name + "-x", group_type=1))
         assert (await client.get_usergroup(group_id)).group_name == name + "-x"
         await client.delete_usergroup(group_id)
         with pytest.raises(NotFound):

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _client(server) -> HarborAsyncClient:
-    return HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
-                             secret=ADMIN_PASSWORD)
+    return HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin", secret=ADMIN_PASSWORD)
 
 
 def test_purge_schedule_history_and_log(sqlite_server):
@@ -23,15 +22,24 @@ def test_purge_schedule_history_and_log(sqlite_server):
         client = _client(sqlite_server)
         await client.update_purge_job_schedule(Schedule(schedule=ScheduleObj(type="None")))
         assert (await client.get_purge_job_schedule()).schedule is None
-        await client.create_purge_job_schedule(Schedule(
-            parameters={"audit_retention_hour": 168, "dry_run": True,
-                        "include_operations": "create,delete,pull"},
-            schedule=ScheduleObj(type="Daily")))
+        await client.create_purge_job_schedule(
+            Schedule(
+                parameters={
+                    "audit_retention_hour": 168,
+                    "dry_run": True,
+                    "include_operations": "create,delete,pull",
+                },
+                schedule=ScheduleObj(type="Daily"),
+            )
+        )
         got = await client.get_purge_job_schedule()
         assert got.schedule.type.value == "Daily" and got.schedule.cron == "0 0 0 * * *"
-        location = await client.create_purge_job_schedule(Schedule(
-            parameters={"audit_retention_hour": 168, "dry_run": True},
-            schedule=ScheduleObj(type="Manual")))
+        location = await client.create_purge_job_schedule(
+            Schedule(
+                parameters={"audit_retention_hour": 168, "dry_run": True},
+                schedule=ScheduleObj(type="Manual"),
+            )
+        )
         purge_id = int(location.rsplit("/", 1)[1])
         for _ in range(150):
             job = await client.get_purge_job(purge_id)
@@ -51,8 +59,9 @@ def test_purge_schedule_history_and_log(sqlite_server):
 def test_system_cve_allowlist(sqlite_server):
     async def scenario():
         client = _client(sqlite_server)
-        await client.update_cve_allowlist(CVEAllowlist(
-            items=[CVEAllowlistItem(cve_id="CVE-2021-44228")], expires_at=1893456000))
+        await client.update_cve_allowlist(
+            CVEAllowlist(items=[CVEAllowlistItem(cve_id="CVE-2021-44228")], expires_at=1893456000)
+        )
         got = await client.get_cve_allowlist()
         assert got.project_id == 0 and got.expires_at == 1893456000
         assert [i.cve_id for i in got.items] == ["CVE-2021-44228"]

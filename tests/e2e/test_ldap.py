@@ -77,8 +77,10 @@ def project_with_group(admin: ApiClient, cn: str, role: int) -> str:
     name = f"ldap-{cn}-{uuid.uuid4().hex[:6]}"
     r = admin.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
     assert r.status_code == 201, r.text
-    r = admin.post(f"/projects/{name}/members",
-                   json={"role_id": role, "member_group": {"id": make_group(admin, cn)}})
+    r = admin.post(
+        f"/projects/{name}/members",
+        json={"role_id": role, "member_group": {"id": make_group(admin, cn)}},
+    )
     assert r.status_code == 201, r.text
     return name
 
@@ -93,8 +95,13 @@ def role_in(client: ApiClient, project: str) -> int | None:
 
 def set_profile(slapd, mail: str, display: str) -> None:
     conn = slapd.admin_connection()
-    conn.modify(USERS["nogroup"].dn, {"mail": [(ldap3.MODIFY_REPLACE, [mail])],
-                                      "displayName": [(ldap3.MODIFY_REPLACE, [display])]})
+    conn.modify(
+        USERS["nogroup"].dn,
+        {
+            "mail": [(ldap3.MODIFY_REPLACE, [mail])],
+            "displayName": [(ldap3.MODIFY_REPLACE, [display])],
+        },
+    )
     conn.unbind()
 
 
@@ -104,8 +111,11 @@ def test_first_login_creates_the_user_and_later_logins_refresh_it(server, admin,
         r = client.get("/users/current")
         assert r.status_code == 200, r.text
         me = r.json()
-        assert (me["username"], me["email"], me["realname"]) == \
-            ("nogroup", "nogroup@example.org", "No Group")
+        assert (me["username"], me["email"], me["realname"]) == (
+            "nogroup",
+            "nogroup@example.org",
+            "No Group",
+        )
         assert me["sysadmin_flag"] is False
         set_profile(slapd, "ng@example.org", "N. G.")
         try:
@@ -121,13 +131,17 @@ def test_first_login_creates_the_user_and_later_logins_refresh_it(server, admin,
 
 def test_portal_session_login_as_a_directory_user(server):
     with requests.Session() as browser:
-        r = browser.post(f"{server.url}/c/login", timeout=30,
-                         data={"principal": "carol", "password": pw("carol")})
+        r = browser.post(
+            f"{server.url}/c/login",
+            timeout=30,
+            data={"principal": "carol", "password": pw("carol")},
+        )
         assert r.status_code == 200, r.text
         me = browser.get(f"{server.url}/api/v2.0/users/current", timeout=30)
         assert me.status_code == 200 and me.json()["username"] == "carol"
-        bad = browser.post(f"{server.url}/c/login", timeout=30,
-                           data={"principal": "carol", "password": "wrong"})
+        bad = browser.post(
+            f"{server.url}/c/login", timeout=30, data={"principal": "carol", "password": "wrong"}
+        )
         assert bad.status_code == 401
 
 
@@ -138,11 +152,19 @@ def test_user_needing_filter_escaping_signs_in(server):
         assert r.json()["username"] == "jo(h)n*"
 
 
-@pytest.mark.parametrize("username, password", [
-    ("*", "Alice-Pass1"), (")(uid=*", "Alice-Pass1"), ("admin*", "Alice-Pass1"),
-    ("al*", "Alice-Pass1"), ("*)(|(uid=*", "x"), ("bob", ""), ("dave", "wrong-password"),
-    ("nobody-here", "Whatever1"),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("*", "Alice-Pass1"),
+        (")(uid=*", "Alice-Pass1"),
+        ("admin*", "Alice-Pass1"),
+        ("al*", "Alice-Pass1"),
+        ("*)(|(uid=*", "x"),
+        ("bob", ""),
+        ("dave", "wrong-password"),
+        ("nobody-here", "Whatever1"),
+    ],
+)
 def test_injection_attempts_and_empty_or_wrong_passwords_fail(server, username, password):
     with ApiClient(server.url) as client:
         r = client.get("/users/current", auth=(username, password))
@@ -167,8 +189,12 @@ def test_settings_never_show_the_search_password():
 def test_group_roles_direct_and_nested(server, admin):
     dev = project_with_group(admin, "developers", DEVELOPER)
     guest = project_with_group(admin, "guests", GUEST)
-    with as_user(server, "alice") as alice, as_user(server, "carol") as carol, \
-            as_user(server, "bob") as bob, as_user(server, "nogroup") as nogroup:
+    with (
+        as_user(server, "alice") as alice,
+        as_user(server, "carol") as carol,
+        as_user(server, "bob") as bob,
+        as_user(server, "nogroup") as nogroup,
+    ):
         assert role_in(alice, dev) == DEVELOPER
         assert role_in(carol, dev) == DEVELOPER  # carol ∈ platform ∈ developers
         assert role_in(bob, guest) == GUEST
@@ -181,8 +207,10 @@ def test_direct_membership_and_group_role_take_the_highest(server, admin):
     project = project_with_group(admin, "guests", GUEST)
     with as_user(server, "bob") as bob:
         assert bob.get("/users/current").status_code == 200  # bob exists locally now
-        r = admin.post(f"/projects/{project}/members",
-                       json={"role_id": DEVELOPER, "member_user": {"username": "bob"}})
+        r = admin.post(
+            f"/projects/{project}/members",
+            json={"role_id": DEVELOPER, "member_user": {"username": "bob"}},
+        )
         assert r.status_code == 201, r.text
         assert role_in(bob, project) == DEVELOPER
 
@@ -203,14 +231,21 @@ def test_skopeo_push_as_a_directory_user(server, admin, tmp_path):
     dev = project_with_group(admin, "developers", DEVELOPER)
     layout = OciLayout(tmp_path / "src")
     layout.add_image("v1", layers=1)
-    skopeo_copy(f"oci:{layout.path}:v1", f"docker://{server.host}/{dev}/skopeo:v1",
-                dest_creds=f"alice:{pw('alice')}")
+    skopeo_copy(
+        f"oci:{layout.path}:v1",
+        f"docker://{server.host}/{dev}/skopeo:v1",
+        dest_creds=f"alice:{pw('alice')}",
+    )
     alice = Registry("harbor", server, creds=("alice", pw("alice")))
     assert alice.v2("GET", f"{dev}/skopeo/tags/list").json()["tags"] == ["v1"]
     guest = project_with_group(admin, "guests", GUEST)
     with pytest.raises(AssertionError):
-        skopeo_copy(f"oci:{layout.path}:v1", f"docker://{server.host}/{guest}/skopeo:v1",
-                    dest_creds=f"bob:{pw('bob')}", timeout=120)
+        skopeo_copy(
+            f"oci:{layout.path}:v1",
+            f"docker://{server.host}/{guest}/skopeo:v1",
+            dest_creds=f"bob:{pw('bob')}",
+            timeout=120,
+        )
 
 
 def test_admin_group_members_are_system_admins(server):
@@ -229,8 +264,11 @@ def test_group_cycle_is_harmless(server):
 def test_session_keeps_group_roles(server, admin):
     dev = project_with_group(admin, "developers", DEVELOPER)
     with requests.Session() as browser:
-        r = browser.post(f"{server.url}/c/login", timeout=30,
-                         data={"principal": "alice", "password": pw("alice")})
+        r = browser.post(
+            f"{server.url}/c/login",
+            timeout=30,
+            data={"principal": "alice", "password": pw("alice")},
+        )
         assert r.status_code == 200, r.text
         got = browser.get(f"{server.url}/api/v2.0/projects/{dev}", timeout=30)
         assert got.status_code == 200 and got.json()["current_user_role_id"] == DEVELOPER
@@ -250,8 +288,10 @@ def test_directory_users_cannot_change_their_password_here(server, admin):
     """Harbor: only the local admin's password is managed locally outside db_auth (403)."""
     with as_user(server, "bob") as bob:
         bob_id = bob.get("/users/current").json()["user_id"]
-        r = bob.put(f"/users/{bob_id}/password",
-                    json={"old_password": pw("bob"), "new_password": "Another-Pass1"})
+        r = bob.put(
+            f"/users/{bob_id}/password",
+            json={"old_password": pw("bob"), "new_password": "Another-Pass1"},
+        )
         assert r.status_code == 403, r.text
     r = admin.put(f"/users/{bob_id}/password", json={"new_password": "Another-Pass1"})
     assert r.status_code == 403, r.text
@@ -270,8 +310,10 @@ def test_directory_users_profiles_are_not_edited_here(server, admin):
         assert admin.put(f"/users/{bob_id}", json=change).status_code == 403
         assert bob.get("/users/current").json()["email"] == "bob@example.org"
     admin_id = admin.get("/users/current").json()["user_id"]
-    r = admin.put(f"/users/{admin_id}", json={"email": "admin@example.org",
-                                              "realname": "Admin", "comment": ""})
+    r = admin.put(
+        f"/users/{admin_id}",
+        json={"email": "admin@example.org", "realname": "Admin", "comment": ""},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -290,28 +332,38 @@ def test_usergroups_crud(server, admin):
     assert gid in [g["id"] for g in admin.get("/usergroups", params={"group_name": "op"}).json()]
     assert admin.put(f"/usergroups/{gid}", json={"group_name": "Operations"}).status_code == 200
     assert admin.get(f"/usergroups/{gid}").json()["group_name"] == "Operations"
-    moved = admin.put(f"/usergroups/{gid}", json={"group_name": "x",
-                                                  "ldap_group_dn": group_dn("guests")})
+    moved = admin.put(
+        f"/usergroups/{gid}", json={"group_name": "x", "ldap_group_dn": group_dn("guests")}
+    )
     assert moved.status_code == 400
     with as_user(server, "alice") as alice:
         found = alice.get("/usergroups/search", params={"groupname": "operat"})
         assert found.status_code == 200
         assert found.json() == [{"id": gid, "group_name": "Operations", "group_type": 1}]
         assert alice.get("/usergroups").status_code == 403
-        assert alice.post("/usergroups", json={"group_type": 1,
-                                               "ldap_group_dn": dn}).status_code == 403
+        assert (
+            alice.post("/usergroups", json={"group_type": 1, "ldap_group_dn": dn}).status_code
+            == 403
+        )
     assert admin.delete(f"/usergroups/{gid}").status_code == 200
     assert admin.get(f"/usergroups/{gid}").status_code == 404
 
 
 def test_usergroup_dn_must_exist_in_the_directory(server, admin):
-    r = admin.post("/usergroups", json={"group_type": 1,
-                                        "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"})
+    r = admin.post(
+        "/usergroups", json={"group_type": 1, "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"}
+    )
     assert r.status_code == 404, r.text
-    assert admin.post("/usergroups", json={"group_type": 1,
-                                           "ldap_group_dn": "not a dn"}).status_code == 400
-    assert admin.post("/usergroups", json={"group_type": 3,
-                                           "ldap_group_dn": group_dn("ops")}).status_code == 400
+    assert (
+        admin.post("/usergroups", json={"group_type": 1, "ldap_group_dn": "not a dn"}).status_code
+        == 400
+    )
+    assert (
+        admin.post(
+            "/usergroups", json={"group_type": 3, "ldap_group_dn": group_dn("ops")}
+        ).status_code
+        == 400
+    )
 
 
 def test_deleting_a_group_removes_its_project_roles(server, admin):
@@ -336,8 +388,10 @@ def test_ldap_ping_reports_precise_reasons(server, admin, slapd):
     for reason, body in cases.items():
         r = admin.post("/ldap/ping", json=body)
         assert r.status_code == 200, r.text
-        assert r.json()["success"] is False and r.json()["message"].startswith(reason), \
-            (body, r.json())
+        assert r.json()["success"] is False and r.json()["message"].startswith(reason), (
+            body,
+            r.json(),
+        )
     tls = admin.post("/ldap/ping", json={"ldap_url": slapd.tls_url, "ldap_verify_cert": False})
     assert tls.json()["success"] is True, tls.text
     with as_user(server, "alice") as alice:
@@ -346,16 +400,18 @@ def test_ldap_ping_reports_precise_reasons(server, admin, slapd):
 
 def test_ldap_user_search_and_import(server, admin):
     found = admin.get("/ldap/users/search", params={"username": "jo(h)n*"}).json()
-    assert found == [{"username": "jo(h)n*", "realname": "John Special",
-                      "email": "john@example.org"}]
+    assert found == [
+        {"username": "jo(h)n*", "realname": "John Special", "email": "john@example.org"}
+    ]
     assert admin.get("/ldap/users/search", params={"username": "*"}).json() == []
     everyone = admin.get("/ldap/users/search").json()
     assert {u["username"] for u in everyone} == set(USERS)
     r = admin.post("/ldap/users/import", json={"ldap_uid_list": ["erin", "ghost", "*"]})
     assert r.status_code == 404, r.text
     assert sorted(f["uid"] for f in r.json()) == ["*", "ghost"]
-    assert [u["username"] for u in admin.get("/users/search",
-                                             params={"username": "erin"}).json()] == ["erin"]
+    assert [
+        u["username"] for u in admin.get("/users/search", params={"username": "erin"}).json()
+    ] == ["erin"]
     again = admin.post("/ldap/users/import", json={"ldap_uid_list": ["erin"]})
     assert again.status_code == 200, again.text
     assert again.content == b"" and "json" not in again.headers.get("Content-Type", "")
@@ -365,20 +421,24 @@ def test_ldap_user_search_and_import(server, admin):
 
 def test_ldap_group_search(server, admin):
     by_name = admin.get("/ldap/groups/search", params={"groupname": "developers"}).json()
-    assert by_name == [{"group_name": "developers", "group_type": 1,
-                        "ldap_group_dn": group_dn("developers")}]
+    assert by_name == [
+        {"group_name": "developers", "group_type": 1, "ldap_group_dn": group_dn("developers")}
+    ]
     by_dn = admin.get("/ldap/groups/search", params={"groupdn": group_dn("ops")}).json()
     assert [g["group_name"] for g in by_dn] == ["ops"]
     assert admin.get("/ldap/groups/search", params={"groupname": "*"}).json() == []
-    assert admin.get("/ldap/groups/search",
-                     params={"groupdn": f"cn=none,{GROUP_BASE_DN}"}).json() == []
+    assert (
+        admin.get("/ldap/groups/search", params={"groupdn": f"cn=none,{GROUP_BASE_DN}"}).json()
+        == []
+    )
 
 
 # ---------------------------------------------------------------------------- TLS
 def test_login_over_ldaps_with_verification_off(server, admin, slapd):
     try:
-        r = admin.put("/configurations", json={"ldap_url": slapd.tls_url,
-                                               "ldap_verify_cert": False})
+        r = admin.put(
+            "/configurations", json={"ldap_url": slapd.tls_url, "ldap_verify_cert": False}
+        )
         assert r.status_code == 200, r.text
         with as_user(server, "bob") as bob:
             assert bob.get("/users/current").status_code == 200
@@ -393,8 +453,10 @@ def test_login_over_ldaps_with_verification_off(server, admin, slapd):
 
 def test_verification_on_succeeds_when_the_certificate_is_trusted(tmp_path, slapd):
     env = {"SSL_CERT_FILE": str(slapd.cert_path)}
-    with running_server(tmp_path, extra_env=env) as srv, \
-            ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin:
+    with (
+        running_server(tmp_path, extra_env=env) as srv,
+        ApiClient(srv.url, ("admin", ADMIN_PASSWORD)) as admin,
+    ):
         config = slapd.ldap_config(url=slapd.tls_url, ldap_verify_cert=True)
         assert admin.put("/configurations", json=config).status_code == 200
         ping = admin.post("/ldap/ping", json={}).json()
@@ -450,13 +512,19 @@ def test_stopped_directory_gives_a_clear_error_and_admin_still_works(server, adm
         assert time.monotonic() - started < 3
         v2 = requests.get(f"{server.url}/v2/", auth=("carol", "Carol-Pass1-x"), timeout=30)
         assert v2.status_code == 401
-        portal = requests.post(f"{server.url}/c/login", timeout=30,
-                               data={"principal": "erin", "password": "Erin-Pass1-x"})
+        portal = requests.post(
+            f"{server.url}/c/login",
+            timeout=30,
+            data={"principal": "erin", "password": "Erin-Pass1-x"},
+        )
         assert portal.status_code == 401, portal.text
         assert portal.json()["errors"][0]["message"].startswith("LDAP server unreachable")
         assert admin.get("/users/current").status_code == 200
-        assert admin.post("/ldap/ping", json={}).json()["message"].startswith(
-            "LDAP server unreachable")
+        assert (
+            admin.post("/ldap/ping", json={})
+            .json()["message"]
+            .startswith("LDAP server unreachable")
+        )
     finally:
         slapd.start()
     with as_user(server, "alice") as alice:
@@ -486,19 +554,35 @@ def test_directory_outage_does_not_count_toward_the_login_throttle(server, admin
 
 def test_ldap_group_member_by_dn_is_onboarded(server, admin):
     name = f"ldap-bydn-{uuid.uuid4().hex[:6]}"
-    assert admin.post("/projects", json={"project_name": name,
-                                         "metadata": {"public": "false"}}).status_code == 201
-    missing = admin.post(f"/projects/{name}/members", json={
-        "role_id": GUEST, "member_group": {"group_type": 1,
-                                           "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"}})
+    assert (
+        admin.post(
+            "/projects", json={"project_name": name, "metadata": {"public": "false"}}
+        ).status_code
+        == 201
+    )
+    missing = admin.post(
+        f"/projects/{name}/members",
+        json={
+            "role_id": GUEST,
+            "member_group": {"group_type": 1, "ldap_group_dn": f"cn=ghosts,{GROUP_BASE_DN}"},
+        },
+    )
     assert missing.status_code == 404, missing.text
-    r = admin.post(f"/projects/{name}/members", json={
-        "role_id": GUEST, "member_group": {"group_type": 1,
-                                           "ldap_group_dn": group_dn("platform").upper()}})
+    r = admin.post(
+        f"/projects/{name}/members",
+        json={
+            "role_id": GUEST,
+            "member_group": {"group_type": 1, "ldap_group_dn": group_dn("platform").upper()},
+        },
+    )
     assert r.status_code == 201, r.text
-    again = admin.post(f"/projects/{name}/members", json={
-        "role_id": GUEST, "member_group": {"group_type": 1,
-                                           "ldap_group_dn": group_dn("platform")}})
+    again = admin.post(
+        f"/projects/{name}/members",
+        json={
+            "role_id": GUEST,
+            "member_group": {"group_type": 1, "ldap_group_dn": group_dn("platform")},
+        },
+    )
     assert again.status_code == 409, again.text
     listed = admin.get("/usergroups", params={"ldap_group_dn": group_dn("platform")}).json()
     assert [g["group_name"] for g in listed] == ["platform"]
@@ -534,8 +618,9 @@ def test_harborapi_client_ldap_and_usergroup_calls(server):
     from harborapi.models import LdapConf, UserGroup
 
     async def scenario() -> None:
-        client = HarborAsyncClient(url=f"{server.url}/api/v2.0", username="admin",
-                                   secret=ADMIN_PASSWORD)
+        client = HarborAsyncClient(
+            url=f"{server.url}/api/v2.0", username="admin", secret=ADMIN_PASSWORD
+        )
         assert (await client.ping_ldap()).success is True
         bad = await client.ping_ldap(LdapConf(ldap_search_password="wrong"))
         assert bad.success is False and "credentials" in bad.message
@@ -548,8 +633,7 @@ def test_harborapi_client_ldap_and_usergroup_calls(server):
             await client.import_ldap_users(["nobody-at-all"])
         found = await client.get_usergroups(ldap_group_dn=group_dn("guests"))
         if not found:
-            await client.create_usergroup(UserGroup(group_type=1,
-                                                    ldap_group_dn=group_dn("guests")))
+            await client.create_usergroup(UserGroup(group_type=1, ldap_group_dn=group_dn("guests")))
             found = await client.get_usergroups(ldap_group_dn=group_dn("guests"))
         group = await client.get_usergroup(found[0].id)
         assert group.group_name and group.ldap_group_dn == group_dn("guests")
@@ -560,8 +644,12 @@ def test_harborapi_client_ldap_and_usergroup_calls(server):
 
 
 def token_actions(server, creds: tuple[str, str], scope: str) -> list[str]:
-    r = requests.get(f"{server.url}/service/token", auth=creds, timeout=30,
-                     params={"service": "harbor-registry", "scope": scope})
+    r = requests.get(
+        f"{server.url}/service/token",
+        auth=creds,
+        timeout=30,
+        params={"service": "harbor-registry", "scope": scope},
+    )
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["token"], options={"verify_signature": False})
     return claims["access"][0]["actions"] if claims["access"] else []
@@ -574,8 +662,12 @@ def test_token_service_grants_by_group_role(server, admin):
     assert token_actions(server, carol, f"repository:{dev}/app:pull,push") == ["pull", "push"]
     assert token_actions(server, bob, f"repository:{guest}/app:pull,push") == ["pull"]
     assert token_actions(server, bob, f"repository:{dev}/app:pull,push") == []
-    r = requests.get(f"{server.url}/service/token", auth=("*", pw("carol")), timeout=30,
-                     params={"service": "harbor-registry", "scope": f"repository:{dev}/a:pull"})
+    r = requests.get(
+        f"{server.url}/service/token",
+        auth=("*", pw("carol")),
+        timeout=30,
+        params={"service": "harbor-registry", "scope": f"repository:{dev}/a:pull"},
+    )
     assert r.status_code == 401
 
 
@@ -601,9 +693,12 @@ def test_directory_users_are_stored_with_their_source_and_dn(server):
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sqlalchemy.text(
-                "SELECT auth_source, ldap_dn, password_hash FROM users WHERE id = :id"),
-                {"id": user_id}).one()
+            row = conn.execute(
+                sqlalchemy.text(
+                    "SELECT auth_source, ldap_dn, password_hash FROM users WHERE id = :id"
+                ),
+                {"id": user_id},
+            ).one()
     finally:
         engine.dispose()
     assert tuple(row) == ("ldap", USERS["jo(h)n*"].dn, "")  # no local password to guess

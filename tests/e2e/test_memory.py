@@ -64,16 +64,21 @@ def test_512_mib_blob_round_trip_keeps_server_rss_low(fresh_registry, mode):
     warm_digest = stream_digest(warm_size, seed=1)
     warm_up = start_upload(registry, repo)
     if mode == "monolithic":
-        warmed = registry.session.put(with_digest(warm_up, warm_digest), timeout=60,
-                                      data=GeneratedStream(warm_size, seed=1))
+        warmed = registry.session.put(
+            with_digest(warm_up, warm_digest), timeout=60, data=GeneratedStream(warm_size, seed=1)
+        )
     else:
-        patched = registry.session.patch(warm_up, timeout=60,
-                                         data=GeneratedStream(warm_size, seed=1).chunks())
+        patched = registry.session.patch(
+            warm_up, timeout=60, data=GeneratedStream(warm_size, seed=1).chunks()
+        )
         assert patched.status_code == 202, patched.text
         location = patched.headers["Location"]
-        warmed = registry.session.put(with_digest(
-            registry.url + location if location.startswith("/") else location, warm_digest),
-            timeout=60)
+        warmed = registry.session.put(
+            with_digest(
+                registry.url + location if location.startswith("/") else location, warm_digest
+            ),
+            timeout=60,
+        )
     assert warmed.status_code == 201, warmed.text
     assert len(registry.v2("GET", f"{repo}/blobs/{warm_digest}").content) == warm_size
     baseline = process_group_rss_mib(registry.pid_group())
@@ -82,16 +87,27 @@ def test_512_mib_blob_round_trip_keeps_server_rss_low(fresh_registry, mode):
         url = start_upload(registry, repo)
         headers = {"Content-Type": "application/octet-stream"}
         if mode == "monolithic":
-            done = registry.session.put(with_digest(url, digest), timeout=240, headers=headers,
-                                        data=GeneratedStream(SIZE, seed=512))
+            done = registry.session.put(
+                with_digest(url, digest),
+                timeout=240,
+                headers=headers,
+                data=GeneratedStream(SIZE, seed=512),
+            )
         else:  # one streamed PATCH (chunked transfer encoding), then an empty PUT
-            patched = registry.session.patch(url, timeout=240, headers=headers,
-                                             data=GeneratedStream(SIZE, seed=512).chunks())
+            patched = registry.session.patch(
+                url, timeout=240, headers=headers, data=GeneratedStream(SIZE, seed=512).chunks()
+            )
             assert patched.status_code == 202, patched.text
             assert patched.headers["Range"] == f"0-{SIZE - 1}"
-            done = registry.session.put(with_digest(
-                registry.url + patched.headers["Location"] if patched.headers["Location"]
-                .startswith("/") else patched.headers["Location"], digest), timeout=60)
+            done = registry.session.put(
+                with_digest(
+                    registry.url + patched.headers["Location"]
+                    if patched.headers["Location"].startswith("/")
+                    else patched.headers["Location"],
+                    digest,
+                ),
+                timeout=60,
+            )
         assert done.status_code == 201, done.text
         upload_peak = sampler.peak
 

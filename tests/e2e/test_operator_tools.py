@@ -38,11 +38,13 @@ def _stream_patch_partly(server, location: str, sent: int) -> socket.socket:
     path = location if location.startswith("/") else "/" + location.split("/", 3)[3]
     auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
     rest = len(DATA) - ACKED
-    head = (f"PATCH {path} HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Basic {auth}\r\n"
-            f"Content-Type: application/octet-stream\r\nContent-Length: {rest}\r\n"
-            f"Content-Range: {ACKED}-{len(DATA) - 1}\r\n\r\n").encode()
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Basic {auth}\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {rest}\r\n"
+        f"Content-Range: {ACKED}-{len(DATA) - 1}\r\n\r\n"
+    ).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(head + DATA[ACKED:ACKED + sent])
+    sock.sendall(head + DATA[ACKED : ACKED + sent])
     return sock
 
 
@@ -75,8 +77,9 @@ def test_shutdown_drains_within_graceful_timeout_and_the_upload_resumes(tmp_path
         status = client.get(location)
         assert status.status_code == 204, status.text
         assert status.headers["Range"] == f"0-{ACKED - 1}"
-        r = client.patch(location, data=DATA[ACKED:],
-                         headers={"Content-Range": f"{ACKED}-{len(DATA) - 1}"})
+        r = client.patch(
+            location, data=DATA[ACKED:], headers={"Content-Range": f"{ACKED}-{len(DATA) - 1}"}
+        )
         assert r.status_code == 202, r.text
         assert client.put(location, params={"digest": sha256(DATA)}).status_code == 201
         blob = client.get(f"/v2/library/interrupted/blobs/{sha256(DATA)}")
@@ -90,13 +93,18 @@ def test_a_busy_port_is_one_line_and_creates_nothing(tmp_path):
         port = taken.getsockname()[1]
         data_dir = tmp_path / "never-created"
         started = time.monotonic()
-        result = subprocess.run([str(CONSOLE_SCRIPT), "serve", "--port", str(port),
-                                 "--data-dir", str(data_dir)], capture_output=True, text=True,
-                                env=clean_env(), timeout=60)
+        result = subprocess.run(
+            [str(CONSOLE_SCRIPT), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=60,
+        )
     assert result.returncode == 1, result
     assert result.stderr.strip().splitlines() == [
         f"harbor-api: cannot start: port {port} is already in use on 127.0.0.1 (another server "
-        "is listening there; stop it or choose --port)"]
+        "is listening there; stop it or choose --port)"
+    ]
     assert "listening on" not in result.stdout
     assert not data_dir.exists()
     assert time.monotonic() - started < 20
@@ -106,10 +114,21 @@ def test_banner_once_the_port_is_bound_and_every_log_line_is_json(tmp_path):
     port = free_port()
     stderr_path = tmp_path / "stderr.log"
     with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([str(CONSOLE_SCRIPT), "serve", "--port", str(port),
-                                 "--data-dir", str(tmp_path / "data")],
-                                stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                env=clean_env(HARBOR_LOG_LEVEL="info"), start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                str(CONSOLE_SCRIPT),
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=clean_env(HARBOR_LOG_LEVEL="info"),
+            start_new_session=True,
+        )
     try:
         first = proc.stdout.readline()
         assert first.startswith("harbor-api ") and f"listening on http://127.0.0.1:{port}" in first
@@ -122,8 +141,9 @@ def test_banner_once_the_port_is_bound_and_every_log_line_is_json(tmp_path):
                     break
             except requests.RequestException:
                 time.sleep(0.1)
-        assert requests.get(f"http://127.0.0.1:{port}/v2/nothing/here/x",
-                            timeout=5).status_code in (401, 404)
+        assert requests.get(
+            f"http://127.0.0.1:{port}/v2/nothing/here/x", timeout=5
+        ).status_code in (401, 404)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -147,21 +167,29 @@ NEW_PASSWORD = "Changed4Good"
 
 
 def cli(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(CONSOLE_SCRIPT), *args], input=stdin, capture_output=True,
-                          text=True, env=clean_env(**env), timeout=120)
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_env(**env),
+        timeout=120,
+    )
 
 
 def _signed_in(server) -> requests.Session:
     browser = requests.Session()
-    r = browser.post(f"{server.url}/c/login", data={"principal": "admin",
-                                                     "password": ADMIN_PASSWORD})
+    r = browser.post(
+        f"{server.url}/c/login", data={"principal": "admin", "password": ADMIN_PASSWORD}
+    )
     assert r.status_code == 200, r.text
     return browser
 
 
 def _status_as(server, password: str) -> int:
-    return requests.get(f"{server.url}/api/v2.0/users/current", auth=("admin", password),
-                        timeout=10).status_code
+    return requests.get(
+        f"{server.url}/api/v2.0/users/current", auth=("admin", password), timeout=10
+    ).status_code
 
 
 def test_reset_password_from_stdin_sets_it_and_ends_sessions(tmp_path):
@@ -169,23 +197,45 @@ def test_reset_password_from_stdin_sets_it_and_ends_sessions(tmp_path):
         browser = _signed_in(server)
         assert browser.get(f"{server.url}/api/v2.0/users/current").status_code == 200
         assert _status_as(server, ADMIN_PASSWORD) == 200
-        result = cli("reset-password", "admin", "--password-stdin", "--data-dir",
-                     str(server.data_dir), stdin=NEW_PASSWORD + "\n")
+        result = cli(
+            "reset-password",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(server.data_dir),
+            stdin=NEW_PASSWORD + "\n",
+        )
         assert result.returncode == 0, result.stderr
         assert "password of user 'admin' set; 1 browser session(s) ended" in result.stdout
         assert NEW_PASSWORD not in result.stdout + result.stderr
         assert _status_as(server, NEW_PASSWORD) == 200
         assert _status_as(server, ADMIN_PASSWORD) == 401
         assert browser.get(f"{server.url}/api/v2.0/users/current").status_code == 401
-        logs = requests.get(f"{server.url}/api/v2.0/audit-logs", auth=("admin", NEW_PASSWORD),
-                            params={"q": "resource_type=user"}, timeout=10).json()
+        logs = requests.get(
+            f"{server.url}/api/v2.0/audit-logs",
+            auth=("admin", NEW_PASSWORD),
+            params={"q": "resource_type=user"},
+            timeout=10,
+        ).json()
         assert any("password reset" in entry["resource"] for entry in logs), logs
 
-        weak = cli("reset-password", "admin", "--password-stdin", "--data-dir",
-                   str(server.data_dir), stdin="short\n")
+        weak = cli(
+            "reset-password",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(server.data_dir),
+            stdin="short\n",
+        )
         assert weak.returncode == 1 and "8-128 characters" in weak.stderr
-        nobody = cli("reset-password", "nobody", "--password-stdin", "--data-dir",
-                     str(server.data_dir), stdin=NEW_PASSWORD + "\n")
+        nobody = cli(
+            "reset-password",
+            "nobody",
+            "--password-stdin",
+            "--data-dir",
+            str(server.data_dir),
+            stdin=NEW_PASSWORD + "\n",
+        )
         assert nobody.returncode == 1
         assert nobody.stderr.strip() == "harbor-api: there is no user named 'nobody'"
         assert _status_as(server, NEW_PASSWORD) == 200
@@ -197,8 +247,14 @@ def test_reset_password_lifts_a_login_lock(tmp_path):
         for _ in range(6):
             assert _status_as(server, "wrong-" + ADMIN_PASSWORD) == 401
         assert _status_as(server, ADMIN_PASSWORD) == 401  # locked: even the right one fails
-        result = cli("reset-password", "admin", "--password-stdin", "--data-dir",
-                     str(server.data_dir), stdin=NEW_PASSWORD + "\n")
+        result = cli(
+            "reset-password",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(server.data_dir),
+            stdin=NEW_PASSWORD + "\n",
+        )
         assert result.returncode == 0, result.stderr
         assert _status_as(server, NEW_PASSWORD) == 200
 
@@ -210,10 +266,20 @@ def test_reset_password_prompts_twice_without_echo(tmp_path):
         server.stop()
         for second, expect_code in ((NEW_PASSWORD + "x", 1), (NEW_PASSWORD, 0)):
             controller, terminal = pty.openpty()
-            proc = subprocess.Popen([str(CONSOLE_SCRIPT), "reset-password", "admin",
-                                     "--data-dir", str(server.data_dir)], stdin=terminal,
-                                    stdout=subprocess.PIPE, stderr=terminal, env=clean_env(),
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [
+                    str(CONSOLE_SCRIPT),
+                    "reset-password",
+                    "admin",
+                    "--data-dir",
+                    str(server.data_dir),
+                ],
+                stdin=terminal,
+                stdout=subprocess.PIPE,
+                stderr=terminal,
+                env=clean_env(),
+                start_new_session=True,
+            )
             os.close(terminal)
             seen = b""
             for answer in (NEW_PASSWORD, second):
@@ -243,8 +309,10 @@ def test_backup_then_restore_into_an_empty_data_dir_serves_the_same_images(tmp_p
 
     with running_server(tmp_path) as server:
         pusher = Pusher(server.url)
-        images = {name: pusher.image(f"library/{name}", layer=os.urandom(300_000))
-                  for name in ("alpine", "busybox")}
+        images = {
+            name: pusher.image(f"library/{name}", layer=os.urandom(300_000))
+            for name in ("alpine", "busybox")
+        }
         archive = tmp_path / "harbor-backup.tar"
         made = cli("backup", "--data-dir", str(server.data_dir), str(archive))  # server runs
         assert made.returncode == 0, made.stderr
@@ -264,14 +332,21 @@ def test_backup_then_restore_into_an_empty_data_dir_serves_the_same_images(tmp_p
     assert {p.name: p.read_bytes() for p in (restored / "token").iterdir()} == keys
 
     port = free_port()
-    copy = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, data_dir=restored,
-                         database_url="", env=clean_env(HARBOR_LOG_LEVEL="warning"))
+    copy = ServerProcess(
+        url=f"http://127.0.0.1:{port}",
+        port=port,
+        data_dir=restored,
+        database_url="",
+        env=clean_env(HARBOR_LOG_LEVEL="warning"),
+    )
     copy.start()
     try:
         client = RegistryClient(copy.url, ("admin", ADMIN_PASSWORD))
         for name, pushed in images.items():
-            r = client.get(f"/v2/library/{name}/manifests/latest",
-                           headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+            r = client.get(
+                f"/v2/library/{name}/manifests/latest",
+                headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+            )
             assert r.status_code == 200, r.text
             assert r.headers["Docker-Content-Digest"] == pushed.digest == sha256(r.content)
             for layer in r.json()["layers"] + [r.json()["config"]]:
@@ -282,8 +357,13 @@ def test_backup_then_restore_into_an_empty_data_dir_serves_the_same_images(tmp_p
 
 
 def test_backup_of_a_postgresql_configuration_says_how_instead(tmp_path):
-    result = cli("backup", "--data-dir", str(tmp_path), str(tmp_path / "b.tar"),
-                 HARBOR_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/harbor")
+    result = cli(
+        "backup",
+        "--data-dir",
+        str(tmp_path),
+        str(tmp_path / "b.tar"),
+        HARBOR_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/harbor",
+    )
     assert result.returncode == 1
     assert "pg_dump" in result.stderr and "docs/operations.md" in result.stderr
     assert not (tmp_path / "b.tar").exists()
@@ -314,12 +394,19 @@ def test_serve_script_takes_relative_paths_from_the_callers_directory(tmp_path):
     caller.mkdir()
     (caller / "harbor.yml").write_text("log_level: warning\n")
     port = free_port()
-    env = clean_env(HARBOR_VENV=str(_installed_venv(tmp_path / "venv")),
-                    PYTHONPATH=os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([str(SERVE_SCRIPT), "--data-dir", "rel-data", "--config=harbor.yml",
-                             "--port", str(port)], cwd=caller, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    env = clean_env(
+        HARBOR_VENV=str(_installed_venv(tmp_path / "venv")),
+        PYTHONPATH=os.environ.get("PYTHONPATH", ""),
+    )
+    proc = subprocess.Popen(
+        [str(SERVE_SCRIPT), "--data-dir", "rel-data", "--config=harbor.yml", "--port", str(port)],
+        cwd=caller,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         banner = [proc.stdout.readline() for _ in range(4)]
         assert banner[0].startswith("harbor-api "), (banner, proc.stderr.read())
@@ -342,10 +429,17 @@ def test_serve_script_first_install_shows_progress(tmp_path):
         f'echo "$@" > {venv}/pip-args\n'
         "echo 'Collecting connexion'\necho 'Requirement already satisfied: pyyaml'\n"
         "echo 'Installing collected packages: harbor-api'\n"
-        f"ln -s {CONSOLE_SCRIPT} {venv}/bin/harbor-api\n")
+        f"ln -s {CONSOLE_SCRIPT} {venv}/bin/harbor-api\n"
+    )
     (venv / "bin" / "python").chmod(0o755)
-    result = subprocess.run([str(SERVE_SCRIPT), "--help"], cwd=tmp_path, capture_output=True,
-                            text=True, env=clean_env(HARBOR_VENV=str(venv)), timeout=60)
+    result = subprocess.run(
+        [str(SERVE_SCRIPT), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean_env(HARBOR_VENV=str(venv)),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "usage: harbor-api serve" in result.stdout
     err = result.stderr

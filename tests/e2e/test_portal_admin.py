@@ -70,8 +70,12 @@ def test_users_create_admin_reset_and_delete(page, admin, sqlite_server):
     row.get_by_role("button", name=f"Reset the password of {name}").click()
     page.fill("dialog input[name=password]", "Res3tPassword!")
     confirm_dialog(page)
-    assert ApiClient(sqlite_server.url, (name, "Res3tPassword!")).get(
-        "/users/current").json()["sysadmin_flag"] is True
+    assert (
+        ApiClient(sqlite_server.url, (name, "Res3tPassword!"))
+        .get("/users/current")
+        .json()["sysadmin_flag"]
+        is True
+    )
     row.get_by_role("button", name=f"Delete user {name}").click()
     confirm_dialog(page)
     expect(row).to_have_count(0)
@@ -108,8 +112,15 @@ def test_labels_settings_system_info_and_dashboard(page, admin):
 
 def test_non_admin_sees_no_administration(page, admin):
     name = f"plain{uuid.uuid4().hex[:6]}"
-    admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                               "realname": name, "password": "Passw0rd!x"})
+    admin.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": name,
+            "password": "Passw0rd!x",
+        },
+    )
     sign_in(page, name, "Passw0rd!x")
     expect(page.locator("#nav a[href='/admin']")).to_have_count(0)
     page.goto("/admin/users")
@@ -185,8 +196,10 @@ def test_system_robot_for_every_project(page, admin, sqlite_server):
     expect(page.locator("dialog input[name=projects]")).to_have_value("*")
     page.locator("dialog #dialog-confirm").click()
     expect(page.locator("#robot-secret")).to_be_visible()
-    login, secret = page.locator("#robot-name").input_value(), \
-        page.locator("#robot-secret").input_value()
+    login, secret = (
+        page.locator("#robot-name").input_value(),
+        page.locator("#robot-secret").input_value(),
+    )
     page.locator("dialog #dialog-confirm").click()
     expect(page.locator(f"#robots tr[data-robot='{login}']")).to_contain_text("all projects")
     for name in names:

@@ -96,8 +96,15 @@ def test_sign_in_deep_link_reload_back_and_sign_out(page, project):
 
 def test_profile_and_password_change(page, admin, sqlite_server):
     name = unique("user")
-    r = admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                   "realname": "Before", "password": "Passw0rd!x"})
+    r = admin.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": "Before",
+            "password": "Passw0rd!x",
+        },
+    )
     assert r.status_code == 201, r.text
     sign_in(page, name, "Passw0rd!x")
     page.click("#who")
@@ -109,8 +116,11 @@ def test_profile_and_password_change(page, admin, sqlite_server):
     form.locator("button[type=submit]").click()
     expect(page.locator(".toast")).to_contain_text("Profile saved.")
     me = ApiClient(sqlite_server.url, (name, "Passw0rd!x")).get("/users/current").json()
-    assert (me["realname"], me["comment"], me["email"]) == \
-        ("After Name", "a comment", f"{name}@example.org")
+    assert (me["realname"], me["comment"], me["email"]) == (
+        "After Name",
+        "a comment",
+        f"{name}@example.org",
+    )
 
     pw = page.locator("#password-form")
     pw.locator("input[name=old_password]").fill("wrong-Passw0rd")
@@ -158,16 +168,18 @@ def test_create_search_and_delete_project(page, admin):
     assert admin.get(f"/projects/{name}").status_code == 404
 
 
-def test_pushed_image_tags_size_architecture_and_pull_command(page, admin, project,
-                                                              sqlite_server, tmp_path):
+def test_pushed_image_tags_size_architecture_and_pull_command(
+    page, admin, project, sqlite_server, tmp_path
+):
     layout = OciLayout(tmp_path / "img")
     layout.add_image("v1", layers=2)
     ref = f"docker://{sqlite_server.host}/{project['name']}/app"
     skopeo_copy(f"oci:{layout.path}:v1", f"{ref}:v1", dest_creds=f"admin:{ADMIN_PASSWORD}")
     skopeo_copy(f"oci:{layout.path}:v1", f"{ref}:stable", dest_creds=f"admin:{ADMIN_PASSWORD}")
     Pusher(sqlite_server.url).index(f"{project['name']}/app", "multi")
-    arts = admin.get(f"/projects/{project['name']}/repositories/app/artifacts",
-                     params={"with_tag": "true"}).json()
+    arts = admin.get(
+        f"/projects/{project['name']}/repositories/app/artifacts", params={"with_tag": "true"}
+    ).json()
     image = next(a for a in arts if any(t["name"] == "v1" for t in a["tags"]))
 
     sign_in(page)
@@ -179,7 +191,8 @@ def test_pushed_image_tags_size_architecture_and_pull_command(page, admin, proje
     expect(row.locator(".tag-chip[data-tag=v1]")).to_be_visible()
     expect(row.locator(".tag-chip[data-tag=stable]")).to_be_visible()
     expect(row.locator("td[data-label='OS/Architecture']")).to_have_text(
-        f"{image['extra_attrs']['os']}/{image['extra_attrs']['architecture']}")
+        f"{image['extra_attrs']['os']}/{image['extra_attrs']['architecture']}"
+    )
     size = image["size"]
     kib = size / 1024
     shown = f"{size} B" if size < 1024 else f"{kib:.2f} KiB" if kib < 10 else f"{kib:.1f} KiB"
@@ -204,7 +217,8 @@ def test_pushed_image_tags_size_architecture_and_pull_command(page, admin, proje
     row.get_by_role("button", name=f"Copy “{command}”").click()
     assert page.evaluate("navigator.clipboard.readText()") == command
     expect(row.locator("code.command[data-kind=digest]")).to_have_text(
-        f"docker pull {sqlite_server.host}/{project['name']}/app@{image['digest']}")
+        f"docker pull {sqlite_server.host}/{project['name']}/app@{image['digest']}"
+    )
 
     row.locator("a", has_text=image["digest"][7:19]).click()  # the artifact page
     expect(page.locator("#artifact-title")).to_have_text(image["digest"][7:19])
@@ -218,8 +232,15 @@ def test_pushed_image_tags_size_architecture_and_pull_command(page, admin, proje
 
 def test_add_change_and_remove_member(page, admin, project):
     name = unique("member")
-    assert admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                      "realname": name, "password": "Passw0rd!x"}).ok
+    assert admin.post(
+        "/users",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "realname": name,
+            "password": "Passw0rd!x",
+        },
+    ).ok
     sign_in(page)
     open_project(page, project, "members")
     page.click("#add-member")
@@ -239,8 +260,9 @@ def test_add_change_and_remove_member(page, admin, project):
     expect(row).to_have_count(0)
 
 
-def test_robot_secret_works_with_skopeo_then_refresh_and_disable(page, project, sqlite_server,
-                                                                 tmp_path):
+def test_robot_secret_works_with_skopeo_then_refresh_and_disable(
+    page, project, sqlite_server, tmp_path
+):
     sign_in(page)
     open_project(page, project, "robots")
     page.click("#new-robot")
@@ -280,8 +302,10 @@ def test_robot_secret_works_with_skopeo_then_refresh_and_disable(page, project, 
 def test_tags_labels_and_artifact_delete(page, admin, project, sqlite_server):
     pushed = Pusher(sqlite_server.url).image(f"{project['name']}/tagged", "one")
     label = unique("lbl")
-    assert admin.post("/labels", json={"name": label, "scope": "p",
-                                       "project_id": project["id"], "color": "#aa3300"}).ok
+    assert admin.post(
+        "/labels",
+        json={"name": label, "scope": "p", "project_id": project["id"], "color": "#aa3300"},
+    ).ok
     sign_in(page)
     page.goto(f"/projects/{project['id']}/repositories/tagged")
     settle(page)
@@ -294,8 +318,9 @@ def test_tags_labels_and_artifact_delete(page, admin, project, sqlite_server):
     row.get_by_role("button", name="Remove tag one").click()
     confirm_dialog(page)
     expect(row.locator(".tag-chip[data-tag=one]")).to_have_count(0)
-    tags = admin.get(f"/projects/{project['name']}/repositories/tagged/artifacts/"
-                     f"{pushed.digest}/tags").json()
+    tags = admin.get(
+        f"/projects/{project['name']}/repositories/tagged/artifacts/{pushed.digest}/tags"
+    ).json()
     assert [t["name"] for t in tags] == ["two"]
 
     row.get_by_role("button", name=f"Add a label to artifact {short}").click()
@@ -361,8 +386,9 @@ def test_harbor_bookmark_lands_on_our_repository_page(page, project, sqlite_serv
     expect(page).to_have_url(re.compile(rf"/projects/{project['id']}/repositories/team%2Fapp$"))
 
 
-def test_description_markdown_copy_artifact_references_and_accessories(page, admin, project,
-                                                                       sqlite_server):
+def test_description_markdown_copy_artifact_references_and_accessories(
+    page, admin, project, sqlite_server
+):
     pusher = Pusher(sqlite_server.url)
     image = pusher.image(f"{project['name']}/src", "v1", author="Portal Tester")
     pusher.signature(f"{project['name']}/src", image.digest)
@@ -487,8 +513,13 @@ def test_project_paging_sorting_and_access_filter(page, admin):
     prefix = unique("pg")
     for n in range(17):
         public = "true" if n % 4 == 0 else "false"
-        assert admin.post("/projects", json={"project_name": f"{prefix}-{n:02d}",
-                                             "metadata": {"public": public}}).status_code == 201
+        assert (
+            admin.post(
+                "/projects",
+                json={"project_name": f"{prefix}-{n:02d}", "metadata": {"public": public}},
+            ).status_code
+            == 201
+        )
     sign_in(page)
     page.goto(f"/projects?q={prefix}")
     settle(page)
@@ -498,12 +529,14 @@ def test_project_paging_sorting_and_access_filter(page, admin):
     page.get_by_role("button", name="Next").click()
     expect(page.locator("#projects tbody tr")).to_have_count(2)
     expect(page.locator("#projects tbody tr").first).to_have_attribute(
-        "data-project", f"{prefix}-15")
+        "data-project", f"{prefix}-15"
+    )
     page.go_back()
     expect(page.locator("#projects tbody tr")).to_have_count(15)
     page.select_option("select[name=sort]", "-creation_time")
     expect(page.locator("#projects tbody tr").first).to_have_attribute(
-        "data-project", f"{prefix}-16")
+        "data-project", f"{prefix}-16"
+    )
     page.select_option("select[name=public]", "true")
     expect(page.locator("#project-count")).to_have_text("(5)")
     page.reload()  # the list's state is in the URL

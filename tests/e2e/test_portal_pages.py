@@ -50,22 +50,55 @@ def seeded(sqlite_server):
         pusher = Pusher(sqlite_server.url)
         image = pusher.image(f"{name}/web", "1.0")
         pusher.index(f"{name}/web", "multi")
-        admin.put(f"/projects/{name}/repositories/web", json={
-            "description": "# Web\n\nThe **front end**.\n\n- runs `nginx`\n- see [docs](https://example.com)"})
-        label = admin.post("/labels", json={"name": "release", "description": "shipped",
-                                            "scope": "p", "project_id": pid, "color": "#2f7bbf"})
+        admin.put(
+            f"/projects/{name}/repositories/web",
+            json={
+                "description": "# Web\n\nThe **front end**.\n\n- runs `nginx`\n- see [docs](https://example.com)"
+            },
+        )
+        label = admin.post(
+            "/labels",
+            json={
+                "name": "release",
+                "description": "shipped",
+                "scope": "p",
+                "project_id": pid,
+                "color": "#2f7bbf",
+            },
+        )
         label_id = int(label.headers["Location"].rsplit("/", 1)[1])
-        admin.post(f"/projects/{name}/repositories/web/artifacts/{image.digest}/labels",
-                   json={"id": label_id})
+        admin.post(
+            f"/projects/{name}/repositories/web/artifacts/{image.digest}/labels",
+            json={"id": label_id},
+        )
         user = f"dev-{uuid.uuid4().hex[:6]}"
-        admin.post("/users", json={"username": user, "email": f"{user}@example.com",
-                                   "realname": "Dev One", "password": "Passw0rd!x"})
-        admin.post(f"/projects/{pid}/members", json={"role_id": 2,
-                                                      "member_user": {"username": user}})
-        admin.post("/robots", json={"name": "deploy", "level": "project", "duration": 30,
-                                    "permissions": [{"kind": "project", "namespace": name,
-                                                     "access": [{"resource": "repository",
-                                                                 "action": "pull"}]}]})
+        admin.post(
+            "/users",
+            json={
+                "username": user,
+                "email": f"{user}@example.com",
+                "realname": "Dev One",
+                "password": "Passw0rd!x",
+            },
+        )
+        admin.post(
+            f"/projects/{pid}/members", json={"role_id": 2, "member_user": {"username": user}}
+        )
+        admin.post(
+            "/robots",
+            json={
+                "name": "deploy",
+                "level": "project",
+                "duration": 30,
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": name,
+                        "access": [{"resource": "repository", "action": "pull"}],
+                    }
+                ],
+            },
+        )
     return {"id": pid, "name": name, "digest": image.digest}
 
 
@@ -73,22 +106,31 @@ def pages(seeded) -> list[tuple[str, str]]:
     p = f"/projects/{seeded['id']}"
     repo = f"{p}/repositories/web"
     art = f"{repo}/artifacts/{seeded['digest']}"
-    return [("projects", "/"), ("project-summary", p)] + [
-        (f"project-{tab}", f"{p}/{tab}") for tab in
-        ("repositories", "members", "labels", "robots", "logs", "configuration")] + [
-        ("repository", repo), ("artifact", art), ("artifact-layers", art + "?tab=layers"),
-        ("artifact-references", art + "?tab=references"), ("account", "/account"),
-        ("search", "/search?q=web"),
-        ("dashboard", "/dashboard")] + [
-        (f"admin-{s}", f"/admin/{s}") for s in
-        ("users", "groups", "robots", "labels", "configuration", "logs", "system")]
+    return (
+        [("projects", "/"), ("project-summary", p)]
+        + [
+            (f"project-{tab}", f"{p}/{tab}")
+            for tab in ("repositories", "members", "labels", "robots", "logs", "configuration")
+        ]
+        + [
+            ("repository", repo),
+            ("artifact", art),
+            ("artifact-layers", art + "?tab=layers"),
+            ("artifact-references", art + "?tab=references"),
+            ("account", "/account"),
+            ("search", "/search?q=web"),
+            ("dashboard", "/dashboard"),
+        ]
+        + [
+            (f"admin-{s}", f"/admin/{s}")
+            for s in ("users", "groups", "robots", "labels", "configuration", "logs", "system")
+        ]
+    )
 
 
 @pytest.mark.parametrize("mode", ["desktop", "phone", "dark-phone"])
-def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, seeded, axe,
-                                                        mode):
-    context = new_context(browser, sqlite_server.url, phone="phone" in mode,
-                          dark="dark" in mode)
+def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, seeded, axe, mode):
+    context = new_context(browser, sqlite_server.url, phone="phone" in mode, dark="dark" in mode)
     page = context.new_page()
     watch = Watch(page, sqlite_server.url)
     problems: dict[str, list] = {}
@@ -117,7 +159,9 @@ def test_every_main_page_is_accessible_and_photographed(browser, sqlite_server, 
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1] if timings else 0.0
     report = SCREENSHOTS.parent / f"api-timings-{mode}.txt"
-    report.write_text(f"{len(timings)} API requests, p50 {timings[len(timings) // 2]:.1f} ms, "
-                      f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms\n")
+    report.write_text(
+        f"{len(timings)} API requests, p50 {timings[len(timings) // 2]:.1f} ms, "
+        f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms\n"
+    )
     print(report.read_text())
     assert problems == {}

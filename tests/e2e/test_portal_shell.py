@@ -52,10 +52,21 @@ def test_project_name_rule_matches_the_servers():
         assert bool(browser_rule.match(name)) == bool(NAME_PATTERN.match(name)), name
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/projects", "/projects/1",
-                                  "/projects/1/members", "/projects/1/repositories/a%2Fb",
-                                  "/projects/1/repositories/x/artifacts/sha256:ab",
-                                  "/account", "/admin/users", "/dashboard"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/login",
+        "/projects",
+        "/projects/1",
+        "/projects/1/members",
+        "/projects/1/repositories/a%2Fb",
+        "/projects/1/repositories/x/artifacts/sha256:ab",
+        "/account",
+        "/admin/users",
+        "/dashboard",
+    ],
+)
 def test_portal_routes_serve_the_shell_with_a_strict_csp(sqlite_server, path):
     r = requests.get(sqlite_server.url + path, timeout=10, allow_redirects=False)
     assert r.status_code == 200
@@ -73,28 +84,38 @@ def test_unknown_paths_and_files_are_404(sqlite_server):
         assert r.status_code == 404, path
     page = requests.get(sqlite_server.url + "/nope", timeout=10)  # the shell says "no such page"
     assert page.headers["content-type"].startswith("text/html")
-    assert requests.get(sqlite_server.url + "/.env", timeout=10).headers[
-        "content-type"] == "application/json"
+    assert (
+        requests.get(sqlite_server.url + "/.env", timeout=10).headers["content-type"]
+        == "application/json"
+    )
     r = requests.get(sqlite_server.url + "/portal.js", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"] == "application/javascript"
 
 
-@pytest.mark.parametrize("old,new", [
-    ("/harbor/projects/3/repositories/nginx/artifacts-tab", "/projects/3/repositories/nginx"),
-    ("/harbor/projects/3/repositories/team%2Fapp/artifacts-tab/artifacts/sha256:ab",
-     "/projects/3/repositories/team%2Fapp/artifacts/sha256:ab"),
-    ("/harbor/projects/3/repositories/nginx", "/projects/3/repositories/nginx"),
-    ("/harbor/projects/3/members", "/projects/3"),
-    ("/harbor/projects", "/projects"),
-    ("/harbor/sign-in", "/"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("/harbor/projects/3/repositories/nginx/artifacts-tab", "/projects/3/repositories/nginx"),
+        (
+            "/harbor/projects/3/repositories/team%2Fapp/artifacts-tab/artifacts/sha256:ab",
+            "/projects/3/repositories/team%2Fapp/artifacts/sha256:ab",
+        ),
+        ("/harbor/projects/3/repositories/nginx", "/projects/3/repositories/nginx"),
+        ("/harbor/projects/3/members", "/projects/3"),
+        ("/harbor/projects", "/projects"),
+        ("/harbor/sign-in", "/"),
+    ],
+)
 def test_harbor_urls_map_to_ours(old, new):
     assert harbor_redirect(old) == new
 
 
 def test_harbor_bookmarks_redirect(sqlite_server):
     # The server sees the path decoded once: Harbor's %252F arrives as %2F.
-    r = requests.get(sqlite_server.url + "/harbor/projects/1/repositories/team%252Fapp/"
-                     "artifacts-tab", timeout=10, allow_redirects=False)
+    r = requests.get(
+        sqlite_server.url + "/harbor/projects/1/repositories/team%252Fapp/artifacts-tab",
+        timeout=10,
+        allow_redirects=False,
+    )
     assert r.status_code == 302
     assert r.headers["location"] == "/projects/1/repositories/team%2Fapp"

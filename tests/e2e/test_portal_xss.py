@@ -19,9 +19,11 @@ from tests.support.servers import ADMIN_PASSWORD
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SHORT = "<img src=x onerror=__xss=1>"  # a user's comment holds at most 30 characters
-MARKDOWN = (f"# {XSS}\n\n{XSS} **{XSS}** `{XSS}`\n\n- {XSS}\n\n"
-            "[click](javascript:window.__xss=2) [data](data:text/html,<script>x</script>)\n\n"
-            f"```\n{XSS}\n```\n<script>window.__xss=3</script>")
+MARKDOWN = (
+    f"# {XSS}\n\n{XSS} **{XSS}** `{XSS}`\n\n- {XSS}\n\n"
+    "[click](javascript:window.__xss=2) [data](data:text/html,<script>x</script>)\n\n"
+    f"```\n{XSS}\n```\n<script>window.__xss=3</script>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,7 @@ def hostile(sqlite_server):
         assert admin.post("/projects", json={"project_name": name}).status_code == 201
         pid = admin.get(f"/projects/{name}").json()["project_id"]
         image = Pusher(sqlite_server.url).image(f"{name}/app", "v1")
-        assert admin.put(f"/projects/{name}/repositories/app",
-                         json={"description": MARKDOWN}).ok
+        assert admin.put(f"/projects/{name}/repositories/app", json={"description": MARKDOWN}).ok
         for scope in ("p", "g"):
             body = {"name": XSS + scope, "description": XSS, "scope": scope, "color": "#aa0000"}
             if scope == "p":
@@ -51,19 +52,46 @@ def hostile(sqlite_server):
             r = admin.post("/labels", json=body)
             assert r.status_code == 201, r.text
         label_id = int(r.headers["Location"].rsplit("/", 1)[1])
-        assert admin.post(f"/projects/{name}/repositories/app/artifacts/{image.digest}/labels",
-                          json={"id": label_id}).ok
+        assert admin.post(
+            f"/projects/{name}/repositories/app/artifacts/{image.digest}/labels",
+            json={"id": label_id},
+        ).ok
         user = f"x{uuid.uuid4().hex[:6]}"
-        assert admin.post("/users", json={"username": user, "email": f"{user}@example.com",
-                                          "realname": XSS, "comment": SHORT,
-                                          "password": "Passw0rd!x"}).status_code == 201
-        assert admin.post(f"/projects/{pid}/members", json={
-            "role_id": 2, "member_user": {"username": user}}).status_code == 201
-        assert admin.post("/robots", json={"name": "xss", "description": XSS, "level": "project",
-                                           "duration": 1, "permissions": [{
-                                               "kind": "project", "namespace": name,
-                                               "access": [{"resource": "repository",
-                                                           "action": "pull"}]}]}).ok
+        assert (
+            admin.post(
+                "/users",
+                json={
+                    "username": user,
+                    "email": f"{user}@example.com",
+                    "realname": XSS,
+                    "comment": SHORT,
+                    "password": "Passw0rd!x",
+                },
+            ).status_code
+            == 201
+        )
+        assert (
+            admin.post(
+                f"/projects/{pid}/members", json={"role_id": 2, "member_user": {"username": user}}
+            ).status_code
+            == 201
+        )
+        assert admin.post(
+            "/robots",
+            json={
+                "name": "xss",
+                "description": XSS,
+                "level": "project",
+                "duration": 1,
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": name,
+                        "access": [{"resource": "repository", "action": "pull"}],
+                    }
+                ],
+            },
+        ).ok
     return {"id": pid, "name": name, "user": user, "digest": image.digest}
 
 
@@ -79,9 +107,19 @@ def test_no_free_text_field_executes(browser, sqlite_server, hostile):
     watch = Watch(page, sqlite_server.url)
     sign_in(page)
     p = f"/projects/{hostile['id']}"
-    visits = [f"{p}/repositories/app", f"{p}/repositories/app/artifacts/{hostile['digest']}",
-              f"{p}/labels", f"{p}/members", f"{p}/robots", f"{p}/logs", "/admin/users",
-              "/admin/labels", "/admin/groups", "/admin/logs", "/dashboard"]
+    visits = [
+        f"{p}/repositories/app",
+        f"{p}/repositories/app/artifacts/{hostile['digest']}",
+        f"{p}/labels",
+        f"{p}/members",
+        f"{p}/robots",
+        f"{p}/logs",
+        "/admin/users",
+        "/admin/labels",
+        "/admin/groups",
+        "/admin/logs",
+        "/dashboard",
+    ]
     for path in visits:
         page.goto(path)
         settle(page)

@@ -31,11 +31,15 @@ def proxy(tmp_path):
     proxy project is ``cache``."""
     (tmp_path / "harbor").mkdir()
     (tmp_path / "upstream").mkdir()
-    with running_server(tmp_path / "harbor") as server, \
-            distribution_registry(tmp_path / "upstream") as upstream:
+    with (
+        running_server(tmp_path / "harbor") as server,
+        distribution_registry(tmp_path / "upstream") as upstream,
+    ):
         api = ApiClient(server.url, ("admin", ADMIN_PASSWORD))
-        r = api.post("/registries", json={"name": "upstream", "type": "docker-registry",
-                                          "url": f"http://{upstream.host}"})
+        r = api.post(
+            "/registries",
+            json={"name": "upstream", "type": "docker-registry", "url": f"http://{upstream.host}"},
+        )
         assert r.status_code == 201, r.text
         registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
         r = api.post("/projects", json={"project_name": "cache", "registry_id": registry_id})
@@ -80,8 +84,9 @@ def test_first_pull_fills_then_the_cache_serves_without_upstream(proxy, tmp_path
     skopeo_copy(f"{ref}:v1", f"oci:{first}:v1", src_creds=CREDS)
     [entry] = read_layout_index(first)
     assert entry["digest"] == image.manifest_digest
-    assert set(_digests(first)) >= {d.split(":")[1] for d in
-                                    [image.config_digest, *image.layer_digests]}
+    assert set(_digests(first)) >= {
+        d.split(":")[1] for d in [image.config_digest, *image.layer_digests]
+    }
     _wait_cached(api, "team/app", "v1", image.manifest_digest)
     skopeo_copy(f"{ref}:moving", f"oci:{tmp_path / 'm1'}:moving", src_creds=CREDS)
     _wait_cached(api, "team/app", "moving", image.manifest_digest)

@@ -60,8 +60,9 @@ auth:
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory):
     """At debug level, so the test of secrets in the log reads everything the server says."""
-    with running_server(tmp_path_factory.mktemp("adapters-ours"),
-                        extra_env={"HARBOR_LOG_LEVEL": "debug"}) as server:
+    with running_server(
+        tmp_path_factory.mktemp("adapters-ours"), extra_env={"HARBOR_LOG_LEVEL": "debug"}
+    ) as server:
         yield server
 
 
@@ -79,8 +80,12 @@ def distribution(tmp_path_factory):
 
 def _project(admin) -> str:
     name = f"rep-{uuid.uuid4().hex[:8]}"
-    assert admin.post("/projects", json={"project_name": name,
-                                         "metadata": {"public": "false"}}).status_code == 201
+    assert (
+        admin.post(
+            "/projects", json={"project_name": name, "metadata": {"public": "false"}}
+        ).status_code
+        == 201
+    )
     return name
 
 
@@ -103,34 +108,53 @@ def test_ping_anonymous_distribution(admin, distribution):
 def test_ping_distribution_with_basic_auth(admin, tmp_path):
     password = "Dist-" + uuid.uuid4().hex[:8]
     htpasswd = tmp_path / "htpasswd"
-    subprocess.run(["htpasswd", "-Bbc", str(htpasswd), "mirror", password], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["htpasswd", "-Bbc", str(htpasswd), "mirror", password], check=True, capture_output=True
+    )
     with distribution_registry(tmp_path, HTPASSWD_AUTH.format(path=htpasswd)) as dist:
         url = f"http://{dist.host}"
-        assert _ping(admin, type="docker-registry", url=url, access_key="mirror",
-                     access_secret=password).status_code == 200
-        message = _unhealthy(_ping(admin, type="docker-registry", url=url,
-                                   access_key="mirror", access_secret="wrong"))
+        assert (
+            _ping(
+                admin, type="docker-registry", url=url, access_key="mirror", access_secret=password
+            ).status_code
+            == 200
+        )
+        message = _unhealthy(
+            _ping(
+                admin, type="docker-registry", url=url, access_key="mirror", access_secret="wrong"
+            )
+        )
         assert "refused the credential" in message and "wrong" not in message
         message = _unhealthy(_ping(admin, type="docker-registry", url=url))
         assert "requires credentials" in message
         # and the adapter works through the Basic challenge
         repo = f"team/app-{uuid.uuid4().hex[:6]}"
-        with adapter_for(Endpoint(url, "docker-registry",
-                                  credential=Credential("basic", "mirror", password))) as a:
+        with adapter_for(
+            Endpoint(url, "docker-registry", credential=Credential("basic", "mirror", password))
+        ) as a:
             a.push_blob(repo, _digest(b"hello"), 5, iter([b"hel", b"lo"]))
             assert a.blob_exists(repo, _digest(b"hello"))
 
 
 def test_ping_distribution_with_token_auth(admin, ours, tmp_path):
-    config = TOKEN_AUTH.format(realm=f"{ours.url}/service/token",
-                               certificate=ours.data_dir / "token" / "certificate.pem")
+    config = TOKEN_AUTH.format(
+        realm=f"{ours.url}/service/token", certificate=ours.data_dir / "token" / "certificate.pem"
+    )
     with distribution_registry(tmp_path, config) as dist:
         url = f"http://{dist.host}"
-        assert _ping(admin, type="docker-registry", url=url, access_key="admin",
-                     access_secret=ADMIN_PASSWORD).status_code == 200
-        message = _unhealthy(_ping(admin, type="docker-registry", url=url,
-                                   access_key="admin", access_secret="wrong"))
+        assert (
+            _ping(
+                admin,
+                type="docker-registry",
+                url=url,
+                access_key="admin",
+                access_secret=ADMIN_PASSWORD,
+            ).status_code
+            == 200
+        )
+        message = _unhealthy(
+            _ping(admin, type="docker-registry", url=url, access_key="admin", access_secret="wrong")
+        )
         assert "token realm" in message and "refused the credential" in message
         project = _project(admin)
         repo = f"{project}/app"
@@ -143,11 +167,17 @@ def test_ping_distribution_with_token_auth(admin, ours, tmp_path):
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # start-up
 def test_ping_tls_needs_insecure_for_an_untrusted_certificate(admin, tmp_path):
     tls = make_server_certificate(tmp_path / "tls", ["127.0.0.1"])
-    with running_server(tmp_path, extra_args=["--tls-cert", str(tls.cert),
-                                              "--tls-key", str(tls.key)],
-                        scheme="https") as other:
-        body = {"type": "harbor", "url": other.url, "access_key": "admin",
-                "access_secret": ADMIN_PASSWORD}
+    with running_server(
+        tmp_path,
+        extra_args=["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)],
+        scheme="https",
+    ) as other:
+        body = {
+            "type": "harbor",
+            "url": other.url,
+            "access_key": "admin",
+            "access_secret": ADMIN_PASSWORD,
+        }
         message = _unhealthy(_ping(admin, **body, insecure=False))
         assert "does not verify" in message and "insecure" in message
         assert _ping(admin, **body, insecure=True).status_code == 200
@@ -191,8 +221,7 @@ def test_list_and_copy_between_harbor_api_and_distribution(admin, ours, distribu
         assert harbor.create_namespace(back_project) is True
         assert harbor.create_namespace(back_project) is False
         first = f"{back_project}/app"
-        digest, report = copy_artifact(dist, harbor, target, "v1", first, "copied",
-                                       chunk_size=64)
+        digest, report = copy_artifact(dist, harbor, target, "v1", first, "copied", chunk_size=64)
         assert digest == pushed and report.blobs_sent == 2
         assert harbor.head_manifest(first, "copied").digest == pushed
         # a second repository of the destination gets the blobs by mount, not by upload
@@ -226,19 +255,22 @@ def test_chunked_upload_resumes_from_the_servers_offset(kind, admin, ours, distr
             if len(opened) > limit:
                 raise AdapterError("the source went away")
             yield _reader(data, offset)
+
         return source
 
     with adapter_for(endpoint) as adapter:
         upload = adapter.start_upload(repo)
         with pytest.raises(AdapterError, match="went away"):
-            adapter.push_blob_chunked(repo, digest, len(data), source_failing_after(2),
-                                      chunk_size=100_000, upload=upload)
+            adapter.push_blob_chunked(
+                repo, digest, len(data), source_failing_after(2), chunk_size=100_000, upload=upload
+            )
     assert opened == [0, 100_000, 200_000]
     opened.clear()
     interrupted = Upload(repo, upload.location)  # what a restarted task remembers
     with adapter_for(endpoint) as adapter:
-        adapter.push_blob_chunked(repo, digest, len(data), source_failing_after(9),
-                                  chunk_size=100_000, upload=interrupted)
+        adapter.push_blob_chunked(
+            repo, digest, len(data), source_failing_after(9), chunk_size=100_000, upload=interrupted
+        )
         assert opened == [200_000]  # the server had two chunks: only the third is sent
         assert adapter.blob_exists(repo, digest)
         with adapter.pull_blob(repo, digest) as reader:
@@ -247,8 +279,9 @@ def test_chunked_upload_resumes_from_the_servers_offset(kind, admin, ours, distr
 
 def _reader(data: bytes, offset: int):
     view = data[offset:]
-    return BlobReader(len(view), offset, iter(view[i:i + 8192]
-                                               for i in range(0, len(view), 8192)))
+    return BlobReader(
+        len(view), offset, iter(view[i : i + 8192] for i in range(0, len(view), 8192))
+    )
 
 
 def _random_chunks(total: int, seed: bytes, chunk: int = 1 << 20):
@@ -256,7 +289,7 @@ def _random_chunks(total: int, seed: bytes, chunk: int = 1 << 20):
     block = hashlib.sha256(seed).digest() * (chunk // 32)
     sent = 0
     while sent < total:
-        piece = block[:min(chunk, total - sent)]
+        piece = block[: min(chunk, total - sent)]
         sent += len(piece)
         yield piece
 
@@ -268,21 +301,29 @@ def test_copy_streams_blobs_with_flat_memory(chunk_size, admin, ours, distributi
     digest = _digest(b"".join(_random_chunks(size, seed)))  # hashed here, outside the trace
     project = _project(admin)
     src_repo, dst_repo = f"big/{project}", f"{project}/big"
-    config = canonical_json({"architecture": "amd64", "os": "linux",
-                             "rootfs": {"type": "layers", "diff_ids": [digest]}})
-    manifest = canonical_json({
-        "schemaVersion": 2, "mediaType": MT_MANIFEST,
-        "config": {"mediaType": MT_CONFIG, "digest": _digest(config), "size": len(config)},
-        "layers": [{"mediaType": MT_LAYER, "digest": digest, "size": size}]})
-    with adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist, \
-            adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor:
+    config = canonical_json(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [digest]}}
+    )
+    manifest = canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": MT_MANIFEST,
+            "config": {"mediaType": MT_CONFIG, "digest": _digest(config), "size": len(config)},
+            "layers": [{"mediaType": MT_LAYER, "digest": digest, "size": size}],
+        }
+    )
+    with (
+        adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist,
+        adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor,
+    ):
         dist.push_blob(src_repo, digest, size, _random_chunks(size, seed))
         dist.push_blob(src_repo, _digest(config), len(config), [config])
         dist.put_manifest(src_repo, "v1", manifest, MT_MANIFEST)
         tracemalloc.start()
         try:
-            copied, report = copy_artifact(dist, harbor, src_repo, "v1", dst_repo,
-                                           chunk_size=chunk_size)
+            copied, report = copy_artifact(
+                dist, harbor, src_repo, "v1", dst_repo, chunk_size=chunk_size
+            )
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -294,27 +335,35 @@ def test_copy_streams_blobs_with_flat_memory(chunk_size, admin, ours, distributi
 def test_harborapi_manages_registries(ours):
     """The PyPI ``harborapi`` client, unchanged: create, list, read, ping, info, update,
     delete, and the adapter listings."""
+
     async def scenario():
-        client = HarborAsyncClient(url=f"{ours.url}/api/v2.0", username="admin",
-                                   secret=ADMIN_PASSWORD)
+        client = HarborAsyncClient(
+            url=f"{ours.url}/api/v2.0", username="admin", secret=ADMIN_PASSWORD
+        )
         name = f"hapi-{uuid.uuid4().hex[:8]}"
-        location = await client.create_registry(HarborRegistry(
-            name=name, type="harbor", url=ours.url, insecure=False,
-            credential=RegistryCredential(type="basic", access_key="admin",
-                                          access_secret=ADMIN_PASSWORD)))
+        location = await client.create_registry(
+            HarborRegistry(
+                name=name,
+                type="harbor",
+                url=ours.url,
+                insecure=False,
+                credential=RegistryCredential(
+                    type="basic", access_key="admin", access_secret=ADMIN_PASSWORD
+                ),
+            )
+        )
         registry_id = int(location.rsplit("/", 1)[1])
         got = await client.get_registry(registry_id)
         assert got.name == name and got.credential.access_secret == "*****"
-        assert [r.id for r in await client.get_registries(query=f"name={name}")] == [
-            registry_id]
+        assert [r.id for r in await client.get_registries(query=f"name={name}")] == [registry_id]
         await client.check_registry_status(RegistryPing(id=registry_id))
         with pytest.raises(BadRequest, match="unhealthy"):
-            await client.check_registry_status(RegistryPing(
-                type="harbor", url=ours.url, access_key="admin", access_secret="wrong"))
+            await client.check_registry_status(
+                RegistryPing(type="harbor", url=ours.url, access_key="admin", access_secret="wrong")
+            )
         info = await client.get_registry_info(registry_id)
         assert info.type == "harbor" and "event_based" in info.supported_triggers
-        assert set((await client.get_registry_providers()).root) == {"harbor",
-                                                                     "docker-registry"}
+        assert set((await client.get_registry_providers()).root) == {"harbor", "docker-registry"}
         assert await client.get_registry_adapters() == ["docker-registry", "harbor"]
         await client.update_registry(registry_id, RegistryUpdate(description="via harborapi"))
         assert (await client.get_registry(registry_id)).description == "via harborapi"
@@ -330,10 +379,16 @@ def test_copy_a_multi_arch_index_children_first(admin, ours, distribution, tmp_p
     index = layout.add_index("multi", [("linux", "amd64"), ("linux", "arm64")])
     project = _project(admin)
     source_repo = f"{project}/multi"
-    skopeo_copy(f"oci:{layout.path}:multi", f"docker://{ours.host}/{source_repo}:multi",
-                dest_creds=f"admin:{ADMIN_PASSWORD}", extra=["--all"])
-    with adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor, \
-            adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist:
+    skopeo_copy(
+        f"oci:{layout.path}:multi",
+        f"docker://{ours.host}/{source_repo}:multi",
+        dest_creds=f"admin:{ADMIN_PASSWORD}",
+        extra=["--all"],
+    )
+    with (
+        adapter_for(Endpoint(ours.url, "harbor", credential=ADMIN)) as harbor,
+        adapter_for(Endpoint(f"http://{distribution.host}", "docker-registry")) as dist,
+    ):
         target = f"multi/{project}"
         digest, report = copy_artifact(harbor, dist, source_repo, "multi", target)
         assert digest == index.digest and report.manifests == 3
@@ -345,17 +400,23 @@ def test_copy_a_multi_arch_index_children_first(admin, ours, distribution, tmp_p
 
 def test_secrets_stay_out_of_the_debug_log(admin, ours, distribution):
     secret = "Debug-Secret-" + uuid.uuid4().hex
-    r = admin.post("/registries", json={
-        "name": f"dbg-{uuid.uuid4().hex[:8]}", "type": "docker-registry",
-        "url": f"http://{distribution.host}",
-        "credential": {"type": "basic", "access_key": "x", "access_secret": secret}})
+    r = admin.post(
+        "/registries",
+        json={
+            "name": f"dbg-{uuid.uuid4().hex[:8]}",
+            "type": "docker-registry",
+            "url": f"http://{distribution.host}",
+            "credential": {"type": "basic", "access_key": "x", "access_secret": secret},
+        },
+    )
     assert r.status_code == 201, r.text
     registry_id = int(r.headers["Location"].rsplit("/", 1)[1])
-    assert admin.put(f"/registries/{registry_id}",
-                     json={"access_secret": secret + "-new"}).status_code == 200
+    assert (
+        admin.put(f"/registries/{registry_id}", json={"access_secret": secret + "-new"}).status_code
+        == 200
+    )
     assert admin.post("/registries/ping", json={"id": registry_id}).status_code == 200
-    _unhealthy(_ping(admin, type="harbor", url=ours.url, access_key="admin",
-                     access_secret=secret))
+    _unhealthy(_ping(admin, type="harbor", url=ours.url, access_key="admin", access_secret=secret))
     assert admin.delete(f"/registries/{registry_id}").status_code == 200
     log = ours.log_path.read_text(errors="replace")
     assert '"level": "debug"' in log  # the server did say everything it says

@@ -45,25 +45,46 @@ class Site:
         suffix = uuid.uuid4().hex[:8]
         self.private, self.public = f"tokpriv-{suffix}", f"tokpub-{suffix}"
         for name, public in ((self.private, "false"), (self.public, "true")):
-            r = self.admin.post("/projects", json={"project_name": name,
-                                                   "metadata": {"public": public}})
+            r = self.admin.post(
+                "/projects", json={"project_name": name, "metadata": {"public": public}}
+            )
             assert r.status_code == 201, r.text
         self.developer = self.user(2)
         self.guest = self.user(3)
-        r = self.admin.post("/robots", json={
-            "name": f"puller{suffix}", "level": "project", "duration": -1,
-            "permissions": [{"kind": "project", "namespace": self.private, "access": [
-                {"resource": "repository", "action": "pull", "effect": "allow"}]}]})
+        r = self.admin.post(
+            "/robots",
+            json={
+                "name": f"puller{suffix}",
+                "level": "project",
+                "duration": -1,
+                "permissions": [
+                    {
+                        "kind": "project",
+                        "namespace": self.private,
+                        "access": [{"resource": "repository", "action": "pull", "effect": "allow"}],
+                    }
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         self.robot = (r.json()["name"], r.json()["secret"])
 
     def user(self, role: int) -> tuple[str, str]:
         name, password = f"tok-{uuid.uuid4().hex[:8]}", "T0ken-" + uuid.uuid4().hex[:8]
-        r = self.admin.post("/users", json={"username": name, "email": f"{name}@example.com",
-                                            "realname": name, "password": password})
+        r = self.admin.post(
+            "/users",
+            json={
+                "username": name,
+                "email": f"{name}@example.com",
+                "realname": name,
+                "password": password,
+            },
+        )
         assert r.status_code == 201, r.text
-        r = self.admin.post(f"/projects/{self.private}/members",
-                            json={"role_id": role, "member_user": {"username": name}})
+        r = self.admin.post(
+            f"/projects/{self.private}/members",
+            json={"role_id": role, "member_user": {"username": name}},
+        )
         assert r.status_code == 201, r.text
         return name, password
 
@@ -86,31 +107,45 @@ def creds(pair: tuple[str, str]) -> str:
 
 
 def skopeo_debug(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["skopeo", "--debug", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(["skopeo", "--debug", *args], capture_output=True, text=True, timeout=300)
 
 
 # ------------------------------------------------------------------------------ skopeo
 def test_skopeo_private_project_with_credentials_uses_tokens(site, layout):
     path, image = layout
     ref = f"docker://{site.host}/{site.private}/app:v1"
-    pushed = skopeo_debug("copy", "--preserve-digests", "--dest-tls-verify=false",
-                          "--dest-creds", creds(site.developer), f"oci:{path.path}:v1", ref)
+    pushed = skopeo_debug(
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        creds(site.developer),
+        f"oci:{path.path}:v1",
+        ref,
+    )
     assert pushed.returncode == 0, pushed.stderr[-3000:]
     assert "/service/token?" in pushed.stderr  # the Bearer challenge was followed
-    inspected = skopeo_debug("inspect", "--raw", "--tls-verify=false", "--creds",
-                             creds(site.guest), ref)
+    inspected = skopeo_debug(
+        "inspect", "--raw", "--tls-verify=false", "--creds", creds(site.guest), ref
+    )
     assert inspected.returncode == 0, inspected.stderr[-3000:]
-    assert "sha256:" + hashlib.sha256(inspected.stdout.encode()).hexdigest() == \
-        image.manifest_digest
+    assert (
+        "sha256:" + hashlib.sha256(inspected.stdout.encode()).hexdigest() == image.manifest_digest
+    )
     anonymous = skopeo_debug("inspect", "--raw", "--tls-verify=false", "--no-creds", ref)
     assert anonymous.returncode != 0
 
 
 def test_push_denied_to_guest(site, layout):
     path, _ = layout
-    denied = skopeo_debug("copy", "--dest-tls-verify=false", "--dest-creds", creds(site.guest),
-                          f"oci:{path.path}:v1", f"docker://{site.host}/{site.private}/g:v1")
+    denied = skopeo_debug(
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        creds(site.guest),
+        f"oci:{path.path}:v1",
+        f"docker://{site.host}/{site.private}/g:v1",
+    )
     assert denied.returncode != 0
     assert "unauthorized" in denied.stderr.lower() or "denied" in denied.stderr.lower()
 
@@ -119,8 +154,14 @@ def test_anonymous_pull_of_public_project(site, layout, tmp_path):
     path, image = layout
     ref = f"docker://{site.host}/{site.public}/app:v1"
     skopeo_copy(f"oci:{path.path}:v1", ref, dest_creds=creds(ADMIN))
-    pulled = skopeo_debug("copy", "--preserve-digests", "--src-tls-verify=false",
-                          "--src-no-creds", ref, f"oci:{tmp_path / 'out'}:v1")
+    pulled = skopeo_debug(
+        "copy",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-no-creds",
+        ref,
+        f"oci:{tmp_path / 'out'}:v1",
+    )
     assert pulled.returncode == 0, pulled.stderr[-3000:]
     assert "/service/token?" in pulled.stderr
     index = json.loads((tmp_path / "out" / "index.json").read_text())
@@ -131,12 +172,17 @@ def test_robot_pulls_but_cannot_push(site, layout):
     path, image = layout
     ref = f"docker://{site.host}/{site.private}/app:v1"
     skopeo_copy(f"oci:{path.path}:v1", ref, dest_creds=creds(ADMIN))
-    raw = skopeo_debug("inspect", "--raw", "--tls-verify=false", "--creds", creds(site.robot),
-                       ref)
+    raw = skopeo_debug("inspect", "--raw", "--tls-verify=false", "--creds", creds(site.robot), ref)
     assert raw.returncode == 0, raw.stderr[-3000:]
     assert "sha256:" + hashlib.sha256(raw.stdout.encode()).hexdigest() == image.manifest_digest
-    push = skopeo_debug("copy", "--dest-tls-verify=false", "--dest-creds", creds(site.robot),
-                        f"oci:{path.path}:v1", f"docker://{site.host}/{site.private}/bot:v1")
+    push = skopeo_debug(
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        creds(site.robot),
+        f"oci:{path.path}:v1",
+        f"docker://{site.host}/{site.private}/bot:v1",
+    )
     assert push.returncode != 0
 
 
@@ -153,8 +199,9 @@ def test_podman_login_push_pull_with_tokens(site, layout, podman, tmp_path):
     podman("pull", "--tls-verify=false", target)
     listed = podman("images", "--format", "{{.Repository}}:{{.Tag}}")
     assert target in listed
-    tags = requests.get(f"{site.url}/v2/{site.private}/podman/tags/list", auth=ADMIN,
-                        timeout=30).json()["tags"]
+    tags = requests.get(
+        f"{site.url}/v2/{site.private}/podman/tags/list", auth=ADMIN, timeout=30
+    ).json()["tags"]
     assert tags == ["v1"]
     podman("logout", site.host)
     with pytest.raises(AssertionError):
@@ -165,8 +212,9 @@ def test_podman_login_push_pull_with_tokens(site, layout, podman, tmp_path):
 def test_oras_push_and_pull_with_token_auth(site, tmp_path, monkeypatch):
     challenge = requests.get(f"{site.url}/v2/", timeout=30).headers["WWW-Authenticate"]
     assert challenge.startswith("Bearer ")
-    client = oras.client.OrasClient(hostname=site.host, insecure=True, tls_verify=False,
-                                    auth_backend="token")
+    client = oras.client.OrasClient(
+        hostname=site.host, insecure=True, tls_verify=False, auth_backend="token"
+    )
     client.auth.set_basic_auth(*site.developer)
     monkeypatch.chdir(tmp_path)
     payload = uuid.uuid4().bytes * 1000
@@ -176,12 +224,14 @@ def test_oras_push_and_pull_with_token_auth(site, tmp_path, monkeypatch):
     assert pushed.status_code == 201
     pulled = client.pull(target=target, outdir=str(tmp_path / "out"))
     assert [open(p, "rb").read() for p in pulled] == [payload]
-    guest = oras.client.OrasClient(hostname=site.host, insecure=True, tls_verify=False,
-                                   auth_backend="token")
+    guest = oras.client.OrasClient(
+        hostname=site.host, insecure=True, tls_verify=False, auth_backend="token"
+    )
     guest.auth.set_basic_auth(*site.guest)
     with pytest.raises(Exception):  # noqa: B017 - oras-py raises plain errors on 401/403
-        guest.push(target=f"{site.host}/{site.private}/oras:guest", files=["artifact.bin"],
-                   quiet=True)
+        guest.push(
+            target=f"{site.host}/{site.private}/oras:guest", files=["artifact.bin"], quiet=True
+        )
 
 
 # ------------------------------------------------------------------------------ TLS + dxf
@@ -189,20 +239,32 @@ def self_signed(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                 x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "tls.crt", tmp_path / "tls.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
@@ -212,13 +274,15 @@ def test_dxf_with_credentials_over_tls(tmp_path, monkeypatch):
     for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # they override verify=
         monkeypatch.delenv(variable, raising=False)
     cert, key = self_signed(tmp_path)
-    with running_server(tmp_path, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)],
-                        scheme="https") as server:
+    with running_server(
+        tmp_path, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)], scheme="https"
+    ) as server:
         site = Site(server.url, verify=str(cert))
         challenge = requests.get(f"{server.url}/v2/", verify=str(cert), timeout=30)
         assert challenge.status_code == 401
         assert challenge.headers["WWW-Authenticate"] == (
-            f'Bearer realm="https://{site.host}/service/token",service="harbor-registry"')
+            f'Bearer realm="https://{site.host}/service/token",service="harbor-registry"'
+        )
         user, password = site.developer
 
         def login(dxf, response):
@@ -235,8 +299,12 @@ def test_dxf_with_credentials_over_tls(tmp_path, monkeypatch):
             dxf.set_alias("v1", digest)
             assert dxf.list_aliases() == ["v1"]
             assert b"".join(dxf.pull_blob(digest)) == blob.read_bytes()
-        upload = requests.post(f"{server.url}/v2/{repo}/blobs/uploads/", auth=site.developer,
-                               verify=str(cert), timeout=30)
+        upload = requests.post(
+            f"{server.url}/v2/{repo}/blobs/uploads/",
+            auth=site.developer,
+            verify=str(cert),
+            timeout=30,
+        )
         assert upload.status_code == 202
         location = upload.headers["Location"]
         assert location.startswith(("/", f"https://{site.host}/")), location

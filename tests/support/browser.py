@@ -20,9 +20,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.support.servers import ADMIN_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -34,23 +40,33 @@ XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
 
 
 def launch(playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-def new_context(browser: Browser, base_url: str, phone: bool = False,
-                bypass_csp: bool = False, dark: bool = False) -> BrowserContext:
+def new_context(
+    browser: Browser,
+    base_url: str,
+    phone: bool = False,
+    bypass_csp: bool = False,
+    dark: bool = False,
+) -> BrowserContext:
     context = browser.new_context(
-        color_scheme="dark" if dark else "light", base_url=base_url,
-        viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone,
-        device_scale_factor=1, bypass_csp=bypass_csp)
+        color_scheme="dark" if dark else "light",
+        base_url=base_url,
+        viewport=PHONE if phone else DESKTOP,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=1,
+        bypass_csp=bypass_csp,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     return context
 
 
-def sign_in(page: Page, username: str = "admin", password: str = ADMIN_PASSWORD,
-            path: str = "/") -> None:
+def sign_in(
+    page: Page, username: str = "admin", password: str = ADMIN_PASSWORD, path: str = "/"
+) -> None:
     page.goto(path)
     page.fill("#login-form input[name=principal]", username)
     page.fill("#login-form input[name=password]", password)
@@ -85,9 +101,21 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         assert npm, "the accessibility tests need npm (apt package npm) to fetch axe-core"
         prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save",
-                        "--prefix", str(prefix), f"axe-core@{version}"],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+                str(prefix),
+                f"axe-core@{version}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     return bundle.read_text()
 
 
@@ -113,10 +141,18 @@ class Watch:
         self.outside: list[str] = []
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("console", lambda m: self.errors.append(m.text)
-                if "Content Security Policy" in m.text else None)
-        page.on("request", lambda r: None if r.url.startswith(origin)
-                or r.url.startswith("data:") else self.outside.append(r.url))
+        page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith(origin) or r.url.startswith("data:")
+                else self.outside.append(r.url)
+            ),
+        )
 
     def check(self) -> None:
         assert self.dialogs == [], f"a dialog opened: {self.dialogs}"

@@ -19,22 +19,36 @@ class Buildah:
         self.root = Path(root)
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self.runroot = tempfile.mkdtemp(prefix="bhrun-", dir="/tmp")  # keep socket paths short
-        self.base = ["buildah", "--root", str(self.root / "storage"), "--runroot", self.runroot,
-                     "--storage-driver", "vfs"]
+        self.base = [
+            "buildah",
+            "--root",
+            str(self.root / "storage"),
+            "--runroot",
+            self.runroot,
+            "--storage-driver",
+            "vfs",
+        ]
         self.auth_file = self.root / "auth.json"
         self.auth_file.write_text('{"auths": {}}')
-        self.env = {**os.environ, "REGISTRY_AUTH_FILE": str(self.auth_file),
-                    "TMPDIR": str(self.root / "tmp"), "STORAGE_DRIVER": "vfs"}
+        self.env = {
+            **os.environ,
+            "REGISTRY_AUTH_FILE": str(self.auth_file),
+            "TMPDIR": str(self.root / "tmp"),
+            "STORAGE_DRIVER": "vfs",
+        }
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.base, *args], capture_output=True, text=True,
-                              timeout=timeout, env=self.env)
+        return subprocess.run(
+            [*self.base, *args], capture_output=True, text=True, timeout=timeout, env=self.env
+        )
 
     def __call__(self, *args: str, timeout: float = 180) -> str:
         proc = self.run(*args, timeout=timeout)
         if proc.returncode != 0:
-            raise AssertionError(f"buildah {' '.join(args)} failed rc={proc.returncode}:\n"
-                                 f"{(proc.stderr or proc.stdout)[-3000:]}")
+            raise AssertionError(
+                f"buildah {' '.join(args)} failed rc={proc.returncode}:\n"
+                f"{(proc.stderr or proc.stdout)[-3000:]}"
+            )
         return proc.stdout.strip()
 
     def fails(self, *args: str, timeout: float = 180) -> str:

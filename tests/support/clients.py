@@ -16,8 +16,9 @@ class ApiClient(requests.Session):
         self.verify = False
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        if url.startswith("/") and not url.startswith(("/api/", "/v2", "/service/", "/c/",
-                                                        "/devcenter")):
+        if url.startswith("/") and not url.startswith(
+            ("/api/", "/v2", "/service/", "/c/", "/devcenter")
+        ):
             url = f"{self.base_url}/api/v2.0{url}"
         elif url.startswith("/"):
             url = f"{self.base_url}{url}"

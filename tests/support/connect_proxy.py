@@ -79,8 +79,9 @@ class ConnectProxy:
         self._server = _Server(("127.0.0.1", 0), _Tunnel)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
 
     def __enter__(self) -> ConnectProxy:
         self._thread.start()

@@ -46,27 +46,52 @@ class DockerDaemon:
         self.pidfile = self.exec_root / "dockerd.pid"
         self.host = f"unix://{self.socket}"
         # the machine's DOCKER_* and proxy settings must not reach this daemon or its CLI
-        self.client_env = {k: v for k, v in os.environ.items()
-                           if not k.upper().startswith(("DOCKER_", "HTTP_PROXY", "HTTPS_PROXY",
-                                                        "NO_PROXY", "ALL_PROXY"))}
+        self.client_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.upper().startswith(
+                ("DOCKER_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
+            )
+        }
         self.env = {**self.client_env, **(env or {})}
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [DOCKERD, "--iptables=false", "--ip6tables=false", "--bridge=none",
-                 "--storage-driver=vfs", "--data-root", str(self.data_root),
-                 "--exec-root", str(self.exec_root), "--pidfile", str(self.pidfile),
-                 "--config-file", str(self.config_file), "-H", self.host],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    DOCKERD,
+                    "--iptables=false",
+                    "--ip6tables=false",
+                    "--bridge=none",
+                    "--storage-driver=vfs",
+                    "--data-root",
+                    str(self.data_root),
+                    "--exec-root",
+                    str(self.exec_root),
+                    "--pidfile",
+                    str(self.pidfile),
+                    "--config-file",
+                    str(self.config_file),
+                    "-H",
+                    self.host,
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dockerd exited early:\n{self.log_tail()}")
-            probe = subprocess.run([DOCKER_CLI, "-H", self.host, "info", "--format",
-                                    "{{.ServerVersion}}"], capture_output=True, text=True,
-                                   timeout=30, env=self.env)
+            probe = subprocess.run(
+                [DOCKER_CLI, "-H", self.host, "info", "--format", "{{.ServerVersion}}"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env=self.env,
+            )
             if probe.returncode == 0 and probe.stdout.strip():
                 return
             time.sleep(0.2)
@@ -107,8 +132,9 @@ def _unmount_under(path: Path) -> None:
     with open("/proc/self/mounts") as f:
         points = [line.split()[1].replace("\\040", " ") for line in f]
     prefix = str(path)
-    for point in sorted({p for p in points if p == prefix or p.startswith(prefix + "/")},
-                        key=len, reverse=True):
+    for point in sorted(
+        {p for p in points if p == prefix or p.startswith(prefix + "/")}, key=len, reverse=True
+    ):
         subprocess.run(["umount", "-l", point], capture_output=True, timeout=30)
 
 
@@ -142,21 +168,32 @@ class DockerClient:
         self.daemon = daemon
         self.config_dir = Path(config_dir)
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        self.env = {**daemon.client_env, "DOCKER_HOST": daemon.host,
-                    "DOCKER_CONFIG": str(self.config_dir)}
+        self.env = {
+            **daemon.client_env,
+            "DOCKER_HOST": daemon.host,
+            "DOCKER_CONFIG": str(self.config_dir),
+        }
 
-    def run(self, *args: str, input: str | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run([DOCKER_CLI, *args], capture_output=True, text=True,
-                              input=input, timeout=timeout, env=self.env)
+    def run(
+        self, *args: str, input: str | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [DOCKER_CLI, *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            env=self.env,
+        )
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 180) -> str:
         """Run; the command must succeed. Returns stdout and stderr together."""
         proc = self.run(*args, input=input, timeout=timeout)
         output = proc.stdout + proc.stderr
         if proc.returncode != 0:
-            raise AssertionError(f"docker {' '.join(args)} failed rc={proc.returncode}:\n"
-                                 f"{output[-3000:]}")
+            raise AssertionError(
+                f"docker {' '.join(args)} failed rc={proc.returncode}:\n{output[-3000:]}"
+            )
         return output
 
     def fails(self, *args: str, input: str | None = None, timeout: float = 180) -> str:
@@ -174,8 +211,11 @@ class DockerClient:
 
     def repo_digest(self, ref: str, repo: str) -> str:
         """The manifest digest the daemon recorded for ``repo`` (after a push or pull)."""
-        [digest] = [d.split("@", 1)[1] for d in self.inspect(ref)["RepoDigests"]
-                    if d.split("@", 1)[0] == repo]
+        [digest] = [
+            d.split("@", 1)[1]
+            for d in self.inspect(ref)["RepoDigests"]
+            if d.split("@", 1)[0] == repo
+        ]
         return digest
 
     def stored_auths(self) -> dict:

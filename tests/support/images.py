@@ -69,9 +69,9 @@ class GeneratedStream(io.RawIOBase):
             n = CHUNK
         n = min(n, self.left)
         if self._pos + n > len(self._buf):
-            self._buf = self._buf[self._pos:] + self._rng.randbytes(max(CHUNK, n))
+            self._buf = self._buf[self._pos :] + self._rng.randbytes(max(CHUNK, n))
             self._pos = 0
-        out = self._buf[self._pos:self._pos + n]
+        out = self._buf[self._pos : self._pos + n]
         self._pos += n
         self.left -= n
         return out
@@ -143,9 +143,17 @@ class OciLayout:
         os.replace(tmp, self.blobs / digest.split(":", 1)[1])
         return digest, hasher.size, digest
 
-    def add_image(self, tag: str | None, files: dict[str, bytes] | None = None, *,
-                  layers: int = 2, arch: str = "amd64", os_name: str = "linux",
-                  big_layer: int = 0, seed: int | None = None) -> Image:
+    def add_image(
+        self,
+        tag: str | None,
+        files: dict[str, bytes] | None = None,
+        *,
+        layers: int = 2,
+        arch: str = "amd64",
+        os_name: str = "linux",
+        big_layer: int = 0,
+        seed: int | None = None,
+    ) -> Image:
         """Write one image (config + layers + manifest); tag it in index.json if ``tag``."""
         seed = random.randrange(1 << 30) if seed is None else seed
         descriptors, diff_ids = [], []
@@ -159,33 +167,50 @@ class OciLayout:
             descriptors.append({"mediaType": MT_LAYER, "digest": digest, "size": size})
             diff_ids.append(diff_id)
         config = {
-            "created": "2026-01-01T00:00:00Z", "architecture": arch, "os": os_name,
+            "created": "2026-01-01T00:00:00Z",
+            "architecture": arch,
+            "os": os_name,
             "config": {"Cmd": ["/bin/true"], "Labels": {"e2e.seed": str(seed)}},
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
-            "history": [{"created": "2026-01-01T00:00:00Z", "created_by": f"layer {i}"}
-                        for i in range(len(diff_ids))],
+            "history": [
+                {"created": "2026-01-01T00:00:00Z", "created_by": f"layer {i}"}
+                for i in range(len(diff_ids))
+            ],
         }
         config_digest, config_size = self.put_blob(canonical_json(config))
-        manifest = {"schemaVersion": 2, "mediaType": MT_MANIFEST,
-                    "config": {"mediaType": MT_CONFIG, "digest": config_digest,
-                               "size": config_size},
-                    "layers": descriptors}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MT_MANIFEST,
+            "config": {"mediaType": MT_CONFIG, "digest": config_digest, "size": config_size},
+            "layers": descriptors,
+        }
         digest, size = self.put_blob(canonical_json(manifest))
         platform = {"architecture": arch, "os": os_name}
         if tag:
-            self._tag({"mediaType": MT_MANIFEST, "digest": digest, "size": size,
-                       "platform": platform}, tag)
-        return Image(tag or "", digest, config_digest, [d["digest"] for d in descriptors],
-                     platform, size)
+            self._tag(
+                {"mediaType": MT_MANIFEST, "digest": digest, "size": size, "platform": platform},
+                tag,
+            )
+        return Image(
+            tag or "", digest, config_digest, [d["digest"] for d in descriptors], platform, size
+        )
 
     def add_index(self, tag: str, platforms: list[tuple[str, str]]) -> Index:
         """A multi-arch image: one child manifest per (os, arch), tied by an image index."""
-        children = [self.add_image(None, arch=arch, os_name=os_name)
-                    for os_name, arch in platforms]
-        index = {"schemaVersion": 2, "mediaType": MT_INDEX,
-                 "manifests": [{"mediaType": MT_MANIFEST, "digest": c.manifest_digest,
-                                "size": c.manifest_size, "platform": c.platform}
-                               for c in children]}
+        children = [self.add_image(None, arch=arch, os_name=os_name) for os_name, arch in platforms]
+        index = {
+            "schemaVersion": 2,
+            "mediaType": MT_INDEX,
+            "manifests": [
+                {
+                    "mediaType": MT_MANIFEST,
+                    "digest": c.manifest_digest,
+                    "size": c.manifest_size,
+                    "platform": c.platform,
+                }
+                for c in children
+            ],
+        }
         digest, size = self.put_blob(canonical_json(index))
         self._tag({"mediaType": MT_INDEX, "digest": digest, "size": size}, tag)
         return Index(tag, digest, children)

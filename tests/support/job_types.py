@@ -39,7 +39,24 @@ def fail(ctx) -> None:
     _mark(ctx, "done")
 
 
-register(JobType("TEST_STEPS", steps, "test: sleeps in steps", max_retries=2,
-                 backoff_seconds=0.2, builtin=False))
-register(JobType("TEST_FAIL", fail, "test: fails its first runs", max_retries=2,
-                 backoff_seconds=0.2, max_backoff_seconds=0.5, builtin=False))
+register(
+    JobType(
+        "TEST_STEPS",
+        steps,
+        "test: sleeps in steps",
+        max_retries=2,
+        backoff_seconds=0.2,
+        builtin=False,
+    )
+)
+register(
+    JobType(
+        "TEST_FAIL",
+        fail,
+        "test: fails its first runs",
+        max_retries=2,
+        backoff_seconds=0.2,
+        max_backoff_seconds=0.5,
+        builtin=False,
+    )
+)

@@ -30,9 +30,15 @@ def start_execution(db: Database, job_type: str, params, vendor_type: str = "TES
 
 def tasks_of(db: Database, execution_id: int) -> list[dict]:
     with db.read() as s:
-        return [{"id": t.id, "status": t.status, "run_count": t.run_count,
-                 "status_message": t.status_message}
-                for t in s.query(Task).filter_by(execution_id=execution_id).order_by(Task.id)]
+        return [
+            {
+                "id": t.id,
+                "status": t.status,
+                "run_count": t.run_count,
+                "status_message": t.status_message,
+            }
+            for t in s.query(Task).filter_by(execution_id=execution_id).order_by(Task.id)
+        ]
 
 
 def execution_status(db: Database, execution_id: int) -> str:
@@ -40,13 +46,13 @@ def execution_status(db: Database, execution_id: int) -> str:
         return s.get(Execution, execution_id).status
 
 
-def wait_for_status(db: Database, execution_id: int, wanted: set[str],
-                    timeout: float = 30) -> str:
+def wait_for_status(db: Database, execution_id: int, wanted: set[str], timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = execution_status(db, execution_id)
         if status in wanted:
             return status
         time.sleep(0.1)
-    raise AssertionError(f"execution {execution_id} still {status} after {timeout}s: "
-                         f"{tasks_of(db, execution_id)}")
+    raise AssertionError(
+        f"execution {execution_id} still {status} after {timeout}s: {tasks_of(db, execution_id)}"
+    )

@@ -58,30 +58,54 @@ class RegistryClient(requests.Session):
         """POST a session, then PUT the whole body with the digest."""
         location = self.start_upload(name)
         digest = sha256(data)
-        r = self.put(location, params={"digest": digest}, data=data,
-                     headers={"Content-Type": "application/octet-stream"})
+        r = self.put(
+            location,
+            params={"digest": digest},
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert r.status_code == 201, r.text
         return digest
 
-    def push_manifest(self, name: str, reference: str, body: bytes,
-                      media_type: str = OCI_MANIFEST) -> requests.Response:
-        return self.put(f"/v2/{name}/manifests/{reference}", data=body,
-                        headers={"Content-Type": media_type})
+    def push_manifest(
+        self, name: str, reference: str, body: bytes, media_type: str = OCI_MANIFEST
+    ) -> requests.Response:
+        return self.put(
+            f"/v2/{name}/manifests/{reference}", data=body, headers={"Content-Type": media_type}
+        )
 
-    def push_image(self, name: str, reference: str, layers: tuple[bytes, ...] = (b"layer",),
-                   config: bytes | None = None, **fields) -> tuple[str, bytes]:
+    def push_image(
+        self,
+        name: str,
+        reference: str,
+        layers: tuple[bytes, ...] = (b"layer",),
+        config: bytes | None = None,
+        **fields,
+    ) -> tuple[str, bytes]:
         """Push blobs and an OCI image manifest; return (manifest digest, manifest bytes)."""
-        config = config if config is not None else canonical(
-            {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
-                                                                 "diff_ids": []}})
+        config = (
+            config
+            if config is not None
+            else canonical(
+                {
+                    "architecture": "amd64",
+                    "os": "linux",
+                    "rootfs": {"type": "layers", "diff_ids": []},
+                }
+            )
+        )
         self.push_blob(name, config)
         for layer in layers:
             self.push_blob(name, layer)
-        manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                              "config": descriptor(fields.pop("config_type", OCI_CONFIG),
-                                                   config),
-                              "layers": [descriptor(OCI_LAYER, layer) for layer in layers],
-                              **fields})
+        manifest = canonical(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": descriptor(fields.pop("config_type", OCI_CONFIG), config),
+                "layers": [descriptor(OCI_LAYER, layer) for layer in layers],
+                **fields,
+            }
+        )
         r = self.push_manifest(name, reference, manifest)
         assert r.status_code == 201, r.text
         return sha256(manifest), manifest

@@ -29,9 +29,12 @@ def matrix() -> dict[tuple[str, str], set[str]]:
         if table[0][:2] == ["Resource", "Action"]:
             header = table[0]
             assert header[2:] == ROLE_COLUMNS, header
-            return {(row[0], row[1]): {role for role, cell in zip(header[2:], row[2:],
-                                                                  strict=True) if cell == "✓"}
-                    for row in table[1:]}
+            return {
+                (row[0], row[1]): {
+                    role for role, cell in zip(header[2:], row[2:], strict=True) if cell == "✓"
+                }
+                for row in table[1:]
+            }
     raise AssertionError("no permission matrix in docs/permissions.md")
 
 

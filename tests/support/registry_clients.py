@@ -33,12 +33,14 @@ from tests.support.images import (
 from tests.support.servers import ADMIN_PASSWORD, free_port
 
 ADMIN = ("admin", ADMIN_PASSWORD)
-MANIFEST_ACCEPT = ", ".join([
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-])
+MANIFEST_ACCEPT = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
 DISTRIBUTION_BIN = "/usr/bin/docker-registry"
 DISTRIBUTION_CONFIG = """\
 version: 0.1
@@ -70,8 +72,9 @@ class DistributionProcess:
         self.root = tmp / f"distribution-{self.port}"
         self.root.mkdir(parents=True, exist_ok=True)
         self.config = tmp / f"distribution-{self.port}.yml"
-        self.config.write_text(DISTRIBUTION_CONFIG.format(root=self.root, port=self.port)
-                               + extra_config)
+        self.config.write_text(
+            DISTRIBUTION_CONFIG.format(root=self.root, port=self.port) + extra_config
+        )
         self.log_path = tmp / f"distribution-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -81,9 +84,12 @@ class DistributionProcess:
 
     def start(self, timeout: float = 20) -> None:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([DISTRIBUTION_BIN, "serve", str(self.config)],
-                                         stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [DISTRIBUTION_BIN, "serve", str(self.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_for_v2(f"http://{self.host}", self.proc, timeout, self.log_path)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -162,16 +168,31 @@ class Registry:
 def run(cmd: list[str], timeout: float = 180) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed rc={proc.returncode}:\n"
-                             f"{(proc.stderr or proc.stdout)[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed rc={proc.returncode}:\n{(proc.stderr or proc.stdout)[-3000:]}"
+        )
     return proc.stdout
 
 
-def skopeo_copy(src: str, dst: str, *, src_creds: str = "", dest_creds: str = "",
-                extra: list[str] | None = None, timeout: float = 300) -> str:
+def skopeo_copy(
+    src: str,
+    dst: str,
+    *,
+    src_creds: str = "",
+    dest_creds: str = "",
+    extra: list[str] | None = None,
+    timeout: float = 300,
+) -> str:
     """``skopeo copy`` with TLS verification off (plain-HTTP loopback registries)."""
-    cmd = ["skopeo", "copy", "-q", "--preserve-digests", "--src-tls-verify=false",
-           "--dest-tls-verify=false", *(extra or [])]
+    cmd = [
+        "skopeo",
+        "copy",
+        "-q",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        *(extra or []),
+    ]
     if src_creds:
         cmd += ["--src-creds", src_creds]
     if dest_creds:
@@ -185,8 +206,9 @@ def skopeo_inspect(ref: str, creds: str, raw: bool = False) -> dict:
 
 
 def skopeo_list_tags(ref: str, creds: str) -> list[str]:
-    return json.loads(run(["skopeo", "list-tags", "--tls-verify=false", "--creds", creds,
-                           ref]))["Tags"]
+    return json.loads(run(["skopeo", "list-tags", "--tls-verify=false", "--creds", creds, ref]))[
+        "Tags"
+    ]
 
 
 class Podman:
@@ -196,20 +218,37 @@ class Podman:
         self.root = Path(root)
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self.runroot = tempfile.mkdtemp(prefix="podrun-", dir="/tmp")  # podman: < 50 chars
-        self.base = ["podman", "--root", str(self.root / "storage"),
-                     "--runroot", self.runroot, "--storage-driver", "vfs",
-                     "--cgroup-manager", "cgroupfs", "--events-backend", "file",
-                     "--tmpdir", str(self.root / "tmp")]
+        self.base = [
+            "podman",
+            "--root",
+            str(self.root / "storage"),
+            "--runroot",
+            self.runroot,
+            "--storage-driver",
+            "vfs",
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+            "--tmpdir",
+            str(self.root / "tmp"),
+        ]
         (self.root / "auth.json").write_text('{"auths": {}}')
-        self.env = {**os.environ, "REGISTRY_AUTH_FILE": str(self.root / "auth.json"),
-                    "TMPDIR": str(self.root / "tmp")}
+        self.env = {
+            **os.environ,
+            "REGISTRY_AUTH_FILE": str(self.root / "auth.json"),
+            "TMPDIR": str(self.root / "tmp"),
+        }
 
     def __call__(self, *args: str, timeout: float = 180) -> str:
-        proc = subprocess.run([*self.base, *args], capture_output=True, text=True,
-                              timeout=timeout, env=self.env)
+        proc = subprocess.run(
+            [*self.base, *args], capture_output=True, text=True, timeout=timeout, env=self.env
+        )
         if proc.returncode != 0:
-            raise AssertionError(f"podman {' '.join(args)} failed rc={proc.returncode}:\n"
-                                 f"{(proc.stderr or proc.stdout)[-3000:]}")
+            raise AssertionError(
+                f"podman {' '.join(args)} failed rc={proc.returncode}:\n"
+                f"{(proc.stderr or proc.stdout)[-3000:]}"
+            )
         return proc.stdout
 
     def cleanup(self) -> None:
@@ -238,8 +277,12 @@ def upload_blob(registry: Registry, repo: str, data: bytes) -> str:
     """Monolithic upload (POST, then PUT with the body and digest); returns the digest."""
     digest = sha256_digest(data)
     url = start_upload(registry, repo)
-    response = registry.session.put(with_digest(url, digest), data=data, timeout=60,
-                                    headers={"Content-Type": "application/octet-stream"})
+    response = registry.session.put(
+        with_digest(url, digest),
+        data=data,
+        timeout=60,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status_code == 201, response.text
     return digest
 
@@ -248,15 +291,25 @@ def push_image(registry: Registry, repo: str, tag: str) -> tuple[str, list[str]]
     """Push a tiny valid image over raw HTTP; (manifest digest, blob digests)."""
     layer = tar_bytes({"hello.txt": f"{repo}:{tag} {uuid.uuid4()}".encode()})
     layer_digest = upload_blob(registry, repo, layer)
-    config = canonical_json({"architecture": "amd64", "os": "linux",
-                             "rootfs": {"type": "layers", "diff_ids": [layer_digest]}})
+    config = canonical_json(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        }
+    )
     config_digest = upload_blob(registry, repo, config)
-    manifest = canonical_json({
-        "schemaVersion": 2, "mediaType": MT_MANIFEST,
-        "config": {"mediaType": MT_CONFIG, "digest": config_digest, "size": len(config)},
-        "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": len(layer)}]})
-    response = registry.v2("PUT", f"{repo}/manifests/{tag}", data=manifest,
-                           headers={"Content-Type": MT_MANIFEST})
+    manifest = canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": MT_MANIFEST,
+            "config": {"mediaType": MT_CONFIG, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": len(layer)}],
+        }
+    )
+    response = registry.v2(
+        "PUT", f"{repo}/manifests/{tag}", data=manifest, headers={"Content-Type": MT_MANIFEST}
+    )
     assert response.status_code == 201, response.text
     assert response.headers["Docker-Content-Digest"] == sha256_digest(manifest)
     return sha256_digest(manifest), [config_digest, layer_digest]
@@ -278,11 +331,10 @@ def process_group_rss_mib(pgid: int) -> float:
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
-            if int(stat[stat.rindex(")") + 2:].split()[2]) != pgid:
+            if int(stat[stat.rindex(")") + 2 :].split()[2]) != pgid:
                 continue
             with open(f"/proc/{entry}/status") as f:
-                total_kib += next(int(line.split()[1]) for line in f
-                                  if line.startswith("VmRSS:"))
+                total_kib += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
         except (OSError, ValueError, StopIteration):
             continue
     return total_kib / 1024

@@ -16,7 +16,9 @@ from pathlib import Path
 import requests
 
 ADMIN_PASSWORD = "Harbor12345"
-PG_ADMIN_URL = os.environ.get("HARBOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "HARBOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def free_port() -> int:
@@ -44,16 +46,33 @@ class ServerProcess:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "harbor_api.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "harbor_api.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.extra_args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_tail()}")
             try:
-                if requests.get(f"{self.url}/api/v2.0/ping", timeout=1,
-                                verify=False).status_code == 200:
+                if (
+                    requests.get(f"{self.url}/api/v2.0/ping", timeout=1, verify=False).status_code
+                    == 200
+                ):
                     return
             except requests.RequestException:
                 pass
@@ -99,19 +118,35 @@ def postgres_database():
 
 
 @contextmanager
-def running_server(tmp: Path, database_url: str = "", extra_env: dict[str, str] | None = None,
-                   extra_args: list[str] | None = None, scheme: str = "http"):
+def running_server(
+    tmp: Path,
+    database_url: str = "",
+    extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
+    scheme: str = "http",
+):
     port = free_port()
     data_dir = tmp / f"data-{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_")}
     # one worker unless a test asks for more (--workers), whatever the machine's cores
-    env.update({"HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "HARBOR_LOG_LEVEL": "warning",
-                "HARBOR_WORKERS": "1"})
+    env.update(
+        {
+            "HARBOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "HARBOR_LOG_LEVEL": "warning",
+            "HARBOR_WORKERS": "1",
+        }
+    )
     if database_url:
         env["HARBOR_DATABASE_URL"] = database_url
     env.update(extra_env or {})
-    server = ServerProcess(url=f"{scheme}://127.0.0.1:{port}", port=port, data_dir=data_dir,
-                           database_url=database_url, env=env, extra_args=extra_args or [])
+    server = ServerProcess(
+        url=f"{scheme}://127.0.0.1:{port}",
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        env=env,
+        extra_args=extra_args or [],
+    )
     server.start()
     try:
         yield server

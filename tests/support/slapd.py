@@ -57,16 +57,19 @@ class DirUser:
         return f"uid={_escape_rdn(self.uid)},{PEOPLE[self.ou]}"
 
 
-USERS = {u.uid: u for u in [
-    DirUser("alice", "eng", "Alice-Pass1", "alice@example.org", "Alice Developer"),
-    DirUser("bob", "sales", "Bob-Pass1", "bob@example.org", "Bob Guest"),
-    DirUser("carol", "eng", "Carol-Pass1", "carol@example.org", "Carol Platform"),
-    DirUser("dave", "eng", "Dave-Pass1", "dave@example.org", "Dave Admin"),
-    DirUser("erin", "eng", "Erin-Pass1", "erin@example.org", "Erin Ops"),
-    DirUser("frank", "sales", "Frank-Pass1", "frank@example.org", "Frank Loop"),
-    DirUser("jo(h)n*", "sales", "John-Pass1", "john@example.org", "John Special"),
-    DirUser("nogroup", "sales", "Nogroup-Pass1", "nogroup@example.org", "No Group"),
-]}
+USERS = {
+    u.uid: u
+    for u in [
+        DirUser("alice", "eng", "Alice-Pass1", "alice@example.org", "Alice Developer"),
+        DirUser("bob", "sales", "Bob-Pass1", "bob@example.org", "Bob Guest"),
+        DirUser("carol", "eng", "Carol-Pass1", "carol@example.org", "Carol Platform"),
+        DirUser("dave", "eng", "Dave-Pass1", "dave@example.org", "Dave Admin"),
+        DirUser("erin", "eng", "Erin-Pass1", "erin@example.org", "Erin Ops"),
+        DirUser("frank", "sales", "Frank-Pass1", "frank@example.org", "Frank Loop"),
+        DirUser("jo(h)n*", "sales", "John-Pass1", "john@example.org", "John Special"),
+        DirUser("nogroup", "sales", "Nogroup-Pass1", "nogroup@example.org", "No Group"),
+    ]
+}
 
 
 def group_dn(cn: str) -> str:
@@ -108,13 +111,20 @@ class Slapd:
     def ldap_config(self, url: str | None = None, **overrides) -> dict:
         """Harbor configuration keys pointing at this directory."""
         values = {
-            "auth_mode": "ldap_auth", "ldap_url": url or self.url,
-            "ldap_search_dn": SEARCH_DN, "ldap_search_password": SEARCH_PASSWORD,
-            "ldap_base_dn": BASE_DN, "ldap_filter": "(objectClass=inetOrgPerson)",
-            "ldap_uid": "uid", "ldap_scope": 2, "ldap_timeout": 3, "ldap_verify_cert": False,
+            "auth_mode": "ldap_auth",
+            "ldap_url": url or self.url,
+            "ldap_search_dn": SEARCH_DN,
+            "ldap_search_password": SEARCH_PASSWORD,
+            "ldap_base_dn": BASE_DN,
+            "ldap_filter": "(objectClass=inetOrgPerson)",
+            "ldap_uid": "uid",
+            "ldap_scope": 2,
+            "ldap_timeout": 3,
+            "ldap_verify_cert": False,
             "ldap_group_base_dn": GROUP_BASE_DN,
             "ldap_group_search_filter": "(objectClass=groupOfNames)",
-            "ldap_group_attribute_name": "cn", "ldap_group_search_scope": 2,
+            "ldap_group_attribute_name": "cn",
+            "ldap_group_search_scope": 2,
             "ldap_group_admin_dn": group_dn("harbor-admins"),
             "ldap_group_membership_attribute": "memberof",
         }
@@ -128,7 +138,10 @@ class Slapd:
         urls = f"{self.url}/ {self.tls_url}/"
         self.proc = subprocess.Popen(
             [SLAPD, "-d", "0", *self._config_args(), "-h", urls],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -179,8 +192,7 @@ class Slapd:
         import ldap3
 
         server = ldap3.Server("127.0.0.1", port=self.port, connect_timeout=5)
-        return ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True,
-                                receive_timeout=5)
+        return ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True, receive_timeout=5)
 
     def populate(self) -> None:
         conn = self.admin_connection()
@@ -208,30 +220,47 @@ def _port_open(port: int) -> bool:
 
 def _entries() -> list[tuple[str, dict]]:
     entries: list[tuple[str, dict]] = [
-        (BASE_DN, {"objectClass": ["dcObject", "organization"], "dc": "example",
-                   "o": "Example"}),
+        (BASE_DN, {"objectClass": ["dcObject", "organization"], "dc": "example", "o": "Example"}),
     ]
     for ou in ("eng", "sales", "service", "groups"):
         entries.append((f"ou={ou},{BASE_DN}", {"objectClass": "organizationalUnit", "ou": ou}))
     for dn in PEOPLE.values():
         entries.append((dn, {"objectClass": "organizationalUnit", "ou": "people"}))
-    entries.append((SEARCH_DN, {"objectClass": ["person", "simpleSecurityObject"],
-                                "cn": "harbor-search", "sn": "search",
-                                "userPassword": SEARCH_PASSWORD}))
+    entries.append(
+        (
+            SEARCH_DN,
+            {
+                "objectClass": ["person", "simpleSecurityObject"],
+                "cn": "harbor-search",
+                "sn": "search",
+                "userPassword": SEARCH_PASSWORD,
+            },
+        )
+    )
     for user in USERS.values():
-        entries.append((user.dn, {
-            "objectClass": ["inetOrgPerson"], "uid": user.uid, "cn": user.display,
-            "sn": user.display.split()[-1], "displayName": user.display, "mail": user.mail,
-            "userPassword": user.password}))
+        entries.append(
+            (
+                user.dn,
+                {
+                    "objectClass": ["inetOrgPerson"],
+                    "uid": user.uid,
+                    "cn": user.display,
+                    "sn": user.display.split()[-1],
+                    "displayName": user.display,
+                    "mail": user.mail,
+                    "userPassword": user.password,
+                },
+            )
+        )
     for cn, members in GROUPS.items():  # dict order puts members before their groups
-        entries.append((group_dn(cn), {"objectClass": "groupOfNames", "cn": cn,
-                                       "member": members}))
+        entries.append((group_dn(cn), {"objectClass": "groupOfNames", "cn": cn, "member": members}))
     return entries
 
 
 def _slapd_conf(directory: Path, cert: Path, key: Path) -> str:
-    schemas = "\n".join(f"include {SCHEMA_DIR}/{name}.schema"
-                        for name in ("core", "cosine", "inetorgperson", "nis"))
+    schemas = "\n".join(
+        f"include {SCHEMA_DIR}/{name}.schema" for name in ("core", "cosine", "inetorgperson", "nis")
+    )
     return f"""{schemas}
 pidfile {directory}/slapd.pid
 argsfile {directory}/slapd.args
@@ -277,19 +306,31 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-                critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
     key_path.chmod(0o600)
     return cert_path, key_path
 

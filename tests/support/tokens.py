@@ -9,11 +9,16 @@ import requests
 import sqlalchemy as sa
 
 
-def fetch_token(base_url: str, *scopes: str, auth: tuple[str, str] | None = None,
-                service: str = "harbor-registry") -> requests.Response:
+def fetch_token(
+    base_url: str,
+    *scopes: str,
+    auth: tuple[str, str] | None = None,
+    service: str = "harbor-registry",
+) -> requests.Response:
     params = [("service", service)] + [("scope", s) for s in scopes]
-    return requests.get(f"{base_url}/service/token", params=params, auth=auth, timeout=30,
-                        verify=False)
+    return requests.get(
+        f"{base_url}/service/token", params=params, auth=auth, timeout=30, verify=False
+    )
 
 
 def token_for(base_url: str, *scopes: str, auth: tuple[str, str] | None = None) -> str:

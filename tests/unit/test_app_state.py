@@ -32,16 +32,26 @@ def test_every_part_is_built_without_the_v2_edge(state):
     assert isinstance(state.token_key, ServiceKey)
     assert state.challenge is not None
     assert state.challenge(None, (), "http://registry.test").startswith(
-        'Bearer realm="http://registry.test/service/token"')
+        'Bearer realm="http://registry.test/service/token"'
+    )
 
 
 def test_the_management_api_reads_image_configs_without_the_v2_edge(state):
     """The API's ``extra_attrs`` come from the config blob in storage: a state built for
     the API alone has the storage (it used to be set only by constructing ``/v2``)."""
-    config = json.dumps({"architecture": "amd64", "os": "linux", "nonce": uuid.uuid4().hex,
-                         "config": {"Env": ["A=1"]}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "nonce": uuid.uuid4().hex,
+            "config": {"Env": ["A=1"]},
+        }
+    ).encode()
     digest = "sha256:" + hashlib.sha256(config).hexdigest()
     state.storage.put(blob_key(digest), config)
     info = image_config.config_info(state.storage, digest)
-    assert info["extra_attrs"] == {"architecture": "amd64", "os": "linux",
-                                   "config": {"Env": ["A=1"]}}
+    assert info["extra_attrs"] == {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Env": ["A=1"]},
+    }

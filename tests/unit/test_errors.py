@@ -32,8 +32,9 @@ def _all_subclasses(cls: type) -> list[type]:
 
 
 _import_every_module()
-ERROR_CLASSES = sorted({HarborError, *_all_subclasses(HarborError)},
-                       key=lambda c: f"{c.__module__}.{c.__qualname__}")
+ERROR_CLASSES = sorted(
+    {HarborError, *_all_subclasses(HarborError)}, key=lambda c: f"{c.__module__}.{c.__qualname__}"
+)
 
 
 def test_the_walk_finds_errors_outside_errors_py():
@@ -52,8 +53,11 @@ def test_every_error_class_has_a_table_entry():
 def test_no_class_overrides_the_tables_status(cls):
     """The status is the table's, never a class attribute beside it (SIZE_INVALID was 400 in
     the table and 413 in a subclass)."""
-    overriding = [k.__qualname__ for k in cls.__mro__[:-1] if k is not HarborError
-                  and issubclass(k, HarborError) and "status" in vars(k)]
+    overriding = [
+        k.__qualname__
+        for k in cls.__mro__[:-1]
+        if k is not HarborError and issubclass(k, HarborError) and "status" in vars(k)
+    ]
     assert overriding == []
 
 
@@ -75,8 +79,9 @@ def test_status_and_default_message_come_from_the_table(cls):
         assert cls("custom").message == "custom"
 
 
-@pytest.mark.parametrize("cls", [c for c in ERROR_CLASSES if c is not HarborError],
-                         ids=lambda c: c.__qualname__)
+@pytest.mark.parametrize(
+    "cls", [c for c in ERROR_CLASSES if c is not HarborError], ids=lambda c: c.__qualname__
+)
 def test_every_error_class_lives_in_errors_py_and_its_doc(cls):
     """One hierarchy in one module, every class named in docs/errors.md."""
     assert cls.__module__ == "harbor_api.errors"
@@ -90,15 +95,16 @@ def test_api_envelope_is_harbors():
 
 def test_oci_envelope_uses_distribution_codes_and_detail():
     body = json.loads(errors.oci_error_body("FORBIDDEN", "no push", {"repo": "a/b"}))
-    assert body == {"errors": [{"code": "DENIED", "message": "no push",
-                                "detail": {"repo": "a/b"}}]}
+    assert body == {"errors": [{"code": "DENIED", "message": "no push", "detail": {"repo": "a/b"}}]}
     plain = json.loads(errors.oci_error_body("MANIFEST_UNKNOWN", "gone"))
     assert plain == {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]}
 
 
 def test_internal_errors_never_leak_their_message():
-    assert errors.public_message(errors.InternalError("db password is hunter2")) == \
-        errors.GENERIC_SERVER_MESSAGE
+    assert (
+        errors.public_message(errors.InternalError("db password is hunter2"))
+        == errors.GENERIC_SERVER_MESSAGE
+    )
     assert errors.public_message(errors.ServiceUnavailableError("redis down")) == "redis down"
     assert errors.public_message(errors.ConflictError("exists")) == "exists"
 

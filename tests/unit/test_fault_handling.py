@@ -11,8 +11,7 @@ from harbor_api.faults import translate
 
 
 def test_no_space_is_storage_full_even_when_wrapped():
-    assert isinstance(translate(OSError(errno.ENOSPC, "No space left on device")),
-                      StorageFullError)
+    assert isinstance(translate(OSError(errno.ENOSPC, "No space left on device")), StorageFullError)
     assert isinstance(translate(OSError(errno.EDQUOT, "Disk quota exceeded")), StorageFullError)
     try:
         try:
@@ -55,8 +54,7 @@ def test_sqlite_programming_errors_stay_unexpected(tmp_path):
 
 
 def test_pool_exhaustion_is_unavailable():
-    assert isinstance(translate(sa.exc.TimeoutError("QueuePool limit")),
-                      DatabaseUnavailableError)
+    assert isinstance(translate(sa.exc.TimeoutError("QueuePool limit")), DatabaseUnavailableError)
 
 
 def test_the_busy_timeout_setting_reaches_sqlite(tmp_path):
@@ -82,10 +80,15 @@ def test_upload_sweep_and_limit_settings():
     s = load_settings(environ={})
     assert (s.upload_purge_age_seconds, s.upload_purge_interval_seconds) == (86400, 3600)
     assert s.max_open_uploads_per_user == 100 and s.max_upload_bytes_per_user == 32 << 30
-    assert load_settings(environ={"HARBOR_MAX_OPEN_UPLOADS_PER_USER": "0"}
-                         ).max_open_uploads_per_user == 0  # no limit
-    for name, bad in (("UPLOAD_PURGE_AGE_SECONDS", "0"), ("UPLOAD_PURGE_INTERVAL_SECONDS", "0"),
-                      ("MAX_UPLOAD_BYTES_PER_USER", "-1")):
+    assert (
+        load_settings(environ={"HARBOR_MAX_OPEN_UPLOADS_PER_USER": "0"}).max_open_uploads_per_user
+        == 0
+    )  # no limit
+    for name, bad in (
+        ("UPLOAD_PURGE_AGE_SECONDS", "0"),
+        ("UPLOAD_PURGE_INTERVAL_SECONDS", "0"),
+        ("MAX_UPLOAD_BYTES_PER_USER", "-1"),
+    ):
         with pytest.raises(ConfigError, match=name.lower()):
             load_settings(environ={f"HARBOR_{name}": bad})
     hex_id = "ab" * 16
@@ -113,8 +116,9 @@ def test_sweep_removes_stale_sessions_in_batches_and_skips_locked_ones(tmp_path)
     with db.transaction() as s:
         for upload_id in ids:
             sessions.create_upload(s, upload_id, "library/a", paths.upload_data_key(upload_id))
-        s.execute(sa.text("UPDATE uploads SET updated = :t"),
-                  {"t": utcnow() - dt.timedelta(hours=2)})
+        s.execute(
+            sa.text("UPDATE uploads SET updated = :t"), {"t": utcnow() - dt.timedelta(hours=2)}
+        )
     for upload_id in ids:
         files.driver.put(paths.upload_data_key(upload_id), b"bytes")
     busy = files.lock(ids[0])  # a request writing this one

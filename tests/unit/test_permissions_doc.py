@@ -3,9 +3,13 @@
 from harbor_api.auth import rbac
 from tests.support.permissions_doc import matrix, operations
 
-ROLE_IDS = {"limitedGuest": rbac.LIMITED_GUEST, "guest": rbac.GUEST,
-            "developer": rbac.DEVELOPER, "maintainer": rbac.MAINTAINER,
-            "projectAdmin": rbac.PROJECT_ADMIN}
+ROLE_IDS = {
+    "limitedGuest": rbac.LIMITED_GUEST,
+    "guest": rbac.GUEST,
+    "developer": rbac.DEVELOPER,
+    "maintainer": rbac.MAINTAINER,
+    "projectAdmin": rbac.PROJECT_ADMIN,
+}
 
 
 def test_role_matrix_matches_the_document():
@@ -17,8 +21,7 @@ def test_role_matrix_matches_the_document():
 
 
 def test_roles_are_nested_like_harbor():
-    order = [rbac.LIMITED_GUEST, rbac.GUEST, rbac.DEVELOPER, rbac.MAINTAINER,
-             rbac.PROJECT_ADMIN]
+    order = [rbac.LIMITED_GUEST, rbac.GUEST, rbac.DEVELOPER, rbac.MAINTAINER, rbac.PROJECT_ADMIN]
     for lower, higher in zip(order, order[1:], strict=False):
         assert rbac.ROLE_PERMISSIONS[lower] < rbac.ROLE_PERMISSIONS[higher]
 
@@ -26,8 +29,19 @@ def test_roles_are_nested_like_harbor():
 def test_operations_refer_to_documented_permissions():
     documented = matrix()
     ops = operations()
-    assert set(ops) == {"pull", "push", "delete", "tag", "member management",
-                        "robot management", "project update", "project delete",
-                        "repository read", "repository list", "artifact read", "member list",
-                        "log list"}
+    assert set(ops) == {
+        "pull",
+        "push",
+        "delete",
+        "tag",
+        "member management",
+        "robot management",
+        "project update",
+        "project delete",
+        "repository read",
+        "repository list",
+        "artifact read",
+        "member list",
+        "log list",
+    }
     assert all(perm in documented for perm in ops.values())

@@ -20,7 +20,11 @@ def test_plain_pytest_collects_the_unit_tests_from_the_repository_root():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [str(pytest_command), "--collect-only", "-q", "-p", "no:cacheprovider", "tests/unit"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "tests/unit/test_plain_pytest.py::" in result.stdout

@@ -27,28 +27,44 @@ from harbor_api.services.query import (
 from tests.support.servers import postgres_database
 
 META = MetaData()
-ITEMS = Table("items", META, Column("id", Integer, primary_key=True),
-              Column("name", String(64)), Column("at", DateTime(timezone=True)))
+ITEMS = Table(
+    "items",
+    META,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64)),
+    Column("at", DateTime(timezone=True)),
+)
 T0 = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-ROWS = [(1, "alpha", T0), (2, "Beta", T0 + dt.timedelta(days=1)),
-        (3, "50%_off", T0 + dt.timedelta(days=2)), (4, "500 off", T0 + dt.timedelta(days=3)),
-        (5, r"back\slash", T0 + dt.timedelta(days=4))]
+ROWS = [
+    (1, "alpha", T0),
+    (2, "Beta", T0 + dt.timedelta(days=1)),
+    (3, "50%_off", T0 + dt.timedelta(days=2)),
+    (4, "500 off", T0 + dt.timedelta(days=3)),
+    (5, r"back\slash", T0 + dt.timedelta(days=4)),
+]
 FIELDS = {"id": (ITEMS.c.id, INT), "name": (ITEMS.c.name, TEXT), "at": (ITEMS.c.at, TIME)}
 
 
 # --- the grammar ---------------------------------------------------------------------------
 
+
 def test_each_operator_parses_to_its_term():
     terms = parse_q("a=x,b=~y,c=[1~2],d={p q},e=(r s),f=[~3]")
-    assert terms == {"a": Term("a", "exact", "x"), "b": Term("b", "fuzzy", "y"),
-                     "c": Term("c", "range", ("1", "2")), "d": Term("d", "or", ("p", "q")),
-                     "e": Term("e", "and", ("r", "s")), "f": Term("f", "range", (None, "3"))}
+    assert terms == {
+        "a": Term("a", "exact", "x"),
+        "b": Term("b", "fuzzy", "y"),
+        "c": Term("c", "range", ("1", "2")),
+        "d": Term("d", "or", ("p", "q")),
+        "e": Term("e", "and", ("r", "s")),
+        "f": Term("f", "range", (None, "3")),
+    }
 
 
 def test_commas_inside_brackets_do_not_split_and_the_query_is_url_decoded():
     assert parse_q("t=[2024-01-01 00:00:00~2024-01-02 00:00:00],n=%7Ba%20b%7D") == {
         "t": Term("t", "range", ("2024-01-01 00:00:00", "2024-01-02 00:00:00")),
-        "n": Term("n", "or", ("a", "b"))}
+        "n": Term("n", "or", ("a", "b")),
+    }
 
 
 @pytest.mark.parametrize("raw", ["novalue", "=x", "c=[1 2]"])
@@ -92,11 +108,15 @@ def test_operators_follow_the_value_kind():
 
 # --- the translation, on both backends -----------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request):
     with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(postgres_database()) if request.param == "postgresql"
-               else "sqlite://")
+        url = (
+            stack.enter_context(postgres_database())
+            if request.param == "postgresql"
+            else "sqlite://"
+        )
         engine = create_engine(url)
         META.create_all(engine)
         with engine.begin() as conn:
@@ -107,36 +127,38 @@ def engine(request):
 
 def _ids(engine, q: str | None, sort: str | None = None) -> list[int]:
     stmt = filter_by_q(select(ITEMS.c.id), q, FIELDS)
-    stmt = stmt.order_by(*order_by(sort, {"name": ITEMS.c.name, "id": ITEMS.c.id},
-                                   [ITEMS.c.id]))
+    stmt = stmt.order_by(*order_by(sort, {"name": ITEMS.c.name, "id": ITEMS.c.id}, [ITEMS.c.id]))
     with engine.connect() as conn:
         return list(conn.scalars(stmt))
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    (None, [1, 2, 3, 4, 5]),
-    ("name=alpha", [1]),
-    ('name="alpha"', [1]),                   # quotes are not part of the value
-    ("name=beta", []),                        # exact is exact
-    ("name=~BET", [2]),                       # fuzzy: case-insensitive substring
-    ("name=~%", [3]),                         # LIKE's wildcards are literal
-    ("name=~0%_", [3]),
-    ("name=~_", [3]),
-    ("name=~\\", [5]),
-    ("id=[2~4]", [2, 3, 4]),
-    ("id=[~2]", [1, 2]),
-    ("id=[4~]", [4, 5]),
-    ("id=[~]", [1, 2, 3, 4, 5]),
-    ("id={1 3 9}", [1, 3]),
-    ("name={alpha Beta}", [1, 2]),
-    ("name=(alpha Beta)", []),                # all-of on one column: only a lone value
-    ("name=(alpha)", [1]),
-    ("name={}", [1, 2, 3, 4, 5]),
-    ("at=[2024-01-03 00:00:00~2024-01-04T12:00:00Z]", [2, 3]),
-    ("at=2024-01-02 03:04:05", [1]),
-    (f"at=[{int((T0 + dt.timedelta(days=3)).timestamp())}~]", [4, 5]),
-    ("name=~a,id=[~2]", [1, 2]),
-])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        (None, [1, 2, 3, 4, 5]),
+        ("name=alpha", [1]),
+        ('name="alpha"', [1]),  # quotes are not part of the value
+        ("name=beta", []),  # exact is exact
+        ("name=~BET", [2]),  # fuzzy: case-insensitive substring
+        ("name=~%", [3]),  # LIKE's wildcards are literal
+        ("name=~0%_", [3]),
+        ("name=~_", [3]),
+        ("name=~\\", [5]),
+        ("id=[2~4]", [2, 3, 4]),
+        ("id=[~2]", [1, 2]),
+        ("id=[4~]", [4, 5]),
+        ("id=[~]", [1, 2, 3, 4, 5]),
+        ("id={1 3 9}", [1, 3]),
+        ("name={alpha Beta}", [1, 2]),
+        ("name=(alpha Beta)", []),  # all-of on one column: only a lone value
+        ("name=(alpha)", [1]),
+        ("name={}", [1, 2, 3, 4, 5]),
+        ("at=[2024-01-03 00:00:00~2024-01-04T12:00:00Z]", [2, 3]),
+        ("at=2024-01-02 03:04:05", [1]),
+        (f"at=[{int((T0 + dt.timedelta(days=3)).timestamp())}~]", [4, 5]),
+        ("name=~a,id=[~2]", [1, 2]),
+    ],
+)
 def test_terms_select_the_same_rows_on_both_backends(engine, q, expected):
     assert _ids(engine, q) == expected
 

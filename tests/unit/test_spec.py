@@ -17,8 +17,14 @@ METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 REQUEST_ID = "#/components/parameters/requestId"
 CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 # Harbor itself spells these operationIds in PascalCase; generated Harbor clients use them.
-HARBOR_PASCAL_CASE_IDS = {"ListLabels", "CreateLabel", "GetByID", "UpdateLabel", "DeleteLabel",
-                          "CopyArtifact"}
+HARBOR_PASCAL_CASE_IDS = {
+    "ListLabels",
+    "CreateLabel",
+    "GetByID",
+    "UpdateLabel",
+    "DeleteLabel",
+    "CopyArtifact",
+}
 # Error responses whose body Harbor defines differently from Errors (kept for compatibility).
 HARBOR_ERROR_BODIES = {("POST /ldap/users/import", "404")}  # the users that failed to import
 
@@ -61,8 +67,9 @@ def test_error_responses_use_the_errors_schema(name, item, op):
     for status, response in op["responses"].items():
         if str(status).startswith(("4", "5")) and (name, str(status)) not in HARBOR_ERROR_BODIES:
             ref = response.get("$ref", "")
-            assert ref == f"#/components/responses/{status}", \
+            assert ref == f"#/components/responses/{status}", (
                 f"{name}: {status} must reference #/components/responses/{status}"
+            )
     for status, response in SPEC["components"]["responses"].items():
         if str(status).startswith(("4", "5")):
             schema = response["content"]["application/json"]["schema"]
@@ -95,9 +102,11 @@ def test_allow_header_lists_each_paths_declared_methods():
     allowed = AllowedMethods(SPEC)
     for path, item in SPEC["paths"].items():
         concrete = re.sub(r"\{[^}]+\}", "7", path)
-        if concrete != path and any(re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", other),
-                                                 concrete) for other in SPEC["paths"]
-                                    if other != path):
+        if concrete != path and any(
+            re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", other), concrete)
+            for other in SPEC["paths"]
+            if other != path
+        ):
             continue  # an overlapping template (e.g. /users/{id} and /users/current)
         declared = {m.upper() for m in item if m in METHODS}
         if "GET" in declared:

@@ -14,8 +14,9 @@ from harbor_api.errors import ForbiddenError, UnauthorizedError
 
 ADMIN = Principal(kind="user", user_id=1, username="admin", sysadmin=True)
 USER = Principal(kind="user", user_id=2, username="alice")
-ROBOT = Principal(kind="robot", robot_id=3, username="robot$ci",
-                  robot_access=(("*", "repository", "pull"),))
+ROBOT = Principal(
+    kind="robot", robot_id=3, username="robot$ci", robot_access=(("*", "repository", "pull"),)
+)
 EVERY = sorted(rbac.SYSTEM_PERMISSIONS | rbac.SYSTEM_USER_PERMISSIONS | {("user", "nothing")})
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 
@@ -31,8 +32,7 @@ def _allowed(principal: Principal, resource: str, action: str) -> bool:
 @pytest.mark.parametrize(("resource", "action"), EVERY)
 def test_require_system_follows_the_table(resource, action):
     assert _allowed(ADMIN, resource, action) == ((resource, action) in rbac.SYSTEM_PERMISSIONS)
-    assert _allowed(USER, resource, action) == (
-        (resource, action) in rbac.SYSTEM_USER_PERMISSIONS)
+    assert _allowed(USER, resource, action) == ((resource, action) in rbac.SYSTEM_USER_PERMISSIONS)
     assert not _allowed(ROBOT, resource, action)
     with pytest.raises(UnauthorizedError):
         rbac.require_system(ANONYMOUS, resource, action)
@@ -55,7 +55,8 @@ def test_handlers_hold_no_authorisation():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                    "harbor_api.auth"):
+                "harbor_api.auth"
+            ):
                 offenders.append(f"{path.name}: imports {node.module}")
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")

@@ -26,8 +26,11 @@ def _b64(part: bytes) -> str:
 def _parts(token: str) -> tuple[dict, dict, str]:
     header, payload, signature = token.split(".")
     pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
-    return (json.loads(base64.urlsafe_b64decode(pad(header))),
-            json.loads(base64.urlsafe_b64decode(pad(payload))), signature)
+    return (
+        json.loads(base64.urlsafe_b64decode(pad(header))),
+        json.loads(base64.urlsafe_b64decode(pad(payload))),
+        signature,
+    )
 
 
 PULL = [ResourceScope("repository", "proj/app", ("pull",))]
@@ -36,8 +39,9 @@ PULL = [ResourceScope("repository", "proj/app", ("pull",))]
 # ----------------------------------------------------------------------------- key id
 def test_kid_is_libtrust_format(key):
     assert re.fullmatch(r"([A-Z2-7]{4}:){11}[A-Z2-7]{4}", key.kid)
-    der = key.public_key.public_bytes(serialization.Encoding.DER,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     expected = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()
     assert key.kid.replace(":", "") == expected
 
@@ -45,10 +49,11 @@ def test_kid_is_libtrust_format(key):
 def test_kid_known_vector():
     """A fixed key gives a fixed id (computed independently of the implementation)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    der = private.public_key().public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     raw = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()
-    assert libtrust_kid(private.public_key()) == ":".join(raw[i:i + 4] for i in range(0, 48, 4))
+    assert libtrust_kid(private.public_key()) == ":".join(raw[i : i + 4] for i in range(0, 48, 4))
 
 
 def test_key_is_generated_once_and_reused(tmp_path):
@@ -60,9 +65,13 @@ def test_key_is_generated_once_and_reused(tmp_path):
 
 def test_configured_key_replaces_generated(tmp_path, key):
     pem = tmp_path / "k.pem"
-    pem.write_bytes(key.private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    pem.write_bytes(
+        key.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     loaded = load_service_key(Settings(data_dir=tmp_path / "d", token_private_key=pem))
     assert loaded.kid == key.kid
     with pytest.raises(ConfigError):
@@ -70,39 +79,68 @@ def test_configured_key_replaces_generated(tmp_path, key):
 
 
 # ----------------------------------------------------------------------------- scopes
-@pytest.mark.parametrize("text,expected", [
-    ("repository:library/app:pull", ("repository", "library/app", ("pull",))),
-    ("repository:library/app:pull,push", ("repository", "library/app", ("pull", "push"))),
-    ("repository:localhost:5000/team/app:pull",
-     ("repository", "localhost:5000/team/app", ("pull",))),
-    ("registry:catalog:*", ("registry", "catalog", ("*",))),
-    ("repository(plugin):a/b:pull", ("repository(plugin)", "a/b", ("pull",))),
-    ("repository:a/b:pull,pull", ("repository", "a/b", ("pull",))),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("repository:library/app:pull", ("repository", "library/app", ("pull",))),
+        ("repository:library/app:pull,push", ("repository", "library/app", ("pull", "push"))),
+        (
+            "repository:localhost:5000/team/app:pull",
+            ("repository", "localhost:5000/team/app", ("pull",)),
+        ),
+        ("registry:catalog:*", ("registry", "catalog", ("*",))),
+        ("repository(plugin):a/b:pull", ("repository(plugin)", "a/b", ("pull",))),
+        ("repository:a/b:pull,pull", ("repository", "a/b", ("pull",))),
+    ],
+)
 def test_parse_scope(text, expected):
     parsed = parse_scope(text)
     assert parsed is not None
     assert (parsed.type, parsed.name, parsed.actions) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "", "repository", "repository:", "repository:a/b", "repository:a/b:", ":a/b:pull",
-    "repository::pull", "Repository:a/b:pull", "repository:a/b:pull,", "repository:a/b:,pull",
-    "repository:a b:pull", "repository:/a:pull", "repository:a//b:pull",
-    "repository:a/b/:pull", "repository:a/b:PULL", "x" * 600 + ":a:pull",
-    "repository:a/b:pull;rm", "repository:a\x00b:pull",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "repository",
+        "repository:",
+        "repository:a/b",
+        "repository:a/b:",
+        ":a/b:pull",
+        "repository::pull",
+        "Repository:a/b:pull",
+        "repository:a/b:pull,",
+        "repository:a/b:,pull",
+        "repository:a b:pull",
+        "repository:/a:pull",
+        "repository:a//b:pull",
+        "repository:a/b/:pull",
+        "repository:a/b:PULL",
+        "x" * 600 + ":a:pull",
+        "repository:a/b:pull;rm",
+        "repository:a\x00b:pull",
+    ],
+)
 def test_malformed_scopes_are_ignored(text):
     assert parse_scope(text) is None
     assert parse_scopes([text]) == []
 
 
 def test_repeated_and_space_separated_scopes_merge():
-    got = parse_scopes(["repository:p/a:pull", "repository:p/a:push repository:p/b:pull",
-                        "garbage", "registry:catalog:*"])
-    assert got == [ResourceScope("repository", "p/a", ("pull", "push")),
-                   ResourceScope("repository", "p/b", ("pull",)),
-                   ResourceScope("registry", "catalog", ("*",))]
+    got = parse_scopes(
+        [
+            "repository:p/a:pull",
+            "repository:p/a:push repository:p/b:pull",
+            "garbage",
+            "registry:catalog:*",
+        ]
+    )
+    assert got == [
+        ResourceScope("repository", "p/a", ("pull", "push")),
+        ResourceScope("repository", "p/b", ("pull",)),
+        ResourceScope("registry", "catalog", ("*",)),
+    ]
     assert parse_scopes(None) == [] and parse_scopes("repository:p/a:pull")[0].name == "p/a"
 
 
@@ -114,13 +152,12 @@ def test_issued_token_has_spec_header_and_claims(key):
     assert claims["iss"] == "harbor-token-issuer" and claims["aud"] == "harbor-registry"
     assert claims["sub"] == "alice" and claims["jti"]
     assert claims["exp"] - claims["iat"] == 1800 and claims["nbf"] == claims["iat"]
-    assert claims["access"] == [{"type": "repository", "name": "proj/app",
-                                 "actions": ["pull"]}]
+    assert claims["access"] == [{"type": "repository", "name": "proj/app", "actions": ["pull"]}]
     # x5c holds the certificate whose key verifies the token (newer Distribution releases)
     from cryptography import x509
+
     cert = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
-    jwt.decode(issued.token, cert.public_key(), algorithms=["RS256"],
-               audience="harbor-registry")
+    jwt.decode(issued.token, cert.public_key(), algorithms=["RS256"], audience="harbor-registry")
     verified = tokens.verify(key, issued.token)
     assert verified is not None and verified.subject == "alice"
     assert covers(verified.access, "repository", "proj/app", "pull")
@@ -132,8 +169,9 @@ def test_access_covers_only_exact_repository_and_action(key):
     assert not covers(verified.access, "repository", "proj/other", "pull")
     assert not covers(verified.access, "repository", "proj/app/sub", "pull")
     assert not covers(verified.access, "registry", "catalog", "*")
-    star = tokens.verify(key, tokens.issue(
-        key, "adm", [ResourceScope("repository", "p/a", ("*",))], 60).token)
+    star = tokens.verify(
+        key, tokens.issue(key, "adm", [ResourceScope("repository", "p/a", ("*",))], 60).token
+    )
     assert covers(star.access, "repository", "p/a", "delete")
 
 
@@ -166,26 +204,38 @@ def test_wrong_signature_refused(key, other_key):
     header, payload, _ = forged.split(".")
     # same kid as ours, signed by another key
     h = _parts(forged)[0] | {"kid": key.kid}
-    relabelled = jwt.encode(_parts(forged)[1], other_key.private_key, algorithm="RS256",
-                            headers={"kid": h["kid"]})
+    relabelled = jwt.encode(
+        _parts(forged)[1], other_key.private_key, algorithm="RS256", headers={"kid": h["kid"]}
+    )
     assert tokens.verify(key, forged) is None
     assert tokens.verify(key, relabelled) is None
 
 
 def test_wrong_kid_refused(key):
     claims = _parts(tokens.issue(key, "alice", PULL, 60).token)[1]
-    token = jwt.encode(claims, key.private_key, algorithm="RS256",
-                       headers={"kid": "AAAA:" * 11 + "AAAA"})
+    token = jwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": "AAAA:" * 11 + "AAAA"}
+    )
     assert tokens.verify(key, token) is None
     no_kid = jwt.encode(claims, key.private_key, algorithm="RS256")
     assert tokens.verify(key, no_kid) is None
 
 
-@pytest.mark.parametrize("claim,value", [
-    ("aud", "other-registry"), ("iss", "someone-else"), ("aud", None), ("sub", None),
-    ("exp", None), ("nbf", None), ("iat", None), ("access", "everything"),
-    ("access", [{"type": "repository", "name": "p/a"}]), ("access", [["repository"]]),
-])
+@pytest.mark.parametrize(
+    "claim,value",
+    [
+        ("aud", "other-registry"),
+        ("iss", "someone-else"),
+        ("aud", None),
+        ("sub", None),
+        ("exp", None),
+        ("nbf", None),
+        ("iat", None),
+        ("access", "everything"),
+        ("access", [{"type": "repository", "name": "p/a"}]),
+        ("access", [["repository"]]),
+    ],
+)
 def test_wrong_or_missing_claims_refused(key, claim, value):
     claims = _parts(tokens.issue(key, "alice", PULL, 60).token)[1]
     if value is None:
@@ -206,11 +256,13 @@ def test_alg_none_refused(key):
 def test_hs256_with_public_key_refused(key):
     """The classic confusion: HMAC keyed with the (public) RSA key."""
     claims = _parts(tokens.issue(key, "admin", PULL, 60).token)[1]
-    pem = key.public_key.public_bytes(serialization.Encoding.PEM,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = {"alg": "HS256", "typ": "JWT", "kid": key.kid}
     signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
     import hmac
+
     signature = _b64(hmac.new(pem, signing_input.encode(), hashlib.sha256).digest())
     assert tokens.verify(key, f"{signing_input}.{signature}") is None
 
@@ -223,12 +275,13 @@ def test_tampered_claims_refused(key):
     tampered = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
     assert tokens.verify(key, tampered) is None
     claims = _parts(token)[1] | {"sub": "admin"}
-    assert tokens.verify(key, f"{header}.{_b64(json.dumps(claims).encode())}.{signature}") \
-        is None
+    assert tokens.verify(key, f"{header}.{_b64(json.dumps(claims).encode())}.{signature}") is None
 
 
-@pytest.mark.parametrize("garbage", ["", "abc", "a.b", "a.b.c", "..", "Bearer x.y.z",
-                                     "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 10000])
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "abc", "a.b", "a.b.c", "..", "Bearer x.y.z", "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 10000],
+)
 def test_garbage_tokens_refused(key, garbage):
     assert tokens.verify(key, garbage) is None
 
@@ -239,11 +292,19 @@ def test_account_binding_round_trips_and_malformed_ones_are_refused(key):
     assert verified.account == account
     assert tokens.verify(key, tokens.issue(key, "", PULL, 60).token).account is None
     claims = _parts(tokens.issue(key, "alice", PULL, 60).token)[1]
-    for bad in ("user", {"kind": "group", "id": 1, "state": "s"},
-                {"kind": "user", "id": "1", "state": "s"},
-                {"kind": "user", "id": True, "state": "s"}, {"kind": "user", "id": 1}):
-        forged = jwt.encode(claims | {tokens.ACCOUNT_CLAIM: bad}, key.private_key,
-                            algorithm="RS256", headers={"kid": key.kid})
+    for bad in (
+        "user",
+        {"kind": "group", "id": 1, "state": "s"},
+        {"kind": "user", "id": "1", "state": "s"},
+        {"kind": "user", "id": True, "state": "s"},
+        {"kind": "user", "id": 1},
+    ):
+        forged = jwt.encode(
+            claims | {tokens.ACCOUNT_CLAIM: bad},
+            key.private_key,
+            algorithm="RS256",
+            headers={"kid": key.kid},
+        )
         assert tokens.verify(key, forged) is None, bad
 
 
@@ -255,8 +316,8 @@ def test_account_state_seal_hides_the_stored_hash(key):
     row = SimpleNamespace(password_hash="scrypt$16384$8$1$salt$hash", sysadmin=False)
     sealed = user_state(key.state_key, row)
     assert "salt" not in sealed and len(sealed) == 22
-    assert user_state(key.state_key, SimpleNamespace(**{**vars(row), "sysadmin": True})) \
-        != sealed
+    assert user_state(key.state_key, SimpleNamespace(**{**vars(row), "sysadmin": True})) != sealed
     robot = SimpleNamespace(secret_hash="h", permissions="[]", expires_at=-1)
     assert robot_state(key.state_key, robot) != robot_state(
-        key.state_key, SimpleNamespace(**{**vars(robot), "permissions": "[{}]"}))
+        key.state_key, SimpleNamespace(**{**vars(robot), "permissions": "[{}]"})
+    )

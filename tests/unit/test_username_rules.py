@@ -12,9 +12,18 @@ from harbor_api.db.base import Base
 from harbor_api.db.session import Database
 
 
-@pytest.mark.parametrize("name, hidden", [
-    ("admin", []), ("caf\u00e9", []), ("admin\u200b", ["U+200B"]), ("a\u202eb", ["U+202E"]),
-    ("a\x00b", ["U+0000"]), ("a b", ["U+0020"]), ("\u00adx\ufeff", ["U+00AD", "U+FEFF"])])
+@pytest.mark.parametrize(
+    "name, hidden",
+    [
+        ("admin", []),
+        ("caf\u00e9", []),
+        ("admin\u200b", ["U+200B"]),
+        ("a\u202eb", ["U+202E"]),
+        ("a\x00b", ["U+0000"]),
+        ("a b", ["U+0020"]),
+        ("\u00adx\ufeff", ["U+00AD", "U+FEFF"]),
+    ],
+)
 def test_invisible_characters(name, hidden):
     assert invisible_characters(name) == hidden
 

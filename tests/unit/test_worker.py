@@ -21,8 +21,14 @@ def test_worker_uses_the_blob_friendly_protocol():
 
 
 def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, http=BlobFriendlyHttpToolsProtocol,
-                            log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=BlobFriendlyHttpToolsProtocol,
+        log_level="warning",
+        lifespan="off",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -45,8 +51,9 @@ def test_body_arrives_in_large_pieces_and_whole():
             pieces.append(len(message.get("body", b"")))
             if not message.get("more_body"):
                 break
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-length", b"0")]})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
+        )
         await send({"type": "http.response.body", "body": b""})
 
     port = free_port()
@@ -54,8 +61,7 @@ def test_body_arrives_in_large_pieces_and_whole():
     try:
         size = 24 * MiB
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("PUT", "/blob", body=bytes(size),
-                           headers={"Content-Length": str(size)})
+        connection.request("PUT", "/blob", body=bytes(size), headers={"Content-Length": str(size)})
         assert connection.getresponse().status == 200
     finally:
         server.should_exit = True

@@ -24,8 +24,7 @@ class User(Base):
     auth_source: Mapped[str] = mapped_column(String(16), default="db")  # db | ldap
     ldap_dn: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class UserGroup(Base):
@@ -38,8 +37,7 @@ class UserGroup(Base):
     group_type: Mapped[int] = mapped_column(Integer, default=1)
     ldap_group_dn: Mapped[str] = mapped_column(String(1024), default="", index=True)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Session(Base):

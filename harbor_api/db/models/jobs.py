@@ -42,7 +42,8 @@ class Task(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     execution_id: Mapped[int] = mapped_column(
-        ForeignKey("executions.id", ondelete="CASCADE"), index=True)
+        ForeignKey("executions.id", ondelete="CASCADE"), index=True
+    )
     job_type: Mapped[str] = mapped_column(String(64), index=True)
     params: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -22,20 +22,21 @@ class Label(Base):
     color: Mapped[str] = mapped_column(String(16), default="")
     scope: Mapped[str] = mapped_column(String(1), default="g")
     project_id: Mapped[int | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ArtifactLabel(Base):
     __tablename__ = "artifact_labels"
-    __table_args__ = (UniqueConstraint("artifact_id", "label_id",
-                                       name="uq_artifact_labels_artifact_label"),)
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "label_id", name="uq_artifact_labels_artifact_label"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artifact_id: Mapped[int] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
-    label_id: Mapped[int] = mapped_column(
-        ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

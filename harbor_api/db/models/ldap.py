@@ -16,8 +16,9 @@ class LdapMembership(Base):
 
     __tablename__ = "ldap_memberships"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     group_dns: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, canonical DNs
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,13 +19,14 @@ class Project(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     owner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     registry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     metadata_entries: Mapped[list[ProjectMetadata]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
 
 
 class CVEAllowlist(Base):
@@ -37,12 +38,12 @@ class CVEAllowlist(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True, nullable=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True, nullable=True
+    )
     expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     items: Mapped[str] = mapped_column(Text, default="[]")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ProjectMetadata(Base):
@@ -51,7 +52,8 @@ class ProjectMetadata(Base):
     __tablename__ = "project_metadata"
 
     project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
 
@@ -60,18 +62,21 @@ class ProjectMember(Base):
     """A user (entity_type "u") or group ("g") with a role in a project."""
 
     __tablename__ = "project_members"
-    __table_args__ = (UniqueConstraint("project_id", "entity_type", "entity_id",
-                                       name="uq_project_members_entity"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "entity_type", "entity_id", name="uq_project_members_entity"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     entity_id: Mapped[int] = mapped_column(Integer, index=True)
     entity_type: Mapped[str] = mapped_column(String(1))
     role: Mapped[int] = mapped_column(Integer)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ConfigEntry(Base):
@@ -93,10 +98,10 @@ class Repository(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     pull_count: Mapped[int] = mapped_column(Integer, default=0)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

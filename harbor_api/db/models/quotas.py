@@ -22,13 +22,13 @@ class Quota(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True, index=True
+    )
     hard: Mapped[int] = mapped_column(BigInteger, default=-1)
     used: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ArtifactBlob(Base):
@@ -36,10 +36,12 @@ class ArtifactBlob(Base):
     to the project's quota once no other artifact of the repository references it."""
 
     __tablename__ = "artifact_blobs"
-    __table_args__ = (UniqueConstraint("artifact_id", "digest",
-                                       name="uq_artifact_blobs_artifact_digest"),)
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "digest", name="uq_artifact_blobs_artifact_digest"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artifact_id: Mapped[int] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
     digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH), index=True)

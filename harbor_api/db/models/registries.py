@@ -29,5 +29,4 @@ class RegistryEndpoint(Base):
     access_secret: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

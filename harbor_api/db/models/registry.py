@@ -31,12 +31,14 @@ class RepositoryBlob(Base):
     """A blob visible in one repository; a cross-repository mount just adds a link."""
 
     __tablename__ = "repository_blobs"
-    __table_args__ = (UniqueConstraint("repository_id", "digest",
-                                       name="uq_repository_blobs_repository_digest"),)
+    __table_args__ = (
+        UniqueConstraint("repository_id", "digest", name="uq_repository_blobs_repository_digest"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(
-        ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+        ForeignKey("repositories.id", ondelete="CASCADE"), index=True
+    )
     blob_id: Mapped[int] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -53,7 +55,8 @@ class Artifact(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(
-        ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+        ForeignKey("repositories.id", ondelete="CASCADE"), index=True
+    )
     digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH), index=True)
     # the config media type for images, else the manifest media type
     media_type: Mapped[str] = mapped_column(String(255))
@@ -69,14 +72,15 @@ class Artifact(Base):
 
 class Tag(Base):
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("repository_id", "name",
-                                       name="uq_tags_repository_name"),)
+    __table_args__ = (UniqueConstraint("repository_id", "name", name="uq_tags_repository_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(
-        ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+        ForeignKey("repositories.id", ondelete="CASCADE"), index=True
+    )
     artifact_id: Mapped[int] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(255))
     push_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     pull_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -86,14 +90,17 @@ class ArtifactReference(Base):
     """An index (parent) and one of the manifests it lists (child)."""
 
     __tablename__ = "artifact_references"
-    __table_args__ = (UniqueConstraint("parent_id", "child_id",
-                                       name="uq_artifact_references_parent_child"),)
+    __table_args__ = (
+        UniqueConstraint("parent_id", "child_id", name="uq_artifact_references_parent_child"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
     child_id: Mapped[int] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
     child_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
     platform: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON object
     annotations: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON object

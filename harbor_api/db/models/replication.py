@@ -22,9 +22,11 @@ class ReplicationPolicy(Base):
     name: Mapped[str] = mapped_column(String(256), unique=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     src_registry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registries.id"), nullable=True, index=True)
+        ForeignKey("registries.id"), nullable=True, index=True
+    )
     dest_registry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registries.id"), nullable=True, index=True)
+        ForeignKey("registries.id"), nullable=True, index=True
+    )
     dest_namespace: Mapped[str] = mapped_column(String(255), default="")
     dest_namespace_replace_count: Mapped[int] = mapped_column(Integer, default=-1)
     trigger_type: Mapped[str] = mapped_column(String(16), default="manual")
@@ -37,8 +39,7 @@ class ReplicationPolicy(Base):
     copy_by_chunk: Mapped[bool] = mapped_column(Boolean, default=False)
     single_active_replication: Mapped[bool] = mapped_column(Boolean, default=False)
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ReplicationTaskProgress(Base):
@@ -48,7 +49,7 @@ class ReplicationTaskProgress(Base):
     __tablename__ = "replication_task_progress"
 
     task_id: Mapped[int] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
     bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -22,7 +22,8 @@ class Robot(Base):
     secret_hash: Mapped[str] = mapped_column(String(512))
     level: Mapped[str] = mapped_column(String(16))  # system | project
     project_id: Mapped[int | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True)
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     duration: Mapped[int] = mapped_column(Integer, default=-1)  # days, -1 = never expires
     expires_at: Mapped[int] = mapped_column(BigInteger, default=-1)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -32,5 +33,4 @@ class Robot(Base):
     creator_type: Mapped[str] = mapped_column(String(16), default="", server_default="")
     creator_ref: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                     onupdate=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,5 +14,14 @@ from harbor_api.registry.manifests.parse import (  # noqa: F401
     parse_manifest,
 )
 
-__all__ = ["DOCKER_MANIFEST", "DOCKER_MANIFEST_LIST", "INDEX_TYPES", "MANIFEST_TYPES",
-           "OCI_INDEX", "OCI_MANIFEST", "Descriptor", "ParsedManifest", "parse_manifest"]
+__all__ = [
+    "DOCKER_MANIFEST",
+    "DOCKER_MANIFEST_LIST",
+    "INDEX_TYPES",
+    "MANIFEST_TYPES",
+    "OCI_INDEX",
+    "OCI_MANIFEST",
+    "Descriptor",
+    "ParsedManifest",
+    "parse_manifest",
+]

@@ -39,8 +39,9 @@ class Descriptor:
     @property
     def is_foreign(self) -> bool:
         """A layer the registry need not hold (Docker foreign / OCI non-distributable)."""
-        return bool(self.urls) and ("foreign" in self.media_type
-                                    or "nondistributable" in self.media_type)
+        return bool(self.urls) and (
+            "foreign" in self.media_type or "nondistributable" in self.media_type
+        )
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,10 @@ class ParsedManifest:
 
 MAX_SIZE = 2**63 - 1
 # RFC 6838 type/subtype (no parameters), as the OCI image spec requires of mediaType
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/"
-                         r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
+_MEDIA_TYPE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/"
+    r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
+)
 
 
 def _check_media_type(value: str, where: str) -> None:
@@ -89,7 +92,8 @@ def _string_map(value: Any, where: str) -> dict[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise _fail(f"{where} must be an object of strings")
     return value
 
@@ -120,9 +124,15 @@ def parse_descriptor(value: Any, where: str) -> Descriptor:
     urls = value.get("urls") or []
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise _fail(f"{where}.urls must be a list of strings")
-    return Descriptor(media_type, digest, size, artifact_type,
-                      _string_map(value.get("annotations"), f"{where}.annotations"),
-                      platform, tuple(urls))
+    return Descriptor(
+        media_type,
+        digest,
+        size,
+        artifact_type,
+        _string_map(value.get("annotations"), f"{where}.annotations"),
+        platform,
+        tuple(urls),
+    )
 
 
 def _media_type(document: dict[str, Any], content_type: str) -> str:
@@ -160,11 +170,19 @@ def parse_manifest(body: bytes, content_type: str = "") -> ParsedManifest:
         raise _fail("artifactType must be a string")
     if artifact_type:
         _check_media_type(artifact_type, "artifactType")
-    subject = (parse_descriptor(document["subject"], "subject")
-               if document.get("subject") is not None else None)
+    subject = (
+        parse_descriptor(document["subject"], "subject")
+        if document.get("subject") is not None
+        else None
+    )
     annotations = _string_map(document.get("annotations"), "annotations")
-    common = {"media_type": media_type, "subject": subject, "artifact_type": artifact_type,
-              "annotations": annotations, "raw": document}
+    common = {
+        "media_type": media_type,
+        "subject": subject,
+        "artifact_type": artifact_type,
+        "annotations": annotations,
+        "raw": document,
+    }
     if media_type in IMAGE_TYPES:
         return _image(document, common)
     return _index(document, common)
@@ -189,8 +207,7 @@ def _index(document: dict[str, Any], common: dict[str, Any]) -> ParsedManifest:
     children = document.get("manifests")
     if not isinstance(children, list):
         raise _fail("manifests must be a list")
-    parsed = tuple(parse_descriptor(child, f"manifests[{i}]")
-                   for i, child in enumerate(children))
+    parsed = tuple(parse_descriptor(child, f"manifests[{i}]") for i, child in enumerate(children))
     if common["media_type"] == DOCKER_MANIFEST_LIST:
         for i, child in enumerate(parsed):
             if child.media_type not in MANIFEST_TYPES:

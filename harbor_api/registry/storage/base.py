@@ -72,8 +72,12 @@ class Writer(abc.ABC):
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.commit()
         else:
@@ -92,8 +96,9 @@ class StorageDriver(abc.ABC):
         """The whole content (for small objects such as manifests)."""
 
     @abc.abstractmethod
-    def read(self, key: str, offset: int = 0, length: int | None = None,
-             chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+    def read(
+        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = DEFAULT_CHUNK
+    ) -> Iterator[bytes]:
         """Stream ``length`` bytes (default: to the end) starting at ``offset``.
 
         The object is opened before the first chunk is requested, so a missing key raises

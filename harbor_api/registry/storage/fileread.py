@@ -24,8 +24,9 @@ _PREFETCH_FROM = 4
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-read")
 
 
-def read_region(handle: BinaryIO, offset: int, length: int | None,
-                chunk_size: int) -> Iterator[bytes]:
+def read_region(
+    handle: BinaryIO, offset: int, length: int | None, chunk_size: int
+) -> Iterator[bytes]:
     """Yield the bytes of the open file ``handle`` from ``offset`` (``length`` bytes, or to
     the end) in ``chunk_size`` pieces, then close it. Closing the iterator early closes the
     file after the reads in flight have finished (an iterator never started leaves the

@@ -74,12 +74,12 @@ class FileSink:
 
     def __init__(self, fd: int, start: int, direct: bool = True) -> None:
         self.fd = fd
-        self.size = start          # logical size: everything handed to write()
-        self._offset = start       # file position where the next unstaged write lands
-        self._kicked = start       # page-cache writeback started up to here
+        self.size = start  # logical size: everything handed to write()
+        self._offset = start  # file position where the next unstaged write lands
+        self._kicked = start  # page-cache writeback started up to here
         self._direct = bool(direct and _O_DIRECT)
-        self._stage: _Stage | None = None     # being filled
-        self._spare: _Stage | None = None     # free for the next fill
+        self._stage: _Stage | None = None  # being filled
+        self._spare: _Stage | None = None  # free for the next fill
         # (write, stage, position)
         self._inflight: tuple[Future[tuple[int, bool]], _Stage, int] | None = None
 
@@ -94,7 +94,7 @@ class FileSink:
         while view and self._direct:
             stage = self._stage or self._take_stage()
             take = min(STAGE - stage.fill, len(view))
-            stage.view[stage.fill:stage.fill + take] = view[:take]
+            stage.view[stage.fill : stage.fill + take] = view[:take]
             stage.fill += take
             view = view[take:]
             if stage.fill == STAGE:
@@ -108,12 +108,15 @@ class FileSink:
         stage = self._stage
         if stage is not None and stage.fill:
             aligned = stage.fill - stage.fill % ALIGN
-            done, refused = (self._direct_write(stage.view[:aligned], self._offset)
-                             if aligned and self._direct else (0, False))
+            done, refused = (
+                self._direct_write(stage.view[:aligned], self._offset)
+                if aligned and self._direct
+                else (0, False)
+            )
             if refused:
                 self._direct = False
             self._offset += done
-            self._buffered(stage.view[done:stage.fill])
+            self._buffered(stage.view[done : stage.fill])
             stage.fill = 0
         self.close()
 
@@ -142,13 +145,13 @@ class FileSink:
         self._settle()
         self._stage = None
         if not self._direct:  # the previous write found direct I/O refused
-            self._buffered(stage.view[:stage.fill])
+            self._buffered(stage.view[: stage.fill])
             stage.fill = 0
             self._spare = stage
             return
         position = self._offset
         self._offset += stage.fill
-        block = stage.view[:stage.fill]
+        block = stage.view[: stage.fill]
         self._inflight = (_pool.submit(self._direct_write, block, position), stage, position)
 
     def _settle(self) -> None:
@@ -161,7 +164,7 @@ class FileSink:
         if refused:  # decided here, in the caller's thread, before any later byte is placed
             self._direct = False
         if done < stage.fill:
-            self._pwrite_all(stage.view[done:stage.fill], position + done)
+            self._pwrite_all(stage.view[done : stage.fill], position + done)
         stage.fill = 0
         self._spare = stage
 
@@ -192,8 +195,9 @@ class FileSink:
         self._pwrite_all(view, self._offset)
         self._offset += len(view)
         if _SYNC_FILE_RANGE is not None and self._offset - self._kicked >= _WRITEBACK_EVERY:
-            _SYNC_FILE_RANGE(self.fd, self._kicked, self._offset - self._kicked,
-                             _SYNC_FILE_RANGE_WRITE)
+            _SYNC_FILE_RANGE(
+                self.fd, self._kicked, self._offset - self._kicked, _SYNC_FILE_RANGE_WRITE
+            )
             self._kicked = self._offset
 
     def _pwrite_all(self, view: memoryview, position: int) -> None:

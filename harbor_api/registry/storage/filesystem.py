@@ -191,8 +191,9 @@ class FilesystemDriver(StorageDriver):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise StorageNotFoundError(key) from None
 
-    def read(self, key: str, offset: int = 0, length: int | None = None,
-             chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+    def read(
+        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = DEFAULT_CHUNK
+    ) -> Iterator[bytes]:
         try:
             handle = open(self._path(key), "rb", buffering=0)  # noqa: SIM115
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -239,8 +240,12 @@ class FilesystemDriver(StorageDriver):
             info = self._path(key).stat()
         except (FileNotFoundError, NotADirectoryError):
             raise StorageNotFoundError(key) from None
-        return StatInfo(key=key.strip("/"), size=info.st_size, modified=info.st_mtime,
-                        is_dir=stat_module.S_ISDIR(info.st_mode))
+        return StatInfo(
+            key=key.strip("/"),
+            size=info.st_size,
+            modified=info.st_mtime,
+            is_dir=stat_module.S_ISDIR(info.st_mode),
+        )
 
     def list(self, prefix: str) -> list[str]:
         base = prefix.strip("/")

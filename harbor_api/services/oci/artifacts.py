@@ -41,8 +41,11 @@ def _json(value: object) -> str | None:
 
 def referenced_blobs(parsed: ParsedManifest) -> set[str]:
     """The config and layers a manifest references (foreign layers are stored elsewhere)."""
-    return {d.digest for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
-            if not d.is_foreign}
+    return {
+        d.digest
+        for d in ([parsed.config] if parsed.config else []) + list(parsed.layers)
+        if not d.is_foreign
+    }
 
 
 def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> dict[str, int]:
@@ -53,58 +56,80 @@ def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> 
     children: dict[str, int] = {}
     if parsed.manifests:
         wanted = {d.digest for d in parsed.manifests}
-        children = dict(session.execute(select(Artifact.digest, Artifact.id).where(
-            Artifact.repository_id == repo_id, Artifact.digest.in_(wanted))).all())
+        children = dict(
+            session.execute(
+                select(Artifact.digest, Artifact.id).where(
+                    Artifact.repository_id == repo_id, Artifact.digest.in_(wanted)
+                )
+            ).all()
+        )
         missing |= wanted - set(children)
     if missing:
         first = sorted(missing)[0]
-        raise ManifestBlobUnknownError(f"manifest references unknown blob or manifest {first}",
-                                       detail={"digest": first})
+        raise ManifestBlobUnknownError(
+            f"manifest references unknown blob or manifest {first}", detail={"digest": first}
+        )
     return children
 
 
-def record_manifest(session: Session, repo_id: int, digest: str, body_size: int,
-                    parsed: ParsedManifest, tag: str | None) -> Artifact:
+def record_manifest(
+    session: Session,
+    repo_id: int,
+    digest: str,
+    body_size: int,
+    parsed: ParsedManifest,
+    tag: str | None,
+) -> Artifact:
     """Create or refresh the artifact for a verified manifest (and move ``tag`` to it)."""
     children = check_references(session, repo_id, parsed)
     link_blob(session, repo_id, digest, body_size, parsed.media_type)
     now = utcnow()
-    artifact = session.scalar(select(Artifact).where(Artifact.repository_id == repo_id,
-                                                     Artifact.digest == digest))
+    artifact = session.scalar(
+        select(Artifact).where(Artifact.repository_id == repo_id, Artifact.digest == digest)
+    )
     if artifact is None:
         artifact = Artifact(
-            repository_id=repo_id, digest=digest,
+            repository_id=repo_id,
+            digest=digest,
             media_type=parsed.config.media_type if parsed.config else parsed.media_type,
             manifest_media_type=parsed.media_type,
             artifact_type=parsed.effective_artifact_type,
             size=body_size + parsed.referenced_size(),
             config_digest=parsed.config.digest if parsed.config else None,
             subject_digest=parsed.subject.digest if parsed.subject else None,
-            annotations=_json(parsed.annotations), push_time=now)
+            annotations=_json(parsed.annotations),
+            push_time=now,
+        )
         session.add(artifact)
         session.flush()
         quota_checks.record_artifact_blobs(session, artifact.id, referenced_blobs(parsed))
         for child in parsed.manifests:
             if child.digest in children:
-                session.add(ArtifactReference(
-                    parent_id=artifact.id, child_id=children.pop(child.digest),
-                    child_digest=child.digest, platform=_json(child.platform),
-                    annotations=_json(child.annotations)))
+                session.add(
+                    ArtifactReference(
+                        parent_id=artifact.id,
+                        child_id=children.pop(child.digest),
+                        child_digest=child.digest,
+                        platform=_json(child.platform),
+                        annotations=_json(child.annotations),
+                    )
+                )
     else:
         artifact.push_time = now
     if tag is not None:
         _move_tag(session, repo_id, tag, artifact.id, now)
-    session.execute(table(Repository).update().where(Repository.id == repo_id)
-                    .values(update_time=now))
+    session.execute(
+        table(Repository).update().where(Repository.id == repo_id).values(update_time=now)
+    )
     return artifact
 
 
-def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int,
-              now: dt.datetime) -> None:
+def _move_tag(
+    session: Session, repo_id: int, name: str, artifact_id: int, now: dt.datetime
+) -> None:
     existing = session.scalar(select(Tag).where(Tag.repository_id == repo_id, Tag.name == name))
     if existing is None:
-        session.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name,
-                        push_time=now))
+        session.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name, push_time=now))
     elif existing.artifact_id != artifact_id:
         existing.artifact_id = artifact_id
         existing.push_time = now
@@ -112,19 +137,27 @@ def _move_tag(session: Session, repo_id: int, name: str, artifact_id: int,
         existing.push_time = now
 
 
-_MANIFEST = (select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
-             .join(Repository, Repository.id == Artifact.repository_id)
-             .join(Blob, Blob.digest == Artifact.digest)
-             .where(Repository.name == bindparam("name")))
+_MANIFEST = (
+    select(Artifact.digest, Artifact.manifest_media_type, Blob.size)
+    .join(Repository, Repository.id == Artifact.repository_id)
+    .join(Blob, Blob.digest == Artifact.digest)
+    .where(Repository.name == bindparam("name"))
+)
 _MANIFEST_BY_DIGEST = _MANIFEST.where(Artifact.digest == bindparam("reference"))
-_MANIFEST_BY_TAG = (_MANIFEST.join(Tag, Tag.artifact_id == Artifact.id)
-                    .where(Tag.name == bindparam("reference")))
-_TAGS_BY_NAME = (select(Tag.name).join(Repository, Repository.id == Tag.repository_id)
-                 .where(Repository.name == bindparam("name")).order_by(Tag.name))
+_MANIFEST_BY_TAG = _MANIFEST.join(Tag, Tag.artifact_id == Artifact.id).where(
+    Tag.name == bindparam("reference")
+)
+_TAGS_BY_NAME = (
+    select(Tag.name)
+    .join(Repository, Repository.id == Tag.repository_id)
+    .where(Repository.name == bindparam("name"))
+    .order_by(Tag.name)
+)
 
 
-def find_manifest(session: Session, name: str, reference: str,
-                  by_digest: bool) -> ManifestRef | None:
+def find_manifest(
+    session: Session, name: str, reference: str, by_digest: bool
+) -> ManifestRef | None:
     """Resolve a tag or digest in repository ``name`` (one query)."""
     query = _MANIFEST_BY_DIGEST if by_digest else _MANIFEST_BY_TAG
     row = session.connection().execute(query, {"name": name, "reference": reference}).first()
@@ -132,8 +165,9 @@ def find_manifest(session: Session, name: str, reference: str,
 
 
 def artifact_by_digest(session: Session, repo_id: int, digest: str) -> Artifact | None:
-    return session.scalar(select(Artifact).where(Artifact.repository_id == repo_id,
-                                                 Artifact.digest == digest))
+    return session.scalar(
+        select(Artifact).where(Artifact.repository_id == repo_id, Artifact.digest == digest)
+    )
 
 
 def delete_artifact(session: Session, artifact: Artifact) -> int:
@@ -141,11 +175,18 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
     index references the artifact (delete the index first); otherwise its tags, label
     links, index references and accessories go, with the index children nothing else
     needs. Blob bytes stay for garbage collection. Returns how many artifacts went."""
-    parents = session.scalar(select(func.count()).select_from(ArtifactReference).where(
-        ArtifactReference.child_id == artifact.id)) or 0
+    parents = (
+        session.scalar(
+            select(func.count())
+            .select_from(ArtifactReference)
+            .where(ArtifactReference.child_id == artifact.id)
+        )
+        or 0
+    )
     if parents:
-        raise BadRequestError(f"artifact {artifact.digest} is referenced by an index; "
-                              "delete the index first")
+        raise BadRequestError(
+            f"artifact {artifact.digest} is referenced by an index; delete the index first"
+        )
     repo_id, gone = artifact.repository_id, set[str]()
     removed = _delete_tree(session, artifact, gone)
     quota_checks.give_back_deleted(session, repo_id, gone)  # what nothing else references
@@ -154,25 +195,46 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
 
 def _delete_tree(session: Session, artifact: Artifact, gone: set[str]) -> int:
     gone |= quota_checks.artifact_digests(session, artifact)
-    children = list(session.scalars(select(ArtifactReference.child_id).where(
-        ArtifactReference.parent_id == artifact.id)))
-    accessories = list(session.scalars(select(Artifact).where(
-        Artifact.repository_id == artifact.repository_id,
-        Artifact.subject_digest == artifact.digest)))
+    children = list(
+        session.scalars(
+            select(ArtifactReference.child_id).where(ArtifactReference.parent_id == artifact.id)
+        )
+    )
+    accessories = list(
+        session.scalars(
+            select(Artifact).where(
+                Artifact.repository_id == artifact.repository_id,
+                Artifact.subject_digest == artifact.digest,
+            )
+        )
+    )
     session.execute(delete(Tag).where(Tag.artifact_id == artifact.id))
     session.execute(delete(ArtifactLabel).where(ArtifactLabel.artifact_id == artifact.id))
-    session.execute(delete(ArtifactReference).where(or_(
-        ArtifactReference.parent_id == artifact.id,
-        ArtifactReference.child_id == artifact.id)))
+    session.execute(
+        delete(ArtifactReference).where(
+            or_(
+                ArtifactReference.parent_id == artifact.id,
+                ArtifactReference.child_id == artifact.id,
+            )
+        )
+    )
     session.execute(delete(Artifact).where(Artifact.id == artifact.id))
     removed = 1
     for accessory in accessories:
         removed += _delete_tree(session, accessory, gone)
     for child_id in children:
-        still_used = session.scalar(select(func.count()).select_from(ArtifactReference).where(
-            ArtifactReference.child_id == child_id)) or 0
-        tagged = session.scalar(select(func.count()).select_from(Tag).where(
-            Tag.artifact_id == child_id)) or 0
+        still_used = (
+            session.scalar(
+                select(func.count())
+                .select_from(ArtifactReference)
+                .where(ArtifactReference.child_id == child_id)
+            )
+            or 0
+        )
+        tagged = (
+            session.scalar(select(func.count()).select_from(Tag).where(Tag.artifact_id == child_id))
+            or 0
+        )
         child = session.get(Artifact, child_id)
         if child is not None and not still_used and not tagged:
             removed += _delete_tree(session, child, gone)
@@ -180,31 +242,37 @@ def _delete_tree(session: Session, artifact: Artifact, gone: set[str]) -> int:
 
 
 def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
-    result = cast(CursorResult[Any], session.execute(delete(Tag).where(
-        Tag.repository_id == repo_id, Tag.name == tag)))
+    result = cast(
+        CursorResult[Any],
+        session.execute(delete(Tag).where(Tag.repository_id == repo_id, Tag.name == tag)),
+    )
     return bool(result.rowcount)
 
 
-def list_tags(session: Session, repo_id: int, limit: int | None,
-              last: str | None) -> list[str]:
+def list_tags(session: Session, repo_id: int, limit: int | None, last: str | None) -> list[str]:
     query = select(Tag.name).where(Tag.repository_id == repo_id).order_by(Tag.name)
     return _tag_page(session, query, limit, last)
 
 
-def list_tags_by_name(session: Session, repository: str, limit: int | None,
-                      last: str | None) -> list[str]:
+def list_tags_by_name(
+    session: Session, repository: str, limit: int | None, last: str | None
+) -> list[str]:
     """Tags of the repository named ``repository`` (one query, joined by name); an empty
     list also when the repository does not exist."""
     if limit is None and not last:  # the common case: a prebuilt statement, Core execution
-        return list(session.connection().execute(_TAGS_BY_NAME, {"name": repository})
-                    .scalars())
-    query = (select(Tag.name).join(Repository, Repository.id == Tag.repository_id)
-             .where(Repository.name == repository).order_by(Tag.name))
+        return list(session.connection().execute(_TAGS_BY_NAME, {"name": repository}).scalars())
+    query = (
+        select(Tag.name)
+        .join(Repository, Repository.id == Tag.repository_id)
+        .where(Repository.name == repository)
+        .order_by(Tag.name)
+    )
     return _tag_page(session, query, limit, last)
 
 
-def _tag_page(session: Session, query: Select[str], limit: int | None,
-              last: str | None) -> list[str]:
+def _tag_page(
+    session: Session, query: Select[str], limit: int | None, last: str | None
+) -> list[str]:
     if last:
         query = query.where(Tag.name > last)
     if limit is not None:
@@ -212,14 +280,22 @@ def _tag_page(session: Session, query: Select[str], limit: int | None,
     return list(session.scalars(query))
 
 
-def referrers(session: Session, repo_id: int, subject: str,
-              artifact_type: str | None) -> list[dict[str, Any]]:
+def referrers(
+    session: Session, repo_id: int, subject: str, artifact_type: str | None
+) -> list[dict[str, Any]]:
     """Descriptors of the manifests in the repository whose ``subject`` is ``subject``."""
-    query = (select(Artifact.manifest_media_type, Artifact.digest, Blob.size,
-                    Artifact.artifact_type, Artifact.annotations)
-             .join(Blob, Blob.digest == Artifact.digest)
-             .where(Artifact.repository_id == repo_id, Artifact.subject_digest == subject)
-             .order_by(Artifact.digest))
+    query = (
+        select(
+            Artifact.manifest_media_type,
+            Artifact.digest,
+            Blob.size,
+            Artifact.artifact_type,
+            Artifact.annotations,
+        )
+        .join(Blob, Blob.digest == Artifact.digest)
+        .where(Artifact.repository_id == repo_id, Artifact.subject_digest == subject)
+        .order_by(Artifact.digest)
+    )
     if artifact_type:
         query = query.where(Artifact.artifact_type == artifact_type)
     out = []
@@ -237,25 +313,49 @@ def record_pulls(session: Session, pulls: dict[tuple[str, str, str | None, str],
     """Apply counted pulls: {(repository, digest, tag or None, username): count}."""
     now = utcnow()
     names = {key[0] for key in pulls}
-    projects = dict(session.execute(select(Repository.name, Repository.project_id).where(
-        Repository.name.in_(names))).all())
+    projects = dict(
+        session.execute(
+            select(Repository.name, Repository.project_id).where(Repository.name.in_(names))
+        ).all()
+    )
     per_repository: dict[str, int] = {}
     entries = []
     for (name, digest, tag, username), count in pulls.items():
         per_repository[name] = per_repository.get(name, 0) + count
         repo_id = select(Repository.id).where(Repository.name == name).scalar_subquery()
-        session.execute(table(Artifact).update().where(
-            Artifact.repository_id == repo_id, Artifact.digest == digest).values(pull_time=now))
+        session.execute(
+            table(Artifact)
+            .update()
+            .where(Artifact.repository_id == repo_id, Artifact.digest == digest)
+            .values(pull_time=now)
+        )
         if tag is not None:
-            session.execute(table(Tag).update().where(
-                Tag.repository_id == repo_id, Tag.name == tag).values(pull_time=now))
+            session.execute(
+                table(Tag)
+                .update()
+                .where(Tag.repository_id == repo_id, Tag.name == tag)
+                .values(pull_time=now)
+            )
         resource = f"{name}:{tag}" if tag is not None else f"{name}@{digest}"
-        entries.extend([{"project_id": projects.get(name), "operation": "pull",
-                         "resource_type": "artifact", "resource": resource[:1024],
-                         "username": username, "op_time": now}] * count)
+        entries.extend(
+            [
+                {
+                    "project_id": projects.get(name),
+                    "operation": "pull",
+                    "resource_type": "artifact",
+                    "resource": resource[:1024],
+                    "username": username,
+                    "op_time": now,
+                }
+            ]
+            * count
+        )
     for name, count in per_repository.items():
-        session.execute(table(Repository).update().where(Repository.name == name).values(
-            pull_count=Repository.pull_count + count,
-            update_time=Repository.update_time))  # a pull is not an update
+        session.execute(
+            table(Repository)
+            .update()
+            .where(Repository.name == name)
+            .values(pull_count=Repository.pull_count + count, update_time=Repository.update_time)
+        )  # a pull is not an update
     if entries:
         add_records(session, entries)

@@ -18,16 +18,18 @@ class BlobLinks:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def linked_size(self, principal: Principal, name: str, digest: str,
-                    needed: frozenset[str] = PULL) -> int | None:
+    def linked_size(
+        self, principal: Principal, name: str, digest: str, needed: frozenset[str] = PULL
+    ) -> int | None:
         """The size of ``digest`` when the caller may pull it from ``name`` (None: not
         linked there)."""
         with self.db.read() as session:
             repository_access.authorize(session, principal, name, needed)
             return repositories.linked_blob_size(session, name, digest)
 
-    def unlink(self, principal: Principal, name: str, digest: str,
-               needed: frozenset[str] = DELETE) -> bool:
+    def unlink(
+        self, principal: Principal, name: str, digest: str, needed: frozenset[str] = DELETE
+    ) -> bool:
         """Remove the link of ``digest`` from ``name``; False when there was none."""
         with self.db.transaction() as session:
             project = repository_access.authorize(session, principal, name, needed)

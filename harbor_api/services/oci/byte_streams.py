@@ -74,13 +74,17 @@ async def write_stream(chunks: ByteSource, writer: Writer, hasher: Hasher) -> No
             else:  # already big enough: no copy
                 batch = chunk
             await settle()
-            pending = (loop.run_in_executor(None, hasher.update, batch),
-                       loop.run_in_executor(None, writer.write, batch))
+            pending = (
+                loop.run_in_executor(None, hasher.update, batch),
+                loop.run_in_executor(None, writer.write, batch),
+            )
     finally:
         await settle()
     if buffer:
-        pending = (loop.run_in_executor(None, hasher.update, buffer),
-                   loop.run_in_executor(None, writer.write, buffer))
+        pending = (
+            loop.run_in_executor(None, hasher.update, buffer),
+            loop.run_in_executor(None, writer.write, buffer),
+        )
         await settle()
     if failure is not None:
         raise failure

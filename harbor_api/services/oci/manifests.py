@@ -77,15 +77,20 @@ class Manifests:
         self.db = db
         self.blobs = blobs
 
-    def authorize_push(self, principal: Principal, name: str,
-                       needed: frozenset[str] = PUSH) -> int:
+    def authorize_push(self, principal: Principal, name: str, needed: frozenset[str] = PUSH) -> int:
         """The project id of ``name`` when ``principal`` may push there (checked before a
         body is read: an anonymous push is 401, never 400)."""
         with self.db.read() as session:
             return repository_access.authorize(session, principal, name, needed).id
 
-    def load(self, principal: Principal, name: str, reference: Reference | None,
-             with_body: bool, needed: frozenset[str] = PULL) -> LoadedManifest | None:
+    def load(
+        self,
+        principal: Principal,
+        name: str,
+        reference: Reference | None,
+        with_body: bool,
+        needed: frozenset[str] = PULL,
+    ) -> LoadedManifest | None:
         """Authorise a pull and resolve ``reference`` (None: neither tag nor digest, which
         is unknown once the caller is authorised); None when unknown or its bytes are gone.
         Writes nothing when the caller holds a token covering the pull (inline-safe)."""
@@ -93,8 +98,7 @@ class Manifests:
             repository_access.authorize(session, principal, name, needed)
             if reference is None:
                 return None
-            found = artifacts.find_manifest(session, name, reference.value,
-                                            reference.by_digest)
+            found = artifacts.find_manifest(session, name, reference.value, reference.by_digest)
         if found is None or not with_body:
             return None if found is None else LoadedManifest(found, b"")
         try:
@@ -103,21 +107,28 @@ class Manifests:
             return None
 
     @staticmethod
-    def verify(body: bytes, content_type: str, reference: Reference) -> tuple[str,
-                                                                              ParsedManifest]:
+    def verify(body: bytes, content_type: str, reference: Reference) -> tuple[str, ParsedManifest]:
         """Parse and validate a manifest and compute its digest (in the reference's
         algorithm); a digest reference must match. Returns (digest, parsed)."""
         parsed = parse_manifest(body, content_type)
-        algorithm = parse_digest(reference.value).algorithm if reference.by_digest \
-            else "sha256"
+        algorithm = parse_digest(reference.value).algorithm if reference.by_digest else "sha256"
         digest = digest_of(body, algorithm)
         if reference.by_digest and digest != reference.value:
-            raise DigestInvalidError(f"manifest digest {digest} does not match "
-                                     f"{reference.value}", detail={"digest": reference.value})
+            raise DigestInvalidError(
+                f"manifest digest {digest} does not match {reference.value}",
+                detail={"digest": reference.value},
+            )
         return digest, parsed
 
-    def put(self, principal: Principal, name: str, reference: Reference, body: bytes,
-            content_type: str, project_id: int | None = None) -> PushedManifest:
+    def put(
+        self,
+        principal: Principal,
+        name: str,
+        reference: Reference,
+        body: bytes,
+        content_type: str,
+        project_id: int | None = None,
+    ) -> PushedManifest:
         """Store a manifest: validate it, store its bytes, record the artifact (every
         referenced blob and child must be in the repository) and move the tag. A concurrent
         push of the same manifest or tag may win the unique key: the put is retried."""
@@ -130,20 +141,32 @@ class Manifests:
                 with self.db.transaction() as session:
                     quota_checks.charge_link(session, project_id, digest, len(body))
                     repo_id = repositories.ensure_repository(session, name, project_id)
-                    artifacts.record_manifest(session, repo_id, digest, len(body), parsed,
-                                              reference.tag)
-                    audit.record(session, principal, "create", "artifact",
-                                 reference.resource(name), project_id)
+                    artifacts.record_manifest(
+                        session, repo_id, digest, len(body), parsed, reference.tag
+                    )
+                    audit.record(
+                        session,
+                        principal,
+                        "create",
+                        "artifact",
+                        reference.resource(name),
+                        project_id,
+                    )
                 break
             except IntegrityError:
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
         events.publish(self.db, events.ArtifactEvent("push", name, digest, reference.tag))
-        return PushedManifest(digest, len(body), parsed.media_type,
-                              parsed.subject.digest if parsed.subject is not None else None)
+        return PushedManifest(
+            digest,
+            len(body),
+            parsed.media_type,
+            parsed.subject.digest if parsed.subject is not None else None,
+        )
 
-    def delete(self, principal: Principal, name: str, reference: Reference,
-               needed: frozenset[str] = DELETE) -> bool:
+    def delete(
+        self, principal: Principal, name: str, reference: Reference, needed: frozenset[str] = DELETE
+    ) -> bool:
         """Delete by digest (the artifact, by the rule the API shares:
         ``artifacts.delete_artifact``) or by tag (the tag only). False: unknown."""
         with self.db.transaction() as session:
@@ -158,9 +181,18 @@ class Manifests:
                 artifacts.delete_artifact(session, found)
             elif not artifacts.delete_tag(session, repo_id, reference.value):
                 return False
-            audit.record(session, principal, "delete",
-                         "artifact" if reference.by_digest else "tag",
-                         reference.resource(name), project.id)
-        events.publish(self.db, events.ArtifactEvent(
-            "delete", name, reference.value if reference.by_digest else "", reference.tag))
+            audit.record(
+                session,
+                principal,
+                "delete",
+                "artifact" if reference.by_digest else "tag",
+                reference.resource(name),
+                project.id,
+            )
+        events.publish(
+            self.db,
+            events.ArtifactEvent(
+                "delete", name, reference.value if reference.by_digest else "", reference.tag
+            ),
+        )
         return True

@@ -116,8 +116,9 @@ class UpstreamBlob:
 
 
 class ProxyCache:
-    def __init__(self, state: AppState, manifests: Manifests, uploads: UploadSessions,
-                 blobs: BlobStore) -> None:
+    def __init__(
+        self, state: AppState, manifests: Manifests, uploads: UploadSessions, blobs: BlobStore
+    ) -> None:
         self.state = state
         self.db = state.db
         self.manifests = manifests
@@ -136,24 +137,31 @@ class ProxyCache:
             project = repositories.project_by_name(session, project_of(name))
         return project is not None and project.registry_id is not None
 
-    def _upstream(self, principal: Principal, name: str,
-                  needed: frozenset[str]) -> Upstream | None:
+    def _upstream(self, principal: Principal, name: str, needed: frozenset[str]) -> Upstream | None:
         """Authorise the pull and describe the upstream (None: not a proxy project)."""
         with self.db.read() as session:
             project = repository_access.authorize(session, principal, name, needed)
             if project.registry_id is None:
                 return None
-            rows = session.execute(select(ProjectMetadata.name, ProjectMetadata.value).where(
-                ProjectMetadata.project_id == project.id,
-                ProjectMetadata.name.in_(("max_upstream_conn",
-                                          "proxy_cache_local_on_not_found")))).all()
+            rows = session.execute(
+                select(ProjectMetadata.name, ProjectMetadata.value).where(
+                    ProjectMetadata.project_id == project.id,
+                    ProjectMetadata.name.in_(
+                        ("max_upstream_conn", "proxy_cache_local_on_not_found")
+                    ),
+                )
+            ).all()
         metadata = {row[0]: row[1] for row in rows}
         endpoint = registries.endpoint_of(RequestContext(self.state), project.registry_id)
         limit = int(metadata.get("max_upstream_conn") or -1)
-        return Upstream(project.id, project.registry_id, endpoint,
-                        name.split("/", 1)[1],
-                        metadata.get("proxy_cache_local_on_not_found") == "true",
-                        limit if limit > 0 else None)
+        return Upstream(
+            project.id,
+            project.registry_id,
+            endpoint,
+            name.split("/", 1)[1],
+            metadata.get("proxy_cache_local_on_not_found") == "true",
+            limit if limit > 0 else None,
+        )
 
     def _adapter(self, upstream: Upstream) -> Adapter:
         """One adapter (connections, cached tokens) per endpoint configuration."""
@@ -171,18 +179,28 @@ class ProxyCache:
         with self._lock:
             known = self._limits.get(upstream.project_id)
             if known is None or known[0] != upstream.max_connections:
-                known = (upstream.max_connections,
-                         threading.BoundedSemaphore(upstream.max_connections))
+                known = (
+                    upstream.max_connections,
+                    threading.BoundedSemaphore(upstream.max_connections),
+                )
                 self._limits[upstream.project_id] = known
         if not known[1].acquire(timeout=CONNECTION_WAIT_SECONDS):
-            raise AdapterError(f"no free upstream connection in {CONNECTION_WAIT_SECONDS:.0f}s "
-                               f"(max_upstream_conn {upstream.max_connections})")
+            raise AdapterError(
+                f"no free upstream connection in {CONNECTION_WAIT_SECONDS:.0f}s "
+                f"(max_upstream_conn {upstream.max_connections})"
+            )
         return known[1]
 
     # -- manifests -----------------------------------------------------------------------
 
-    def load_manifest(self, principal: Principal, name: str, reference: Reference | None,
-                      with_body: bool, needed: frozenset[str] = PULL) -> LoadedManifest | None:
+    def load_manifest(
+        self,
+        principal: Principal,
+        name: str,
+        reference: Reference | None,
+        with_body: bool,
+        needed: frozenset[str] = PULL,
+    ) -> LoadedManifest | None:
         """``Manifests.load`` for a proxy project: see the module's rules. None: unknown."""
         upstream = self._upstream(principal, name, needed)
         if upstream is None or reference is None:
@@ -195,15 +213,20 @@ class ProxyCache:
         try:
             head = self._head(upstream, reference.value)
         except AdapterError as exc:
-            log.warning("proxy %s: upstream check of %s failed (%s); serving the cache",
-                        name, reference.value, exc.message)
+            log.warning(
+                "proxy %s: upstream check of %s failed (%s); serving the cache",
+                name,
+                reference.value,
+                exc.message,
+            )
             return local
         if head is None:  # the upstream has no such tag
             return local if upstream.local_on_not_found else None
         if local is not None and local.ref.digest == head:
             return local
-        return self._fetch_or_none(upstream, name, head or reference.value, reference.value,
-                                   with_body, local)
+        return self._fetch_or_none(
+            upstream, name, head or reference.value, reference.value, with_body, local
+        )
 
     def _local(self, name: str, reference: Reference, with_body: bool) -> LoadedManifest | None:
         with self.db.read() as session:
@@ -225,18 +248,24 @@ class ProxyCache:
                 slot.release()
         return None if head is None else head.digest
 
-    def _fetch_or_none(self, upstream: Upstream, name: str, wanted: str, tag: str | None,
-                       with_body: bool, fallback: LoadedManifest | None = None
-                       ) -> LoadedManifest | None:
+    def _fetch_or_none(
+        self,
+        upstream: Upstream,
+        name: str,
+        wanted: str,
+        tag: str | None,
+        with_body: bool,
+        fallback: LoadedManifest | None = None,
+    ) -> LoadedManifest | None:
         try:
             return self._fetch(upstream, name, wanted, tag, with_body)
         except AdapterError as exc:
-            log.warning("proxy %s: fetching manifest %s failed (%s)", name, wanted,
-                        exc.message)
+            log.warning("proxy %s: fetching manifest %s failed (%s)", name, wanted, exc.message)
             return fallback
 
-    def _fetch(self, upstream: Upstream, name: str, wanted: str, tag: str | None,
-               with_body: bool) -> LoadedManifest:
+    def _fetch(
+        self, upstream: Upstream, name: str, wanted: str, tag: str | None, with_body: bool
+    ) -> LoadedManifest:
         """Fetch ``wanted`` (a digest, or a tag when the upstream named no digest), verify
         and store its bytes, and have it recorded (now or once its blobs are here)."""
         by_digest = ":" in wanted
@@ -251,17 +280,18 @@ class ProxyCache:
                     slot.release()
             body, media_type = fetched.content, fetched.media_type
         try:
-            digest, parsed = self.manifests.verify(body, media_type,
-                                                   Reference(wanted, by_digest))
+            digest, parsed = self.manifests.verify(body, media_type, Reference(wanted, by_digest))
         except Exception as exc:  # noqa: BLE001 - an upstream's bad manifest is its failure
             raise AdapterError(f"the upstream manifest {wanted} is invalid: {exc}") from None
         self.blobs.put_verified(digest, body)
         self._record_soon(upstream.project_id, name, digest, body, parsed.media_type, tag)
-        return LoadedManifest(ManifestRef(digest, parsed.media_type, len(body)),
-                              body if with_body else b"")
+        return LoadedManifest(
+            ManifestRef(digest, parsed.media_type, len(body)), body if with_body else b""
+        )
 
-    def _record(self, project_id: int, name: str, digest: str, body: bytes, media_type: str,
-                tag: str | None) -> bool:
+    def _record(
+        self, project_id: int, name: str, digest: str, body: bytes, media_type: str, tag: str | None
+    ) -> bool:
         """Record the artifact (and tag); False while something it references is missing."""
         _, parsed = self.manifests.verify(body, media_type, Reference(digest, True))
         try:
@@ -272,8 +302,9 @@ class ProxyCache:
             return False
         return True
 
-    def _record_soon(self, project_id: int, name: str, digest: str, body: bytes,
-                     media_type: str, tag: str | None) -> None:
+    def _record_soon(
+        self, project_id: int, name: str, digest: str, body: bytes, media_type: str, tag: str | None
+    ) -> None:
         if self._record(project_id, name, digest, body, media_type, tag):
             return
         key = (name, digest, tag)
@@ -289,21 +320,20 @@ class ProxyCache:
                     time.sleep(RECORD_POLL_SECONDS)
                     if self._record(project_id, name, digest, body, media_type, tag):
                         return
-                log.warning("proxy %s: %s was not pulled completely; not cached", name,
-                            digest)
+                log.warning("proxy %s: %s was not pulled completely; not cached", name, digest)
             except Exception:  # a waiter must never die loudly in the background
                 log.exception("proxy %s: recording %s failed", name, digest)
             finally:
                 with self._lock:
                     self._waiting.discard(key)
 
-        threading.Thread(target=wait, name=f"proxy-record-{digest[7:19]}",
-                         daemon=True).start()
+        threading.Thread(target=wait, name=f"proxy-record-{digest[7:19]}", daemon=True).start()
 
     # -- blobs ---------------------------------------------------------------------------
 
-    def open_blob(self, principal: Principal, name: str, digest: str,
-                  needed: frozenset[str] = PULL) -> int | UpstreamBlob | None:
+    def open_blob(
+        self, principal: Principal, name: str, digest: str, needed: frozenset[str] = PULL
+    ) -> int | UpstreamBlob | None:
         """For a blob not linked in ``name``: the size when a proxy project could link a
         blob already stored, an open upstream copy, or None (not a proxy project, or the
         upstream does not have it or cannot be reached)."""
@@ -337,5 +367,6 @@ class ProxyCache:
             if slot is not None:
                 slot.release()
             raise
-        return UpstreamBlob(reader.size, name, upstream.project_id, reader, opened, blob,
-                            self, slot)
+        return UpstreamBlob(
+            reader.size, name, upstream.project_id, reader, opened, blob, self, slot
+        )

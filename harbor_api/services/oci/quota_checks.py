@@ -57,9 +57,11 @@ def format_bytes(value: int) -> str:
 
 def overflow_message(adding: int, used: int, hard: int) -> str:
     """Harbor's ResourceOverflow wording (``src/pkg/quota/errors``)."""
-    return (f"adding {format_bytes(adding)} of storage resource, which when updated to "
-            f"current usage of {format_bytes(used)} will exceed the configured upper limit "
-            f"of {format_bytes(hard)}.")
+    return (
+        f"adding {format_bytes(adding)} of storage resource, which when updated to "
+        f"current usage of {format_bytes(used)} will exceed the configured upper limit "
+        f"of {format_bytes(hard)}."
+    )
 
 
 def create_quota(session: Session, project_id: int, hard: int) -> None:
@@ -67,9 +69,15 @@ def create_quota(session: Session, project_id: int, hard: int) -> None:
 
 
 def _row(session: Session, project_id: int) -> tuple[int, int, int] | None:
-    row = session.connection().execute(select(
-        _QUOTAS.c.hard, _QUOTAS.c.used, _QUOTAS.c.reserved).where(
-            _QUOTAS.c.project_id == project_id)).first()
+    row = (
+        session.connection()
+        .execute(
+            select(_QUOTAS.c.hard, _QUOTAS.c.used, _QUOTAS.c.reserved).where(
+                _QUOTAS.c.project_id == project_id
+            )
+        )
+        .first()
+    )
     return (int(row[0]), int(row[1]), int(row[2])) if row else None
 
 
@@ -94,10 +102,13 @@ def _after_change(session: Session, project_id: int, before: int) -> None:
     hard, used, reserved = row
     threshold = hard * quota_events.WARNING_PERCENT // 100
     if before < threshold <= used + reserved:
-        quota_events.publish(quota_events.QUOTA_WARNING, project_id,
-                             f"quota usage reach {quota_events.WARNING_PERCENT}%: resource "
-                             f"storage used {format_bytes(used + reserved)} of "
-                             f"{format_bytes(hard)}")
+        quota_events.publish(
+            quota_events.QUOTA_WARNING,
+            project_id,
+            f"quota usage reach {quota_events.WARNING_PERCENT}%: resource "
+            f"storage used {format_bytes(used + reserved)} of "
+            f"{format_bytes(hard)}",
+        )
 
 
 def is_limited(session: Session, project_id: int) -> bool:
@@ -122,8 +133,12 @@ def allowance(session: Session, project_id: int, upload_id: str, offset: int) ->
     row = _row(session, project_id)
     if row is None or row[0] < 0:
         return None
-    held = session.connection().execute(select(_UPLOADS.c.reserved).where(
-        _UPLOADS.c.uuid == upload_id)).scalar() or 0
+    held = (
+        session.connection()
+        .execute(select(_UPLOADS.c.reserved).where(_UPLOADS.c.uuid == upload_id))
+        .scalar()
+        or 0
+    )
     return max(row[0] - row[1] - row[2], 0) + max(int(held) - offset, 0)
 
 
@@ -133,16 +148,20 @@ def reserve(session: Session, project_id: int, upload_id: str, n: int) -> None:
         return
     before = _row(session, project_id)
     q = _QUOTAS.c
-    result: CursorResult[Any] = session.connection().execute(update(_QUOTAS).where(
-        q.project_id == project_id,
-        or_(q.hard < 0, q.used + q.reserved + n <= q.hard)).values(
-            reserved=q.reserved + n, update_time=utcnow()))
+    result: CursorResult[Any] = session.connection().execute(
+        update(_QUOTAS)
+        .where(q.project_id == project_id, or_(q.hard < 0, q.used + q.reserved + n <= q.hard))
+        .values(reserved=q.reserved + n, update_time=utcnow())
+    )
     if not result.rowcount:
         if before is None:
             return  # a project without a quota row: nothing to hold
         raise _refuse(session, project_id, n)
-    session.connection().execute(update(_UPLOADS).where(_UPLOADS.c.uuid == upload_id).values(
-        reserved=_UPLOADS.c.reserved + n))
+    session.connection().execute(
+        update(_UPLOADS)
+        .where(_UPLOADS.c.uuid == upload_id)
+        .values(reserved=_UPLOADS.c.reserved + n)
+    )
     if before is not None:
         _after_change(session, project_id, before[1] + before[2])
 
@@ -150,16 +169,25 @@ def reserve(session: Session, project_id: int, upload_id: str, n: int) -> None:
 def cover(session: Session, project_id: int, upload_id: str, size: int) -> None:
     """Make the session's reservation cover ``size`` bytes (what a chunk of unknown length
     wrote), or refuse."""
-    held = session.connection().execute(select(_UPLOADS.c.reserved).where(
-        _UPLOADS.c.uuid == upload_id)).scalar() or 0
+    held = (
+        session.connection()
+        .execute(select(_UPLOADS.c.reserved).where(_UPLOADS.c.uuid == upload_id))
+        .scalar()
+        or 0
+    )
     if size > held:
         reserve(session, project_id, upload_id, size - int(held))
 
 
 def held_by(session: Session, upload_id: str) -> tuple[str, int] | None:
     """(project name, bytes) the session holds toward its quota (None: nothing)."""
-    row = session.connection().execute(select(_UPLOADS.c.reserved, _UPLOADS.c.repository)
-                                       .where(_UPLOADS.c.uuid == upload_id)).first()
+    row = (
+        session.connection()
+        .execute(
+            select(_UPLOADS.c.reserved, _UPLOADS.c.repository).where(_UPLOADS.c.uuid == upload_id)
+        )
+        .first()
+    )
     if row is None or not row[0]:
         return None
     return str(row[1]).split("/", 1)[0], int(row[0])
@@ -178,33 +206,53 @@ def release_upload(session: Session, upload_id: str) -> None:
     held = held_by(session, upload_id)
     give_back(session, held)
     if held is not None:
-        session.connection().execute(update(_UPLOADS).where(_UPLOADS.c.uuid == upload_id)
-                                     .values(reserved=0))
+        session.connection().execute(
+            update(_UPLOADS).where(_UPLOADS.c.uuid == upload_id).values(reserved=0)
+        )
 
 
 def _give_back(session: Session, project_id: Any, held: int) -> None:
     q = _QUOTAS.c
-    session.connection().execute(update(_QUOTAS).where(q.project_id == project_id).values(
-        reserved=func.max(q.reserved - held, 0) if session.get_bind().dialect.name == "sqlite"
-        else func.greatest(q.reserved - held, 0), update_time=utcnow()))
+    session.connection().execute(
+        update(_QUOTAS)
+        .where(q.project_id == project_id)
+        .values(
+            reserved=func.max(q.reserved - held, 0)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(q.reserved - held, 0),
+            update_time=utcnow(),
+        )
+    )
 
 
 def lock(session: Session, project_id: int) -> None:
     """Take the project's quota row (first write of the transaction): concurrent links of
     one project serialise here, so "is this blob new to the project" is answered once."""
-    session.connection().execute(update(_QUOTAS).where(_QUOTAS.c.project_id == project_id)
-                                 .values(reserved=_QUOTAS.c.reserved))
+    session.connection().execute(
+        update(_QUOTAS)
+        .where(_QUOTAS.c.project_id == project_id)
+        .values(reserved=_QUOTAS.c.reserved)
+    )
 
 
 def in_project(session: Session, project_id: int, digest: str) -> bool:
-    return session.connection().execute(select(literal(1)).select_from(RepositoryBlob).join(
-        Repository, Repository.id == RepositoryBlob.repository_id).where(
-            Repository.project_id == project_id, RepositoryBlob.digest == digest)
-        .limit(1)).first() is not None
+    return (
+        session.connection()
+        .execute(
+            select(literal(1))
+            .select_from(RepositoryBlob)
+            .join(Repository, Repository.id == RepositoryBlob.repository_id)
+            .where(Repository.project_id == project_id, RepositoryBlob.digest == digest)
+            .limit(1)
+        )
+        .first()
+        is not None
+    )
 
 
-def charge_link(session: Session, project_id: int, digest: str, size: int,
-                upload_id: str | None = None) -> None:
+def charge_link(
+    session: Session, project_id: int, digest: str, size: int, upload_id: str | None = None
+) -> None:
     """Before ``digest`` is linked into a repository of the project: charge it when it is new
     to the project (refusing when it does not fit beside what others hold) and turn the
     session's reservation into usage. Call first in the link's transaction."""
@@ -215,49 +263,70 @@ def charge_link(session: Session, project_id: int, digest: str, size: int,
     hard, used, reserved = row
     held = 0
     if upload_id is not None:
-        held = int(session.connection().execute(select(_UPLOADS.c.reserved).where(
-            _UPLOADS.c.uuid == upload_id)).scalar() or 0)
+        held = int(
+            session.connection()
+            .execute(select(_UPLOADS.c.reserved).where(_UPLOADS.c.uuid == upload_id))
+            .scalar()
+            or 0
+        )
     charge = 0 if in_project(session, project_id, digest) else size
     others = max(reserved - held, 0)
     if charge and hard >= 0 and used + others + charge > hard:
         raise _refuse(session, project_id, charge)
     q = _QUOTAS.c
-    session.connection().execute(update(_QUOTAS).where(q.project_id == project_id).values(
-        used=q.used + charge, reserved=others, update_time=utcnow()))
+    session.connection().execute(
+        update(_QUOTAS)
+        .where(q.project_id == project_id)
+        .values(used=q.used + charge, reserved=others, update_time=utcnow())
+    )
     if upload_id is not None and held:
-        session.connection().execute(update(_UPLOADS).where(_UPLOADS.c.uuid == upload_id)
-                                     .values(reserved=0))
+        session.connection().execute(
+            update(_UPLOADS).where(_UPLOADS.c.uuid == upload_id).values(reserved=0)
+        )
     _after_change(session, project_id, used + reserved)
 
 
 def project_usage(session: Session, project_id: int) -> int:
     """Distinct blobs linked into the project's repositories, in bytes."""
-    digests = select(RepositoryBlob.digest).join(
-        Repository, Repository.id == RepositoryBlob.repository_id).where(
-            Repository.project_id == project_id).distinct().scalar_subquery()
-    return int(session.scalar(select(func.coalesce(func.sum(Blob.size), 0)).where(
-        Blob.digest.in_(digests))) or 0)
+    digests = (
+        select(RepositoryBlob.digest)
+        .join(Repository, Repository.id == RepositoryBlob.repository_id)
+        .where(Repository.project_id == project_id)
+        .distinct()
+        .scalar_subquery()
+    )
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Blob.size), 0)).where(Blob.digest.in_(digests))
+        )
+        or 0
+    )
 
 
 def recount(session: Session, project_id: int) -> None:
     """Set ``used`` from the links (after deletes took some away). Locks the row first."""
     lock(session, project_id)
-    session.connection().execute(update(_QUOTAS).where(
-        and_(_QUOTAS.c.project_id == project_id)).values(
-            used=project_usage(session, project_id), update_time=utcnow()))
+    session.connection().execute(
+        update(_QUOTAS)
+        .where(and_(_QUOTAS.c.project_id == project_id))
+        .values(used=project_usage(session, project_id), update_time=utcnow())
+    )
 
 
 def record_artifact_blobs(session: Session, artifact_id: int, digests: set[str]) -> None:
     """Remember the blobs a new artifact references (see :func:`unlink_unreferenced`)."""
     if digests:
-        session.execute(cast(Table, ArtifactBlob.__table__).insert(),
-                        [{"artifact_id": artifact_id, "digest": d} for d in sorted(digests)])
+        session.execute(
+            cast(Table, ArtifactBlob.__table__).insert(),
+            [{"artifact_id": artifact_id, "digest": d} for d in sorted(digests)],
+        )
 
 
 def artifact_digests(session: Session, artifact: Artifact) -> set[str]:
     """The manifest and the blobs of ``artifact`` (read before it is deleted)."""
-    return {artifact.digest} | set(session.scalars(select(ArtifactBlob.digest).where(
-        ArtifactBlob.artifact_id == artifact.id)))
+    return {artifact.digest} | set(
+        session.scalars(select(ArtifactBlob.digest).where(ArtifactBlob.artifact_id == artifact.id))
+    )
 
 
 def unlink_unreferenced(session: Session, repo_id: int, digests: set[str]) -> None:
@@ -266,15 +335,27 @@ def unlink_unreferenced(session: Session, repo_id: int, digests: set[str]) -> No
     (and, unreferenced anywhere, wait for garbage collection)."""
     if not digests:
         return
-    still = set(session.scalars(select(ArtifactBlob.digest).join(
-        Artifact, Artifact.id == ArtifactBlob.artifact_id).where(
-            Artifact.repository_id == repo_id, ArtifactBlob.digest.in_(digests))))
-    still |= set(session.scalars(select(Artifact.digest).where(
-        Artifact.repository_id == repo_id, Artifact.digest.in_(digests))))
+    still = set(
+        session.scalars(
+            select(ArtifactBlob.digest)
+            .join(Artifact, Artifact.id == ArtifactBlob.artifact_id)
+            .where(Artifact.repository_id == repo_id, ArtifactBlob.digest.in_(digests))
+        )
+    )
+    still |= set(
+        session.scalars(
+            select(Artifact.digest).where(
+                Artifact.repository_id == repo_id, Artifact.digest.in_(digests)
+            )
+        )
+    )
     gone = digests - still
     if gone:
-        session.execute(delete(RepositoryBlob).where(RepositoryBlob.repository_id == repo_id,
-                                                     RepositoryBlob.digest.in_(gone)))
+        session.execute(
+            delete(RepositoryBlob).where(
+                RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest.in_(gone)
+            )
+        )
 
 
 def give_back_deleted(session: Session, repo_id: int, digests: set[str]) -> None:

@@ -19,8 +19,7 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Base],
-                              values: dict[str, Any]) -> None:
+def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> None:
     """``INSERT … ON CONFLICT DO NOTHING`` on either backend (concurrent pushes race)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -43,14 +42,16 @@ class ProjectRef(NamedTuple):
 # several times more for a 1-row select. (No autoflush there: they are called before any
 # change in their transaction.)
 _PROJECT_BY_NAME = select(Project.id, Project.name, Project.registry_id).where(
-    Project.name == bindparam("name"))
+    Project.name == bindparam("name")
+)
 _REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
 _BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
 _LINKED_BLOB_SIZE = (
     select(Blob.size)
     .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
     .join(Repository, Repository.id == RepositoryBlob.repository_id)
-    .where(Repository.name == bindparam("name"), RepositoryBlob.digest == bindparam("digest")))
+    .where(Repository.name == bindparam("name"), RepositoryBlob.digest == bindparam("digest"))
+)
 
 
 def project_by_name(session: Session, name: str) -> ProjectRef | None:
@@ -67,9 +68,18 @@ def ensure_repository(session: Session, name: str, project_id: int) -> int:
     if found is not None:
         return found
     now = utcnow()
-    insert_ignoring_conflicts(session, Repository, {
-        "name": name, "project_id": project_id, "description": "", "pull_count": 0,
-        "creation_time": now, "update_time": now})
+    insert_ignoring_conflicts(
+        session,
+        Repository,
+        {
+            "name": name,
+            "project_id": project_id,
+            "description": "",
+            "pull_count": 0,
+            "creation_time": now,
+            "update_time": now,
+        },
+    )
     found = repository_id(session, name)
     assert found is not None
     return found
@@ -77,36 +87,54 @@ def ensure_repository(session: Session, name: str, project_id: int) -> int:
 
 def linked_blob_size(session: Session, name: str, digest: str) -> int | None:
     """The size of ``digest`` when it is visible in repository ``name`` (one indexed query)."""
-    return session.connection().execute(_LINKED_BLOB_SIZE,
-                                        {"name": name, "digest": digest}).scalar()
+    return (
+        session.connection().execute(_LINKED_BLOB_SIZE, {"name": name, "digest": digest}).scalar()
+    )
 
 
 def missing_blobs(session: Session, repo_id: int, digests: set[str]) -> set[str]:
     if not digests:
         return set()
-    present = set(session.scalars(select(RepositoryBlob.digest).where(
-        RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest.in_(digests))))
+    present = set(
+        session.scalars(
+            select(RepositoryBlob.digest).where(
+                RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest.in_(digests)
+            )
+        )
+    )
     return digests - present
 
 
-def link_blob(session: Session, repo_id: int, digest: str, size: int,
-              media_type: str = "application/octet-stream") -> None:
+def link_blob(
+    session: Session,
+    repo_id: int,
+    digest: str,
+    size: int,
+    media_type: str = "application/octet-stream",
+) -> None:
     """Record the blob (once) and make it visible in the repository (idempotent)."""
-    insert_ignoring_conflicts(session, Blob, {"digest": digest, "size": size,
-                                              "media_type": media_type,
-                                              "creation_time": utcnow()})
+    insert_ignoring_conflicts(
+        session,
+        Blob,
+        {"digest": digest, "size": size, "media_type": media_type, "creation_time": utcnow()},
+    )
     blob_id = session.connection().execute(_BLOB_ID, {"digest": digest}).scalar()
-    insert_ignoring_conflicts(session, RepositoryBlob, {
-        "repository_id": repo_id, "blob_id": blob_id, "digest": digest,
-        "creation_time": utcnow()})
+    insert_ignoring_conflicts(
+        session,
+        RepositoryBlob,
+        {"repository_id": repo_id, "blob_id": blob_id, "digest": digest, "creation_time": utcnow()},
+    )
 
 
 def unlink_blob(session: Session, name: str, digest: str) -> bool:
     repo_id = repository_id(session, name)
     if repo_id is None:
         return False
-    result: CursorResult[Any] = session.connection().execute(delete(table(RepositoryBlob)).where(
-        RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest == digest))
+    result: CursorResult[Any] = session.connection().execute(
+        delete(table(RepositoryBlob)).where(
+            RepositoryBlob.repository_id == repo_id, RepositoryBlob.digest == digest
+        )
+    )
     return bool(result.rowcount)
 
 
@@ -114,13 +142,16 @@ def stored_blob_size(session: Session, digest: str) -> int | None:
     return session.scalar(select(Blob.size).where(Blob.digest == digest))
 
 
-def catalog(session: Session, principal: Principal, limit: int | None,
-            last: str | None) -> list[str]:
+def catalog(
+    session: Session, principal: Principal, limit: int | None, last: str | None
+) -> list[str]:
     """Names of the repositories (holding at least one artifact) the caller can see."""
-    query = (select(Repository.name).join(Project, Project.id == Repository.project_id)
-             .where(select(Artifact.id).where(Artifact.repository_id == Repository.id)
-                    .exists())
-             .order_by(Repository.name))
+    query = (
+        select(Repository.name)
+        .join(Project, Project.id == Repository.project_id)
+        .where(select(Artifact.id).where(Artifact.repository_id == Repository.id).exists())
+        .order_by(Repository.name)
+    )
     condition = visible_project_filter(principal)
     if condition is not None:
         query = query.where(condition)

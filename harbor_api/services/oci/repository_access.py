@@ -19,13 +19,17 @@ from harbor_api.registry.names import project_of
 from harbor_api.services.oci.repositories import ProjectRef, project_by_name
 from harbor_api.services.tokens import subject_principal
 
-_RBAC = {"pull": ("repository", "pull"), "push": ("repository", "push"),
-         "delete": ("repository", "delete")}
+_RBAC = {
+    "pull": ("repository", "pull"),
+    "push": ("repository", "push"),
+    "delete": ("repository", "delete"),
+}
 _ORDER = ("pull", "push", "delete")
 
 
-def authorize(session: Session, principal: Principal, repository: str,
-              actions: frozenset[str]) -> ProjectRef:
+def authorize(
+    session: Session, principal: Principal, repository: str, actions: frozenset[str]
+) -> ProjectRef:
     """Return the repository's project, or refuse as Harbor does: 401 UNAUTHORIZED
     ``unauthorized to access repository: <name>, action: <action>`` (anonymous callers, so
     that clients retry with credentials, and callers who see the project but lack the
@@ -37,8 +41,7 @@ def authorize(session: Session, principal: Principal, repository: str,
             if project is None:  # a token from before the project was deleted
                 raise project_unknown(repository)
             return refuse_proxy_push(project, actions)
-        record_denied(session, principal, "repository",
-                      f"{repository}:{','.join(sorted(actions))}")
+        record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}")
         raise _token_refusal(session, principal, repository, actions, project)
     if project is None:
         _as_for_hidden(session, principal, repository, actions)
@@ -51,8 +54,9 @@ def authorize(session: Session, principal: Principal, repository: str,
         return refuse_proxy_push(project, actions)
     if not principal.authenticated:
         raise unauthorized_access(repository, missing)
-    record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}",
-                  project.id)
+    record_denied(
+        session, principal, "repository", f"{repository}:{','.join(sorted(actions))}", project.id
+    )
     if ("project", "read") not in granted:
         raise project_unknown(repository)
     raise unauthorized_access(repository, missing)
@@ -66,19 +70,18 @@ def refuse_proxy_push(project: ProjectRef, actions: frozenset[str]) -> ProjectRe
     return project
 
 
-def _as_for_hidden(session: Session, principal: Principal, repository: str,
-                   actions: frozenset[str]) -> None:
+def _as_for_hidden(
+    session: Session, principal: Principal, repository: str, actions: frozenset[str]
+) -> None:
     """The work a refusal in a hidden project does (the role and public reads, then the
     audit record of a signed-in caller), done for a missing one: the two 404s must not
     differ in time either. No project has id 0."""
     rbac.permissions(session, principal, ProjectRef(0, project_of(repository) or ""))
     if principal.authenticated:
-        record_denied(session, principal, "repository",
-                      f"{repository}:{','.join(sorted(actions))}")
+        record_denied(session, principal, "repository", f"{repository}:{','.join(sorted(actions))}")
 
 
-def may(session: Session, principal: Principal, repository: str,
-        actions: frozenset[str]) -> bool:
+def may(session: Session, principal: Principal, repository: str, actions: frozenset[str]) -> bool:
     """Whether :func:`authorize` would pass (a refusal is still recorded as one)."""
     try:
         authorize(session, principal, repository, actions)
@@ -87,15 +90,17 @@ def may(session: Session, principal: Principal, repository: str,
     return True
 
 
-def unauthorized_access(repository: str, actions: frozenset[str],
-                        scope_error: bool = False) -> UnauthorizedError:
+def unauthorized_access(
+    repository: str, actions: frozenset[str], scope_error: bool = False
+) -> UnauthorizedError:
     """Harbor's refusal (docker prints it; scripts match on it); ``scope_error`` marks a
     valid token lacking the access (the challenge then adds ``error="insufficient_scope"``,
     RFC 6750)."""
     action = next((a for a in _ORDER if a in actions), "pull")
-    return UnauthorizedError(f"unauthorized to access repository: {repository}, "
-                             f"action: {action}",
-                             detail={"error": "insufficient_scope"} if scope_error else None)
+    return UnauthorizedError(
+        f"unauthorized to access repository: {repository}, action: {action}",
+        detail={"error": "insufficient_scope"} if scope_error else None,
+    )
 
 
 def project_unknown(repository: str) -> NameUnknownError:
@@ -104,8 +109,13 @@ def project_unknown(repository: str) -> NameUnknownError:
     return NameUnknownError(f"project {name} not found", detail={"name": repository})
 
 
-def _token_refusal(session: Session, principal: Principal, repository: str,
-                   actions: frozenset[str], project: ProjectRef | None) -> HarborError:
+def _token_refusal(
+    session: Session,
+    principal: Principal,
+    repository: str,
+    actions: frozenset[str],
+    project: ProjectRef | None,
+) -> HarborError:
     """Why a token does not cover a request: an anonymous token is asked to log in; a
     signed-in one hears that the project does not exist when its subject cannot see it
     (the token service grants nothing there), and Harbor's 401 when its subject lacks the
@@ -118,14 +128,19 @@ def _token_refusal(session: Session, principal: Principal, repository: str,
     missing = frozenset(a for a in actions if a not in granted)
     if not principal.authenticated:
         return unauthorized_access(repository, missing)
-    held = rbac.permissions(session, subject_principal(session, principal),
-                            project) if project is not None else frozenset()
+    held = (
+        rbac.permissions(session, subject_principal(session, principal), project)
+        if project is not None
+        else frozenset()
+    )
     if ("project", "read") not in held:
         return project_unknown(repository)
     if all(_RBAC[a] in held for a in missing):
         action = next((a for a in _ORDER if a in missing), "pull")
-        return DeniedError(f"insufficient scope: the token does not grant {action} on "
-                           f"{repository}", detail={"error": "insufficient_scope"})
+        return DeniedError(
+            f"insufficient scope: the token does not grant {action} on {repository}",
+            detail={"error": "insufficient_scope"},
+        )
     return unauthorized_access(repository, missing)
 
 
@@ -164,5 +179,7 @@ def catalog_viewer(session: Session, principal: Principal, filtered: bool) -> Pr
 
 def _catalog_refusal(principal: Principal) -> UnauthorizedError:
     scope_error = principal.token_access is not None and principal.authenticated
-    return UnauthorizedError("unauthorized to list catalog",
-                             detail={"error": "insufficient_scope"} if scope_error else None)
+    return UnauthorizedError(
+        "unauthorized to list catalog",
+        detail={"error": "insufficient_scope"} if scope_error else None,
+    )

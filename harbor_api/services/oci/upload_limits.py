@@ -29,8 +29,7 @@ def owner_of(principal: Principal) -> str | None:
 
 def _hint(settings: Settings) -> str:
     hours = settings.upload_purge_age_seconds / 3600
-    return (f"finish or cancel (DELETE) open uploads; abandoned ones are removed after "
-            f"{hours:g} h")
+    return f"finish or cancel (DELETE) open uploads; abandoned ones are removed after {hours:g} h"
 
 
 def check_can_open(session: Session, settings: Settings, owner: str | None) -> None:
@@ -41,7 +40,8 @@ def check_can_open(session: Session, settings: Settings, owner: str | None) -> N
     count, _ = upload_records.owner_totals(session, owner)
     if count >= limit:
         raise TooManyRequestsError(
-            f"too many open upload sessions: at most {limit} per account; {_hint(settings)}")
+            f"too many open upload sessions: at most {limit} per account; {_hint(settings)}"
+        )
 
 
 def byte_allowance(session: Session, settings: Settings, owner: str | None) -> int | None:
@@ -56,7 +56,8 @@ def byte_allowance(session: Session, settings: Settings, owner: str | None) -> i
 def bytes_refused(settings: Settings) -> TooManyRequestsError:
     return TooManyRequestsError(
         f"open upload sessions may hold at most {settings.max_upload_bytes_per_user} bytes "
-        f"per account; {_hint(settings)}")
+        f"per account; {_hint(settings)}"
+    )
 
 
 class CappedWriter(Writer):

@@ -140,17 +140,23 @@ def check_chunk(chunk: ChunkRange | None, declared: int | None, offset: int) -> 
     """A declared chunk must start at the offset and agree with the declared length."""
     if chunk is None:
         return
-    if chunk.start != offset or chunk.end < chunk.start or (
-            declared is not None and declared != chunk.end - chunk.start + 1):
-        raise ChunkOutOfOrderError(f"chunk {chunk.start}-{chunk.end} does not continue the "
-                                   f"upload at offset {offset}", offset)
+    if (
+        chunk.start != offset
+        or chunk.end < chunk.start
+        or (declared is not None and declared != chunk.end - chunk.start + 1)
+    ):
+        raise ChunkOutOfOrderError(
+            f"chunk {chunk.start}-{chunk.end} does not continue the upload at offset {offset}",
+            offset,
+        )
 
 
 class UploadSessions:
     """The upload rules over one database, one upload area and one blob store."""
 
-    def __init__(self, db: Database, files: UploadFiles, blobs: BlobStore,
-                 settings: Settings) -> None:
+    def __init__(
+        self, db: Database, files: UploadFiles, blobs: BlobStore, settings: Settings
+    ) -> None:
         self.db = db
         self.files = files
         self.blobs = blobs
@@ -178,8 +184,7 @@ class UploadSessions:
             project = repository_access.authorize(session, principal, name, PUSH)
             owner = upload_limits.owner_of(principal)
             upload_limits.check_can_open(session, self.settings, owner)
-            records.create_upload(session, upload_id, name, paths.upload_data_key(upload_id),
-                                  owner)
+            records.create_upload(session, upload_id, name, paths.upload_data_key(upload_id), owner)
         return UploadState(upload_id, 0, project.id)
 
     def state(self, principal: Principal, name: str, upload_id: str) -> UploadState:
@@ -214,8 +219,10 @@ class UploadSessions:
         try:
             lock = self.files.lock(upload_id)
         except StorageBusyError:
-            raise RangeInvalidError(f"upload {upload_id} is being written by another request",
-                                    detail={"uuid": upload_id}) from None
+            raise RangeInvalidError(
+                f"upload {upload_id} is being written by another request",
+                detail={"uuid": upload_id},
+            ) from None
         try:
             with self.db.read() as session:
                 offset = records.upload_offset(session, upload_id, name)
@@ -227,17 +234,23 @@ class UploadSessions:
             lock.release()
             raise
 
-    def _byte_allowance(self, principal: Principal, upload_id: str,
-                        declared: int | None) -> int | None:
+    def _byte_allowance(
+        self, principal: Principal, upload_id: str, declared: int | None
+    ) -> int | None:
         """What the session may still grow by (None: no limit applies): the allowance of
         the session's owner, whom its bytes count against, and of the caller if another
         account (anyone with push may append to a session someone else opened). Refuses a
         chunk whose declared length would pass it."""
         with self.db.read() as session:
-            owners = {upload_limits.owner_of(principal),
-                      records.upload_owner(session, upload_id)} - {None}
-            allowances = [a for a in (upload_limits.byte_allowance(session, self.settings, o)
-                                      for o in owners) if a is not None]
+            owners = {
+                upload_limits.owner_of(principal),
+                records.upload_owner(session, upload_id),
+            } - {None}
+            allowances = [
+                a
+                for a in (upload_limits.byte_allowance(session, self.settings, o) for o in owners)
+                if a is not None
+            ]
         allowance = min(allowances) if allowances else None
         if allowance is not None and declared is not None and declared > allowance:
             raise upload_limits.bytes_refused(self.settings)
@@ -253,9 +266,15 @@ class UploadSessions:
         except StorageError as exc:
             raise BlobUploadInvalidError(str(exc)) from None
 
-    def open_chunk(self, principal: Principal, name: str, upload_id: str,
-                   chunk: ChunkRange | None = None, declared: int | None = None,
-                   finishing: bool = False) -> OpenChunk:
+    def open_chunk(
+        self,
+        principal: Principal,
+        name: str,
+        upload_id: str,
+        chunk: ChunkRange | None = None,
+        declared: int | None = None,
+        finishing: bool = False,
+    ) -> OpenChunk:
         """Authorise, lock the session, check the declared chunk and open the session for
         writing: one thread hop. A finishing request at offset 0 carries the whole blob and
         opens nothing (``writer`` None). The caller releases the lock when done."""
@@ -269,8 +288,9 @@ class UploadSessions:
             allowance = self._byte_allowance(principal, upload_id, declared)  # 429 before a byte
             writer, opened.hasher = self._open_files(upload_id, opened.offset)
             if allowance is not None:
-                writer = upload_limits.CappedWriter(writer, allowance,
-                                                    upload_limits.bytes_refused(self.settings))
+                writer = upload_limits.CappedWriter(
+                    writer, allowance, upload_limits.bytes_refused(self.settings)
+                )
             if quota_left is not None:
                 writer = upload_limits.CappedWriter(writer, *quota_left)
             opened.writer = writer
@@ -279,8 +299,9 @@ class UploadSessions:
             opened.release()
             raise
 
-    def _reserve_quota(self, opened: OpenChunk,
-                       declared: int | None) -> tuple[int, HarborError] | None:
+    def _reserve_quota(
+        self, opened: OpenChunk, declared: int | None
+    ) -> tuple[int, HarborError] | None:
         """Hold the declared chunk's bytes toward the project's quota (refused: DENIED);
         for a chunk of unknown length, how many bytes it may bring and the refusal of the
         byte past them (None: no limit)."""
@@ -290,11 +311,13 @@ class UploadSessions:
             return None
         with self.db.transaction() as session:
             if declared is not None:
-                quota_checks.cover(session, opened.project_id, opened.upload_id,
-                                   opened.offset + declared)
+                quota_checks.cover(
+                    session, opened.project_id, opened.upload_id, opened.offset + declared
+                )
                 return None
-            left = quota_checks.allowance(session, opened.project_id, opened.upload_id,
-                                          opened.offset)
+            left = quota_checks.allowance(
+                session, opened.project_id, opened.upload_id, opened.offset
+            )
             if left is None:
                 return None
             return left, quota_checks.overflow_error(session, opened.project_id, left + 1)
@@ -306,24 +329,28 @@ class UploadSessions:
         writer, hasher = opened.writer, opened.hasher
         assert writer is not None and hasher is not None
         chunk = opened.chunk
-        if complete and chunk is not None and \
-                writer.size - opened.offset != chunk.end - chunk.start + 1:
+        if (
+            complete
+            and chunk is not None
+            and writer.size - opened.offset != chunk.end - chunk.start + 1
+        ):
             writer.cancel()
-            raise ChunkOutOfOrderError(f"chunk {chunk.start}-{chunk.end} declared "
-                                       f"{chunk.end - chunk.start + 1} bytes, "
-                                       f"{writer.size - opened.offset} came", opened.offset)
+            raise ChunkOutOfOrderError(
+                f"chunk {chunk.start}-{chunk.end} declared "
+                f"{chunk.end - chunk.start + 1} bytes, "
+                f"{writer.size - opened.offset} came",
+                opened.offset,
+            )
         if opened.quota_limited:  # what a chunk of unknown length brought is held first
             try:
                 with self.db.transaction() as session:
-                    quota_checks.cover(session, opened.project_id, opened.upload_id,
-                                       writer.size)
+                    quota_checks.cover(session, opened.project_id, opened.upload_id, writer.size)
             except BaseException:
                 writer.cancel()
                 raise
         commit_or_cancel(writer)
         with self.db.transaction() as session:
-            if not records.advance_upload(session, opened.upload_id, opened.offset,
-                                          writer.size):
+            if not records.advance_upload(session, opened.upload_id, opened.offset, writer.size):
                 raise BlobUploadInvalidError("the upload was changed by a concurrent request")
         opened.offset = writer.size
         self.files.remember(opened.upload_id, opened.offset, hasher)
@@ -335,9 +362,16 @@ class UploadSessions:
         if opened.writer is not None:
             opened.writer.cancel()
 
-    def append_bytes(self, principal: Principal, name: str, upload_id: str, body: bytes,
-                     chunk: ChunkRange | None = None, declared: int | None = None,
-                     complete: bool = True) -> int:
+    def append_bytes(
+        self,
+        principal: Principal,
+        name: str,
+        upload_id: str,
+        body: bytes,
+        chunk: ChunkRange | None = None,
+        declared: int | None = None,
+        complete: bool = True,
+    ) -> int:
         """A chunk already in memory: authorise, check, open, hash, write, commit and
         advance in one call (one thread hop). Returns the new offset. ``complete`` False:
         ``body`` is what came of a chunk cut short (kept, as on the streamed path)."""
@@ -355,13 +389,20 @@ class UploadSessions:
         finally:
             opened.release()
 
-    async def append(self, principal: Principal, name: str, upload_id: str,
-                     chunks: ByteSource, chunk: ChunkRange | None = None,
-                     declared: int | None = None) -> int:
+    async def append(
+        self,
+        principal: Principal,
+        name: str,
+        upload_id: str,
+        chunks: ByteSource,
+        chunk: ChunkRange | None = None,
+        declared: int | None = None,
+    ) -> int:
         """Append a stream (async or blocking chunks) to the session: the general path for
         callers without a request (the edge streams with :meth:`open_chunk` itself)."""
-        opened = await anyio.to_thread.run_sync(self.open_chunk, principal, name, upload_id, chunk,
-                                        declared)
+        opened = await anyio.to_thread.run_sync(
+            self.open_chunk, principal, name, upload_id, chunk, declared
+        )
         try:
             assert opened.writer is not None and opened.hasher is not None
             try:
@@ -375,8 +416,7 @@ class UploadSessions:
 
     # -- finish --------------------------------------------------------------------------
 
-    def finish(self, principal: Principal, name: str, upload_id: str,
-               digest: str) -> StoredBlob:
+    def finish(self, principal: Principal, name: str, upload_id: str, digest: str) -> StoredBlob:
         """The usual finish (no body): authorise, lock, verify and commit in one call."""
         opened = self._locked(principal, name, upload_id)
         try:
@@ -395,8 +435,9 @@ class UploadSessions:
         if actual != digest:
             if opened.hasher is not None:
                 self.files.remember(opened.upload_id, size, opened.hasher)
-            raise DigestInvalidError(f"content digest {actual} does not match {digest}",
-                                     detail={"digest": digest})
+            raise DigestInvalidError(
+                f"content digest {actual} does not match {digest}", detail={"digest": digest}
+            )
         if size == 0:  # an empty blob: the session never stored anything
             self.blobs.put_verified(digest, b"")
         else:
@@ -417,8 +458,7 @@ class UploadSessions:
         self.files.discard(opened.upload_id)
         return StoredBlob(opened.name, digest, size)
 
-    def _final_digest(self, upload_id: str, size: int, expected: str,
-                      hasher: Hasher | None) -> str:
+    def _final_digest(self, upload_id: str, size: int, expected: str, hasher: Hasher | None) -> str:
         try:
             return self.files.final_digest(upload_id, size, expected, hasher)
         except StorageNotFoundError:
@@ -452,8 +492,9 @@ class UploadSessions:
         try:
             parsed = parse_digest(blob.digest)
             if blob.hasher.hexdigest() != parsed.hex:
-                raise DigestInvalidError(f"content does not match digest {blob.digest}",
-                                         detail={"digest": blob.digest})
+                raise DigestInvalidError(
+                    f"content does not match digest {blob.digest}", detail={"digest": blob.digest}
+                )
             if declared is not None and declared != blob.writer.size:
                 raise BlobUploadInvalidError("body length does not match Content-Length")
         except BaseException:
@@ -462,8 +503,9 @@ class UploadSessions:
         commit_or_cancel(blob.writer)
         return blob.writer.size
 
-    def link(self, name: str, project_id: int, digest: str, size: int,
-             upload_id: str | None = None) -> None:
+    def link(
+        self, name: str, project_id: int, digest: str, size: int, upload_id: str | None = None
+    ) -> None:
         """Make a stored blob visible in repository ``name`` (and forget the session it
         came from, in the same transaction)."""
         with self.db.transaction() as session:
@@ -473,8 +515,9 @@ class UploadSessions:
             if upload_id is not None:
                 records.remove_upload(session, upload_id)
 
-    async def push_blob(self, principal: Principal, name: str, digest: str,
-                        chunks: ByteSource) -> StoredBlob:
+    async def push_blob(
+        self, principal: Principal, name: str, digest: str, chunks: ByteSource
+    ) -> StoredBlob:
         """Push a whole blob from a byte stream (async or blocking chunks): authorise,
         stream, verify, store and link. What replication calls."""
         project_id = await anyio.to_thread.run_sync(self.authorize_push, principal, name)
@@ -488,8 +531,15 @@ class UploadSessions:
         await anyio.to_thread.run_sync(self.link, name, project_id, digest, size)
         return StoredBlob(name, digest, size)
 
-    def mount(self, principal: Principal, name: str, digest: str, source: str,
-              needed: frozenset[str] = PUSH, source_needed: frozenset[str] = PULL) -> bool:
+    def mount(
+        self,
+        principal: Principal,
+        name: str,
+        digest: str,
+        source: str,
+        needed: frozenset[str] = PUSH,
+        source_needed: frozenset[str] = PULL,
+    ) -> bool:
         """Link ``digest`` from ``source`` into ``name`` when the caller holds ``needed``
         on ``name`` and ``source_needed`` on ``source`` and the blob is there; False: not
         mounted (the caller then uploads it)."""

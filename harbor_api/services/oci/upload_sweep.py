@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 
 class UploadSweeper:
-    def __init__(self, db: Database, uploads: UploadFiles, age_seconds: int,
-                 interval_seconds: int) -> None:
+    def __init__(
+        self, db: Database, uploads: UploadFiles, age_seconds: int, interval_seconds: int
+    ) -> None:
         self.db = db
         self.uploads = uploads
         self.driver = uploads.driver
@@ -66,8 +67,10 @@ class UploadSweeper:
             cutoff = utcnow() - dt.timedelta(seconds=self.age)
             file_cutoff = time.time() - self.age
             removed = self._stale_sessions(cutoff) + self._orphan_files(file_cutoff)
-            removed += sum(self.driver.remove_stale_temporaries(prefix, file_cutoff)
-                           for prefix in (paths.UPLOADS, paths.BLOBS))
+            removed += sum(
+                self.driver.remove_stale_temporaries(prefix, file_cutoff)
+                for prefix in (paths.UPLOADS, paths.BLOBS)
+            )
         finally:
             lock.release()
         if removed:
@@ -111,7 +114,7 @@ class UploadSweeper:
         removed = 0
         ids = sorted(by_id)
         for start in range(0, len(ids), 500):
-            batch = ids[start:start + 500]
+            batch = ids[start : start + 500]
             with self.db.read() as session:
                 known = sessions.known_upload_ids(session, batch)
             for upload_id in batch:

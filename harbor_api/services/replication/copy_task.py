@@ -28,8 +28,11 @@ def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
         if row is None:
             raise AdapterError(f"registry endpoint {registry_id} no longer exists")
         secret = load_credential_cipher(ctx.settings).decrypt(row.access_secret)
-        credential = Credential(row.credential_type or "basic", row.access_key, secret) \
-            if row.access_key or secret else None
+        credential = (
+            Credential(row.credential_type or "basic", row.access_key, secret)
+            if row.access_key or secret
+            else None
+        )
         return Endpoint(row.url, row.type, bool(row.insecure), credential)
 
 
@@ -60,14 +63,23 @@ def run(ctx: Any) -> None:
         if dst.create_namespace(dst_repo.split("/")[0]):
             ctx.log(f"created namespace {dst_repo.split('/')[0]} at the destination")
         copied, report = copy_artifact(
-            source, dst, repo, digest, dst_repo, digest, mount_from=(dst_repo,),
-            chunk_size=CHUNK_SIZE if p.get("copy_by_chunk") else None)
+            source,
+            dst,
+            repo,
+            digest,
+            dst_repo,
+            digest,
+            mount_from=(dst_repo,),
+            chunk_size=CHUNK_SIZE if p.get("copy_by_chunk") else None,
+        )
         if copied != digest:
             raise AdapterError(f"the copy of {digest} arrived as {copied}")
         save_progress(ctx.db, ctx.task_id, report.bytes_sent)
-        ctx.log(f"manifests: {report.manifests}; blobs sent: {report.blobs_sent}, already "
-                f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
-                f"bytes sent: {report.bytes_sent}")
+        ctx.log(
+            f"manifests: {report.manifests}; blobs sent: {report.blobs_sent}, already "
+            f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
+            f"bytes sent: {report.bytes_sent}"
+        )
         manifest = source.get_manifest(repo, digest)
         for tag in p.get("tags") or []:
             _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
@@ -90,14 +102,23 @@ def _tag(ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: b
         ctx.log(f"tag {tag}: already points at {manifest.digest}")
         return
     if existing is not None and not override:
-        ctx.log(f"tag {tag}: skipped, it points at {existing.digest} at the destination "
-                "and the policy does not override")
+        ctx.log(
+            f"tag {tag}: skipped, it points at {existing.digest} at the destination "
+            "and the policy does not override"
+        )
         return
     dst.put_manifest(dst_repo, tag, manifest.content, manifest.media_type)
     ctx.log(f"tag {tag}: set to {manifest.digest}")
 
 
-register(JobType(REPLICATION, run,
-                 "Copy one artifact of a replication policy to its destination (children "
-                 "first, blob by blob, tags last; override, speed, copy_by_chunk).",
-                 max_retries=2, backoff_seconds=5.0, max_backoff_seconds=60.0))
+register(
+    JobType(
+        REPLICATION,
+        run,
+        "Copy one artifact of a replication policy to its destination (children "
+        "first, blob by blob, tags last; override, speed, copy_by_chunk).",
+        max_retries=2,
+        backoff_seconds=5.0,
+        max_backoff_seconds=60.0,
+    )
+)

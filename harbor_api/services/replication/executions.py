@@ -28,36 +28,60 @@ from harbor_api.services.replication.filters import glob_match, parse_filters
 from harbor_api.services.replication.plan import destination_name, select_items
 
 TRIGGERS = {"MANUAL": "manual", "SCHEDULE": "scheduled", "EVENT": "event_based"}
-_STATUSES = {"InProgress": (st.PENDING, st.RUNNING), "Succeed": (st.SUCCESS,),
-             "Failed": (st.ERROR,), "Stopped": (st.STOPPED,)}
-_SORT = {"id": Execution.id, "start_time": Execution.start_time,
-         "end_time": Execution.end_time, "status": Execution.status}
-_TASK_SORT = {"id": Task.id, "start_time": Task.start_time, "end_time": Task.end_time,
-              "status": Task.status}
+_STATUSES = {
+    "InProgress": (st.PENDING, st.RUNNING),
+    "Succeed": (st.SUCCESS,),
+    "Failed": (st.ERROR,),
+    "Stopped": (st.STOPPED,),
+}
+_SORT = {
+    "id": Execution.id,
+    "start_time": Execution.start_time,
+    "end_time": Execution.end_time,
+    "status": Execution.status,
+}
+_TASK_SORT = {
+    "id": Task.id,
+    "start_time": Task.start_time,
+    "end_time": Task.end_time,
+    "status": Task.status,
+}
 
 
-def plan_tasks(s: Session, policy: ReplicationPolicy, only: tuple[str, str] | None = None
-               ) -> list[dict[str, Any]]:
+def plan_tasks(
+    s: Session, policy: ReplicationPolicy, only: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One parameter set per artifact the policy selects (push mode: from this instance);
     ``only`` (repository, digest) narrows it to one pushed artifact."""
     if policy.dest_registry_id is None:
-        raise BadRequestError("pull-mode replication is not available yet: only push mode "
-                              "(dest_registry set) runs")
+        raise BadRequestError(
+            "pull-mode replication is not available yet: only push mode (dest_registry set) runs"
+        )
     filters = parse_filters(json.loads(policy.filters or "[]"))
     resource = next((f.value for f in filters if f.type == "resource"), "image")
     tasks = []
     for item in select_items(s, filters, *(only or (None, None))):
-        dst = destination_name(item.repository, policy.dest_namespace,
-                               policy.dest_namespace_replace_count)
+        dst = destination_name(
+            item.repository, policy.dest_namespace, policy.dest_namespace_replace_count
+        )
         shown = f":{','.join(item.tags)}" if item.tags else f"@{item.digest}"
-        tasks.append({"policy_id": policy.id, "operation": "copy", "resource_type": resource,
-                      "repository": item.repository, "digest": item.digest,
-                      "tags": list(item.tags), "dst_repository": dst,
-                      "src_resource": f"{item.repository}{shown}",
-                      "dst_resource": f"{dst}{shown}",
-                      "dest_registry_id": policy.dest_registry_id,
-                      "override": bool(policy.override), "speed": policy.speed,
-                      "copy_by_chunk": bool(policy.copy_by_chunk)})
+        tasks.append(
+            {
+                "policy_id": policy.id,
+                "operation": "copy",
+                "resource_type": resource,
+                "repository": item.repository,
+                "digest": item.digest,
+                "tags": list(item.tags),
+                "dst_repository": dst,
+                "src_resource": f"{item.repository}{shown}",
+                "dst_resource": f"{dst}{shown}",
+                "dest_registry_id": policy.dest_registry_id,
+                "override": bool(policy.override),
+                "speed": policy.speed,
+                "copy_by_chunk": bool(policy.copy_by_chunk),
+            }
+        )
     return tasks
 
 
@@ -67,29 +91,48 @@ def plan_deletion(policy: ReplicationPolicy, event: Any) -> dict[str, Any] | Non
     name, tag = filters.get("name"), filters.get("tag")
     if name and not glob_match(name.value, event.repository):
         return None
-    if event.tag and tag and (glob_match(tag.value, event.tag)
-                              == (tag.decoration == "excludes")):
+    if event.tag and tag and (glob_match(tag.value, event.tag) == (tag.decoration == "excludes")):
         return None
-    dst = destination_name(event.repository, policy.dest_namespace,
-                           policy.dest_namespace_replace_count)
+    dst = destination_name(
+        event.repository, policy.dest_namespace, policy.dest_namespace_replace_count
+    )
     shown = f"@{event.digest}" if event.digest else f":{event.tag}"
-    return {"policy_id": policy.id, "operation": "deletion",
-            "resource_type": filters["resource"].value if "resource" in filters else "image",
-            "repository": event.repository, "digest": event.digest, "tag": event.tag,
-            "dst_repository": dst, "src_resource": f"{event.repository}{shown}",
-            "dst_resource": f"{dst}{shown}", "dest_registry_id": policy.dest_registry_id}
+    return {
+        "policy_id": policy.id,
+        "operation": "deletion",
+        "resource_type": filters["resource"].value if "resource" in filters else "image",
+        "repository": event.repository,
+        "digest": event.digest,
+        "tag": event.tag,
+        "dst_repository": dst,
+        "src_resource": f"{event.repository}{shown}",
+        "dst_resource": f"{dst}{shown}",
+        "dest_registry_id": policy.dest_registry_id,
+    }
 
 
-def start(s: Session, policy: ReplicationPolicy, trigger: str,
-          only: tuple[str, str] | None = None) -> int:
+def start(
+    s: Session, policy: ReplicationPolicy, trigger: str, only: tuple[str, str] | None = None
+) -> int:
     """Create the execution and its tasks in the caller's transaction."""
-    if policy.single_active_replication and s.scalar(select(Execution.id).where(
-            Execution.vendor_type == REPLICATION, Execution.vendor_id == policy.id,
-            Execution.status.in_((st.PENDING, st.RUNNING)))):
-        raise PreconditionFailedError(f"policy {policy.name} allows one active execution "
-                                      "and one is in progress")
-    execution = jobs.create_execution(s, REPLICATION, REPLICATION, vendor_id=policy.id,
-                                      trigger=trigger, params=plan_tasks(s, policy, only))
+    if policy.single_active_replication and s.scalar(
+        select(Execution.id).where(
+            Execution.vendor_type == REPLICATION,
+            Execution.vendor_id == policy.id,
+            Execution.status.in_((st.PENDING, st.RUNNING)),
+        )
+    ):
+        raise PreconditionFailedError(
+            f"policy {policy.name} allows one active execution and one is in progress"
+        )
+    execution = jobs.create_execution(
+        s,
+        REPLICATION,
+        REPLICATION,
+        vendor_id=policy.id,
+        trigger=trigger,
+        params=plan_tasks(s, policy, only),
+    )
     return execution.id
 
 
@@ -109,24 +152,36 @@ def start_execution(ctx: RequestContext, body: dict[str, Any]) -> int:
 
 def render_execution(s: Session, row: Execution) -> dict[str, Any]:
     counts = jobs.status_counts(s, row.id)
-    return {"id": row.id, "policy_id": row.vendor_id, "status": st.harbor_name(row.status),
-            "trigger": TRIGGERS.get(row.trigger, row.trigger.lower()),
-            "start_time": iso(row.start_time),
-            **({"end_time": iso(row.end_time)} if row.end_time else {}),
-            "status_text": row.status_message or "", "total": sum(counts.values()),
-            "failed": counts.get(st.ERROR, 0), "succeed": counts.get(st.SUCCESS, 0),
-            "in_progress": counts.get(st.PENDING, 0) + counts.get(st.RUNNING, 0),
-            "stopped": counts.get(st.STOPPED, 0)}
+    return {
+        "id": row.id,
+        "policy_id": row.vendor_id,
+        "status": st.harbor_name(row.status),
+        "trigger": TRIGGERS.get(row.trigger, row.trigger.lower()),
+        "start_time": iso(row.start_time),
+        **({"end_time": iso(row.end_time)} if row.end_time else {}),
+        "status_text": row.status_message or "",
+        "total": sum(counts.values()),
+        "failed": counts.get(st.ERROR, 0),
+        "succeed": counts.get(st.SUCCESS, 0),
+        "in_progress": counts.get(st.PENDING, 0) + counts.get(st.RUNNING, 0),
+        "stopped": counts.get(st.STOPPED, 0),
+    }
 
 
 def render_task(row: Task, bytes_copied: int = 0) -> dict[str, Any]:
     p = json.loads(row.params or "{}")
-    item = {"id": row.id, "execution_id": row.execution_id,
-            "resource_type": p.get("resource_type", "image"),
-            "src_resource": p.get("src_resource", ""), "dst_resource": p.get("dst_resource", ""),
-            "operation": p.get("operation", "copy"), "job_id": str(row.id),
-            "status": st.harbor_name(row.status), "status_message": row.status_message or "",
-            "bytes_copied": bytes_copied}
+    item = {
+        "id": row.id,
+        "execution_id": row.execution_id,
+        "resource_type": p.get("resource_type", "image"),
+        "src_resource": p.get("src_resource", ""),
+        "dst_resource": p.get("dst_resource", ""),
+        "operation": p.get("operation", "copy"),
+        "job_id": str(row.id),
+        "status": st.harbor_name(row.status),
+        "status_message": row.status_message or "",
+        "bytes_copied": bytes_copied,
+    }
     if row.start_time:
         item["start_time"] = iso(row.start_time)
     if row.end_time:
@@ -142,9 +197,16 @@ def _statuses(status: str | None) -> tuple[str, ...] | None:
     return _STATUSES[status]
 
 
-def list_executions(ctx: RequestContext, *, policy_id: int | None, status: str | None,
-                    trigger: str | None, sort: str | None, offset: int, limit: int
-                    ) -> tuple[list[dict], int]:
+def list_executions(
+    ctx: RequestContext,
+    *,
+    policy_id: int | None,
+    status: str | None,
+    trigger: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     rbac.require_system(ctx.principal, "replication", "list")
     where = [Execution.vendor_type == REPLICATION]
     if policy_id is not None:
@@ -155,14 +217,19 @@ def list_executions(ctx: RequestContext, *, policy_id: int | None, status: str |
     if trigger:
         internal = [k for k, v in TRIGGERS.items() if v == trigger]
         if not internal:
-            raise BadRequestError(f"unknown trigger {trigger!r}; one of "
-                                  f"{', '.join(TRIGGERS.values())}")
+            raise BadRequestError(
+                f"unknown trigger {trigger!r}; one of {', '.join(TRIGGERS.values())}"
+            )
         where.append(Execution.trigger == internal[0])
     order = order_by(sort, _SORT, [Execution.id.desc()])
     with ctx.db.read() as s:
         rows, total = page_and_total(
-            s, select(Execution).where(*where).order_by(*order),
-            select(func.count()).select_from(Execution).where(*where), offset, limit)
+            s,
+            select(Execution).where(*where).order_by(*order),
+            select(func.count()).select_from(Execution).where(*where),
+            offset,
+            limit,
+        )
         return [render_execution(s, r) for r in rows], total
 
 
@@ -186,9 +253,16 @@ def stop_execution(ctx: RequestContext, execution_id: int) -> None:
         jobs.stop_execution(s, execution_id)
 
 
-def list_tasks(ctx: RequestContext, execution_id: int, *, status: str | None,
-               resource_type: str | None, sort: str | None, offset: int, limit: int
-               ) -> tuple[list[dict], int]:
+def list_tasks(
+    ctx: RequestContext,
+    execution_id: int,
+    *,
+    status: str | None,
+    resource_type: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     rbac.require_system(ctx.principal, "replication", "read")
     where = [Task.execution_id == execution_id]
     statuses = _statuses(status)
@@ -197,14 +271,16 @@ def list_tasks(ctx: RequestContext, execution_id: int, *, status: str | None,
     order = order_by(sort, _TASK_SORT, [Task.id.asc()])
     with ctx.db.read() as s:
         _execution(s, execution_id)
-        rows = s.execute(select(Task, ReplicationTaskProgress.bytes_copied)
-                         .outerjoin(ReplicationTaskProgress,
-                                    ReplicationTaskProgress.task_id == Task.id)
-                         .where(*where).order_by(*order))
+        rows = s.execute(
+            select(Task, ReplicationTaskProgress.bytes_copied)
+            .outerjoin(ReplicationTaskProgress, ReplicationTaskProgress.task_id == Task.id)
+            .where(*where)
+            .order_by(*order)
+        )
         items = [render_task(task, sent or 0) for task, sent in rows]
     if resource_type:
         items = [i for i in items if i["resource_type"] == resource_type]
-    return items[offset:offset + limit], len(items)
+    return items[offset : offset + limit], len(items)
 
 
 def task_log(ctx: RequestContext, execution_id: int, task_id: int) -> str:

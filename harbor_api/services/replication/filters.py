@@ -49,7 +49,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             end = pattern.find("]", i + 2)
             if end < 0:
                 raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '['")
-            body = pattern[i + 1:end]
+            body = pattern[i + 1 : end]
             negate, body = body[0] in "!^", body[1:] if body[0] in "!^" else body
             body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
             out.append("[" + ("^" if negate else "") + body + "]")
@@ -94,12 +94,15 @@ def parse_filters(raw: Any) -> list[Filter]:
 def _parse_one(item: Any) -> Filter:
     if not isinstance(item, dict) or item.get("type") not in FILTER_TYPES:
         kind = item.get("type") if isinstance(item, dict) else item
-        raise BadRequestError(f"unsupported filter type {kind!r}; supported: "
-                              f"{', '.join(FILTER_TYPES)}")
+        raise BadRequestError(
+            f"unsupported filter type {kind!r}; supported: {', '.join(FILTER_TYPES)}"
+        )
     kind, value, decoration = item["type"], item.get("value"), item.get("decoration") or ""
     if decoration and (kind not in ("tag", "label") or decoration not in DECORATIONS):
-        raise BadRequestError(f"invalid decoration {decoration!r} for the {kind} filter; "
-                              f"tag and label filters take {' or '.join(DECORATIONS)}")
+        raise BadRequestError(
+            f"invalid decoration {decoration!r} for the {kind} filter; "
+            f"tag and label filters take {' or '.join(DECORATIONS)}"
+        )
     if kind in ("name", "tag"):
         if not isinstance(value, str):
             raise BadRequestError(f"the value of the {kind} filter must be a string")

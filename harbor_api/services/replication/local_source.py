@@ -30,8 +30,13 @@ PROGRESS_SECONDS = 1.0  # how often bytes read so far are reported
 
 
 class LocalSource(Adapter):
-    def __init__(self, db: Database, storage: StorageDriver, speed_kbps: int = -1,
-                 progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        storage: StorageDriver,
+        speed_kbps: int = -1,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         super().__init__(Endpoint("local", "harbor", False, None))
         self.db, self.storage = db, storage
         self.rate = speed_kbps * 1024 if speed_kbps > 0 else 0
@@ -41,8 +46,9 @@ class LocalSource(Adapter):
 
     def head_manifest(self, repository: str, reference: str) -> ManifestHead | None:
         with self.db.read() as s:
-            found = artifacts.find_manifest(s, repository, reference,
-                                            reference.startswith("sha256:"))
+            found = artifacts.find_manifest(
+                s, repository, reference, reference.startswith("sha256:")
+            )
         if found is None:
             return None
         return ManifestHead(found.digest, found.media_type, found.size)
@@ -51,22 +57,23 @@ class LocalSource(Adapter):
         head = self.head_manifest(repository, reference)
         if head is None:
             raise NotFoundOnRemoteError(f"{repository}:{reference} is not here any more")
-        return Manifest(self.storage.get(paths.blob_key(head.digest)), head.media_type,
-                        head.digest)
+        return Manifest(self.storage.get(paths.blob_key(head.digest)), head.media_type, head.digest)
 
     def blob_exists(self, repository: str, digest: str) -> bool:
         with self.db.read() as s:
             return s.scalar(select(Blob.id).where(Blob.digest == digest)) is not None
 
     @contextmanager
-    def pull_blob(self, repository: str, digest: str, offset: int = 0
-                  ) -> Iterator[BlobReader]:
+    def pull_blob(self, repository: str, digest: str, offset: int = 0) -> Iterator[BlobReader]:
         key = paths.blob_key(digest)
         try:
             size = self.storage.stat(key).size
             # paced: small reads, so the pace (and the progress) is even within a blob
-            chunks = self.storage.read(key, offset, chunk_size=max(1024, self.rate // 4)) \
-                if self.rate else self.storage.read(key, offset)
+            chunks = (
+                self.storage.read(key, offset, chunk_size=max(1024, self.rate // 4))
+                if self.rate
+                else self.storage.read(key, offset)
+            )
         except StorageNotFoundError:
             raise NotFoundOnRemoteError(f"blob {digest} is not here any more") from None
         yield BlobReader(size - offset, offset, self._paced(chunks))

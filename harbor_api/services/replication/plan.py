@@ -19,10 +19,12 @@ from harbor_api.db.models import (
 from harbor_api.errors import BadRequestError
 from harbor_api.services.replication.filters import Filter, glob_match
 
-IMAGE_TYPES = {"application/vnd.oci.image.manifest.v1+json",
-               "application/vnd.docker.distribution.manifest.v2+json",
-               "application/vnd.oci.image.index.v1+json",
-               "application/vnd.docker.distribution.manifest.list.v2+json"}
+IMAGE_TYPES = {
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+}
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,11 @@ def destination_name(repository: str, namespace: str, replace_count: int) -> str
     if replace_count < 0:
         replace_count = 1
     if replace_count >= len(parts):
-        raise BadRequestError(f"the repository {repository} has only {len(parts)} path "
-                              f"components, not more than dest_namespace_replace_count "
-                              f"{replace_count}")
+        raise BadRequestError(
+            f"the repository {repository} has only {len(parts)} path "
+            f"components, not more than dest_namespace_replace_count "
+            f"{replace_count}"
+        )
     return "/".join([namespace, *parts[replace_count:]])
 
 
@@ -56,8 +60,9 @@ def _tag_selected(tags: list[str], flt: Filter | None) -> list[str] | None:
     return kept or None
 
 
-def select_items(s: Session, filters: list[Filter], repository: str | None = None,
-                 digest: str | None = None) -> list[Item]:
+def select_items(
+    s: Session, filters: list[Filter], repository: str | None = None, digest: str | None = None
+) -> list[Item]:
     """The top-level artifacts the filters select (optionally only in ``repository``,
     only ``digest``): an index's children travel with it."""
     by_type = {f.type: f for f in filters}
@@ -71,8 +76,9 @@ def select_items(s: Session, filters: list[Filter], repository: str | None = Non
     for repo in s.scalars(repos):
         if name and not glob_match(name.value, repo.name):
             continue
-        for art in s.scalars(select(Artifact).where(Artifact.repository_id == repo.id)
-                             .order_by(Artifact.id)):
+        for art in s.scalars(
+            select(Artifact).where(Artifact.repository_id == repo.id).order_by(Artifact.id)
+        ):
             if art.id in children or digest not in (None, art.digest):
                 continue  # copied with its index
             media_type = art.manifest_media_type or art.media_type
@@ -89,8 +95,12 @@ def select_items(s: Session, filters: list[Filter], repository: str | None = Non
 
 
 def _labels_selected(s: Session, artifact_id: int, flt: Filter) -> bool:
-    names = set(s.scalars(select(Label.name).join(ArtifactLabel,
-                                                  ArtifactLabel.label_id == Label.id)
-                          .where(ArtifactLabel.artifact_id == artifact_id)))
+    names = set(
+        s.scalars(
+            select(Label.name)
+            .join(ArtifactLabel, ArtifactLabel.label_id == Label.id)
+            .where(ArtifactLabel.artifact_id == artifact_id)
+        )
+    )
     has_all = set(flt.value) <= names
     return not has_all if flt.decoration == "excludes" else has_all

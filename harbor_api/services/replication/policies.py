@@ -40,30 +40,49 @@ from harbor_api.services.replication.filters import parse_filters
 
 TRIGGERS = ("manual", "scheduled", "event_based")
 SCHEDULE = "REPLICATION_SCHEDULE"  # the schedules' vendor and job type (see triggers.py)
-_NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-                        r"(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
-_SORT = {"id": ReplicationPolicy.id, "name": ReplicationPolicy.name,
-         "creation_time": ReplicationPolicy.creation_time,
-         "update_time": ReplicationPolicy.update_time}
-_Q_FIELDS = {"name": (ReplicationPolicy.name, TEXT),
-             "description": (ReplicationPolicy.description, TEXT),
-             "id": (ReplicationPolicy.id, INT),
-             "src_registry_id": (ReplicationPolicy.src_registry_id, INT),
-             "dest_registry_id": (ReplicationPolicy.dest_registry_id, INT)}
+_NAMESPACE = re.compile(
+    r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$"
+)
+_SORT = {
+    "id": ReplicationPolicy.id,
+    "name": ReplicationPolicy.name,
+    "creation_time": ReplicationPolicy.creation_time,
+    "update_time": ReplicationPolicy.update_time,
+}
+_Q_FIELDS = {
+    "name": (ReplicationPolicy.name, TEXT),
+    "description": (ReplicationPolicy.description, TEXT),
+    "id": (ReplicationPolicy.id, INT),
+    "src_registry_id": (ReplicationPolicy.src_registry_id, INT),
+    "dest_registry_id": (ReplicationPolicy.dest_registry_id, INT),
+}
 
 
 @registries.register_usage_check
 def _policies_using(session: Session, registry_id: int) -> list[str]:
-    names = session.scalars(select(ReplicationPolicy.name).where(or_(
-        ReplicationPolicy.src_registry_id == registry_id,
-        ReplicationPolicy.dest_registry_id == registry_id)))
+    names = session.scalars(
+        select(ReplicationPolicy.name).where(
+            or_(
+                ReplicationPolicy.src_registry_id == registry_id,
+                ReplicationPolicy.dest_registry_id == registry_id,
+            )
+        )
+    )
     return [f"replication policy {name}" for name in names]
 
 
 def local_registry(ctx: RequestContext) -> dict[str, Any]:
     """This instance as Harbor shows it in a policy: registry id 0, named Local."""
-    return {"id": 0, "name": "Local", "url": ctx.settings.resolved_external_url,
-            "type": "harbor", "insecure": False, "description": "", "status": "healthy"}
+    return {
+        "id": 0,
+        "name": "Local",
+        "url": ctx.settings.resolved_external_url,
+        "type": "harbor",
+        "insecure": False,
+        "description": "",
+        "status": "healthy",
+    }
 
 
 def render(ctx: RequestContext, s: Session, row: ReplicationPolicy) -> dict[str, Any]:
@@ -73,20 +92,30 @@ def render(ctx: RequestContext, s: Session, row: ReplicationPolicy) -> dict[str,
         endpoint = s.get(RegistryEndpoint, registry_id)
         return registries.render(endpoint) if endpoint else {"id": registry_id}
 
-    trigger: dict[str, Any] = {"type": row.trigger_type,
-                               "trigger_settings": {"cron": row.trigger_cron}}
+    trigger: dict[str, Any] = {
+        "type": row.trigger_type,
+        "trigger_settings": {"cron": row.trigger_cron},
+    }
     return {
-        "id": row.id, "name": row.name, "description": row.description or "",
-        "src_registry": side(row.src_registry_id), "dest_registry": side(row.dest_registry_id),
+        "id": row.id,
+        "name": row.name,
+        "description": row.description or "",
+        "src_registry": side(row.src_registry_id),
+        "dest_registry": side(row.dest_registry_id),
         "dest_namespace": row.dest_namespace or "",
         "dest_namespace_replace_count": row.dest_namespace_replace_count,
-        "trigger": trigger, "filters": json.loads(row.filters or "[]"),
+        "trigger": trigger,
+        "filters": json.loads(row.filters or "[]"),
         "replicate_deletion": bool(row.replicate_deletion),
-        "deletion": bool(row.replicate_deletion), "override": bool(row.override),
-        "enabled": bool(row.enabled), "speed": row.speed,
+        "deletion": bool(row.replicate_deletion),
+        "override": bool(row.override),
+        "enabled": bool(row.enabled),
+        "speed": row.speed,
         "copy_by_chunk": bool(row.copy_by_chunk),
         "single_active_replication": bool(row.single_active_replication),
-        "creation_time": iso(row.creation_time), "update_time": iso(row.update_time)}
+        "creation_time": iso(row.creation_time),
+        "update_time": iso(row.update_time),
+    }
 
 
 def _registry_id(s: Session, raw: Any, field: str) -> int | None:
@@ -115,8 +144,9 @@ def _trigger(body: dict[str, Any]) -> tuple[str, str]:
     trigger = body.get("trigger") or {}
     kind = trigger.get("type") or "manual"
     if kind not in TRIGGERS:
-        raise BadRequestError(f"unsupported trigger type {kind!r}; supported: "
-                              f"{', '.join(TRIGGERS)}")
+        raise BadRequestError(
+            f"unsupported trigger type {kind!r}; supported: {', '.join(TRIGGERS)}"
+        )
     if kind != "scheduled":
         return kind, ""
     cron = ((trigger.get("trigger_settings") or {}).get("cron") or "").strip()
@@ -134,23 +164,31 @@ def _apply(s: Session, row: ReplicationPolicy, body: dict[str, Any]) -> None:
     src = _registry_id(s, body.get("src_registry"), "src_registry")
     dest = _registry_id(s, body.get("dest_registry"), "dest_registry")
     if (src is None) == (dest is None):
-        raise BadRequestError("exactly one of src_registry (pull mode) and dest_registry "
-                              "(push mode) must be a registry endpoint; the other side is "
-                              "this instance")
+        raise BadRequestError(
+            "exactly one of src_registry (pull mode) and dest_registry "
+            "(push mode) must be a registry endpoint; the other side is "
+            "this instance"
+        )
     namespace = (body.get("dest_namespace") or "").strip()
     if namespace and (len(namespace) > 255 or not _NAMESPACE.match(namespace)):
-        raise BadRequestError(f"invalid dest_namespace {namespace!r}: lower-case path "
-                              "components of letters, digits and separators")
+        raise BadRequestError(
+            f"invalid dest_namespace {namespace!r}: lower-case path "
+            "components of letters, digits and separators"
+        )
     trigger_type, cron = _trigger(body)
     if trigger_type == "event_based" and src is not None:
-        raise BadRequestError("the event_based trigger is for push mode only (events happen "
-                              "on this instance)")
+        raise BadRequestError(
+            "the event_based trigger is for push mode only (events happen on this instance)"
+        )
     filters = parse_filters(body.get("filters"))
     deletion = body.get("replicate_deletion")
     if deletion is None:
         deletion = body.get("deletion")  # Harbor's deprecated spelling
-    if s.scalar(select(ReplicationPolicy.id).where(ReplicationPolicy.name == name,
-                                                   ReplicationPolicy.id != (row.id or 0))):
+    if s.scalar(
+        select(ReplicationPolicy.id).where(
+            ReplicationPolicy.name == name, ReplicationPolicy.id != (row.id or 0)
+        )
+    ):
         raise ConflictError(f"policy {name} already exists")
     row.name, row.description = name, body.get("description") or ""
     row.src_registry_id, row.dest_registry_id = src, dest
@@ -169,8 +207,15 @@ def _apply(s: Session, row: ReplicationPolicy, body: dict[str, Any]) -> None:
 def _sync_schedule(s: Session, row: ReplicationPolicy) -> None:
     """An enabled scheduled policy has a job-service schedule; any other has none."""
     if row.trigger_type == "scheduled" and row.enabled:
-        set_schedule(s, SCHEDULE, SCHEDULE, row.trigger_cron, vendor_id=row.id,
-                     params={"policy_id": row.id}, extra_attrs={"policy_name": row.name})
+        set_schedule(
+            s,
+            SCHEDULE,
+            SCHEDULE,
+            row.trigger_cron,
+            vendor_id=row.id,
+            params={"policy_id": row.id},
+            extra_attrs={"policy_name": row.name},
+        )
     else:
         delete_schedule(s, SCHEDULE, row.id)
 
@@ -182,8 +227,15 @@ def _get(s: Session, policy_id: int) -> ReplicationPolicy:
     return row
 
 
-def list_policies(ctx: RequestContext, *, q: str | None, sort: str | None,
-                  name: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_policies(
+    ctx: RequestContext,
+    *,
+    q: str | None,
+    sort: str | None,
+    name: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     rbac.require_system(ctx.principal, "replication", "list")
     where = conditions(parse_q(q, set(_Q_FIELDS)), _Q_FIELDS)
     if name:
@@ -191,8 +243,12 @@ def list_policies(ctx: RequestContext, *, q: str | None, sort: str | None,
     order = order_by(sort, _SORT, [ReplicationPolicy.id.asc()])
     with ctx.db.read() as s:
         rows, total = page_and_total(
-            s, select(ReplicationPolicy).where(*where).order_by(*order),
-            select(func.count()).select_from(ReplicationPolicy).where(*where), offset, limit)
+            s,
+            select(ReplicationPolicy).where(*where).order_by(*order),
+            select(func.count()).select_from(ReplicationPolicy).where(*where),
+            offset,
+            limit,
+        )
         return [render(ctx, s, r) for r in rows], total
 
 
@@ -228,11 +284,16 @@ def delete_policy(ctx: RequestContext, policy_id: int) -> None:
     rbac.require_system(ctx.principal, "replication", "delete")
     with ctx.db.transaction() as s:
         row = _get(s, policy_id)
-        if s.scalar(select(Execution.id).where(
-                Execution.vendor_type == "REPLICATION", Execution.vendor_id == row.id,
-                Execution.status.in_(("pending", "running")))):
-            raise PreconditionFailedError(f"the policy {row.name} has executions in progress; "
-                                          "stop them before deleting it")
+        if s.scalar(
+            select(Execution.id).where(
+                Execution.vendor_type == "REPLICATION",
+                Execution.vendor_id == row.id,
+                Execution.status.in_(("pending", "running")),
+            )
+        ):
+            raise PreconditionFailedError(
+                f"the policy {row.name} has executions in progress; stop them before deleting it"
+            )
         audit.record(s, ctx.principal, "delete", "replication_policy", row.name)
         delete_schedule(s, SCHEDULE, row.id)
         s.delete(row)

@@ -43,15 +43,24 @@ def replicate_deleted(db: Database, event: events.ArtifactEvent) -> None:
     if event.kind != "delete":
         return
     with db.transaction() as s:
-        for policy in s.scalars(select(ReplicationPolicy).where(
+        for policy in s.scalars(
+            select(ReplicationPolicy).where(
                 ReplicationPolicy.trigger_type == "event_based",
                 ReplicationPolicy.replicate_deletion.is_(True),
                 ReplicationPolicy.enabled.is_(True),
-                ReplicationPolicy.dest_registry_id.is_not(None))):
+                ReplicationPolicy.dest_registry_id.is_not(None),
+            )
+        ):
             params = executions.plan_deletion(policy, event)
             if params is not None:
-                jobs.create_execution(s, REPLICATION, REPLICATION, vendor_id=policy.id,
-                                      trigger="EVENT", params=[params])
+                jobs.create_execution(
+                    s,
+                    REPLICATION,
+                    REPLICATION,
+                    vendor_id=policy.id,
+                    trigger="EVENT",
+                    params=[params],
+                )
 
 
 @events.subscribe
@@ -59,10 +68,15 @@ def replicate_pushed(db: Database, event: events.ArtifactEvent) -> None:
     if event.kind != "push":
         return
     with db.transaction() as s:
-        policies = list(s.scalars(select(ReplicationPolicy).where(
-            ReplicationPolicy.trigger_type == "event_based",
-            ReplicationPolicy.enabled.is_(True),
-            ReplicationPolicy.dest_registry_id.is_not(None))))
+        policies = list(
+            s.scalars(
+                select(ReplicationPolicy).where(
+                    ReplicationPolicy.trigger_type == "event_based",
+                    ReplicationPolicy.enabled.is_(True),
+                    ReplicationPolicy.dest_registry_id.is_not(None),
+                )
+            )
+        )
         for policy in policies:
             if executions.plan_tasks(s, policy, (event.repository, event.digest)):
                 try:
@@ -71,6 +85,13 @@ def replicate_pushed(db: Database, event: events.ArtifactEvent) -> None:
                     continue  # single_active_replication: one already runs
 
 
-register(JobType(REPLICATION_SCHEDULE, run_schedule,
-                 "A replication policy's schedule fired: start an execution of the policy.",
-                 max_retries=3, backoff_seconds=10.0, max_backoff_seconds=300.0))
+register(
+    JobType(
+        REPLICATION_SCHEDULE,
+        run_schedule,
+        "A replication policy's schedule fired: start an execution of the policy.",
+        max_retries=3,
+        backoff_seconds=10.0,
+        max_backoff_seconds=300.0,
+    )
+)

@@ -23,14 +23,19 @@ def _context(data_dir) -> RequestContext:
 
 def test_secrets_survive_backup_and_restore(tmp_path):
     ctx = _context(tmp_path / "old")
-    registry_id = registries.create_registry(ctx, {
-        "name": "up", "type": "harbor", "url": "https://h.example",
-        "credential": {"type": "basic", "access_key": "u", "access_secret": "kept-secret"}})
+    registry_id = registries.create_registry(
+        ctx,
+        {
+            "name": "up",
+            "type": "harbor",
+            "url": "https://h.example",
+            "credential": {"type": "basic", "access_key": "u", "access_secret": "kept-secret"},
+        },
+    )
     ctx.db.dispose()
     backup(ctx.settings, tmp_path / "b.tar")
     restore(Settings(data_dir=tmp_path / "new"), tmp_path / "b.tar")
     credential_cipher._cipher_for.cache_clear()  # a fresh process on the new directory
     restored = _context(tmp_path / "new")
-    assert registries.endpoint_of(restored, registry_id).credential.access_secret == \
-        "kept-secret"
+    assert registries.endpoint_of(restored, registry_id).credential.access_secret == "kept-secret"
     restored.db.dispose()

@@ -24,8 +24,9 @@ def ctx(tmp_path):
 
 
 def _endpoint(ctx) -> int:
-    return registries.create_registry(ctx, {"name": "up", "type": "docker-registry",
-                                            "url": "https://up.example"})
+    return registries.create_registry(
+        ctx, {"name": "up", "type": "docker-registry", "url": "https://up.example"}
+    )
 
 
 def test_in_use_by_a_proxy_cache_project(ctx):
@@ -41,7 +42,8 @@ def test_a_registered_check_refuses_the_deletion(ctx, monkeypatch):
     monkeypatch.setattr(registries, "USAGE_CHECKS", list(registries.USAGE_CHECKS))
     registry_id = _endpoint(ctx)
     registries.register_usage_check(
-        lambda s, rid: ["replication policy nightly"] if rid == registry_id else [])
+        lambda s, rid: ["replication policy nightly"] if rid == registry_id else []
+    )
     with pytest.raises(PreconditionFailedError) as refused:
         registries.delete_registry(ctx, registry_id)
     assert refused.value.status == 412
@@ -56,9 +58,15 @@ def test_unused_endpoint_is_deleted(ctx):
 
 
 def test_secret_is_stored_encrypted(ctx):
-    registry_id = registries.create_registry(ctx, {
-        "name": "enc", "type": "harbor", "url": "https://h.example",
-        "credential": {"type": "basic", "access_key": "u", "access_secret": "plain-text"}})
+    registry_id = registries.create_registry(
+        ctx,
+        {
+            "name": "enc",
+            "type": "harbor",
+            "url": "https://h.example",
+            "credential": {"type": "basic", "access_key": "u", "access_secret": "plain-text"},
+        },
+    )
     with ctx.db.read() as s:
         stored = s.get(registries.RegistryEndpoint, registry_id).access_secret
     assert stored and "plain-text" not in stored

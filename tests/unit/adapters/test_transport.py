@@ -7,11 +7,14 @@ from harbor_api.adapters.transport import parse_challenge
 def test_bearer_challenge():
     challenge = parse_challenge(
         'Bearer realm="https://auth.example/token",service="registry.example",'
-        'scope="repository:library/a:pull,push"')
+        'scope="repository:library/a:pull,push"'
+    )
     assert challenge.scheme == "bearer"
-    assert challenge.params == {"realm": "https://auth.example/token",
-                                "service": "registry.example",
-                                "scope": "repository:library/a:pull,push"}
+    assert challenge.params == {
+        "realm": "https://auth.example/token",
+        "service": "registry.example",
+        "scope": "repository:library/a:pull,push",
+    }
 
 
 def test_basic_challenge_and_garbage():
@@ -20,6 +23,7 @@ def test_basic_challenge_and_garbage():
 
 
 def test_credential_repr_hides_the_secret():
-    endpoint = Endpoint("https://r.example", "harbor", credential=Credential(
-        "basic", "robot$x", "the-secret"))
+    endpoint = Endpoint(
+        "https://r.example", "harbor", credential=Credential("basic", "robot$x", "the-secret")
+    )
     assert "the-secret" not in repr(endpoint) and "robot$x" in repr(endpoint)

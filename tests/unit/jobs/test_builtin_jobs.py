@@ -14,8 +14,15 @@ from harbor_api.jobs.runner import LeaseKeeper, execute
 
 def _audit(db, hours_ago, operation):
     with db.transaction() as s:
-        s.add(AuditLog(operation=operation, resource_type="artifact", resource="p/r:t",
-                       username="admin", op_time=utcnow() - dt.timedelta(hours=hours_ago)))
+        s.add(
+            AuditLog(
+                operation=operation,
+                resource_type="artifact",
+                resource="p/r:t",
+                username="admin",
+                op_time=utcnow() - dt.timedelta(hours=hours_ago),
+            )
+        )
 
 
 def _run(db, storage, params):
@@ -30,8 +37,9 @@ def test_audit_logs_gc_purges_old_rows_of_the_chosen_operations(db, storage):
     _audit(db, 50, "pull")
     _audit(db, 50, "create")
     _audit(db, 1, "pull")
-    log = _run(db, storage, {"audit_retention_hour": 24, "include_operations": "pull",
-                             "dry_run": True})
+    log = _run(
+        db, storage, {"audit_retention_hour": 24, "include_operations": "pull", "dry_run": True}
+    )
     assert "dry run: 1 audit log row(s)" in log
     with db.read() as s:
         assert s.query(AuditLog).count() == 3

@@ -90,6 +90,7 @@ def test_retries_run_out_and_the_task_fails(db, storage):
 
 def test_backoff_doubles_up_to_its_cap():
     from harbor_api.jobs import types
+
     fail = types.get("TEST_FAIL")
     assert [fail.backoff(n) for n in (1, 2, 3, 4)] == [0.2, 0.4, 0.5, 0.5]
 

@@ -27,8 +27,14 @@ def test_other_forms_are_refused(bad):
 
 def test_a_due_schedule_fires_once_and_moves_on(db):
     with db.transaction() as s:
-        schedules.set_schedule(s, "TEST_VENDOR", "TEST_STEPS", "* * * * * *",
-                               params={"steps": 1}, extra_attrs={"who": "test"})
+        schedules.set_schedule(
+            s,
+            "TEST_VENDOR",
+            "TEST_STEPS",
+            "* * * * * *",
+            params={"steps": 1},
+            extra_attrs={"who": "test"},
+        )
     now = utcnow() + dt.timedelta(seconds=2)
     fired = schedules.fire_due(db, now)
     assert len(fired) == 1

@@ -22,9 +22,13 @@ from harbor_api.settings import Settings
 
 ADMIN = Principal(kind="user", user_id=1, username="admin", sysadmin=True, via="basic")
 #: A robot that may push and pull in ``library`` (upload limits apply to it).
-ROBOT = Principal(kind="robot", robot_id=7, username="robot$library+ci", via="basic",
-                  robot_access=(("library", "repository", "push"),
-                                ("library", "repository", "pull")))
+ROBOT = Principal(
+    kind="robot",
+    robot_id=7,
+    username="robot$library+ci",
+    via="basic",
+    robot_access=(("library", "repository", "push"), ("library", "repository", "pull")),
+)
 
 
 def sha256(data: bytes) -> str:

@@ -43,13 +43,20 @@ def _blob(core: Core, data: bytes) -> dict:
 def _image(core: Core, layer: bytes, **extra: object) -> bytes:
     config = b'{"architecture":"amd64","os":"linux"}'
     _blob(core, config)
-    return canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                      "config": descriptor(OCI_CONFIG, config),
-                      "layers": [_blob(core, layer)], **extra})
+    return canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor(OCI_CONFIG, config),
+            "layers": [_blob(core, layer)],
+            **extra,
+        }
+    )
 
 
-def _put(manifests: Manifests, reference: str, body: bytes,
-         media_type: str = OCI_MANIFEST) -> PushedManifest:
+def _put(
+    manifests: Manifests, reference: str, body: bytes, media_type: str = OCI_MANIFEST
+) -> PushedManifest:
     return manifests.put(ADMIN, NAME, parse_reference(reference), body, media_type)
 
 
@@ -83,9 +90,14 @@ def test_a_put_is_validated_before_anything_is_stored(core: Core, manifests: Man
     body = _image(core, b"one")
     with pytest.raises(DigestInvalidError):
         _put(manifests, sha256(b"other"), body)
-    missing = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                         "config": descriptor(EMPTY_CONFIG, b"{}"),
-                         "layers": [descriptor(OCI_LAYER, b"never pushed")]})
+    missing = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor(EMPTY_CONFIG, b"{}"),
+            "layers": [descriptor(OCI_LAYER, b"never pushed")],
+        }
+    )
     with pytest.raises(ManifestBlobUnknownError):
         _put(manifests, "latest", missing)
     assert _resolve(core, "latest") is None
@@ -93,8 +105,9 @@ def test_a_put_is_validated_before_anything_is_stored(core: Core, manifests: Man
 
 def test_an_index_needs_its_children_and_records_them(core: Core, manifests: Manifests):
     child = _image(core, b"one")
-    index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                       "manifests": [descriptor(OCI_MANIFEST, child)]})
+    index = canonical(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor(OCI_MANIFEST, child)]}
+    )
     with pytest.raises(ManifestBlobUnknownError):
         _put(manifests, "multi", index, OCI_INDEX)
     _put(manifests, sha256(child), child)
@@ -103,9 +116,11 @@ def test_an_index_needs_its_children_and_records_them(core: Core, manifests: Man
 
 def test_a_subject_is_reported(core: Core, manifests: Manifests):
     subject = _put(manifests, "latest", _image(core, b"one"))
-    referrer = _image(core, b"sig", subject={"mediaType": OCI_MANIFEST,
-                                              "digest": subject.digest,
-                                              "size": subject.size})
+    referrer = _image(
+        core,
+        b"sig",
+        subject={"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+    )
     assert _put(manifests, sha256(referrer), referrer).subject == subject.digest
 
 
@@ -132,15 +147,16 @@ def test_a_race_lost_every_time_is_an_error(core: Core, manifests: Manifests, mo
         _put(manifests, "latest", _image(core, b"one"))
 
 
-def test_delete_refuses_an_indexed_child_and_takes_accessories(core: Core,
-                                                               manifests: Manifests):
+def test_delete_refuses_an_indexed_child_and_takes_accessories(core: Core, manifests: Manifests):
     child = _image(core, b"one")
     _put(manifests, sha256(child), child)
-    index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                       "manifests": [descriptor(OCI_MANIFEST, child)]})
+    index = canonical(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor(OCI_MANIFEST, child)]}
+    )
     top = _put(manifests, "multi", index, OCI_INDEX)
-    signature = _image(core, b"sig", subject={"mediaType": OCI_INDEX, "digest": top.digest,
-                                               "size": top.size})
+    signature = _image(
+        core, b"sig", subject={"mediaType": OCI_INDEX, "digest": top.digest, "size": top.size}
+    )
     _put(manifests, sha256(signature), signature)
     with pytest.raises(BadRequestError, match="referenced by an index"):
         manifests.delete(ADMIN, NAME, parse_reference(sha256(child)))

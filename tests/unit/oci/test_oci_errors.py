@@ -22,8 +22,7 @@ def test_no_error_class_overrides_the_tables_status():
     for package in (harbor_api.v2, harbor_api.services.oci):
         for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
             importlib.import_module(module.name)
-    overriding = [cls.__qualname__ for cls in _subclasses(HarborError)
-                  if "status" in vars(cls)]
+    overriding = [cls.__qualname__ for cls in _subclasses(HarborError) if "status" in vars(cls)]
     assert overriding == []
 
 

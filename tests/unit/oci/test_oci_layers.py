@@ -32,15 +32,20 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("path", V2, ids=lambda p: p.name)
 def test_the_v2_edge_imports_no_orm(path: Path):
-    assert [m for m, _ in _imports(path)
-            if m.split(".")[0] == "sqlalchemy" or m.startswith("harbor_api.db")] == []
+    assert [
+        m
+        for m, _ in _imports(path)
+        if m.split(".")[0] == "sqlalchemy" or m.startswith("harbor_api.db")
+    ] == []
 
 
 @pytest.mark.parametrize("path", OCI, ids=lambda p: p.name)
 def test_the_oci_services_import_no_http_edge(path: Path):
-    assert [m for m, _ in _imports(path)
-            if m.startswith(("harbor_api.v2", "harbor_api.api", "handlers", "connexion",
-                             "starlette"))] == []
+    assert [
+        m
+        for m, _ in _imports(path)
+        if m.startswith(("harbor_api.v2", "harbor_api.api", "handlers", "connexion", "starlette"))
+    ] == []
 
 
 @pytest.mark.parametrize("path", V2 + OCI, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -31,18 +31,23 @@ SCENARIOS: dict[str, list[Step]] = {
 def _fast(core: Core, who: Principal, upload_id: str, step: Step) -> int:
     body, chunk, declared = step
     return core.sessions_with(max_upload_bytes_per_user=5).append_bytes(
-        who, NAME, upload_id, body, chunk, declared)
+        who, NAME, upload_id, body, chunk, declared
+    )
 
 
 def _streamed(core: Core, who: Principal, upload_id: str, step: Step) -> int:
     body, chunk, declared = step
-    pieces = [body[i:i + 1000] for i in range(0, len(body), 1000)]
+    pieces = [body[i : i + 1000] for i in range(0, len(body), 1000)]
     sessions = core.sessions_with(max_upload_bytes_per_user=5)
     return anyio.run(sessions.append, who, NAME, upload_id, pieces, chunk, declared)
 
 
-def _answers(core: Core, who: Principal, steps: list[Step],
-             append: Callable[[Core, Principal, str, Step], int]) -> list[object]:
+def _answers(
+    core: Core,
+    who: Principal,
+    steps: list[Step],
+    append: Callable[[Core, Principal, str, Step], int],
+) -> list[object]:
     upload_id = core.sessions.start(who, NAME).upload_id
     answers: list[object] = []
     for step in steps:
@@ -54,7 +59,7 @@ def _answers(core: Core, who: Principal, steps: list[Step],
             answers.append((refused.code, refused.message))
     state = core.sessions.state(who, NAME, upload_id)
     stored = core.driver.get(paths.upload_data_key(upload_id)) if state.offset else b""
-    answers.append(("offset", state.offset, sha256(stored[:state.offset])))
+    answers.append(("offset", state.offset, sha256(stored[: state.offset])))
     core.sessions.cancel(who, NAME, upload_id)  # the next run starts with the same allowance
     return answers
 

@@ -39,8 +39,9 @@ def test_a_chunked_upload_advances_and_finishes_into_a_linked_blob(core: Core):
     started = sessions.start(ADMIN, NAME)
     assert started.offset == 0
     assert sessions.append_bytes(ADMIN, NAME, started.upload_id, b"hello ") == 6
-    assert sessions.append_bytes(ADMIN, NAME, started.upload_id, b"world",
-                                 ChunkRange(6, 10), 5) == 11
+    assert (
+        sessions.append_bytes(ADMIN, NAME, started.upload_id, b"world", ChunkRange(6, 10), 5) == 11
+    )
     assert sessions.state(ADMIN, NAME, started.upload_id).offset == 11
     stored = sessions.finish(ADMIN, NAME, started.upload_id, sha256(b"hello world"))
     assert stored == StoredBlob(NAME, sha256(b"hello world"), 11)
@@ -109,8 +110,9 @@ class _LinkDiesOnce(UploadSessions):
 
     died = False
 
-    def link(self, name: str, project_id: int, digest: str, size: int,
-             upload_id: str | None = None) -> None:
+    def link(
+        self, name: str, project_id: int, digest: str, size: int, upload_id: str | None = None
+    ) -> None:
         if upload_id is not None and not self.died:
             self.died = True
             raise RuntimeError("crash between the move and the link")

@@ -21,10 +21,21 @@ def test_parse_supported_digests():
     assert str(parse_digest(SHA512)) == SHA512
 
 
-@pytest.mark.parametrize("bad", ["", "sha256", "sha256:", "sha256:" + "a" * 63,
-                                 "sha256:" + "A" * 64, "sha256:" + "g" * 64,
-                                 "md5:" + "a" * 32, "sha512:" + "a" * 64, "SHA256:" + "a" * 64,
-                                 "sha256:../../etc/passwd"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "sha256",
+        "sha256:",
+        "sha256:" + "a" * 63,
+        "sha256:" + "A" * 64,
+        "sha256:" + "g" * 64,
+        "md5:" + "a" * 32,
+        "sha512:" + "a" * 64,
+        "SHA256:" + "a" * 64,
+        "sha256:../../etc/passwd",
+    ],
+)
 def test_rejects_bad_digests(bad):
     with pytest.raises(DigestInvalidError):
         parse_digest(bad)
@@ -38,15 +49,31 @@ def test_digest_of_and_verify():
     assert verify(data, digest_of(data)) and not verify(b"other", digest_of(data))
 
 
-@pytest.mark.parametrize("name", ["library/nginx", "team/app/api", "a/b", "my-proj/x_y.z",
-                                  "p/a__b", "p/a--b", "p0/1"])
+@pytest.mark.parametrize(
+    "name", ["library/nginx", "team/app/api", "a/b", "my-proj/x_y.z", "p/a__b", "p/a--b", "p0/1"]
+)
 def test_valid_names(name):
     assert validate_repository_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["nginx", "Library/nginx", "p/../x", "p/./x", "p//x", "/p/x",
-                                  "p/x/", "p/-x", "p/x-", "p/x..y", "p/" + "a" * 300,
-                                  "p/x:tag", "p/x y"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nginx",
+        "Library/nginx",
+        "p/../x",
+        "p/./x",
+        "p//x",
+        "/p/x",
+        "p/x/",
+        "p/-x",
+        "p/x-",
+        "p/x..y",
+        "p/" + "a" * 300,
+        "p/x:tag",
+        "p/x y",
+    ],
+)
 def test_invalid_names(name):
     with pytest.raises(NameInvalidError):
         validate_repository_name(name)

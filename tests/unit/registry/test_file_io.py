@@ -39,7 +39,7 @@ def _write(path, pieces, start: int = 0, direct: bool = True) -> FileSink:
 def _split(data: bytes, sizes) -> list[bytes]:
     pieces, at = [], 0
     for size in sizes:
-        pieces.append(data[at:at + size])
+        pieces.append(data[at : at + size])
         at += size
     if at < len(data):
         pieces.append(data[at:])
@@ -50,8 +50,14 @@ def _cached_bytes(path) -> int:
     """Bytes of ``path`` resident in the page cache (mincore(2) over a read-only mapping)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_int, ctypes.c_long]
+    libc.mmap.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_long,
+    ]
     libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
     libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     size = os.path.getsize(path)
@@ -70,16 +76,19 @@ def _cached_bytes(path) -> int:
     return sum(page & 1 for page in vector) * mmap.PAGESIZE
 
 
-@pytest.mark.parametrize("sizes", [
-    [],                                   # nothing at all
-    [1],                                  # less than a block
-    [ALIGN],                              # exactly a block
-    [STAGE],                              # exactly one stage
-    [STAGE - 1, 2],                       # a stage boundary inside a write
-    [3 * STAGE + 5],                      # several stages and an unaligned tail
-    [65536] * 200,                        # network-sized pieces
-    [1, 4095, 4097, 1 << 20, 3, STAGE],   # anything goes
-])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [],  # nothing at all
+        [1],  # less than a block
+        [ALIGN],  # exactly a block
+        [STAGE],  # exactly one stage
+        [STAGE - 1, 2],  # a stage boundary inside a write
+        [3 * STAGE + 5],  # several stages and an unaligned tail
+        [65536] * 200,  # network-sized pieces
+        [1, 4095, 4097, 1 << 20, 3, STAGE],  # anything goes
+    ],
+)
 @pytest.mark.parametrize("direct", [True, False], ids=["direct", "page-cache"])
 def test_sink_writes_exactly_what_it_was_given(tmp_path, sizes, direct):
     data = _payload(sum(sizes) + (STAGE + 123 if sizes else 0))
@@ -109,8 +118,7 @@ def test_sink_bulk_bypasses_the_page_cache(tmp_path):
 
 
 @pytest.mark.parametrize("piece", [MiB, 3 * MiB // 2], ids=["stage-aligned", "straddling"])
-def test_sink_falls_back_to_the_page_cache_when_direct_io_is_refused(tmp_path, monkeypatch,
-                                                                      piece):
+def test_sink_falls_back_to_the_page_cache_when_direct_io_is_refused(tmp_path, monkeypatch, piece):
     """A filesystem without O_DIRECT (tmpfs on older kernels) refuses the flag with EINVAL;
     no such filesystem is mountable here, so the refusal is simulated at fcntl. Pieces that
     straddle stages, arriving while the refused background write fails, must still land in
@@ -149,10 +157,17 @@ def test_sink_close_without_flush_releases_everything(tmp_path):
         os.close(fd)
 
 
-@pytest.mark.parametrize(("offset", "length"), [
-    (0, None), (0, 10), (5, None), (3 * MiB + 1, 9 * MiB), (16 * MiB - 3, None),
-    (0, 64 * MiB),  # longer than the file: stops at its end
-])
+@pytest.mark.parametrize(
+    ("offset", "length"),
+    [
+        (0, None),
+        (0, 10),
+        (5, None),
+        (3 * MiB + 1, 9 * MiB),
+        (16 * MiB - 3, None),
+        (0, 64 * MiB),  # longer than the file: stops at its end
+    ],
+)
 def test_read_region_returns_the_requested_bytes(tmp_path, offset, length):
     data = _payload(16 * MiB)
     path = tmp_path / "blob"
