@@ -1,46 +1,53 @@
 """Harbor's name and tag filters: doublestar globs. ``*`` matches within one path segment,
 ``**`` across segments, ``?`` one character, ``{a,b}`` either alternative, ``[...]`` a
-class; an empty pattern matches everything."""
+class; an empty pattern matches everything. The one glob of the project: replication
+filters and the adapters' listings both use it; a malformed glob is a 400."""
 
 from __future__ import annotations
 
 import functools
 import re
 
+from harbor_api.errors import BadRequestError
+
 
 @functools.lru_cache(maxsize=256)
 def compile_glob(pattern: str) -> re.Pattern[str]:
+    """The doublestar glob as a regular expression; a malformed glob is a 400."""
     out, i, depth = [], 0, 0
     while i < len(pattern):
-        c = pattern[i]
+        ch = pattern[i]
         if pattern.startswith("**", i):
             out.append(".*")
             i += 2
             continue
-        if c == "*":
+        if ch == "*":
             out.append("[^/]*")
-        elif c == "?":
+        elif ch == "?":
             out.append("[^/]")
-        elif c == "{":
-            out.append("(?:")
-            depth += 1
-        elif c == "}" and depth:
-            out.append(")")
-            depth -= 1
-        elif c == "," and depth:
-            out.append("|")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
             if end < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-                i = end
+                raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '['")
+            body = pattern[i + 1 : end]
+            negate, body = body[0] in "!^", body[1:] if body[0] in "!^" else body
+            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+            out.append("[" + ("^" if negate else "") + body + "]")
+            i = end + 1
+            continue
+        elif ch == "{":
+            depth += 1
+            out.append("(?:")
+        elif ch == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif ch == "," and depth:
+            out.append("|")
         else:
-            out.append(re.escape(c))
+            out.append(re.escape(ch))
         i += 1
-    out.extend(")" * depth)
+    if depth:
+        raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '{{'")
     return re.compile("".join(out) + r"\Z")
 
 

@@ -8,10 +8,10 @@ glob (``*`` within one path component, ``**`` across them, ``?``, ``{a,b}``, ``[
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from harbor_api.adapters.patterns import compile_glob
 from harbor_api.errors import BadRequestError
 
 FILTER_TYPES = ("name", "tag", "label", "resource")
@@ -32,47 +32,8 @@ class Filter:
         return item
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """The doublestar glob as a regular expression; a malformed glob is a 400."""
-    out, i, depth = [], 0, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = pattern.find("]", i + 2)
-            if end < 0:
-                raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '['")
-            body = pattern[i + 1 : end]
-            negate, body = body[0] in "!^", body[1:] if body[0] in "!^" else body
-            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
-            out.append("[" + ("^" if negate else "") + body + "]")
-            i = end + 1
-            continue
-        elif ch == "{":
-            depth += 1
-            out.append("(?:")
-        elif ch == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif ch == "," and depth:
-            out.append("|")
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    if depth:
-        raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '{{'")
-    return re.compile("".join(out) + r"\Z")
-
-
 def glob_match(pattern: str, value: str) -> bool:
-    return glob_regex(pattern).match(value) is not None
+    return compile_glob(pattern).match(value) is not None
 
 
 def parse_filters(raw: Any) -> list[Filter]:
@@ -106,7 +67,7 @@ def _parse_one(item: Any) -> Filter:
     if kind in ("name", "tag"):
         if not isinstance(value, str):
             raise BadRequestError(f"the value of the {kind} filter must be a string")
-        glob_regex(value)
+        compile_glob(value)
     elif kind == "label":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise BadRequestError("the value of the label filter must be a list of names")
