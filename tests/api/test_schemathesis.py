@@ -60,6 +60,16 @@ RULES_IN_DESCRIPTION = [
     "addLabel",
     "CopyArtifact",
     "ListLabels",
+    "createRegistry",
+    "pingRegistry",
+    "stopRunningJob",
+    "actionPendingJobs",
+    "updateQuota",
+    "putSystemCVEAllowlist",
+    "createPurgeSchedule",
+    "updatePurgeSchedule",
+    "createReplicationPolicy",
+    "startReplication",
 ]
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The spec's info.description: no string may hold U+0000 (answered 400), so none is generated.
