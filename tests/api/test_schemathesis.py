@@ -27,7 +27,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.config import SchemathesisConfig
 
 from tests.support.clients import ApiClient
-from tests.support.servers import ADMIN_PASSWORD
+from tests.support.servers import ADMIN_PASSWORD, postgres_database, running_server
 
 pytestmark = [pytest.mark.api, pytest.mark.slow]
 
@@ -129,6 +129,19 @@ def test_rules_outside_the_schema_are_described():
 
 def _basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@pytest.fixture(scope="module")
+def server(backend, tmp_path_factory):
+    """A server of its own per backend: the fuzz leaves registry endpoints, replication
+    policies, schedules, quotas and configuration behind, which other tests must not inherit."""
+    tmp = tmp_path_factory.mktemp(f"fuzz-{backend}")
+    if backend == "postgresql":
+        with postgres_database() as url, running_server(tmp, url) as srv:
+            yield srv
+    else:
+        with running_server(tmp) as srv:
+            yield srv
 
 
 @pytest.fixture
