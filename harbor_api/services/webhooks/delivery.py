@@ -10,6 +10,7 @@ retries it with backoff, then marks the task failed.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,14 +26,20 @@ class DeliveryError(RuntimeError):
     """The receiver did not take the event (status outside 2xx)."""
 
 
-def _target(ctx: Any) -> tuple[WebhookPolicy, dict[str, Any]] | None:
+@dataclass(frozen=True)
+class _Policy:
+    id: int
+    name: str
+
+
+def _target(ctx: Any) -> tuple[_Policy, dict[str, Any]] | None:
     params = ctx.params
     with ctx.db.read() as s:
-        policy = s.get(WebhookPolicy, int(params["policy_id"]))
-    if policy is None or not policy.enabled:
-        ctx.log(f"policy {params['policy_id']} is gone or disabled: nothing sent")
-        return None
-    targets = json.loads(policy.targets or "[]")
+        row = s.get(WebhookPolicy, int(params["policy_id"]))
+        if row is None or not row.enabled:
+            ctx.log(f"policy {params['policy_id']} is gone or disabled: nothing sent")
+            return None
+        policy, targets = _Policy(row.id, row.name), json.loads(row.targets or "[]")
     index = int(params.get("target_index", -1))
     if 0 <= index < len(targets) and targets[index]["address"] == params["address"]:
         return policy, targets[index]
