@@ -283,6 +283,7 @@ def test_a_hanging_receiver_does_not_slow_pushes(api, server, new_project):
         receiver.wait_for(1, arrived=True)  # deliveries were attempted meanwhile
         assert receiver.deliveries == []  # and all of them are still hanging
     print(
-        f"8 pushes: {spent[plain]:.3f} s without a policy, {spent[watched]:.3f} s with a hanging one"
+        f"8 pushes: {spent[plain]:.3f} s without a policy, "
+        f"{spent[watched]:.3f} s with a hanging one"
     )
     assert spent[watched] <= spent[plain] * 1.5 + 0.5
