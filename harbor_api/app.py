@@ -27,6 +27,7 @@ from harbor_api.registry.storage import make_driver
 from harbor_api.services.audit_logs import start_retention_job
 from harbor_api.services.context import AppState
 from harbor_api.services.tokens import challenge_hook
+from harbor_api.services.webhooks.notify import Notifier
 from harbor_api.settings import Settings
 from harbor_api.v2.app import RegistryApp
 from harbor_api.web.static import DEVCENTER_FILES, PortalApp, SpecDocument, StaticDirectory
@@ -59,6 +60,9 @@ def build_state(settings: Settings) -> AppState:
     state.challenge = challenge_hook(state)
     state.audit_retention = start_retention_job(db)
     state.jobs = JobService.for_settings(db, settings, storage=state.storage)
+    state.webhooks = Notifier(
+        db, settings.resolved_external_url, settings.webhook_policy_cache_seconds
+    ).install()
     return state
 
 

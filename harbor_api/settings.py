@@ -87,6 +87,10 @@ class Settings:
     job_lease_seconds: int = 30
     job_redis_queue: str = "harbor_api_jobs"
     job_modules: str = ""
+    # webhooks (docs/webhooks.md): seconds a delivery waits for the receiver; seconds another
+    # process may go on using its cached view of which projects have enabled policies
+    webhook_delivery_timeout_seconds: int = 10
+    webhook_policy_cache_seconds: int = 5
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -217,6 +221,7 @@ def _validated(settings: Settings) -> Settings:
         "upload_purge_interval_seconds",
         "graceful_timeout",
         "header_timeout",
+        "webhook_delivery_timeout_seconds",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
@@ -224,6 +229,7 @@ def _validated(settings: Settings) -> Settings:
         "max_open_uploads_per_user",
         "max_upload_bytes_per_user",
         "max_connections_per_client",
+        "webhook_policy_cache_seconds",
     ):
         if getattr(settings, name) < 0:
             raise ConfigError(

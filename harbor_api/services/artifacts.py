@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, func, not_, or_, select
 
 from harbor_api.db.models import Artifact, ArtifactLabel, ArtifactReference, Tag
 from harbor_api.errors import NotFoundError
-from harbor_api.services import audit, image_config
+from harbor_api.services import audit, events, image_config
 from harbor_api.services.artifact_view import (
     Options,
     media_types_of,
@@ -140,6 +140,10 @@ def delete_artifact(
         audit.record(
             s, ctx.principal, "delete", "artifact", f"{repo.name}@{found.digest}", project.id
         )
+        deleted = events.ArtifactEvent(
+            "delete", repo.name, found.digest, None, audit.actor(ctx.principal)
+        )
+    events.publish(ctx.db, deleted)  # after the commit, as /v2 DELETE does
 
 
 def build_history(

@@ -53,6 +53,7 @@ class AppState:
     challenge: ChallengeHook | None = None  # the /v2 Bearer challenge
     audit_retention: threading.Event | None = None  # set it to stop the retention job
     jobs: BackgroundService | None = None  # this process's job workers and scheduler
+    webhooks: object | None = None  # its webhook notifier (services/webhooks/notify.py)
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""Registry events (an artifact pushed, deleted) for whoever reacts to them: replication's
-event-based policies now, webhooks later.
+"""Registry events (an artifact pushed, pulled, deleted) for whoever reacts to them:
+replication's event-based policies and webhooks (:mod:`harbor_api.services.webhooks`).
 
 Published after the change committed, in the publishing thread; a subscriber's failure is
-logged and never fails the push or delete that caused it.
+logged and never fails the push or delete that caused it. A pull is published from the
+manifest GET, which may run on the event loop: subscribers of pulls must answer from
+memory when they have nothing to do (webhooks checks a cache of its policies).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ArtifactEvent:
-    kind: str  # "push" | "delete"
+    kind: str  # "push" | "pull" | "delete"
     repository: str
     digest: str
     tag: str | None = None
+    operator: str = ""  # who pushed, pulled or deleted (audit's actor name)
 
 
 Subscriber = Callable[[Database, ArtifactEvent], None]

@@ -74,6 +74,11 @@ RULES_IN_DESCRIPTION = [
     "listReplicationPolicies",
     "listReplicationExecutions",
     "listReplicationTasks",
+    "ListWebhookPoliciesOfProject",
+    "CreateWebhookPolicyOfProject",
+    "UpdateWebhookPolicyOfProject",
+    "ListExecutionsOfWebhookPolicy",
+    "ListTasksOfWebhookExecution",
 ]
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The spec's info.description: no string may hold U+0000 (answered 400), so none is generated.

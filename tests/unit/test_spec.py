@@ -24,6 +24,17 @@ HARBOR_PASCAL_CASE_IDS = {
     "UpdateLabel",
     "DeleteLabel",
     "CopyArtifact",
+    # the webhook operations, Harbor's own ids
+    "ListWebhookPoliciesOfProject",
+    "CreateWebhookPolicyOfProject",
+    "GetWebhookPolicyOfProject",
+    "UpdateWebhookPolicyOfProject",
+    "DeleteWebhookPolicyOfProject",
+    "ListExecutionsOfWebhookPolicy",
+    "ListTasksOfWebhookExecution",
+    "GetLogsOfWebhookTask",
+    "LastTrigger",
+    "GetSupportedEventTypes",
 }
 # Error responses whose body Harbor defines differently from Errors (kept for compatibility).
 HARBOR_ERROR_BODIES = {("POST /ldap/users/import", "404")}  # the users that failed to import

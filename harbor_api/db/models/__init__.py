@@ -27,6 +27,7 @@ from harbor_api.db.models.registry import (
 )
 from harbor_api.db.models.replication import ReplicationPolicy, ReplicationTaskProgress
 from harbor_api.db.models.robots import Robot
+from harbor_api.db.models.webhooks import WebhookPolicy
 
 __all__ = [
     "Artifact",
@@ -62,4 +63,5 @@ __all__ = [
     "Upload",
     "User",
     "UserGroup",
+    "WebhookPolicy",
 ]

@@ -102,9 +102,15 @@ class Manifests:
         if found is None or not with_body:
             return None if found is None else LoadedManifest(found, b"")
         try:
-            return LoadedManifest(found, self.blobs.get(found.digest))
+            loaded = LoadedManifest(found, self.blobs.get(found.digest))
         except StorageNotFoundError:
             return None
+        # subscribers answer from memory when no policy wants pulls (webhooks' cache)
+        events.publish(
+            self.db,
+            events.ArtifactEvent("pull", name, found.digest, reference.tag, audit.actor(principal)),
+        )
+        return loaded
 
     @staticmethod
     def verify(body: bytes, content_type: str, reference: Reference) -> tuple[str, ParsedManifest]:
@@ -156,7 +162,10 @@ class Manifests:
             except IntegrityError:
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
-        events.publish(self.db, events.ArtifactEvent("push", name, digest, reference.tag))
+        events.publish(
+            self.db,
+            events.ArtifactEvent("push", name, digest, reference.tag, audit.actor(principal)),
+        )
         return PushedManifest(
             digest,
             len(body),
@@ -192,7 +201,11 @@ class Manifests:
         events.publish(
             self.db,
             events.ArtifactEvent(
-                "delete", name, reference.value if reference.by_digest else "", reference.tag
+                "delete",
+                name,
+                reference.value if reference.by_digest else "",
+                reference.tag,
+                audit.actor(principal),
             ),
         )
         return True
