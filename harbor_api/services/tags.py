@@ -9,7 +9,7 @@ from harbor_api.db.base import utcnow
 from harbor_api.db.models import Tag
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
 from harbor_api.registry.names import is_tag
-from harbor_api.services import audit
+from harbor_api.services import audit, immutability
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import artifact, authorized_repository
@@ -89,5 +89,6 @@ def delete_tag(
         )
         if tag is None:
             raise NotFoundError(f"tag {name} attached to artifact {found.id} not found")
+        immutability.check_tag_delete(s, repo.id, name)
         audit.record(s, ctx.principal, "delete", "tag", f"{repo.name}:{name}", project.id)
         s.delete(tag)
