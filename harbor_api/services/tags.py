@@ -28,6 +28,7 @@ def list_tags(
     sort: str | None,
     offset: int,
     limit: int,
+    with_immutable_status: bool = False,
 ) -> tuple[list[dict], int]:
     terms = parse_q(q, {"name"})
     order = order_by(sort, _SORT, [Tag.push_time.desc(), Tag.id.desc()])
@@ -46,7 +47,11 @@ def list_tags(
             offset,
             limit,
         )
-        return [render_tag(t) for t in rows], total
+        rules = immutability.enabled_rules(s, project.id) if with_immutable_status else []
+        return [
+            render_tag(t, immutable=immutability.is_protected(rules, repo.name, t.name))
+            for t in rows
+        ], total
 
 
 def create_tag(
