@@ -25,14 +25,10 @@ from sqlalchemy.orm import Session
 
 from harbor_api.adapters.patterns import compile_glob
 from harbor_api.db.models import ImmutableRule, Repository, Tag
-from harbor_api.errors import PreconditionFailedError
+from harbor_api.errors import ImmutableTagError
 
 REPO_DECORATIONS = ("repoMatches", "repoExcludes")
 TAG_DECORATIONS = ("matches", "excludes")
-
-
-class ImmutableTagError(PreconditionFailedError):
-    """A write that would move, delete or orphan an immutable tag (412 ``PRECONDITION``)."""
 
 
 @dataclass(frozen=True)
