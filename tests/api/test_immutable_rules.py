@@ -2,6 +2,8 @@
 refuses through /v2 (manifest put moving a tag, tag and digest delete) and through the API
 (artifact, tag and repository delete), with Harbor's 412 ``PRECONDITION``."""
 
+import uuid
+
 import pytest
 
 pytestmark = pytest.mark.api
@@ -296,3 +298,37 @@ def test_excludes_decorations(admin_client, pusher, project):
     pusher.image(tmp, "keep")
     assert pusher.http.delete(_v2(pusher, f"{tmp}/manifests/keep")).status_code == 202
     assert pushed.digest
+
+
+def test_a_copy_cannot_move_an_immutable_tag_and_project_delete_takes_the_rules(
+    admin_client, pusher
+):
+    project = f"immu-copy-{uuid.uuid4().hex[:8]}"
+    assert admin_client.post("/projects", json={"project_name": project}).status_code == 201
+    pusher.image(f"{project}/src", "v1")
+    kept = pusher.image(f"{project}/dst", "v1")
+    _create(admin_client, project, tags="v1", repos="dst")
+    r = admin_client.post(
+        f"{_api_repo(project, project + '/dst')}/artifacts", params={"from": f"{project}/src:v1"}
+    )
+    assert _error(r, 412) == "Failed to process request due to 'dst:v1' configured as immutable."
+    head = pusher.http.head(
+        _v2(pusher, f"{project}/dst/manifests/v1"),
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    assert head.headers["Docker-Content-Digest"] == kept.digest
+    # copying into a repository the rule does not cover works
+    r = admin_client.post(
+        f"{_api_repo(project, project + '/other')}/artifacts", params={"from": f"{project}/src:v1"}
+    )
+    assert r.status_code == 201, r.text
+    # an emptied project goes with its rules
+    for repo in ("src", "other"):
+        assert admin_client.delete(_api_repo(project, f"{project}/{repo}")).status_code == 200
+    admin_client.put(
+        f"{_rules(project)}/{admin_client.get(_rules(project)).json()[0]['id']}",
+        json={"disabled": True},
+    )
+    assert admin_client.delete(_api_repo(project, f"{project}/dst")).status_code == 200
+    assert admin_client.delete(f"/projects/{project}").status_code == 200
+    _error(admin_client.get(_rules(project)), 404, "NOT_FOUND")
