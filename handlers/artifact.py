@@ -75,7 +75,15 @@ def delete_artifact(project_name, repository_name, reference):
 
 
 def list_tags(
-    project_name, repository_name, reference, q=None, sort=None, page=None, page_size=None, **_flags
+    project_name,
+    repository_name,
+    reference,
+    q=None,
+    sort=None,
+    page=None,
+    page_size=None,
+    with_immutable_status=False,
+    **_flags,
 ):
     pg = Page.of(page, page_size)
     items, total = tags.list_tags(
@@ -87,6 +95,7 @@ def list_tags(
         sort=sort,
         offset=pg.offset,
         limit=pg.page_size,
+        with_immutable_status=with_immutable_status,
     )
     return paged(items, total, pg)
 

@@ -119,6 +119,11 @@ class PreconditionFailedError(HarborError):
     code = "PRECONDITION"
 
 
+class ImmutableTagError(PreconditionFailedError):
+    """A write that would move, delete or orphan an immutable tag (Harbor: 412 on both
+    edges, ``PRECONDITION`` also on ``/v2``)."""
+
+
 class PayloadTooLargeError(HarborError):
     code = "PAYLOAD_TOO_LARGE"
 

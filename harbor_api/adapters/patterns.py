@@ -48,7 +48,10 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         i += 1
     if depth:
         raise BadRequestError(f"invalid pattern {pattern!r}: unclosed '{{'")
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:  # e.g. a reversed class range, [z-a]
+        raise BadRequestError(f"invalid pattern {pattern!r}: {exc}") from None
 
 
 def matches(pattern: str | None, value: str) -> bool:

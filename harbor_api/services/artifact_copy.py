@@ -22,7 +22,7 @@ from harbor_api.registry.digest import is_digest
 from harbor_api.registry.manifests import parse_manifest
 from harbor_api.registry.names import is_tag, validate_repository_name
 from harbor_api.registry.paths import blob_key
-from harbor_api.services import audit
+from harbor_api.services import audit, immutability
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import artifact, authorized_project, full_repository_name
 from harbor_api.services.oci.repositories import ensure_repository, link_blob
@@ -141,5 +141,7 @@ def _put_tag(s: Session, repo_id: int, name: str, artifact_id: int) -> None:
     if tag is None:
         s.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name, push_time=utcnow()))
     else:
+        if tag.artifact_id != artifact_id:
+            immutability.check_tag_change(s, repo_id, name)
         tag.artifact_id = artifact_id
         tag.push_time = utcnow()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbor_api.db.models import Artifact, ArtifactLabel, ArtifactReference, Label, Repository, Tag
-from harbor_api.services import image_config, labels
+from harbor_api.services import image_config, immutability, labels
 from harbor_api.services.formats import iso
 
 IMAGE_CONFIG_TYPES = frozenset(
@@ -158,12 +158,21 @@ def render_many(
             if accessory_type(acc).startswith("signature."):
                 signed.add(acc.subject_digest or "")
     project_id = repo.project_id
+    rules = (
+        immutability.enabled_rules(session, project_id)
+        if opts.with_tag and opts.with_immutable_status and tags
+        else []
+    )
     out = []
     for a in artifacts:
         item = _render(a, repo, project_id, storage)
         if opts.with_tag:
             item["tags"] = [
-                render_tag(t, a.digest in signed if opts.with_signature else None)
+                render_tag(
+                    t,
+                    a.digest in signed if opts.with_signature else None,
+                    immutability.is_protected(rules, repo.name, t.name),
+                )
                 for t in tags.get(a.id, [])
             ]
         if opts.with_label:

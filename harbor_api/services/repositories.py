@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from harbor_api.auth import rbac
 from harbor_api.db.models import Artifact, Project, Repository
-from harbor_api.services import audit
+from harbor_api.services import audit, immutability
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso, without_empty
 from harbor_api.services.lookup import authorized_project, repository
@@ -110,6 +110,7 @@ def delete_repository(ctx: RequestContext, project_name: str, repository_name: s
     with ctx.db.transaction() as s:
         project = authorized_project(s, ctx.principal, project_name, "repository", "delete")
         repo = repository(s, project, repository_name)
+        immutability.check_repository_delete(s, project.id, repo.name)
         audit.record(s, ctx.principal, "delete", "repository", repo.name, project.id)
         s.delete(repo)
         s.flush()

@@ -9,7 +9,7 @@ from harbor_api.db.base import utcnow
 from harbor_api.db.models import Tag
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
 from harbor_api.registry.names import is_tag
-from harbor_api.services import audit
+from harbor_api.services import audit, immutability
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
 from harbor_api.services.lookup import artifact, authorized_repository
@@ -28,6 +28,7 @@ def list_tags(
     sort: str | None,
     offset: int,
     limit: int,
+    with_immutable_status: bool = False,
 ) -> tuple[list[dict], int]:
     terms = parse_q(q, {"name"})
     order = order_by(sort, _SORT, [Tag.push_time.desc(), Tag.id.desc()])
@@ -46,7 +47,11 @@ def list_tags(
             offset,
             limit,
         )
-        return [render_tag(t) for t in rows], total
+        rules = immutability.enabled_rules(s, project.id) if with_immutable_status else []
+        return [
+            render_tag(t, immutable=immutability.is_protected(rules, repo.name, t.name))
+            for t in rows
+        ], total
 
 
 def create_tag(
@@ -89,5 +94,6 @@ def delete_tag(
         )
         if tag is None:
             raise NotFoundError(f"tag {name} attached to artifact {found.id} not found")
+        immutability.check_tag_delete(s, repo.id, name)
         audit.record(s, ctx.principal, "delete", "tag", f"{repo.name}:{name}", project.id)
         s.delete(tag)

@@ -70,6 +70,8 @@ RULES_IN_DESCRIPTION = [
     "updatePurgeSchedule",
     "createReplicationPolicy",
     "startReplication",
+    "CreateImmuRule",
+    "UpdateImmuRule",
     "listRegistries",
     "listReplicationPolicies",
     "listReplicationExecutions",

@@ -35,6 +35,10 @@ HARBOR_PASCAL_CASE_IDS = {
     "GetLogsOfWebhookTask",
     "LastTrigger",
     "GetSupportedEventTypes",
+    "ListImmuRules",
+    "CreateImmuRule",
+    "UpdateImmuRule",
+    "DeleteImmuRule",
 }
 # Error responses whose body Harbor defines differently from Errors (kept for compatibility).
 HARBOR_ERROR_BODIES = {("POST /ldap/users/import", "404")}  # the users that failed to import

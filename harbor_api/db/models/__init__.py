@@ -3,6 +3,7 @@
 from harbor_api.db.models.audit import AuditChainCheckpoint, AuditChainHead, AuditLog
 from harbor_api.db.models.identity import Session as LoginSession
 from harbor_api.db.models.identity import User, UserGroup
+from harbor_api.db.models.immutability import ImmutableRule
 from harbor_api.db.models.jobs import Execution, JobQueueState, JobWorker, Schedule, Task
 from harbor_api.db.models.labels import ArtifactLabel, Label
 from harbor_api.db.models.ldap import LdapMembership
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigEntry",
     "CVEAllowlist",
     "Execution",
+    "ImmutableRule",
     "JobQueueState",
     "JobWorker",
     "Schedule",

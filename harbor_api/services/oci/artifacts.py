@@ -22,6 +22,7 @@ from harbor_api.db.models import (
 )
 from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
+from harbor_api.services import immutability
 from harbor_api.services.oci import quota_checks
 from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
 
@@ -131,6 +132,7 @@ def _move_tag(
     if existing is None:
         session.add(Tag(repository_id=repo_id, artifact_id=artifact_id, name=name, push_time=now))
     elif existing.artifact_id != artifact_id:
+        immutability.check_tag_change(session, repo_id, name)  # the only query it adds
         existing.artifact_id = artifact_id
         existing.push_time = now
     else:
@@ -174,7 +176,8 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
     """The one delete-artifact rule, for ``/v2`` DELETE and the API alike: refused while an
     index references the artifact (delete the index first); otherwise its tags, label
     links, index references and accessories go, with the index children nothing else
-    needs. Blob bytes stay for garbage collection. Returns how many artifacts went."""
+    needs. Blob bytes stay for garbage collection; refused while a tag of the artifact is
+    immutable (412). Returns how many artifacts went."""
     parents = (
         session.scalar(
             select(func.count())
@@ -187,6 +190,7 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
         raise BadRequestError(
             f"artifact {artifact.digest} is referenced by an index; delete the index first"
         )
+    immutability.check_artifact_delete(session, artifact.id)
     repo_id, gone = artifact.repository_id, set[str]()
     removed = _delete_tree(session, artifact, gone)
     quota_checks.give_back_deleted(session, repo_id, gone)  # what nothing else references
@@ -242,10 +246,14 @@ def _delete_tree(session: Session, artifact: Artifact, gone: set[str]) -> int:
 
 
 def delete_tag(session: Session, repo_id: int, tag: str) -> bool:
+    """Delete the tag (False: none); an immutable one is refused, rolling the delete back
+    with the caller's transaction (the rules are only read when there was a tag)."""
     result = cast(
         CursorResult[Any],
         session.execute(delete(Tag).where(Tag.repository_id == repo_id, Tag.name == tag)),
     )
+    if result.rowcount:
+        immutability.check_tag_delete(session, repo_id, tag)
     return bool(result.rowcount)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from harbor_api.adapters import Adapter, AdapterError, BlobReader, Endpoint, adapter_for
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import ProjectMetadata
-from harbor_api.errors import ManifestBlobUnknownError
+from harbor_api.errors import ImmutableTagError, ManifestBlobUnknownError
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
@@ -292,7 +292,9 @@ class ProxyCache:
     def _record(
         self, project_id: int, name: str, digest: str, body: bytes, media_type: str, tag: str | None
     ) -> bool:
-        """Record the artifact (and tag); False while something it references is missing."""
+        """Record the artifact (and tag); False while something it references is missing.
+        An upstream that moved a tag this project holds immutable is served, not recorded:
+        the local tag keeps its digest."""
         _, parsed = self.manifests.verify(body, media_type, Reference(digest, True))
         try:
             with self.db.transaction() as session:
@@ -300,6 +302,8 @@ class ProxyCache:
                 artifacts.record_manifest(session, repo_id, digest, len(body), parsed, tag)
         except (ManifestBlobUnknownError, IntegrityError):
             return False
+        except ImmutableTagError:
+            pass  # served from the upstream; the local tag keeps its digest
         return True
 
     def _record_soon(
