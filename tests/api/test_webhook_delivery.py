@@ -6,6 +6,7 @@ timeout (2 s), so a hanging receiver holds a job worker only briefly."""
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
@@ -266,24 +267,26 @@ def test_skip_cert_verify_decides_for_a_self_signed_receiver(api, server, new_pr
 
 
 def test_a_hanging_receiver_does_not_slow_pushes(api, server, new_project):
-    """Pushes while every delivery hangs (30 s receiver, 2 s delivery timeout) take as long as
-    pushes to a project without any policy (within 50 % + 0.5 s): pushes to the two projects
-    alternate, so a change in the machine's load affects both sums alike."""
-    plain, watched = new_project(), new_project()
+    """Pushes whose deliveries hang (30 s receiver, 2 s delivery timeout) take as long as
+    pushes whose deliveries are answered at once: the push only records the delivery. The
+    pushes to the two projects alternate and their medians are compared, so a change in the
+    machine's load (or one stalled push) affects both alike."""
+    fast_project, hung_project = new_project(), new_project()
     pusher = Pusher(server.url)
-    pusher.image(f"{plain}/warm", "t")  # warm the server up
-    spent = {plain: 0.0, watched: 0.0}
-    with Receiver(hang_seconds=30) as receiver:
-        _policy(api, watched, [{"type": "http", "address": receiver.url}], ["PUSH_ARTIFACT"])
-        for n in range(8):
-            for project in (plain, watched):
+    pusher.image(f"{fast_project}/warm", "t")  # warm the server up
+    spent: dict[str, list[float]] = {fast_project: [], hung_project: []}
+    with Receiver() as fast, Receiver(hang_seconds=30) as hung:
+        _policy(api, fast_project, [{"type": "http", "address": fast.url}], ["PUSH_ARTIFACT"])
+        _policy(api, hung_project, [{"type": "http", "address": hung.url}], ["PUSH_ARTIFACT"])
+        for n in range(9):
+            for project in (fast_project, hung_project):
                 started = time.perf_counter()
                 pusher.image(f"{project}/app", f"t{n}")
-                spent[project] += time.perf_counter() - started
-        receiver.wait_for(1, arrived=True)  # deliveries were attempted meanwhile
-        assert receiver.deliveries == []  # and all of them are still hanging
-    print(
-        f"8 pushes: {spent[plain]:.3f} s without a policy, "
-        f"{spent[watched]:.3f} s with a hanging one"
-    )
-    assert spent[watched] <= spent[plain] * 1.5 + 0.5
+                spent[project].append(time.perf_counter() - started)
+        hung.wait_for(1, arrived=True)  # deliveries were attempted meanwhile
+        assert hung.deliveries == []  # and all of them are still hanging
+        fast.wait_for(1)  # the answered ones arrive
+    fast_median = statistics.median(spent[fast_project])
+    hung_median = statistics.median(spent[hung_project])
+    print(f"median push: {fast_median:.3f} s (fast receiver), {hung_median:.3f} s (hanging one)")
+    assert hung_median <= fast_median * 1.5 + 0.1
