@@ -52,3 +52,43 @@ def test_a_system_admin_still_chooses_it(admin_client, limited_default):
         assert _hard_limit(admin_client, name) == -1
     finally:
         admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
+
+
+def test_a_copied_artifact_counts_toward_the_target_quota(admin_client, pusher, project):
+    """Copying moves no bytes but adds them to the target project's usage, as a push does:
+    a copy past the limit is refused, not a way around it."""
+    image = pusher.image(f"{project}/big", "v1", layer=b"x" * 64 * 1024)
+    target = unique("small")
+    r = admin_client.post("/projects", json={"project_name": target, "storage_limit": 16 * 1024})
+    assert r.status_code == 201, r.text
+    try:
+        r = admin_client.post(
+            f"/projects/{target}/repositories/copy/artifacts",
+            params={"from": f"{project}/big@{image.digest}"},
+        )
+        assert r.status_code == 403, r.text
+        assert "exceed the configured upper limit" in r.json()["errors"][0]["message"]
+        assert admin_client.get(f"/projects/{target}/repositories").json() == []
+        admin_client.put(
+            f"/projects/{target}",
+            json={"storage_limit": 1024 * 1024},
+            headers={"X-Is-Resource-Name": "true"},
+        )
+        r = admin_client.post(
+            f"/projects/{target}/repositories/copy/artifacts",
+            params={"from": f"{project}/big@{image.digest}"},
+        )
+        assert r.status_code == 201, r.text
+        assert _used(admin_client, target) == image.size
+    finally:
+        admin_client.delete(f"/projects/{target}/repositories/copy")
+        admin_client.delete(f"/projects/{target}", headers={"X-Is-Resource-Name": "true"})
+    admin_client.delete(f"/projects/{project}/repositories/big")
+
+
+def _used(admin_client, name: str) -> int:
+    project_id = admin_client.get(f"/projects/{name}").json()["project_id"]
+    quotas = admin_client.get(
+        "/quotas", params={"reference": "project", "reference_id": str(project_id)}
+    ).json()
+    return quotas[0]["used"]["storage"]
