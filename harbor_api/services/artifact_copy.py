@@ -69,6 +69,7 @@ def copy_artifact(
         found = artifact(s, src_repo, reference)
         project = authorized_project(s, ctx.principal, project_name, "artifact", "create")
         refuse_proxy_content(project, "copy an artifact")
+        quota_checks.lock(s, project.id)  # first write, as every link takes it (no deadlock)
         target_id = ensure_repository(s, target_name, project.id)
         if target_id == src_repo.id:
             raise BadRequestError("source and target repositories are the same")
