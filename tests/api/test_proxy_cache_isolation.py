@@ -5,10 +5,13 @@ shared, content-addressed; the authorisation is per project)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.conftest import unique
 from tests.support.oci import OCI_MANIFEST, RegistryClient
+from tests.support.oci import sha256 as digest_of
 from tests.support.registry_clients import distribution_registry
 
 pytestmark = pytest.mark.api
@@ -58,3 +61,23 @@ def test_private_content_is_not_pulled_by_digest_through_a_proxy_project(
             assert outsider.head(f"{via_proxy}/blobs/{digest}").status_code == 404
             r = outsider.get(f"{via_proxy}/blobs/{digest}")
             assert r.status_code == 404, (digest, r.status_code, r.content[:200])
+
+
+def test_a_blob_another_repository_of_the_proxy_holds_is_served_offline(
+    server, public_proxy, upstream, registry_client
+):
+    """Content already cached in the same proxy project needs no upstream confirmation."""
+    origin = RegistryClient(f"http://{upstream.host}")
+    layer = uuid.uuid4().bytes * 16
+    origin.push_image("lib/first", "v1", (layer,))
+    r = registry_client.get(f"/v2/{public_proxy}/lib/first/manifests/v1")
+    assert r.status_code == 200, r.text
+    assert registry_client.get(
+        f"/v2/{public_proxy}/lib/first/blobs/{digest_of(layer)}"
+    ).content == (layer)
+    upstream.stop()
+    try:
+        r = registry_client.get(f"/v2/{public_proxy}/lib/second/blobs/{digest_of(layer)}")
+        assert r.status_code == 200 and r.content == layer
+    finally:
+        upstream.start()

@@ -8,8 +8,9 @@ single-segment names for Docker Hub only, an endpoint type we do not offer). Pul
   unreachable or failing: the cached tag is served. Upstream 404: 404, unless the project's
   ``proxy_cache_local_on_not_found`` is true and a cached copy exists.
 - a manifest by digest: local when present, else fetched and verified.
-- a blob stored already (for any project) is linked only once the upstream confirms it
-  has it: a digest names content, it grants no access to another project's.
+- a blob stored already is linked at once when another repository of the project holds it,
+  else (stored for another project) only once the upstream confirms it has it: a digest
+  names content, it grants no access to another project's.
 - a blob missing locally: streamed from upstream to the client while it is written into
   storage, verified against its digest, then linked (a client that goes away mid-blob
   leaves nothing behind).
@@ -41,7 +42,7 @@ from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import registries
 from harbor_api.services.context import AppState, RequestContext
-from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifests import LoadedManifest, Manifests, Reference
 from harbor_api.services.oci.upload_sessions import BlobWriter, UploadSessions
@@ -345,11 +346,14 @@ class ProxyCache:
             return None
         with self.db.read() as session:
             stored = repositories.stored_blob_size(session, digest)
+            ours = stored is not None and quota_checks.in_project(
+                session, upstream.project_id, digest
+            )
         try:
             if stored is not None and self.blobs.exists(digest):
                 # stored for another project, maybe a private one: linked here only when
                 # the upstream has it too (the caller's digest alone grants nothing)
-                if not self._upstream_has_blob(upstream, digest):
+                if not ours and not self._upstream_has_blob(upstream, digest):
                     return None
                 self.uploads.link(name, upstream.project_id, digest, stored)
                 return stored
