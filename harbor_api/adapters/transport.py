@@ -133,7 +133,10 @@ class RegistryTransport:
         all_headers = dict(headers or {})
         if auth:
             all_headers["Authorization"] = auth
-        request = self.client.build_request(method, url, headers=all_headers, content=content)
+        try:
+            request = self.client.build_request(method, url, headers=all_headers, content=content)
+        except httpx.InvalidURL as exc:  # an endpoint stored before its URL was checked
+            raise AdapterError(f"{self.endpoint.url}: invalid url: {exc}") from None
         try:
             return self.client.send(request, stream=True)
         except httpx.ConnectError as exc:

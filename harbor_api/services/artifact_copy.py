@@ -24,7 +24,13 @@ from harbor_api.registry.names import is_tag, validate_repository_name
 from harbor_api.registry.paths import blob_key
 from harbor_api.services import audit, immutability
 from harbor_api.services.context import RequestContext
-from harbor_api.services.lookup import artifact, authorized_project, full_repository_name
+from harbor_api.services.lookup import (
+    artifact,
+    authorized_project,
+    full_repository_name,
+    refuse_proxy_content,
+)
+from harbor_api.services.oci import quota_checks
 from harbor_api.services.oci.repositories import ensure_repository, link_blob
 
 
@@ -62,10 +68,12 @@ def copy_artifact(
             raise NotFoundError(f"repository {src_project}/{src_path} not found")
         found = artifact(s, src_repo, reference)
         project = authorized_project(s, ctx.principal, project_name, "artifact", "create")
+        refuse_proxy_content(project, "copy an artifact")
+        quota_checks.lock(s, project.id)  # first write, as every link takes it (no deadlock)
         target_id = ensure_repository(s, target_name, project.id)
         if target_id == src_repo.id:
             raise BadRequestError("source and target repositories are the same")
-        copied = _copy(s, ctx.app.storage, found, target_id)
+        copied = _copy(s, ctx.app.storage, found, target_id, project.id)
         for tag in s.scalars(select(Tag).where(Tag.artifact_id == found.id)):
             _put_tag(s, target_id, tag.name, copied.id)
         audit.record(
@@ -74,7 +82,7 @@ def copy_artifact(
         return target_name, found.digest
 
 
-def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
+def _copy(s: Session, storage: Any, src: Artifact, target_id: int, project_id: int) -> Artifact:
     existing = s.scalar(
         select(Artifact).where(Artifact.repository_id == target_id, Artifact.digest == src.digest)
     )
@@ -84,8 +92,8 @@ def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
     for ref in s.scalars(select(ArtifactReference).where(ArtifactReference.parent_id == src.id)):
         child = s.get(Artifact, ref.child_id)
         if child is not None:
-            children.append((ref, _copy(s, storage, child, target_id)))
-    _link_blobs(s, storage, src, target_id)
+            children.append((ref, _copy(s, storage, child, target_id, project_id)))
+    _link_blobs(s, storage, src, target_id, project_id)
     copy = Artifact(
         repository_id=target_id,
         digest=src.digest,
@@ -113,10 +121,11 @@ def _copy(s: Session, storage: Any, src: Artifact, target_id: int) -> Artifact:
     return copy
 
 
-def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None:
+def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int, project_id: int) -> None:
     """Link the manifest and every blob it references (config, layers) to the target, as
     far as the source repository holds them: a copy never makes visible what the caller
-    could not pull from the source."""
+    could not pull from the source. Each link is charged to the target project's quota, as
+    a push's is (a copy past the limit is refused)."""
     digests = {src.digest}
     try:
         parsed = parse_manifest(storage.get(blob_key(src.digest)), src.manifest_media_type)
@@ -133,6 +142,7 @@ def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None
         .where(RepositoryBlob.repository_id == src.repository_id, Blob.digest.in_(digests))
     )
     for blob in s.scalars(held):
+        quota_checks.charge_link(s, project_id, blob.digest, blob.size)
         link_blob(s, target_id, blob.digest, blob.size, blob.media_type)
 
 

@@ -98,6 +98,8 @@ def validate(changes: dict[str, Any], current: dict[str, Any] | None = None) -> 
         expected = type(DEFAULTS[key])
         if type(value) is not expected:
             raise BadRequestError(f"configuration {key} must be a {expected.__name__}")
+        if expected is int and not -(2**63) <= value < 2**63:  # the database's BIGINT
+            raise BadRequestError(f"configuration {key} is out of range")
         if key in CHOICES and value not in CHOICES[key]:
             raise BadRequestError(f"configuration {key} must be one of {', '.join(CHOICES[key])}")
         if key in _DURATIONS and value > MAX_DURATION:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, lazyload
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import Artifact, Project, Repository, Tag
-from harbor_api.errors import BadRequestError, NotFoundError
+from harbor_api.errors import BadRequestError, ForbiddenError, NotFoundError
 from harbor_api.registry.digest import is_digest
 from harbor_api.registry.names import is_repository_name, is_tag
 from harbor_api.services.oci.repositories import ProjectRef
@@ -94,6 +94,13 @@ def authorized_project_id(
     lookup_id = project_id if 0 < project_id <= INT32_MAX else -1
     project = session.scalar(_projects().where(Project.id == lookup_id))
     return rbac.require_found(session, principal, project, str(project_id), resource, action)
+
+
+def refuse_proxy_content(project: Project, operation: str) -> None:
+    """A proxy-cache project holds what its upstream sent: as a push there (403 DENIED on
+    ``/v2``), an API write of content (a copy in, a new tag) is refused with 403."""
+    if project.registry_id is not None:
+        raise ForbiddenError(f"can not {operation} in a proxy cache project: {project.name}")
 
 
 def full_repository_name(project_name: str, repository_name: str) -> str:

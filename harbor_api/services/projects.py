@@ -160,8 +160,8 @@ def create(ctx: RequestContext, body: dict) -> Project:
         raise ForbiddenError("Only system admin can create proxy cache project")
     _check_storage_limit(body.get("storage_limit"))
     limit = body.get("storage_limit")
-    if limit is None:
-        limit = quotas.default_limit(ctx)
+    if limit is None or ("quota", "update") not in rbac.system_permissions(principal):
+        limit = quotas.default_limit(ctx)  # as Harbor: only an admin picks another limit
     metadata = normalize_metadata(body.get("metadata"))
     allowlist = normalize_allowlist(body.get("cve_allowlist"))
     if "public" not in metadata:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -108,8 +109,13 @@ def normalize_url(raw: str | None) -> str:
         raise BadRequestError("url is required")
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)  # raises on a malformed [IPv6] host
+        hostname = parts.hostname
+        httpx.URL(url)  # what the adapters will send to must parse too
+    except (ValueError, httpx.InvalidURL):
+        raise BadRequestError(f"invalid url {raw!r}: malformed host or port") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise BadRequestError(f"invalid url {raw!r}: expected http(s)://host[:port]")
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number

@@ -12,7 +12,7 @@ from harbor_api.registry.names import is_tag
 from harbor_api.services import audit, immutability
 from harbor_api.services.artifact_view import render_tag
 from harbor_api.services.context import RequestContext
-from harbor_api.services.lookup import artifact, authorized_repository
+from harbor_api.services.lookup import artifact, authorized_repository, refuse_proxy_content
 from harbor_api.services.query import condition, order_by, page_and_total, parse_q
 
 _SORT = {"name": Tag.name, "push_time": Tag.push_time, "pull_time": Tag.pull_time, "id": Tag.id}
@@ -66,6 +66,7 @@ def create_tag(
         project, repo = authorized_repository(
             s, ctx.principal, project_name, repository_name, "tag", "create"
         )
+        refuse_proxy_content(project, "add a tag")
         found = artifact(s, repo, reference)
         if s.scalar(select(Tag.id).where(Tag.repository_id == repo.id, Tag.name == name)):
             raise ConflictError(f"tag {name} already exists in {repo.name}")

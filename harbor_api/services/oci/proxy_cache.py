@@ -8,6 +8,9 @@ single-segment names for Docker Hub only, an endpoint type we do not offer). Pul
   unreachable or failing: the cached tag is served. Upstream 404: 404, unless the project's
   ``proxy_cache_local_on_not_found`` is true and a cached copy exists.
 - a manifest by digest: local when present, else fetched and verified.
+- a blob stored already is linked at once when another repository of the project holds it,
+  else (stored for another project) only once the upstream confirms it has it: a digest
+  names content, it grants no access to another project's.
 - a blob missing locally: streamed from upstream to the client while it is written into
   storage, verified against its digest, then linked (a client that goes away mid-blob
   leaves nothing behind).
@@ -39,7 +42,7 @@ from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import registries
 from harbor_api.services.context import AppState, RequestContext
-from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifests import LoadedManifest, Manifests, Reference
 from harbor_api.services.oci.upload_sessions import BlobWriter, UploadSessions
@@ -269,16 +272,15 @@ class ProxyCache:
         """Fetch ``wanted`` (a digest, or a tag when the upstream named no digest), verify
         and store its bytes, and have it recorded (now or once its blobs are here)."""
         by_digest = ":" in wanted
-        if by_digest and self.blobs.exists(wanted):
-            body, media_type = self.blobs.get(wanted), ""  # fetched before, not yet recorded
-        else:
-            slot = self._connection(upstream)
-            try:
-                fetched = self._adapter(upstream).get_manifest(upstream.repository, wanted)
-            finally:
-                if slot is not None:
-                    slot.release()
-            body, media_type = fetched.content, fetched.media_type
+        # Always from the upstream, even when these bytes are stored already: stored bytes
+        # may be another project's, which this project's readers must not get by digest.
+        slot = self._connection(upstream)
+        try:
+            fetched = self._adapter(upstream).get_manifest(upstream.repository, wanted)
+        finally:
+            if slot is not None:
+                slot.release()
+        body, media_type = fetched.content, fetched.media_type
         try:
             digest, parsed = self.manifests.verify(body, media_type, Reference(wanted, by_digest))
         except Exception as exc:  # noqa: BLE001 - an upstream's bad manifest is its failure
@@ -348,14 +350,29 @@ class ProxyCache:
             return None
         with self.db.read() as session:
             stored = repositories.stored_blob_size(session, digest)
-        if stored is not None and self.blobs.exists(digest):
-            self.uploads.link(name, upstream.project_id, digest, stored)
-            return stored
+            ours = stored is not None and quota_checks.in_project(
+                session, upstream.project_id, digest
+            )
         try:
+            if stored is not None and self.blobs.exists(digest):
+                # stored for another project, maybe a private one: linked here only when
+                # the upstream has it too (the caller's digest alone grants nothing)
+                if not ours and not self._upstream_has_blob(upstream, digest):
+                    return None
+                self.uploads.link(name, upstream.project_id, digest, stored)
+                return stored
             return self._open_upstream(upstream, name, digest)
         except AdapterError as exc:
             log.warning("proxy %s: fetching blob %s failed (%s)", name, digest, exc.message)
             return None
+
+    def _upstream_has_blob(self, upstream: Upstream, digest: str) -> bool:
+        slot = self._connection(upstream)
+        try:
+            return self._adapter(upstream).blob_exists(upstream.repository, digest)
+        finally:
+            if slot is not None:
+                slot.release()
 
     def _open_upstream(self, upstream: Upstream, name: str, digest: str) -> UpstreamBlob:
         slot = self._connection(upstream)
