@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harbor_api.auth import robots, tokens
+from harbor_api.auth import robots, token_cache, tokens
 from harbor_api.auth.accounts import (
     PROJECT_CREATED,
     ROBOT_ROW,
@@ -24,6 +24,7 @@ from harbor_api.auth.accounts import (
     robot_state,
     user_state,
 )
+from harbor_api.auth.bearer_verdicts import BearerVerdicts
 from harbor_api.auth.keys import ServiceKey
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.token_cache import VerifiedTokenCache
@@ -50,26 +51,48 @@ class BearerVerifier:
 
     A token names its account by id and by a seal of its credential state; it is honoured
     only while that account exists under that name in that state (and, for a robot, is
-    neither disabled nor expired): checked on every request by primary key, so deleting,
-    disabling or replacing an account ends its tokens at once. Access to a project created
-    after the token was issued is dropped (a deleted and recreated project is not reachable
-    with old tokens).
+    neither disabled nor expired): checked by primary key, the answer then reused for at
+    most a second and only until this process writes an account or project
+    (:mod:`harbor_api.auth.bearer_verdicts`), so deleting, disabling or replacing an account
+    ends its tokens at once here and within a second on other workers. Access to a project
+    created after the token was issued is dropped (a deleted and recreated project is not
+    reachable with old tokens).
     """
 
     def __init__(self, db: Database, key: ServiceKey, robot_prefix: NamePrefix) -> None:
         self.db = db
         self.key = key
         self.robot_prefix = robot_prefix
-        self.verified = VerifiedTokenCache()  # signature checks only; DB checks stay per call
+        self.verified = VerifiedTokenCache()  # signature checks only
+        self.verdicts = BearerVerdicts()  # whole answers, for a bounded time (see there)
         # Only indexed reads happen here: RootApp runs it on the event loop on SQLite.
+
+    def known(self, token: str) -> Principal | None:
+        """The remembered verdict on ``token`` (no I/O: may run on the event loop)."""
+        return self.verdicts.get(token_cache.slot_of(self.key, token))
 
     def __call__(
         self, token: str, _scope: Mapping[str, Any] | None = None, *, fast_path: bool = True
     ) -> Principal | None:
-        """``fast_path=False`` decides every token on the general path (the tests hold the
-        two to the same answers)."""
+        """``fast_path=False`` decides every token on the general path, reading the
+        database every time (the tests hold the paths to the same answers)."""
         key = self.key
-        verified = self.verified.verify(key, token)
+        slot = token_cache.slot_of(key, token)
+        if not fast_path:
+            return self._decide(token, slot, fast_path=False)
+        known = self.verdicts.get(slot)
+        if known is not None:
+            return known
+        generation = self.verdicts.generation()  # before the reads the verdict is made of
+        found = self._decide(token, slot, fast_path=True)
+        expires = token_cache.expiry(token) if found is not None else None
+        if found is not None and expires is not None:
+            self.verdicts.put(slot, found, generation, expires)
+        return found
+
+    def _decide(self, token: str, slot: bytes, fast_path: bool) -> Principal | None:
+        key = self.key
+        verified = self.verified.verify(key, token, slot)
         if verified is None:
             return None
         quick = self._usual(verified, key.state_key) if fast_path else None

@@ -25,7 +25,12 @@ DEFAULT_TTL = 60.0
 DEFAULT_SIZE = 4096
 
 
-def _expiry(token: str) -> float | None:
+def slot_of(key: ServiceKey, token: str) -> bytes:
+    """Where a token's entries are kept (a SHA-256 of it and the key id, never the token)."""
+    return hashlib.sha256(f"{key.kid}\0{token}".encode()).digest()
+
+
+def expiry(token: str) -> float | None:
     """The ``exp`` claim of a token whose signature was just verified."""
     try:
         payload = token.split(".")[1]
@@ -43,8 +48,11 @@ class VerifiedTokenCache:
         self._entries: OrderedDict[bytes, tuple[tokens.VerifiedToken, float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def verify(self, key: ServiceKey, token: str) -> tokens.VerifiedToken | None:
-        slot = hashlib.sha256(f"{key.kid}\0{token}".encode()).digest()
+    def verify(
+        self, key: ServiceKey, token: str, slot: bytes | None = None
+    ) -> tokens.VerifiedToken | None:
+        """``slot``: :func:`slot_of` the token, when the caller has it already."""
+        slot = slot or slot_of(key, token)
         now = time.time()
         with self._lock:
             entry = self._entries.get(slot)
@@ -55,7 +63,7 @@ class VerifiedTokenCache:
                     return cached
                 del self._entries[slot]
         verified = tokens.verify(key, token)
-        expires = _expiry(token) if verified is not None else None
+        expires = expiry(token) if verified is not None else None
         if verified is None or expires is None:
             return verified
         until = time.monotonic() + self.ttl

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from harbor_api.db import table_writes
+
 
 def make_engine(url: str, busy_timeout: float = 30) -> Engine:
     """``busy_timeout``: seconds a statement waits for a lock (SQLite's busy timeout,
@@ -31,12 +33,13 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
             pool_timeout=busy_timeout,
         )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        table_writes.watch(engine)
         return engine
     # a statement waiting for a lock longer than that fails too (LockNotAvailable)
     options = (
         {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} if "+psycopg" in url else {}
     )
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=20,
@@ -44,6 +47,8 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
         pool_timeout=busy_timeout,
         connect_args=options,
     )
+    table_writes.watch(engine)
+    return engine
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -103,12 +108,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reads only; rolled back at the end."""
+        """A session for reads only; rolled back at the end (by ``close``, which ends the
+        transaction: a separate ``rollback`` first costs a second pass on hot reads)."""
         session = self._factory()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     def ping(self) -> None:

@@ -13,7 +13,12 @@ from harbor_api.errors import HarborError, ManifestUnknownError
 from harbor_api.registry.manifests import OCI_INDEX, OCI_MANIFEST
 from harbor_api.services import audit
 from harbor_api.services.oci import repository_access
-from harbor_api.services.oci.manifests import LoadedManifest, PushedManifest, parse_reference
+from harbor_api.services.oci.manifests import (
+    InProxyProject,
+    LoadedManifest,
+    PushedManifest,
+    parse_reference,
+)
 from harbor_api.v2 import offload
 from harbor_api.v2.http import Request, Responder
 from harbor_api.v2.routes import Route
@@ -52,10 +57,15 @@ async def get_manifest(
         reference = None
     principal, head = request.ctx.principal, request.method == "HEAD"
 
-    def load() -> LoadedManifest | None:
-        return app.manifests.load(principal, route.name, reference, not head, request.actions)
+    def load() -> LoadedManifest | InProxyProject | None:
+        return app.manifests.load_unless_proxied(
+            principal, route.name, reference, not head, request.actions
+        )
 
-    if await offload.run_read(app, lambda: app.proxy_cache.is_proxy(route.name), True):
+    found = await offload.run_read(
+        app, load, repository_access.token_allows(principal, route.name, request.actions)
+    )
+    if isinstance(found, InProxyProject):  # authorised by that read
         found = await anyio.to_thread.run_sync(  # may ask the upstream: never inline
             app.proxy_cache.load_manifest,
             principal,
@@ -63,10 +73,6 @@ async def get_manifest(
             reference,
             not head,
             request.actions,
-        )
-    else:
-        found = await offload.run_read(
-            app, load, repository_access.token_allows(principal, route.name, request.actions)
         )
     if (
         found is None

@@ -17,11 +17,12 @@ import contextlib
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from harbor_api.auth import tokens as jwt_tokens
 from harbor_api.auth.authenticate import Authenticator
 from harbor_api.auth.bearer import BearerVerifier
+from harbor_api.auth.bearer_verdicts import BearerVerdicts
 from harbor_api.auth.keys import load_service_key
 from harbor_api.auth.principal import Principal
 from harbor_api.db.migrate import upgrade
@@ -315,3 +316,82 @@ def test_bearer_paths_agree_after_changes(state):
     assert _same_bearer(verifier, tokens_before["alice"]) is None
     users.delete_user(ctx, _user_id(state, "bob"))
     assert _same_bearer(verifier, tokens_before["bob"]) is None
+
+
+# --- Remembered Bearer verdicts ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _statements(state: AppState):
+    """The SQL statements run on the state's engine inside the block."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        seen.append(statement)
+
+    event.listen(state.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(state.db.engine, "before_cursor_execute", record)
+
+
+def test_a_remembered_verdict_reads_nothing_and_ends_at_a_change_made_here(state):
+    ctx = _ctx(state)
+    users.create_user(
+        ctx,
+        {"username": "gina", "password": PASSWORD, "email": "g@example.com", "realname": "g"},
+    )
+    members.create(
+        ctx, ProjectNameOrId("priv", True), {"role_id": 2, "member_user": {"username": "gina"}}
+    )
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
+    token = _token(state, _login(state, "gina"), ["repository:priv/app:pull"])
+    first = _same_bearer(verifier, token)
+    assert first is not None and first.token_access
+    with _statements(state) as seen:
+        assert verifier(token) == first and seen == []  # remembered: no statement
+    users.set_sysadmin(ctx, _user_id(state, "gina"), True)  # the seal changes
+    assert verifier.known(token) is None  # forgotten at once
+    with _statements(state) as seen:
+        assert verifier(token) is None and seen  # read again, and refused
+
+
+def test_a_change_made_by_another_process_is_seen_within_the_bound(state):
+    """A write this process did not make (on a raw DBAPI connection, as another worker's) ends a
+    remembered verdict within ``RECHECK_SECONDS`` (here shortened), not at once."""
+    ctx = _ctx(state)
+    users.create_user(
+        ctx,
+        {"username": "hugo", "password": PASSWORD, "email": "h@example.com", "realname": "h"},
+    )
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
+    verifier.verdicts = BearerVerdicts(seconds=0.3)
+    token = _token(state, _login(state, "hugo"), ["repository:pub/app:pull"])
+    assert verifier(token) is not None
+    raw = state.db.engine.raw_connection()  # not seen by table_writes
+    try:
+        cursor = raw.cursor()
+        # a new password hash: the token's seal no longer matches
+        cursor.execute(f"UPDATE users SET password_hash = 'x' WHERE id = {_user_id(state, 'hugo')}")
+        cursor.close()
+        raw.commit()
+    finally:
+        raw.close()
+    deadline = time.monotonic() + 5
+    while verifier(token) is not None:
+        assert time.monotonic() < deadline, "the deleted account's token is still honoured"
+        time.sleep(0.05)
+    assert verifier(token, fast_path=False) is None
+
+
+def test_refusals_and_the_general_path_are_never_remembered(state):
+    users.create_user(
+        _ctx(state),
+        {"username": "ivan", "password": PASSWORD, "email": "i@example.com", "realname": "i"},
+    )
+    verifier = BearerVerifier(state.db, state.token_key, state.authenticator.robot_prefix)
+    assert verifier("not-a-token") is None
+    token = _token(state, _login(state, "ivan"), ["repository:pub/app:pull"])
+    assert verifier(token, fast_path=False) is not None
+    assert len(verifier.verdicts._entries) == 0

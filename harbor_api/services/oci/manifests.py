@@ -22,6 +22,7 @@ from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit, events
 from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
+from harbor_api.services.oci.manifest_bodies import ManifestBodies
 
 PULL = frozenset({"pull"})
 PUSH = frozenset({"push"})
@@ -72,10 +73,19 @@ class LoadedManifest:
     body: bytes
 
 
+@dataclass(frozen=True)
+class InProxyProject:
+    """What :meth:`Manifests.load_unless_proxied` answers for a repository of a proxy-cache
+    project: the pull is authorised and the proxy cache serves it."""
+
+    project_id: int
+
+
 class Manifests:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
+        self.bodies = ManifestBodies(blobs)  # immutable by digest: pulls skip the file read
 
     def authorize_push(self, principal: Principal, name: str, needed: frozenset[str] = PUSH) -> int:
         """The project id of ``name`` when ``principal`` may push there (checked before a
@@ -94,15 +104,42 @@ class Manifests:
         """Authorise a pull and resolve ``reference`` (None: neither tag nor digest, which
         is unknown once the caller is authorised); None when unknown or its bytes are gone.
         Writes nothing when the caller holds a token covering the pull (inline-safe)."""
+        found = self._load(principal, name, reference, with_body, needed, defer_proxy=False)
+        assert not isinstance(found, InProxyProject)
+        return found
+
+    def load_unless_proxied(
+        self,
+        principal: Principal,
+        name: str,
+        reference: Reference | None,
+        with_body: bool,
+        needed: frozenset[str] = PULL,
+    ) -> LoadedManifest | InProxyProject | None:
+        """:meth:`load`, except in a proxy-cache project: :class:`InProxyProject` then (the
+        project read that authorised the pull told; the proxy cache serves it)."""
+        return self._load(principal, name, reference, with_body, needed, defer_proxy=True)
+
+    def _load(
+        self,
+        principal: Principal,
+        name: str,
+        reference: Reference | None,
+        with_body: bool,
+        needed: frozenset[str],
+        defer_proxy: bool,
+    ) -> LoadedManifest | InProxyProject | None:
         with self.db.read() as session:
-            repository_access.authorize(session, principal, name, needed)
+            project = repository_access.authorize(session, principal, name, needed)
+            if defer_proxy and project.registry_id is not None:
+                return InProxyProject(project.id)
             if reference is None:
                 return None
             found = artifacts.find_manifest(session, name, reference.value, reference.by_digest)
         if found is None or not with_body:
             return None if found is None else LoadedManifest(found, b"")
         try:
-            loaded = LoadedManifest(found, self.blobs.get(found.digest))
+            loaded = LoadedManifest(found, self.bodies.get(found.digest))
         except StorageNotFoundError:
             return None
         # subscribers answer from memory when no policy wants pulls (webhooks' cache)
