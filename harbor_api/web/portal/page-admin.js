@@ -5,9 +5,14 @@ import { barChart, dailyChart } from "./charts.js";
 import { h, mount } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
 import { auditLog, labelsTable, robotsTable } from "./page-project.js";
+import * as purge from "./page-purge.js";
+import * as quotas from "./page-quotas.js";
+import * as registries from "./page-registries.js";
+import * as replication from "./page-replication.js";
 import { badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
 
-const SECTIONS = ["users", "groups", "robots", "labels", "configuration", "logs", "system"];
+const SECTIONS = ["users", "groups", "robots", "registries", "replications", "labels", "quotas",
+  "configuration", "logs", "purge", "system"];
 
 async function attempt(work, success) {
   try {
@@ -226,7 +231,11 @@ export async function render(main, params, query) {
   const pages = { users: () => users(query, redraw), groups: () => groups(query, redraw),
     labels: () => labelsTable("g", undefined, redraw), configuration,
     robots: () => robotsTable(null, redraw),
-    logs: () => auditLog("/audit-logs", query, redraw), system };
+    logs: () => auditLog("/audit-logs", query, redraw), system,
+    registries: () => registries.render(query, redraw),
+    replications: () => (params.execution ? replication.renderExecution(params.execution)
+      : replication.render(query, redraw)),
+    quotas: () => quotas.render(query, redraw), purge: () => purge.render(query, redraw) };
   const draw = () => load(body, pages[section]);
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.admin")),
     tabs(SECTIONS.map((key) => ({ key, label: t("admin." + key), href: "/admin/" + key })),

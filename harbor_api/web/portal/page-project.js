@@ -1,8 +1,9 @@
 // A project: tabs for its summary, repositories, members, labels, robots, logs, configuration.
 import { api, portalRepo, repoPath } from "./api.js";
 import { h, mount } from "./dom.js";
+import { usage } from "./page-quotas.js";
 import { navigate } from "./router.js";
-import { formatBytes, formatTime, t } from "./i18n.js";
+import { formatTime, t } from "./i18n.js";
 import { badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table, tabs,
   toast } from "./ui.js";
 
@@ -37,8 +38,8 @@ async function summary(p) {
     item(t("role.maintainer"), String(data.maintainer_count ?? 0)),
     item(t("role.developer"), String(data.developer_count ?? 0)),
     item(t("role.guest"), String(data.guest_count ?? 0)),
-    data.quota && data.quota.used ? item(t("project.storage"),
-      formatBytes(data.quota.used.storage)) : null,
+    data.quota && data.quota.used ? item(t("project.storage"), usage(data.quota.used.storage,
+      data.quota.hard ? data.quota.hard.storage : -1)) : null,
     item(t("projects.access"), p.metadata && p.metadata.public === "true"
       ? t("projects.publicBadge") : t("projects.privateBadge")),
     item(t("table.created"), formatTime(p.creation_time)));
