@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import Watch, launch, new_context, settle, sign_in
+from tests.support.browser import Watch, launch, new_context, screenshot, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.registry_clients import skopeo_list_tags
@@ -228,6 +228,7 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     page.fill("dialog input[name=url]", f"http://{target.host}")
     page.click("dialog #ping-registry")
     expect(page.locator("#ping-result")).to_contain_text("Connected")
+    screenshot(page, "desktop-admin-registry-form")
     confirm_dialog(page)
     row = page.locator(f"#registries tr[data-registry='{endpoint}']")
     expect(row).to_contain_text(target.host)
@@ -244,6 +245,7 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     page.fill("dialog input[name=filter_tag]", "v*")
     mirror = f"mirror{uuid.uuid4().hex[:6]}"
     page.fill("dialog input[name=dest_namespace]", mirror)
+    screenshot(page, "desktop-admin-replication-policy-form")
     confirm_dialog(page)
     row = page.locator(f"#policies tr[data-policy='{policy}']")
     expect(row).to_contain_text("this registry")
@@ -256,6 +258,7 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     expect(task).to_contain_text(f"{project}/app:v1")
     task.get_by_role("button", name=re.compile("Log of task")).click()
     expect(page.locator("#job-log")).to_contain_text("ended: success")
+    screenshot(page, "desktop-admin-replication-task-log")
     confirm_dialog(page)
     tags = requests.get(f"http://{target.host}/v2/{mirror}/app/tags/list", timeout=10).json()
     assert tags["tags"] == ["v1"]

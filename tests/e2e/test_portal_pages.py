@@ -101,6 +101,8 @@ def seeded(sqlite_server, distribution):
                 ],
             },
         )
+        (quota,) = admin.get("/quotas", params={"reference_id": str(pid)}).json()
+        admin.put(f"/quotas/{quota['id']}", json={"hard": {"storage": 16 * 1024}})  # a bar
         execution = replicated(admin, name, distribution)
         admin.post(
             "/system/purgeaudit/schedule",
