@@ -278,12 +278,12 @@ async function activity() {
 export async function renderDashboard(main) {
   document.title = t("nav.dashboard") + " · harbor-api";
   const stats = h("div");
-  const repos = h("div");
+  const storage = h("div");
   const days = h("div");
   const top = h("div");
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.dashboard")), stats,
     h("div", { class: "columns" },
-      h("section", { class: "panel" }, h("h2", {}, t("dashboard.reposPerProject")), repos),
+      h("section", { class: "panel" }, h("h2", {}, t("dashboard.storagePerProject")), storage),
       h("section", { class: "panel" }, h("h2", {}, t("dashboard.topRepos")), top)),
     h("section", { class: "panel" }, h("h2", {}, t("dashboard.activity")), days)));
   await Promise.all([
@@ -296,11 +296,15 @@ export async function renderDashboard(main) {
         item("dashboard.repositories", String(data.total_repo_count ?? 0)),
         item("dashboard.storage", formatBytes(data.total_storage_consumption ?? 0)));
     }),
-    load(repos, async () => {
-      const { data } = await api("/projects", { query: { page_size: 100, sort: "name" } });
-      const items = (data || []).map((p) => ({ label: p.name, value: p.repo_count || 0,
-        text: String(p.repo_count || 0) })).sort((a, b) => b.value - a.value).slice(0, 10);
-      return items.length ? barChart(items, t("dashboard.reposPerProject")) : empty();
+    load(storage, async () => {
+      // The quotas hold each project's storage used: the ten largest, in one request.
+      const { data } = await api("/quotas", { query: { reference: "project", page_size: 10,
+        sort: "-used.storage" } });
+      const items = (data || []).filter((q) => q.ref && q.used && q.used.storage > 0)
+        .map((q) => ({ label: q.ref.name, value: q.used.storage,
+          text: formatBytes(q.used.storage) }));
+      return h("figure", { id: "chart-storage" }, items.length
+        ? barChart(items, t("dashboard.storagePerProject")) : empty());
     }),
     load(top, async () => {
       const { data } = await api("/repositories", { query: { page_size: 10, sort: "-pull_count" } });
