@@ -111,6 +111,7 @@ def test_labels_settings_system_info_and_dashboard(page, admin):
     settle(page)
     expect(page.locator("#statistics")).to_contain_text("Projects")
     expect(page.locator("#chart-activity svg rect").first).to_be_attached()
+    expect(page.locator("#chart-storage")).to_be_attached()
 
 
 def test_non_admin_sees_no_administration(page, admin):

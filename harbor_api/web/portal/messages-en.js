@@ -286,6 +286,8 @@ export default {
   "quotas.editNamed": "Edit the storage limit of {name}",
   "quotas.limit": "Storage limit",
   "quotas.none": "No project has a quota yet.",
+  "quotas.ofLimit": "of {hard} ({percent} %)",
+  "quotas.ofUnlimited": "of unlimited",
   "quotas.project": "Project",
   "quotas.saved": "Quota saved.",
   "quotas.sortLimit": "Largest limit first",

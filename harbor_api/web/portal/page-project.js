@@ -39,7 +39,7 @@ async function summary(p) {
     item(t("role.developer"), String(data.developer_count ?? 0)),
     item(t("role.guest"), String(data.guest_count ?? 0)),
     data.quota && data.quota.used ? item(t("project.storage"), usage(data.quota.used.storage,
-      data.quota.hard ? data.quota.hard.storage : -1)) : null,
+      data.quota.hard ? data.quota.hard.storage : -1, true)) : null,
     item(t("projects.access"), p.metadata && p.metadata.public === "true"
       ? t("projects.publicBadge") : t("projects.privateBadge")),
     item(t("table.created"), formatTime(p.creation_time)));

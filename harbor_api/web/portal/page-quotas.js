@@ -9,21 +9,25 @@ const UNITS = [["MiB", 1024 ** 2], ["GiB", 1024 ** 3], ["TiB", 1024 ** 4]];
 const SORTS = [["-used.storage", "quotas.sortUsed"], ["-hard.storage", "quotas.sortLimit"],
   ["creation_time", "sort.oldest"]];
 
-/** "used of limit" with a bar (none when unlimited); the bar's colour warns from 85 %. */
-export function usage(used, hard) {
+/** "used of limit" with a bar (none when unlimited); the bar's colour warns from 85 %.
+ * ``lead``: the used bytes stand apart, large (the project summary's tile). */
+export function usage(used, hard, lead = false) {
   const usedText = formatBytes(used || 0);
-  if (hard === undefined || hard === null || hard < 0) {
-    return h("div", { class: "usage" }, h("span", {}, t("quotas.usedUnlimited",
-      { used: usedText })));
+  const limited = hard !== undefined && hard !== null && hard >= 0;
+  const percent = !limited ? 0 : hard > 0 ? Math.min(100, (100 * (used || 0)) / hard) : 100;
+  const shown = percent < 1 && used ? "<1" : String(Math.round(percent));
+  const text = !limited ? t(lead ? "quotas.ofUnlimited" : "quotas.usedUnlimited",
+    { used: usedText }) : t(lead ? "quotas.ofLimit" : "quotas.usedOf",
+    { used: usedText, hard: formatBytes(hard), percent: shown });
+  let bar = null;
+  if (limited) {
+    const fill = h("span", { class: "usage-fill" + (percent >= 100 ? " full"
+      : percent >= 85 ? " warn" : "") });
+    fill.style.width = percent.toFixed(1) + "%";
+    bar = h("span", { class: "usage-bar", "aria-hidden": "true" }, fill);
   }
-  const percent = hard > 0 ? Math.min(100, (100 * (used || 0)) / hard) : 100;
-  const text = t("quotas.usedOf", { used: usedText, hard: formatBytes(hard),
-    percent: percent < 1 && used ? "<1" : String(Math.round(percent)) });
-  const fill = h("span", { class: "usage-fill" + (percent >= 100 ? " full"
-    : percent >= 85 ? " warn" : "") });
-  fill.style.width = percent.toFixed(1) + "%";
-  return h("div", { class: "usage" }, h("span", { class: "usage-bar", "aria-hidden": "true" },
-    fill), h("span", { class: "usage-text" }, text));
+  return h("div", { class: "usage" }, lead ? h("span", { class: "usage-lead" }, usedText) : null,
+    bar, h("span", { class: "usage-text" }, text));
 }
 
 /** The storage limit in the largest unit that divides it (or GiB). */
