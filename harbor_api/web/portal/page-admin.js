@@ -9,21 +9,10 @@ import * as purge from "./page-purge.js";
 import * as quotas from "./page-quotas.js";
 import * as registries from "./page-registries.js";
 import * as replication from "./page-replication.js";
-import { badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
+import { attempt, badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
 
 const SECTIONS = ["users", "groups", "robots", "registries", "replications", "labels", "quotas",
   "configuration", "logs", "purge", "system"];
-
-async function attempt(work, success) {
-  try {
-    await work();
-    if (success) toast(success);
-    return true;
-  } catch (problem) {
-    toast(problem.message, "error");
-    return false;
-  }
-}
 
 async function users(query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);

@@ -4,25 +4,14 @@ import { h, mount } from "./dom.js";
 import { usage } from "./page-quotas.js";
 import { navigate } from "./router.js";
 import { formatTime, t } from "./i18n.js";
-import { badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table, tabs,
-  toast } from "./ui.js";
+import { attempt, badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table,
+  tabs, toast } from "./ui.js";
 
 const TABS = ["summary", "repositories", "members", "labels", "robots", "logs", "configuration"];
 export const ROLES = { 1: "role.projectAdmin", 4: "role.maintainer", 2: "role.developer",
   3: "role.guest", 5: "role.limitedGuest" };
 const ROBOT_ACCESS = [["repository", "pull"], ["repository", "push"], ["artifact", "delete"],
   ["tag", "create"], ["tag", "delete"], ["artifact-label", "create"]];
-
-async function attempt(work, success) {
-  try {
-    await work();
-    if (success) toast(success);
-    return true;
-  } catch (problem) {
-    toast(problem.message, "error");
-    return false;
-  }
-}
 
 function roleSelect(name, selected) {
   return h("select", { name }, Object.entries(ROLES).map(([id, key]) =>
