@@ -12,7 +12,16 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import Watch, launch, new_context, screenshot, settle, sign_in
+from tests.support.browser import (
+    Watch,
+    axe_source,
+    axe_violations,
+    launch,
+    new_context,
+    screenshot,
+    settle,
+    sign_in,
+)
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.registry_clients import skopeo_list_tags
@@ -230,6 +239,7 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     page.click("dialog #ping-registry")
     expect(page.locator("#ping-result")).to_contain_text("Connected")
     screenshot(page, "desktop-admin-registry-form")
+    assert axe_violations(page, axe_source()) == []
     confirm_dialog(page)
     row = page.locator(f"#registries tr[data-registry='{endpoint}']")
     expect(row).to_contain_text(target.host)
@@ -247,6 +257,7 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     mirror = f"mirror{uuid.uuid4().hex[:6]}"
     page.fill("dialog input[name=dest_namespace]", mirror)
     screenshot(page, "desktop-admin-replication-policy-form")
+    assert axe_violations(page, axe_source()) == []
     confirm_dialog(page)
     row = page.locator(f"#policies tr[data-policy='{policy}']")
     expect(row).to_contain_text("this registry")
@@ -260,9 +271,30 @@ def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, 
     task.get_by_role("button", name=re.compile("Log of task")).click()
     expect(page.locator("#job-log")).to_contain_text("ended: success")
     screenshot(page, "desktop-admin-replication-task-log")
+    assert axe_violations(page, axe_source()) == []
     confirm_dialog(page)
     tags = requests.get(f"http://{target.host}/v2/{mirror}/app/tags/list", timeout=10).json()
     assert tags["tags"] == ["v1"]
+
+    page.goto("/admin/registries")  # edit; a delete while a policy uses it is refused
+    row = page.locator(f"#registries tr[data-registry='{endpoint}']")
+    row.get_by_role("button", name=f"Edit registry {endpoint}").click()
+    page.fill("dialog input[name=description]", "the mirror")
+    page.click("dialog #ping-registry")  # the stored endpoint, by id
+    expect(page.locator("#ping-result")).to_contain_text("Connected")
+    confirm_dialog(page)
+    expect(row).to_contain_text("the mirror")
+    row.get_by_role("button", name=f"Delete registry {endpoint}").click()
+    confirm_dialog(page)
+    expect(page.locator(".toast.error")).to_contain_text(policy)
+    page.goto("/admin/replications")
+    page.get_by_role("button", name=f"Delete policy {policy}").click()
+    confirm_dialog(page)
+    expect(page.locator(f"#policies tr[data-policy='{policy}']")).to_have_count(0)
+    page.goto("/admin/registries")
+    page.get_by_role("button", name=f"Delete registry {endpoint}").click()
+    confirm_dialog(page)
+    expect(page.locator(f"#registries tr[data-registry='{endpoint}']")).to_have_count(0)
 
 
 def test_quota_limit_edited_and_shown(page, admin):
