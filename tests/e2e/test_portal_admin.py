@@ -343,3 +343,37 @@ def test_audit_log_purge_schedule_dry_run_and_log(page, admin):
     page.locator("#purge-form select[name=type]").select_option("None")
     page.click("#purge-save")
     expect(page.locator("#purge-next")).to_contain_text("No purge is scheduled")
+
+
+def test_execution_stopped_from_the_list(page, admin, sqlite_server):
+    """A task to an endpoint that does not answer retries (5 s, then 10 s): the execution is
+    in progress long enough to be stopped in the browser."""
+    project = f"stop-{uuid.uuid4().hex[:6]}"
+    assert admin.post("/projects", json={"project_name": project}).status_code == 201
+    Pusher(sqlite_server.url).image(f"{project}/app", "v1")
+    r = admin.post(
+        "/registries",
+        json={"name": f"gone-{project}", "type": "docker-registry", "url": "http://127.0.0.1:1"},
+    )
+    registry = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post(
+        "/replication/policies",
+        json={
+            "name": f"stuck-{project}",
+            "dest_registry": {"id": registry},
+            "filters": [{"type": "name", "value": f"{project}/**"}],
+            "enabled": True,
+        },
+    )
+    policy = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post("/replication/executions", json={"policy_id": policy})
+    execution = r.headers["Location"].rsplit("/", 1)[1]
+    sign_in(page)
+    page.goto(f"/admin/replications?policy={policy}")
+    row = page.locator(f"#executions tr[data-execution='{execution}']")
+    expect(row).to_contain_text("In progress")
+    row.get_by_role("button", name=f"Stop execution #{execution}").click()
+    confirm_dialog(page)
+    expect(row).to_contain_text("Stopped")
+    page.goto(f"/admin/replications/executions/{execution}")
+    expect(page.locator("#tasks")).to_contain_text("Stopped")
