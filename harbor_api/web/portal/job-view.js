@@ -1,6 +1,6 @@
 // What the job pages share: a status badge in plain words and a job log shown in a dialog.
 import { api } from "./api.js";
-import { h } from "./dom.js";
+import { h, mount } from "./dom.js";
 import { t } from "./i18n.js";
 import { badge, dialog, toast } from "./ui.js";
 
@@ -17,6 +17,19 @@ export function statusBadge(status) {
 
 export function running(status) {
   return ["InProgress", "Running", "Pending", "Scheduled"].includes(status);
+}
+
+/** A node that ``fill()`` (resolving to ``[children, busy]``) draws, and draws again every
+ * 2 s, quietly (no loading state), while ``busy`` says a job still runs and the node is shown. */
+export async function liveBox(props, fill) {
+  const box = h("div", props);
+  const draw = async () => {
+    const [children, busy] = await fill(draw);
+    mount(box, children);
+    if (busy) setTimeout(() => { if (box.isConnected) draw().catch(() => {}); }, 2000);
+  };
+  await draw();
+  return box;
 }
 
 /** ``end - start`` as "1 min 5 s"; empty while there is no start. */

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
-import { running, showLog, statusBadge } from "./job-view.js";
+import { liveBox, running, showLog, statusBadge } from "./job-view.js";
 import { attempt, confirm, field, pager, table } from "./ui.js";
 
 const PAGE_SIZE = 10;
@@ -76,12 +76,15 @@ function scheduleForm(current, redraw) {
 
 export async function render(query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
-  const [{ data: current }, { data: history, total }] = await Promise.all([
-    api("/system/purgeaudit/schedule"),
-    api("/system/purgeaudit", { query: { page, page_size: PAGE_SIZE } })]);
-  return [scheduleForm(current || {}, redraw), h("h2", {}, t("purge.history")),
-    historyTable(history || [], redraw),
-    (total || 0) > PAGE_SIZE ? pager(total, page, PAGE_SIZE, (n) => redraw({ page: n })) : null];
+  const { data: current } = await api("/system/purgeaudit/schedule");
+  const history = await liveBox({ id: "purge-runs" }, async (draw) => {
+    const { data, total } = await api("/system/purgeaudit", { query: { page,
+      page_size: PAGE_SIZE } });
+    return [[historyTable(data || [], draw), (total || 0) > PAGE_SIZE
+      ? pager(total, page, PAGE_SIZE, (n) => redraw({ page: n })) : null],
+    (data || []).some((x) => running(x.job_status))];
+  });
+  return [scheduleForm(current || {}, redraw), h("h2", {}, t("purge.history")), history];
 }
 
 function historyTable(rows, redraw) {
@@ -101,7 +104,7 @@ function historyTable(rows, redraw) {
       running(x.job_status) ? h("button", { type: "button", class: "danger small",
         "aria-label": t("purge.stopNamed", { id: x.id }), on: { click: async () => {
           if (await attempt(() => api("/system/purgeaudit/" + x.id, { method: "PUT" }),
-            t("replication.stopping"))) redraw({});
+            t("replication.stopping"))) redraw();
         } } }, t("replication.stop")) : null) },
   ], rows, { id: "purge-history", caption: t("purge.history"), empty: t("purge.none"),
     key: (x) => ({ run: String(x.id) }) });

@@ -1,9 +1,9 @@
 // Replication (system admins): policies (create, edit, delete, start), their executions
 // (status, stop) and an execution's tasks with their logs.
 import { api } from "./api.js";
-import { h, mount } from "./dom.js";
+import { h } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
-import { duration, running, showLog, statusBadge } from "./job-view.js";
+import { duration, liveBox, running, showLog, statusBadge } from "./job-view.js";
 import { attempt, confirm, dialog, empty, field, pager, table, toast } from "./ui.js";
 
 const PAGE_SIZE = 10;
@@ -176,16 +176,10 @@ function stopButton(e, after) {
 async function executions(query, redraw, names) {
   const page = Math.max(1, Number(query.get("epage")) || 1);
   const policy = query.get("policy") || "";
-  const { data, total } = await api("/replication/executions", { query: { page,
-    page_size: PAGE_SIZE, policy_id: policy } });
-  return [
-    h("div", { class: "toolbar" },
-      field(t("replication.policy"), select("policy", [["", t("logs.any")],
-        ...Object.entries(names)], policy, { id: "execution-policy", on: { change: (e) =>
-        redraw({ policy: e.target.value, epage: "" }) } })),
-      h("button", { type: "button", class: "secondary", id: "refresh-executions",
-        on: { click: () => redraw({}) } }, t("action.refresh"))),
-    table([
+  const list = await liveBox({ id: "execution-list" }, async (draw) => {
+    const { data, total } = await api("/replication/executions", { query: { page,
+      page_size: PAGE_SIZE, policy_id: policy } });
+    return [[table([
       { label: t("replication.execution"), cell: (e) => h("a", {
         href: "/admin/replications/executions/" + e.id }, "#" + e.id) },
       { label: t("replication.policy"), cell: (e) => names[e.policy_id] || "#" + e.policy_id },
@@ -194,10 +188,20 @@ async function executions(query, redraw, names) {
       { label: t("replication.tasks"), cell: (e) => progress(e) },
       { label: t("replication.started"), cell: (e) => formatTime(e.start_time) },
       { label: t("replication.duration"), cell: (e) => duration(e.start_time, e.end_time) },
-      { label: t("table.actions"), cell: (e) => stopButton(e, () => redraw({})) },
+      { label: t("table.actions"), cell: (e) => stopButton(e, draw) },
     ], data || [], { id: "executions", caption: t("replication.executions"),
       empty: t("replication.noExecutions"), key: (e) => ({ execution: String(e.id) }) }),
-    (total || 0) > PAGE_SIZE ? pager(total, page, PAGE_SIZE, (n) => redraw({ epage: n })) : null];
+    (total || 0) > PAGE_SIZE ? pager(total, page, PAGE_SIZE, (n) => redraw({ epage: n })) : null],
+    (data || []).some((e) => running(e.status))];
+  });
+  return [
+    h("div", { class: "toolbar" },
+      field(t("replication.policy"), select("policy", [["", t("logs.any")],
+        ...Object.entries(names)], policy, { id: "execution-policy", on: { change: (e) =>
+        redraw({ policy: e.target.value, epage: "" }) } })),
+      h("button", { type: "button", class: "secondary", id: "refresh-executions",
+        on: { click: () => redraw({}) } }, t("action.refresh"))),
+    list];
 }
 
 export async function render(query, redraw) {
@@ -239,9 +243,8 @@ function taskTable(execution, tasks) {
 }
 
 /** One execution: its facts and tasks, refreshed every 2 s while it runs. */
-export async function renderExecution(id) {
-  const box = h("div", { id: "execution" });
-  const draw = async () => {
+export function renderExecution(id) {
+  return liveBox({ id: "execution" }, async (draw) => {
     const [{ data: e }, { data: tasks }] = await Promise.all([
       api("/replication/executions/" + id),
       api("/replication/executions/" + id + "/tasks", { query: { page_size: 100 } })]);
@@ -249,7 +252,7 @@ export async function renderExecution(id) {
     try { policy = (await api("/replication/policies/" + e.policy_id)).data.name; } catch (_) {
       /* the policy was deleted since */ }
     const fact = (label, value) => [h("dt", {}, label), h("dd", {}, value)];
-    mount(box,
+    return [[
       h("p", { class: "crumbs" }, h("a", { href: "/admin/replications" },
         t("admin.replications")), " / ", t("replication.executionNamed", { id: e.id })),
       h("div", { class: "title-row" }, h("h2", {}, t("replication.executionNamed", { id: e.id })),
@@ -263,11 +266,7 @@ export async function renderExecution(id) {
         fact(t("replication.tasks"), progress(e)),
         e.status_text ? fact(t("replication.statusText"), e.status_text) : null),
       h("h3", {}, t("replication.tasks")),
-      (tasks || []).length ? taskTable(e, tasks) : empty(t("replication.noTasks")));
-    if (running(e.status)) {
-      setTimeout(() => { if (box.isConnected) draw().catch(() => {}); }, 2000);
-    }
-  };
-  await draw();
-  return box;
+      (tasks || []).length ? taskTable(e, tasks) : empty(t("replication.noTasks"))],
+    running(e.status)];
+  });
 }
