@@ -367,9 +367,9 @@ def test_execution_stopped_from_the_list(page, admin, sqlite_server):
         },
     )
     policy = int(r.headers["Location"].rsplit("/", 1)[1])
+    sign_in(page)  # first: the execution has about 15 s of retries to be stopped in
     r = admin.post("/replication/executions", json={"policy_id": policy})
     execution = r.headers["Location"].rsplit("/", 1)[1]
-    sign_in(page)
     page.goto(f"/admin/replications?policy={policy}")
     row = page.locator(f"#executions tr[data-execution='{execution}']")
     expect(row).to_contain_text("In progress")
