@@ -1,5 +1,7 @@
 """Administration in the browser: users, groups, global labels, system settings, system info,
-the dashboard's charts, and LDAP configured (with "Test LDAP server") then used to sign in."""
+the dashboard's charts, LDAP configured (with "Test LDAP server") then used to sign in, a
+registry endpoint (with "Test connection") and a replication to Debian's docker-registry with
+its task log, a quota edited, and the audit log purge scheduled and dry-run."""
 
 from __future__ import annotations
 
@@ -7,9 +9,19 @@ import re
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import Watch, launch, new_context, settle, sign_in
+from tests.support.browser import (
+    Watch,
+    axe_source,
+    axe_violations,
+    launch,
+    new_context,
+    screenshot,
+    settle,
+    sign_in,
+)
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.registry_clients import skopeo_list_tags
@@ -108,6 +120,7 @@ def test_labels_settings_system_info_and_dashboard(page, admin):
     settle(page)
     expect(page.locator("#statistics")).to_contain_text("Projects")
     expect(page.locator("#chart-activity svg rect").first).to_be_attached()
+    expect(page.locator("#chart-storage")).to_be_attached()
 
 
 def test_non_admin_sees_no_administration(page, admin):
@@ -205,3 +218,163 @@ def test_system_robot_for_every_project(page, admin, sqlite_server):
     for name in names:
         ref = f"docker://{sqlite_server.host}/{name}/app"
         assert skopeo_list_tags(ref, f"{login}:{secret}") == ["v1"]
+
+
+def test_registry_endpoint_replication_and_task_log(page, admin, sqlite_server, distribution):
+    target = distribution  # Debian's docker-registry, the destination
+    project = f"rep-{uuid.uuid4().hex[:6]}"
+    assert admin.post("/projects", json={"project_name": project}).status_code == 201
+    Pusher(sqlite_server.url).image(f"{project}/app", "v1")
+    endpoint = f"dist-{uuid.uuid4().hex[:6]}"
+    sign_in(page)
+    page.goto("/admin/registries")
+    settle(page)
+    page.click("#new-registry")
+    page.fill("dialog input[name=name]", endpoint)
+    page.select_option("dialog select[name=type]", "docker-registry")
+    page.fill("dialog input[name=url]", "http://127.0.0.1:1")  # nothing listens there
+    page.click("dialog #ping-registry")
+    expect(page.locator("#ping-result")).to_contain_text("Connection failed")
+    page.fill("dialog input[name=url]", f"http://{target.host}")
+    page.click("dialog #ping-registry")
+    expect(page.locator("#ping-result")).to_contain_text("Connected")
+    screenshot(page, "desktop-admin-registry-form")
+    assert axe_violations(page, axe_source()) == []
+    confirm_dialog(page)
+    row = page.locator(f"#registries tr[data-registry='{endpoint}']")
+    expect(row).to_contain_text(target.host)
+    row.get_by_role("button", name=f"Test the connection to {endpoint}").click()
+    expect(row).to_contain_text("healthy")
+
+    policy = f"push-{uuid.uuid4().hex[:6]}"
+    page.goto("/admin/replications")
+    settle(page)
+    page.click("#new-policy")
+    page.fill("dialog input[name=name]", policy)
+    page.select_option("dialog select[name=registry]", label=f"{endpoint} (http://{target.host})")
+    page.fill("dialog input[name=filter_name]", f"{project}/**")
+    page.fill("dialog input[name=filter_tag]", "v*")
+    mirror = f"mirror{uuid.uuid4().hex[:6]}"
+    page.fill("dialog input[name=dest_namespace]", mirror)
+    screenshot(page, "desktop-admin-replication-policy-form")
+    assert axe_violations(page, axe_source()) == []
+    confirm_dialog(page)
+    row = page.locator(f"#policies tr[data-policy='{policy}']")
+    expect(row).to_contain_text("this registry")
+    row.get_by_role("button", name=f"Start replication policy {policy}").click()
+    first = page.locator("#executions tbody tr").first
+    expect(first).to_contain_text(policy)
+    first.locator("a").click()
+    expect(page.locator("#execution .title-row")).to_contain_text("Succeeded")  # it polls
+    task = page.locator("#tasks tbody tr").first
+    expect(task).to_contain_text(f"{project}/app:v1")
+    task.get_by_role("button", name=re.compile("Log of task")).click()
+    expect(page.locator("#job-log")).to_contain_text("ended: success")
+    screenshot(page, "desktop-admin-replication-task-log")
+    assert axe_violations(page, axe_source()) == []
+    confirm_dialog(page)
+    tags = requests.get(f"http://{target.host}/v2/{mirror}/app/tags/list", timeout=10).json()
+    assert tags["tags"] == ["v1"]
+
+    page.goto("/admin/registries")  # edit; a delete while a policy uses it is refused
+    row = page.locator(f"#registries tr[data-registry='{endpoint}']")
+    row.get_by_role("button", name=f"Edit registry {endpoint}").click()
+    page.fill("dialog input[name=description]", "the mirror")
+    page.click("dialog #ping-registry")  # the stored endpoint, by id
+    expect(page.locator("#ping-result")).to_contain_text("Connected")
+    confirm_dialog(page)
+    expect(row).to_contain_text("the mirror")
+    row.get_by_role("button", name=f"Delete registry {endpoint}").click()
+    confirm_dialog(page)
+    expect(page.locator(".toast.error")).to_contain_text(policy)
+    page.goto("/admin/replications")
+    page.get_by_role("button", name=f"Delete policy {policy}").click()
+    confirm_dialog(page)
+    expect(page.locator(f"#policies tr[data-policy='{policy}']")).to_have_count(0)
+    page.goto("/admin/registries")
+    page.get_by_role("button", name=f"Delete registry {endpoint}").click()
+    confirm_dialog(page)
+    expect(page.locator(f"#registries tr[data-registry='{endpoint}']")).to_have_count(0)
+
+
+def test_quota_limit_edited_and_shown(page, admin):
+    name = f"quota-{uuid.uuid4().hex[:6]}"
+    body = {"project_name": name, "storage_limit": 5 * 1024**3}
+    assert admin.post("/projects", json=body).status_code == 201
+    pid = admin.get(f"/projects/{name}").json()["project_id"]
+    sign_in(page)
+    page.goto("/admin/quotas")
+    settle(page)
+    row = page.locator(f"#quotas tr[data-quota='{name}']")
+    expect(row).to_contain_text("of 5.00 GiB")
+    row.get_by_role("button", name=f"Edit the storage limit of {name}").click()
+    expect(page.locator("dialog input[name=amount]")).to_have_value("5")
+    page.fill("dialog input[name=amount]", "2")
+    page.select_option("dialog select[name=unit]", "TiB")
+    confirm_dialog(page)
+    expect(row).to_contain_text("of 2.00 TiB")
+    (quota,) = admin.get("/quotas", params={"reference_id": str(pid)}).json()
+    assert quota["hard"]["storage"] == 2 * 1024**4
+    page.goto(f"/projects?q={name}")
+    expect(page.locator(f"#projects tr[data-project='{name}']")).to_contain_text("of 2.00 TiB")
+    page.goto(f"/projects/{pid}")
+    expect(page.locator("#project-summary")).to_contain_text("of 2.00 TiB")
+
+
+def test_audit_log_purge_schedule_dry_run_and_log(page, admin):
+    sign_in(page)
+    page.goto("/admin/purge")
+    settle(page)
+    form = page.locator("#purge-form")
+    form.locator("input[name=retention]").fill("48")
+    form.locator("select[name=type]").select_option("Custom")
+    form.locator("input[name=cron]").fill("0 30 4 * * *")
+    page.click("#purge-save")
+    expect(page.locator("#purge-next")).to_contain_text("Next scheduled purge")
+    schedule = admin.get("/system/purgeaudit/schedule").json()
+    assert schedule["schedule"]["cron"] == "0 30 4 * * *"
+    assert '"audit_retention_hour": 48' in schedule["job_parameters"]
+    page.click("#purge-dry-run")
+    run = page.locator("#purge-history tbody tr").first
+    expect(run).to_contain_text("dry run: older than 48 h")
+    expect(run).to_contain_text("Succeeded")  # the history refreshes itself while it runs
+    run.get_by_role("button", name=re.compile("Log of purge run")).click()
+    expect(page.locator("#job-log")).to_contain_text("started")
+    confirm_dialog(page)
+    page.locator("#purge-form select[name=type]").select_option("None")
+    page.click("#purge-save")
+    expect(page.locator("#purge-next")).to_contain_text("No purge is scheduled")
+
+
+def test_execution_stopped_from_the_list(page, admin, sqlite_server):
+    """A task to an endpoint that does not answer retries (5 s, then 10 s): the execution is
+    in progress long enough to be stopped in the browser."""
+    project = f"stop-{uuid.uuid4().hex[:6]}"
+    assert admin.post("/projects", json={"project_name": project}).status_code == 201
+    Pusher(sqlite_server.url).image(f"{project}/app", "v1")
+    r = admin.post(
+        "/registries",
+        json={"name": f"gone-{project}", "type": "docker-registry", "url": "http://127.0.0.1:1"},
+    )
+    registry = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post(
+        "/replication/policies",
+        json={
+            "name": f"stuck-{project}",
+            "dest_registry": {"id": registry},
+            "filters": [{"type": "name", "value": f"{project}/**"}],
+            "enabled": True,
+        },
+    )
+    policy = int(r.headers["Location"].rsplit("/", 1)[1])
+    sign_in(page)  # first: the execution has about 15 s of retries to be stopped in
+    r = admin.post("/replication/executions", json={"policy_id": policy})
+    execution = r.headers["Location"].rsplit("/", 1)[1]
+    page.goto(f"/admin/replications?policy={policy}")
+    row = page.locator(f"#executions tr[data-execution='{execution}']")
+    expect(row).to_contain_text("In progress")
+    row.get_by_role("button", name=f"Stop execution #{execution}").click()
+    confirm_dialog(page)
+    expect(row).to_contain_text("Stopped")
+    page.goto(f"/admin/replications/executions/{execution}")
+    expect(page.locator("#tasks")).to_contain_text("Stopped")

@@ -4,6 +4,7 @@ violation, and no sideways scrolling on a phone."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -41,8 +42,9 @@ def axe():
 
 
 @pytest.fixture(scope="module")
-def seeded(sqlite_server):
-    """A project with an image, an index, a label, a member, a robot and a description."""
+def seeded(sqlite_server, distribution):
+    """A project with an image, an index, a label, a member, a robot and a description; a
+    replication of it to docker-registry, and a dry-run audit log purge."""
     name = f"pages-{uuid.uuid4().hex[:6]}"
     with ApiClient(sqlite_server.url, ("admin", ADMIN_PASSWORD)) as admin:
         assert admin.post("/projects", json={"project_name": name}).status_code == 201
@@ -99,7 +101,48 @@ def seeded(sqlite_server):
                 ],
             },
         )
-    return {"id": pid, "name": name, "digest": image.digest}
+        (quota,) = admin.get("/quotas", params={"reference_id": str(pid)}).json()
+        admin.put(f"/quotas/{quota['id']}", json={"hard": {"storage": 16 * 1024}})  # a bar
+        execution = replicated(admin, name, distribution)
+        admin.post(
+            "/system/purgeaudit/schedule",
+            json={
+                "schedule": {"type": "Manual"},
+                "parameters": {"audit_retention_hour": 720, "dry_run": True},
+            },
+        )
+    return {"id": pid, "name": name, "digest": image.digest, "execution": execution}
+
+
+def replicated(admin, project: str, target) -> int:
+    """A registry endpoint at Debian's docker-registry and a policy run once: the id of its
+    finished execution (a task each for the image and the index)."""
+    r = admin.post(
+        "/registries",
+        json={"name": f"mirror-{project}", "type": "docker-registry", "url": target.url},
+    )
+    registry = int(r.headers["Location"].rsplit("/", 1)[1])
+    assert admin.post("/registries/ping", json={"id": registry}).status_code == 200
+    r = admin.post(
+        "/replication/policies",
+        json={
+            "name": f"to-mirror-{project}",
+            "description": "every tag of the web repository",
+            "dest_registry": {"id": registry},
+            "filters": [{"type": "name", "value": f"{project}/**"}],
+            "dest_namespace": "mirror",
+            "override": True,
+            "enabled": True,
+        },
+    )
+    policy = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post("/replication/executions", json={"policy_id": policy})
+    execution = int(r.headers["Location"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + 30
+    while admin.get(f"/replication/executions/{execution}").json()["status"] == "InProgress":
+        assert time.monotonic() < deadline, "the replication did not finish in 30 s"
+        time.sleep(0.1)
+    return execution
 
 
 def pages(seeded) -> list[tuple[str, str]]:
@@ -123,8 +166,21 @@ def pages(seeded) -> list[tuple[str, str]]:
         ]
         + [
             (f"admin-{s}", f"/admin/{s}")
-            for s in ("users", "groups", "robots", "labels", "configuration", "logs", "system")
+            for s in (
+                "users",
+                "groups",
+                "robots",
+                "registries",
+                "replications",
+                "labels",
+                "quotas",
+                "configuration",
+                "logs",
+                "purge",
+                "system",
+            )
         ]
+        + [("admin-replication-execution", f"/admin/replications/executions/{seeded['execution']}")]
     )
 
 

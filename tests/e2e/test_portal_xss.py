@@ -92,6 +92,27 @@ def hostile(sqlite_server):
                 ],
             },
         ).ok
+        r = admin.post(
+            "/registries",
+            json={
+                "name": XSS[:40] + name,
+                "description": XSS,
+                "type": "harbor",
+                "url": "http://127.0.0.1:1",
+            },
+        )
+        assert r.status_code == 201, r.text
+        registry = int(r.headers["Location"].rsplit("/", 1)[1])
+        r = admin.post(
+            "/replication/policies",
+            json={
+                "name": XSS + name,
+                "description": XSS,
+                "dest_registry": {"id": registry},
+                "filters": [{"type": "name", "value": XSS}],
+            },
+        )
+        assert r.status_code == 201, r.text
     return {"id": pid, "name": name, "user": user, "digest": image.digest}
 
 
@@ -118,6 +139,9 @@ def test_no_free_text_field_executes(browser, sqlite_server, hostile):
         "/admin/labels",
         "/admin/groups",
         "/admin/logs",
+        "/admin/registries",
+        "/admin/replications",
+        "/admin/quotas",
         "/dashboard",
     ]
     for path in visits:
@@ -143,6 +167,13 @@ def test_no_free_text_field_executes(browser, sqlite_server, hostile):
     settle(page)
     page.get_by_role("button", name=f"Edit label {XSS}p").click()
     expect(page.locator("dialog input[name=name]")).to_have_value(XSS + "p")
+    assert_inert(page)
+    page.keyboard.press("Escape")
+    page.goto("/admin/replications")
+    settle(page)
+    expect(page.locator("#policies")).to_contain_text(XSS + hostile["name"])
+    page.get_by_role("button", name=f"Edit policy {XSS}{hostile['name']}").click()
+    expect(page.locator("dialog input[name=filter_name]")).to_have_value(XSS)
     assert_inert(page)
     page.keyboard.press("Escape")
     page.click("#logout")

@@ -56,10 +56,11 @@ async function failure(response) {
   return new ApiError(response.status, code, message || t("error.http", { status: response.status }));
 }
 
-/** Call ``/api/v2.0{path}``; resolves to ``{data, total}``, rejects with an ``ApiError``. */
+/** Call ``/api/v2.0{path}``; resolves to ``{data, total}``, rejects with an ``ApiError``.
+ * ``options.text``: the answer is plain text (job logs), not JSON. */
 export async function api(path, options = {}) {
   const method = options.method || "GET";
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: options.text ? "text/plain" : "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-Harbor-CSRF-Token"] = csrfToken();
   let body;
   if (options.body !== undefined) {
@@ -76,8 +77,8 @@ export async function api(path, options = {}) {
   if (!response.ok) throw await failure(response);
   const text = await response.text();
   const total = response.headers.get("X-Total-Count");
-  return { data: text ? JSON.parse(text) : null, total: total === null ? null : Number(total),
-           response };
+  const data = options.text ? text : text ? JSON.parse(text) : null;
+  return { data, total: total === null ? null : Number(total), response };
 }
 
 export async function login(principal, password) {

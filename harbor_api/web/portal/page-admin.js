@@ -5,20 +5,14 @@ import { barChart, dailyChart } from "./charts.js";
 import { h, mount } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
 import { auditLog, labelsTable, robotsTable } from "./page-project.js";
-import { badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
+import * as purge from "./page-purge.js";
+import * as quotas from "./page-quotas.js";
+import * as registries from "./page-registries.js";
+import * as replication from "./page-replication.js";
+import { attempt, badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
 
-const SECTIONS = ["users", "groups", "robots", "labels", "configuration", "logs", "system"];
-
-async function attempt(work, success) {
-  try {
-    await work();
-    if (success) toast(success);
-    return true;
-  } catch (problem) {
-    toast(problem.message, "error");
-    return false;
-  }
-}
+const SECTIONS = ["users", "groups", "robots", "registries", "replications", "labels", "quotas",
+  "configuration", "logs", "purge", "system"];
 
 async function users(query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
@@ -226,7 +220,11 @@ export async function render(main, params, query) {
   const pages = { users: () => users(query, redraw), groups: () => groups(query, redraw),
     labels: () => labelsTable("g", undefined, redraw), configuration,
     robots: () => robotsTable(null, redraw),
-    logs: () => auditLog("/audit-logs", query, redraw), system };
+    logs: () => auditLog("/audit-logs", query, redraw), system,
+    registries: () => registries.render(query, redraw),
+    replications: () => (params.execution ? replication.renderExecution(params.execution)
+      : replication.render(query, redraw)),
+    quotas: () => quotas.render(query, redraw), purge: () => purge.render(query, redraw) };
   const draw = () => load(body, pages[section]);
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.admin")),
     tabs(SECTIONS.map((key) => ({ key, label: t("admin." + key), href: "/admin/" + key })),
@@ -269,12 +267,12 @@ async function activity() {
 export async function renderDashboard(main) {
   document.title = t("nav.dashboard") + " · harbor-api";
   const stats = h("div");
-  const repos = h("div");
+  const storage = h("div");
   const days = h("div");
   const top = h("div");
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.dashboard")), stats,
     h("div", { class: "columns" },
-      h("section", { class: "panel" }, h("h2", {}, t("dashboard.reposPerProject")), repos),
+      h("section", { class: "panel" }, h("h2", {}, t("dashboard.storagePerProject")), storage),
       h("section", { class: "panel" }, h("h2", {}, t("dashboard.topRepos")), top)),
     h("section", { class: "panel" }, h("h2", {}, t("dashboard.activity")), days)));
   await Promise.all([
@@ -287,11 +285,15 @@ export async function renderDashboard(main) {
         item("dashboard.repositories", String(data.total_repo_count ?? 0)),
         item("dashboard.storage", formatBytes(data.total_storage_consumption ?? 0)));
     }),
-    load(repos, async () => {
-      const { data } = await api("/projects", { query: { page_size: 100, sort: "name" } });
-      const items = (data || []).map((p) => ({ label: p.name, value: p.repo_count || 0,
-        text: String(p.repo_count || 0) })).sort((a, b) => b.value - a.value).slice(0, 10);
-      return items.length ? barChart(items, t("dashboard.reposPerProject")) : empty();
+    load(storage, async () => {
+      // The quotas hold each project's storage used: the ten largest, in one request.
+      const { data } = await api("/quotas", { query: { reference: "project", page_size: 10,
+        sort: "-used.storage" } });
+      const items = (data || []).filter((q) => q.ref && q.used && q.used.storage > 0)
+        .map((q) => ({ label: q.ref.name, value: q.used.storage,
+          text: formatBytes(q.used.storage) }));
+      return h("figure", { id: "chart-storage" }, items.length
+        ? barChart(items, t("dashboard.storagePerProject")) : empty());
     }),
     load(top, async () => {
       const { data } = await api("/repositories", { query: { page_size: 10, sort: "-pull_count" } });

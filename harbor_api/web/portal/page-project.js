@@ -1,27 +1,17 @@
 // A project: tabs for its summary, repositories, members, labels, robots, logs, configuration.
 import { api, portalRepo, repoPath } from "./api.js";
 import { h, mount } from "./dom.js";
+import { usage } from "./page-quotas.js";
 import { navigate } from "./router.js";
-import { formatBytes, formatTime, t } from "./i18n.js";
-import { badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table, tabs,
-  toast } from "./ui.js";
+import { formatTime, t } from "./i18n.js";
+import { attempt, badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table,
+  tabs, toast } from "./ui.js";
 
 const TABS = ["summary", "repositories", "members", "labels", "robots", "logs", "configuration"];
 export const ROLES = { 1: "role.projectAdmin", 4: "role.maintainer", 2: "role.developer",
   3: "role.guest", 5: "role.limitedGuest" };
 const ROBOT_ACCESS = [["repository", "pull"], ["repository", "push"], ["artifact", "delete"],
   ["tag", "create"], ["tag", "delete"], ["artifact-label", "create"]];
-
-async function attempt(work, success) {
-  try {
-    await work();
-    if (success) toast(success);
-    return true;
-  } catch (problem) {
-    toast(problem.message, "error");
-    return false;
-  }
-}
 
 function roleSelect(name, selected) {
   return h("select", { name }, Object.entries(ROLES).map(([id, key]) =>
@@ -37,8 +27,8 @@ async function summary(p) {
     item(t("role.maintainer"), String(data.maintainer_count ?? 0)),
     item(t("role.developer"), String(data.developer_count ?? 0)),
     item(t("role.guest"), String(data.guest_count ?? 0)),
-    data.quota && data.quota.used ? item(t("project.storage"),
-      formatBytes(data.quota.used.storage)) : null,
+    data.quota && data.quota.used ? item(t("project.storage"), usage(data.quota.used.storage,
+      data.quota.hard ? data.quota.hard.storage : -1, true)) : null,
     item(t("projects.access"), p.metadata && p.metadata.public === "true"
       ? t("projects.publicBadge") : t("projects.privateBadge")),
     item(t("table.created"), formatTime(p.creation_time)));

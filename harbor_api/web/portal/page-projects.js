@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { h, mount } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
+import { usage } from "./page-quotas.js";
 import { navigate } from "./router.js";
 import { badge, confirm, field, load, pager, table, toast } from "./ui.js";
 
@@ -19,6 +20,18 @@ function setQuery(query, changes) {
   }
   const text = next.toString();
   navigate(location.pathname + (text ? "?" + text : ""));  // back undoes a search
+}
+
+/** The project's storage used of its quota, filled in when ``/quotas`` answers (callers
+ * without quota:read get no quota, and the cell stays empty). */
+function storageCell(project) {
+  const cell = h("span", { class: "storage" });
+  api("/quotas", { query: { reference: "project", reference_id: project.project_id } })
+    .then(({ data }) => {
+      const quota = (data || [])[0];
+      if (quota) mount(cell, usage(quota.used && quota.used.storage, quota.hard.storage));
+    }).catch(() => {});
+  return cell;
 }
 
 function createForm(showNewest) {
@@ -72,6 +85,7 @@ export async function render(main, params, query) {
       { label: t("projects.access"), cell: (p) => p.metadata && p.metadata.public === "true"
         ? badge(t("projects.publicBadge"), "public") : badge(t("projects.privateBadge")) },
       { label: t("projects.repositories"), cell: (p) => String(p.repo_count ?? 0), class: "num" },
+      { label: t("quotas.storage"), cell: storageCell },
       { label: t("projects.owner"), cell: (p) => p.owner_name || "" },
       { label: t("table.created"), cell: (p) => formatTime(p.creation_time) },
       { label: t("table.actions"), cell: (p) => h("button", { type: "button", class: "danger small",

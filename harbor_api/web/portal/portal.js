@@ -77,6 +77,8 @@ route("/projects/:id/:tab?", project.render);
 route("/account", account.render);
 route("/search", search.render);
 route("/dashboard", requireAdmin(admin.renderDashboard));
+route("/admin/replications/executions/:execution", requireAdmin((main, params, query) =>
+  admin.render(main, { section: "replications", ...params }, query)));
 route("/admin/:section?", requireAdmin(admin.render));
 
 let first = true;

@@ -62,11 +62,12 @@ export function dialog(title, body, options = {}) {
     const form = h("form", { method: "dialog", class: "dialog-form" },
       h("h2", { id: "dialog-title" }, title), body, error,
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", on: { click: () => close(null) } },
-          options.cancel || t("action.cancel")),
+        options.cancel === false ? null : h("button", { type: "button", class: "secondary",
+          on: { click: () => close(null) } }, options.cancel || t("action.cancel")),
         h("button", { type: "submit", class: options.danger ? "danger" : "primary",
           id: "dialog-confirm" }, options.confirm || t("action.ok"))));
-    const box = h("dialog", { "aria-labelledby": "dialog-title" }, form);
+    const box = h("dialog", { "aria-labelledby": "dialog-title",
+      class: options.wide ? "wide" : null }, form);
     const opener = document.activeElement;
     function close(value) {
       box.close();
@@ -90,6 +91,18 @@ export function dialog(title, body, options = {}) {
     document.body.appendChild(box);
     box.showModal();
   });
+}
+
+/** Run ``work``; a toast says ``success`` or the error. Resolves to whether it worked. */
+export async function attempt(work, success) {
+  try {
+    await work();
+    if (success) toast(success);
+    return true;
+  } catch (problem) {
+    toast(problem.message, "error");
+    return false;
+  }
 }
 
 export function confirm(message, confirmLabel) {
