@@ -54,12 +54,12 @@ class ResumePoint:
 def replication_principal(db: Database) -> Principal:
     """The account the copies are made as: the first system administrator."""
     with db.read() as s:
-        user = s.scalar(select(User).where(User.sysadmin.is_(True)).order_by(User.id).limit(1))
-    if user is None:
+        row = s.execute(
+            select(User.id, User.username).where(User.sysadmin.is_(True)).order_by(User.id).limit(1)
+        ).first()
+    if row is None:
         raise AdapterError("this instance has no system administrator to replicate as")
-    return Principal(
-        kind="user", user_id=user.id, username=user.username, sysadmin=True, via="replication"
-    )
+    return Principal(kind="user", user_id=row[0], username=row[1], sysadmin=True, via="replication")
 
 
 def _refusal(exc: HarborError, what: str) -> AdapterError:
