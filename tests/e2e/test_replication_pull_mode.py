@@ -7,6 +7,7 @@ never fetched again, a scheduled trigger, and ``speed`` measured."""
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 
@@ -236,26 +237,32 @@ def test_scheduled_pull(local, api, dist):
     assert r.status_code == 200  # manual now: the schedule is gone
 
 
-def test_speed_caps_a_pull(local, api, dist):
-    """A 2 MiB layer at 512 KB/s takes about 4 s (at least 3.5 s)."""
-    here, there = Registry("harbor", local), Registry("distribution", dist, creds=("", ""))
-    repo, dest = f"{_name('speed')}/big", _project(api)
-    layer = os.urandom(2 * 1024 * 1024)
-    layer_digest = upload_blob(there, repo, layer)
+def _push_big(registry: Registry, repo: str, size: int) -> tuple[str, str, int]:
+    """An image of one random layer of ``size`` bytes, tagged v1: (digest, layer, size)."""
+    layer = os.urandom(size)
+    layer_digest = upload_blob(registry, repo, layer)
     config = canonical_json({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers"}})
-    config_digest = upload_blob(there, repo, config)
+    config_digest = upload_blob(registry, repo, config)
     manifest = canonical_json(
         {
             "schemaVersion": 2,
             "mediaType": MT_MANIFEST,
             "config": {"mediaType": MT_CONFIG, "digest": config_digest, "size": len(config)},
-            "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": len(layer)}],
+            "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": size}],
         }
     )
-    r = there.v2(
+    r = registry.v2(
         "PUT", f"{repo}/manifests/v1", data=manifest, headers={"Content-Type": MT_MANIFEST}
     )
     assert r.status_code == 201, r.text
+    return r.headers["Docker-Content-Digest"], layer_digest, size
+
+
+def test_speed_caps_a_pull(local, api, dist):
+    """A 2 MiB layer at 512 KB/s takes about 4 s (at least 3.5 s)."""
+    here, there = Registry("harbor", local), Registry("distribution", dist, creds=("", ""))
+    repo, dest = f"{_name('speed')}/big", _project(api)
+    digest, _, size = _push_big(there, repo, 2 * 1024 * 1024)
     registry_id = _registry(api, f"http://{dist.host}", "docker-registry", creds=None)
     policy_id = _policy(
         api, registry_id, dest_namespace=dest, speed=512, filters=[{"type": "name", "value": repo}]
@@ -265,5 +272,48 @@ def test_speed_caps_a_pull(local, api, dist):
     elapsed = time.monotonic() - started
     assert execution["status"] == "Succeed", [_log(api, t) for t in tasks]
     assert elapsed >= 3.5, elapsed
-    assert _digest(here, f"{dest}/big", "v1") == r.headers["Docker-Content-Digest"]
-    assert tasks[0]["bytes_copied"] == len(layer) + len(config)
+    assert _digest(here, f"{dest}/big", "v1") == digest
+    assert tasks[0]["bytes_copied"] > size
+
+
+def test_chunked_pull_resumes_from_the_last_acknowledged_chunk(local, api, tmp_path):
+    """copy_by_chunk (8 MiB chunks into an upload session here, each fetched with a Range
+    request): the source killed after the first chunk of a 24 MiB layer, so a later chunk
+    cannot be fetched and the run fails; with the source back, the task's next run finds
+    the session where the last acknowledged chunk left it and fetches only the rest."""
+    here = Registry("harbor", local)
+    dest = _project(api)
+    chunk = 8 * 1024 * 1024
+    with distribution_registry(tmp_path) as dist:
+        there = Registry("distribution", dist, creds=("", ""))
+        repo = f"{_name('chunky')}/layer"
+        digest, layer_digest, size = _push_big(there, repo, 3 * chunk)
+        registry_id = _registry(api, f"http://{dist.host}", "docker-registry", creds=None)
+        policy_id = _policy(
+            api,
+            registry_id,
+            dest_namespace=dest,
+            copy_by_chunk=True,
+            speed=4096,  # 24 MiB in about 6 s
+            filters=[{"type": "name", "value": repo}],
+        )
+        r = api.post("/replication/executions", json={"policy_id": policy_id})
+        path = r.headers["Location"].removeprefix("/api/v2.0")
+        deadline = time.monotonic() + 20
+        while (api.get(f"{path}/tasks").json() or [{}])[0].get("bytes_copied", 0) <= chunk + 2**19:
+            assert time.monotonic() < deadline, "no progress past the first chunk"
+            time.sleep(0.1)
+        dist.kill()  # past the first chunk: it is durable here
+        deadline = time.monotonic() + 20
+        while "retry in" not in api.get(f"{path}/tasks").json()[0]["status_message"]:
+            assert time.monotonic() < deadline, "the run did not fail"
+            time.sleep(0.1)
+        dist.start()
+        execution = _wait(api, int(path.rsplit("/", 1)[1]), timeout=60)
+        task = api.get(f"{path}/tasks").json()[0]
+        log = _log(api, task)
+        assert execution["status"] == "Succeed", log
+        resumed = re.search(rf"blob {layer_digest}: resumed at byte (\d+)", log)
+        assert resumed and int(resumed.group(1)) in (chunk, 2 * chunk), log
+        assert task["bytes_copied"] == size - int(resumed.group(1)), task  # only the rest
+        assert _digest(here, f"{dest}/layer", "v1") == digest

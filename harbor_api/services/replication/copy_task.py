@@ -9,11 +9,12 @@ a running execution. The log says what was copied, skipped or refused, and why.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from harbor_api import adapters
-from harbor_api.adapters import AdapterError, Credential, Endpoint
-from harbor_api.adapters.copy import copy_artifact
+from harbor_api.adapters import AdapterError, Credential, Endpoint, Upload
+from harbor_api.adapters.copy import ResumePoint, copy_artifact
 from harbor_api.auth.credential_cipher import load_credential_cipher
 from harbor_api.db.models import RegistryEndpoint, ReplicationTaskProgress
 from harbor_api.jobs.types import JobType, register
@@ -22,7 +23,7 @@ from harbor_api.services.replication.local_source import LocalSource
 from harbor_api.services.replication.metering import Meter, MeteredSource
 
 REPLICATION = "REPLICATION"
-CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: PATCHes of this size, resumable
+CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: chunks of this size, resumable
 
 
 def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
@@ -46,6 +47,41 @@ def save_progress(db: Any, task_id: int, sent: int) -> None:
             s.add(ReplicationTaskProgress(task_id=task_id, bytes_copied=sent))
         else:
             row.bytes_copied = sent
+
+
+def save_resume_point(db: Any, task_id: int, point: ResumePoint | None) -> None:
+    """What the destination acknowledged of a chunked blob upload (None: nothing to
+    resume), kept across runs of the task."""
+    value = (
+        json.dumps(
+            {
+                "digest": point.digest,
+                "repository": point.upload.repository,
+                "location": point.upload.location,
+                "offset": point.upload.offset,
+            }
+        )
+        if point is not None
+        else None
+    )
+    with db.transaction() as s:
+        row = s.get(ReplicationTaskProgress, task_id)
+        if row is None:
+            s.add(ReplicationTaskProgress(task_id=task_id, bytes_copied=0, resume_point=value))
+        else:
+            row.resume_point = value
+
+
+def load_resume_point(db: Any, task_id: int) -> ResumePoint | None:
+    with db.read() as s:
+        row = s.get(ReplicationTaskProgress, task_id)
+        raw = row.resume_point if row is not None else None
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return ResumePoint(
+        data["digest"], Upload(data["repository"], data["location"], int(data["offset"]))
+    )
 
 
 def run(ctx: Any) -> None:
@@ -88,6 +124,17 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
     repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
     if dst.create_namespace(dst_repo.split("/")[0]):
         ctx.log(f"created namespace {dst_repo.split('/')[0]} at the destination")
+    chunked = bool(p.get("copy_by_chunk"))
+    resume = load_resume_point(ctx.db, ctx.task_id) if chunked else None
+    if resume is not None:
+        ctx.log(
+            f"an earlier run left blob {resume.digest} at {resume.upload.offset} bytes "
+            "acknowledged: continuing that upload"
+        )
+
+    def acknowledged(point: ResumePoint) -> None:
+        save_resume_point(ctx.db, ctx.task_id, point)
+
     copied, report = copy_artifact(
         source,
         dst,
@@ -96,11 +143,17 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         dst_repo,
         digest,
         mount_from=mount_from,
-        chunk_size=CHUNK_SIZE if p.get("copy_by_chunk") else None,
+        chunk_size=CHUNK_SIZE if chunked else None,
+        resume=resume,
+        on_chunk=acknowledged if chunked else None,
     )
     if copied != digest:
         raise AdapterError(f"the copy of {digest} arrived as {copied}")
     save_progress(ctx.db, ctx.task_id, report.bytes_sent)
+    if chunked:
+        save_resume_point(ctx.db, ctx.task_id, None)
+    for blob, offset in report.resumed:
+        ctx.log(f"blob {blob}: resumed at byte {offset}, not sent again from the start")
     ctx.log(
         f"manifests: {report.manifests}; blobs sent: {report.blobs_sent}, already "
         f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "

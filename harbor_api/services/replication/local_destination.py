@@ -15,8 +15,7 @@ writes as its own privileged user.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -42,15 +41,6 @@ from harbor_api.services.oci.manifests import Manifests, parse_reference
 from harbor_api.services.oci.upload_sessions import ChunkRange, UploadSessions
 
 
-@dataclass
-class ResumePoint:
-    """Where a chunked blob upload stands: the session and the bytes it acknowledged."""
-
-    digest: str
-    upload_id: str
-    offset: int
-
-
 def replication_principal(db: Database) -> Principal:
     """The account the copies are made as: the first system administrator."""
     with db.read() as s:
@@ -74,8 +64,6 @@ class LocalDestination(Adapter):
         self.manifests = Manifests(db, self.blobs)
         self.uploads = UploadSessions(db, UploadFiles(storage), self.blobs, settings)
         self.principal = replication_principal(db)
-        self.resume: ResumePoint | None = None  # the chunked upload in progress, if any
-        self.on_chunk = None  # called with a ResumePoint after each acknowledged chunk
 
     # -- namespaces -----------------------------------------------------------------------
     def create_namespace(self, name: str) -> bool:
@@ -161,33 +149,35 @@ class LocalDestination(Adapter):
         source: BlobSource,
         chunk_size: int,
         upload: Upload | None = None,
-    ) -> None:
-        """An upload session filled ``chunk_size`` bytes at a time, each chunk durable
-        before the next; with ``self.resume`` naming a session of this blob, it continues
-        at the offset the session acknowledged instead of starting over."""
+        on_chunk: Callable[[Upload], None] | None = None,
+    ) -> int:
+        """An upload session (``Upload.location`` is its id) filled ``chunk_size`` bytes at
+        a time, each chunk durable before the next; an interrupted one (``upload``)
+        continues at the offset the session acknowledged, unless it is gone."""
         try:
             state = None
-            if self.resume is not None and self.resume.digest == digest:
+            if upload is not None:
                 try:
-                    state = self.uploads.state(self.principal, repository, self.resume.upload_id)
+                    state = self.uploads.state(self.principal, repository, upload.location)
                 except HarborError:
                     state = None  # swept or finished meanwhile: start over
             if state is None:
                 state = self.uploads.start(self.principal, repository)
-            point = ResumePoint(digest, state.upload_id, state.offset)
+            point = Upload(repository, state.upload_id, state.offset)
+            started = point.offset
             while point.offset < size:
                 length = min(chunk_size, size - point.offset)
                 point.offset = self._append(repository, point, source, length)
-                if self.on_chunk is not None:
-                    self.on_chunk(point)
-            self.uploads.finish(self.principal, repository, point.upload_id, digest)
+                if on_chunk is not None:
+                    on_chunk(point)
+            self.uploads.finish(self.principal, repository, point.location, digest)
         except HarborError as exc:
             raise _refusal(exc, f"blob {digest} into {repository}") from None
-        self.resume = None
+        return started
 
-    def _append(self, repository: str, point: ResumePoint, source: BlobSource, length: int) -> int:
+    def _append(self, repository: str, point: Upload, source: BlobSource, length: int) -> int:
         chunk = ChunkRange(point.offset, point.offset + length - 1)
-        opened = self.uploads.open_chunk(self.principal, repository, point.upload_id, chunk, length)
+        opened = self.uploads.open_chunk(self.principal, repository, point.location, chunk, length)
         try:
             writer, hasher = opened.writer, opened.hasher
             assert writer is not None and hasher is not None
