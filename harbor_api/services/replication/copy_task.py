@@ -26,12 +26,12 @@ REPLICATION = "REPLICATION"
 CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: chunks of this size, resumable
 
 
-def endpoint_for(ctx: Any, registry_id: int) -> Endpoint:
-    with ctx.db.read() as s:
+def endpoint_for(db: Any, settings: Any, registry_id: int) -> Endpoint:
+    with db.read() as s:
         row = s.get(RegistryEndpoint, registry_id)
         if row is None:
             raise AdapterError(f"registry endpoint {registry_id} no longer exists")
-        secret = load_credential_cipher(ctx.settings).decrypt(row.access_secret)
+        secret = load_credential_cipher(settings).decrypt(row.access_secret)
         credential = (
             Credential(row.credential_type or "basic", row.access_key, secret)
             if row.access_key or secret
@@ -89,7 +89,7 @@ def run(ctx: Any) -> None:
     if p.get("src_registry_id") is not None:
         _pull(ctx, p)
         return
-    endpoint = endpoint_for(ctx, p["dest_registry_id"])
+    endpoint = endpoint_for(ctx.db, ctx.settings, p["dest_registry_id"])
     if p.get("operation") == "deletion":
         _delete(ctx, endpoint, p)
         return
@@ -103,7 +103,7 @@ def run(ctx: Any) -> None:
 def _pull(ctx: Any, p: dict[str, Any]) -> None:
     """Pull mode: from the source endpoint into this registry, through its own upload
     and manifest services (see ``local_destination``)."""
-    endpoint = endpoint_for(ctx, p["src_registry_id"])
+    endpoint = endpoint_for(ctx.db, ctx.settings, p["src_registry_id"])
     save_progress(ctx.db, ctx.task_id, 0)
     meter = Meter(int(p.get("speed", -1)), _progress(ctx))
     dst = LocalDestination(ctx.db, ctx.storage, ctx.settings)

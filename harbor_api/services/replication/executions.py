@@ -65,17 +65,13 @@ def list_source(db: Any, settings: Any, policy: ReplicationPolicy) -> SourceList
     """List the source endpoint of a pull-mode policy through its adapter."""
     filters = parse_filters(json.loads(policy.filters or "[]"))
     try:
-        endpoint = endpoint_for(_Settings(db, settings), policy.src_registry_id)
+        endpoint = endpoint_for(db, settings, policy.src_registry_id)
         with adapters.adapter_for(endpoint) as source:
             return SourceListing(select_remote_items(source, filters))
     except AdapterError as exc:
         return SourceListing(None, f"listing the source registry failed: {exc.message}")
-
-
-@dataclass(frozen=True)
-class _Settings:
-    db: Any
-    settings: Any
+    except (ValueError, KeyError, TypeError) as exc:  # an answer not shaped as documented
+        return SourceListing(None, f"the source registry answered a listing badly: {exc!r}")
 
 
 def plan_tasks(
