@@ -63,6 +63,11 @@ def stop_replication(id):  # noqa: A002
     return empty(200)
 
 
+def retry_replication_execution(id):  # noqa: A002
+    executions.retry_execution(current_context(), id)
+    return empty(200)
+
+
 def list_replication_tasks(
     id,
     status=None,

@@ -162,6 +162,9 @@ class Adapter:
         """Make sure ``name`` exists on the endpoint; True if it was created."""
         raise NotImplementedError
 
+    def prepare_push(self, repository: str) -> None:
+        """A copy into ``repository`` starts (an adapter may ask for push access up front)."""
+
     # -- manifests --------------------------------------------------------------------
     def head_manifest(self, repository: str, reference: str) -> ManifestHead | None:
         raise NotImplementedError
@@ -201,5 +204,9 @@ class Adapter:
         source: BlobSource,
         chunk_size: int,
         upload: Upload | None = None,
-    ) -> None:
+        on_chunk: Callable[[Upload], None] | None = None,
+    ) -> int:
+        """Upload in chunks; ``upload`` (an interrupted session) continues where the
+        destination says it stopped; ``on_chunk`` hears of each acknowledged chunk.
+        Returns the offset the upload continued from (0: started over)."""
         raise NotImplementedError

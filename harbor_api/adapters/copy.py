@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from harbor_api.adapters.base import Adapter, AdapterError
+from harbor_api.adapters.base import Adapter, AdapterError, Upload
 
 INDEX_TYPES = {
     "application/vnd.oci.image.index.v1+json",
@@ -30,6 +30,23 @@ class CopyReport:
     blobs_present: int = 0
     blobs_mounted: int = 0
     bytes_sent: int = 0
+    resumed: list[tuple[str, int]] = field(default_factory=list)  # (digest, offset)
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """A chunked blob upload in progress at the destination: where to continue it."""
+
+    digest: str
+    upload: Upload
+
+
+@dataclass(frozen=True)
+class _Options:
+    mount_from: Sequence[str]
+    chunk_size: int | None
+    resume: ResumePoint | None
+    on_chunk: Callable[[ResumePoint], None] | None
 
 
 def copy_artifact(
@@ -42,28 +59,24 @@ def copy_artifact(
     *,
     mount_from: Sequence[str] = (),
     chunk_size: int | None = None,
+    resume: ResumePoint | None = None,
+    on_chunk: Callable[[ResumePoint], None] | None = None,
 ) -> tuple[str, CopyReport]:
     """Copy ``src_repo:reference`` to ``dst_repo:dst_reference`` (default: the same
     reference); returns the manifest digest and what was moved. ``chunk_size`` uploads
-    each blob in PATCHes of that size instead of one streamed PUT."""
+    each blob in chunks of that size instead of one streamed PUT; ``on_chunk`` hears of
+    every chunk the destination acknowledged, and ``resume`` (what it heard last, in an
+    earlier run) continues that blob's upload where it stopped instead of starting over."""
     report = CopyReport()
+    dst.prepare_push(dst_repo)
+    options = _Options(mount_from, chunk_size, resume, on_chunk)
     digest = _copy_manifest(
-        src,
-        dst,
-        src_repo,
-        reference,
-        dst_repo,
-        dst_reference or reference,
-        mount_from,
-        chunk_size,
-        report,
+        src, dst, src_repo, reference, dst_repo, dst_reference or reference, options, report
     )
     return digest, report
 
 
-def _copy_manifest(
-    src, dst, src_repo, reference, dst_repo, dst_reference, mount_from, chunk_size, report
-) -> str:
+def _copy_manifest(src, dst, src_repo, reference, dst_repo, dst_reference, options, report) -> str:
     manifest = src.get_manifest(src_repo, reference)
     digest = "sha256:" + hashlib.sha256(manifest.content).hexdigest()
     if manifest.digest and manifest.digest != digest:
@@ -77,29 +90,13 @@ def _copy_manifest(
         for child in body.get("manifests") or []:
             if dst.head_manifest(dst_repo, child["digest"]) is None:
                 _copy_manifest(
-                    src,
-                    dst,
-                    src_repo,
-                    child["digest"],
-                    dst_repo,
-                    child["digest"],
-                    mount_from,
-                    chunk_size,
-                    report,
+                    src, dst, src_repo, child["digest"], dst_repo, child["digest"], options, report
                 )
     else:
         blobs = [body["config"]] if body.get("config") else []
         for blob in blobs + list(body.get("layers") or []):
             _copy_blob(
-                src,
-                dst,
-                src_repo,
-                dst_repo,
-                blob["digest"],
-                int(blob["size"]),
-                mount_from,
-                chunk_size,
-                report,
+                src, dst, src_repo, dst_repo, blob["digest"], int(blob["size"]), options, report
             )
     answered = dst.put_manifest(dst_repo, dst_reference, manifest.content, media_type)
     if answered and answered != digest:
@@ -111,24 +108,41 @@ def _copy_manifest(
     return digest
 
 
-def _copy_blob(src, dst, src_repo, dst_repo, digest, size, mount_from, chunk_size, report) -> None:
+def _copy_blob(src, dst, src_repo, dst_repo, digest, size, options, report) -> None:
     if dst.blob_exists(dst_repo, digest):
         report.blobs_present += 1
         return
-    for other in mount_from:
+    for other in options.mount_from:
         if other != dst_repo and dst.mount_blob(dst_repo, digest, other):
             report.blobs_mounted += 1
             return
-    if chunk_size:
+    if options.chunk_size:
 
         @contextmanager
         def source(offset: int):
             with src.pull_blob(src_repo, digest, offset) as reader:
                 yield reader
 
-        dst.push_blob_chunked(dst_repo, digest, size, source, chunk_size)
+        resume = options.resume
+        upload = (
+            resume.upload
+            if resume and resume.digest == digest and resume.upload.repository == dst_repo
+            else None
+        )
+        acknowledged = options.on_chunk
+
+        def heard(sent: Upload) -> None:
+            if acknowledged is not None:
+                acknowledged(ResumePoint(digest, sent))
+
+        started = dst.push_blob_chunked(
+            dst_repo, digest, size, source, options.chunk_size, upload, heard
+        )
+        if started:
+            report.resumed.append((digest, started))
+        report.bytes_sent += size - (started or 0)
     else:
         with src.pull_blob(src_repo, digest) as reader:
             dst.push_blob(dst_repo, digest, size, reader.chunks)
+        report.bytes_sent += size
     report.blobs_sent += 1
-    report.bytes_sent += size

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
@@ -58,9 +58,20 @@ class DistributionAdapter(Adapter):
     def __init__(self, endpoint) -> None:
         super().__init__(endpoint)
         self.http = RegistryTransport(endpoint)
+        self._pushing: set[str] = set()
 
     def close(self) -> None:
         self.http.close()
+
+    def prepare_push(self, repository: str) -> None:
+        """Reads of ``repository`` ask for the push scope too, so one token serves the
+        whole copy into it (a pull,push token covers the HEADs)."""
+        self._pushing.add(repository)
+
+    def _read_scopes(self, repository: str) -> tuple[str, ...]:
+        if repository in self._pushing:
+            return (push_scope(repository),)
+        return (pull_scope(repository),)
 
     # -- health -----------------------------------------------------------------------
     def health_check(self) -> None:
@@ -118,7 +129,7 @@ class DistributionAdapter(Adapter):
         response = self.http.request(
             "HEAD",
             f"/v2/{repository}/manifests/{reference}",
-            scopes=(pull_scope(repository),),
+            scopes=self._read_scopes(repository),
             headers={"Accept": MANIFEST_TYPES},
         )
         if response.status_code == 404:
@@ -174,7 +185,7 @@ class DistributionAdapter(Adapter):
     # -- blobs ------------------------------------------------------------------------
     def blob_exists(self, repository: str, digest: str) -> bool:
         response = self.http.request(
-            "HEAD", f"/v2/{repository}/blobs/{digest}", scopes=(pull_scope(repository),)
+            "HEAD", f"/v2/{repository}/blobs/{digest}", scopes=self._read_scopes(repository)
         )
         if response.status_code == 404:
             return False
@@ -252,19 +263,28 @@ class DistributionAdapter(Adapter):
         source: BlobSource,
         chunk_size: int,
         upload: Upload | None = None,
-    ) -> None:
+        on_chunk: Callable[[Upload], None] | None = None,
+    ) -> int:
         """PATCH ``chunk_size`` slices; with ``upload`` given (an interrupted session), ask
-        the server what it holds and continue from there instead of starting over."""
+        the server what it holds and continue from there instead of starting over (a
+        session it no longer knows starts over)."""
+        if upload is not None:
+            try:
+                self.upload_offset(upload)
+            except NotFoundOnRemoteError:
+                upload = None
         if upload is None:
             upload = self.start_upload(repository)
-        else:
-            self.upload_offset(upload)
+        started = upload.offset
         while upload.offset < size:
             length = min(chunk_size, size - upload.offset)
             with source(upload.offset) as reader:
                 body = _take(reader.chunks, length)
                 self._patch(upload, body, length)
+            if on_chunk is not None:
+                on_chunk(upload)
         self._finish(upload, digest, b"", 0)
+        return started
 
     def _patch(self, upload: Upload, body: Iterator[bytes], length: int) -> None:
         end = upload.offset + length - 1

@@ -62,6 +62,7 @@ class RegistryTransport:
         )
         self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
         self._basic_ok = False
+        self._bearer: Challenge | None = None  # the realm the endpoint challenged with
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -100,6 +101,8 @@ class RegistryTransport:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             headers = {**(headers or {}), "Content-Type": "application/json"}
+        if not basic and scopes:
+            self._token_up_front(scopes)
         for attempt in (1, 2):
             sent = self._basic_header() if basic else self._authorization(scopes)
             response = self._send(method, url, headers, content, sent)
@@ -154,6 +157,16 @@ class RegistryTransport:
                 return f"Bearer {token[0]}"
         return self._basic_header() if self._basic_ok else None
 
+    def _token_up_front(self, scopes: tuple[str, ...]) -> None:
+        """Once the endpoint has shown its Bearer realm, a token for a new scope is
+        fetched before the request, not after a 401 answer to it (one round trip less)."""
+        with self._lock:
+            challenge = self._bearer
+            token = self._tokens.get(scopes)
+            if challenge is None or (token and token[1] > time.monotonic()):
+                return
+        self._answer(challenge, scopes, "")
+
     def _basic_header(self) -> str | None:
         cred = self.endpoint.credential
         if cred is None or not (cred.access_key or cred.access_secret):
@@ -177,6 +190,8 @@ class RegistryTransport:
             raise AuthenticationError(
                 f"{self.endpoint.url} asks for unsupported authentication {challenge.scheme!r}", 401
             )
+        with self._lock:
+            self._bearer = challenge
         if sent.startswith("Bearer "):  # refused (expired early?): fetch a new one, once
             with self._lock:
                 self._tokens.pop(scopes, None)

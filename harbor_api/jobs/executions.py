@@ -121,6 +121,33 @@ def stop_execution(s: Session, execution_id: int) -> bool:
     return True
 
 
+def rerun_failed(s: Session, execution_id: int) -> int:
+    """Queue the execution's failed tasks again (same parameters, a fresh series of
+    retries); the others are left alone. Returns how many were queued."""
+    lock_execution(s, execution_id)
+    now = utcnow()
+    result = s.execute(
+        update(Task)
+        .where(Task.execution_id == execution_id, Task.status == st.ERROR)
+        .values(
+            status=st.PENDING,
+            status_message="",
+            run_count=0,
+            stop_requested=False,
+            next_attempt_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            dispatched_at=None,
+            end_time=None,
+            update_time=now,
+        )
+    )
+    count = result.rowcount or 0
+    if count:
+        refresh_execution(s, execution_id)
+    return count
+
+
 def stop_pending(s: Session, job_types: list[str]) -> int:
     """Harbor's "stop and clean" of a queue: every pending task of these types is stopped."""
     executions = sorted(

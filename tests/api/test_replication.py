@@ -251,9 +251,23 @@ def test_execution_refusals(admin_client):
     assert _start(admin_client, 999999).status_code == 404
     r = admin_client.post("/replication/executions", json={})
     assert r.status_code == 400 and "policy_id" in r.text
-    pull = _policy(admin_client, registry_id, dest_registry=None, src_registry={"id": registry_id})
+    # pull mode: a source that cannot be listed makes an execution that failed, saying why
+    r = admin_client.post(
+        "/registries",
+        json={"name": unique("reg"), "type": "docker-registry", "url": "http://127.0.0.1:9"},
+    )
+    unreachable = int(r.headers["Location"].rsplit("/", 1)[1])
+    pull = _policy(admin_client, registry_id, dest_registry=None, src_registry={"id": unreachable})
     r = _start(admin_client, pull)
-    assert r.status_code == 400 and "pull-mode" in r.json()["errors"][0]["message"]
+    assert r.status_code == 201, r.text
+    execution = admin_client.get(r.headers["Location"].removeprefix("/api/v2.0")).json()
+    assert execution["status"] == "Failed" and execution["total"] == 0, execution
+    assert "listing the source registry failed" in execution["status_text"], execution
+    assert "cannot connect to 127.0.0.1:9" in execution["status_text"], execution
+    # the re-run of failed tasks (an extension): nothing failed here, nothing changes
+    assert admin_client.post(f"/replication/executions/{execution['id']}/retry").status_code == 200
+    assert admin_client.get(f"/replication/executions/{execution['id']}").json() == execution
+    assert admin_client.post("/replication/executions/999999/retry").status_code == 404
     for path in (
         "/replication/executions/999999",
         "/replication/executions/999999/tasks",
@@ -266,6 +280,7 @@ def test_execution_refusals(admin_client):
     for policy_id in (disabled, pull):
         admin_client.delete(f"/replication/policies/{policy_id}")
     admin_client.delete(f"/registries/{registry_id}")
+    admin_client.delete(f"/registries/{unreachable}")
 
 
 def test_executions_only_for_system_admins(admin_client, anon_client, new_user):
@@ -281,6 +296,7 @@ def test_executions_only_for_system_admins(admin_client, anon_client, new_user):
         ("POST", "/replication/executions", {"policy_id": policy_id}),
         ("GET", f"/replication/executions/{execution_id}", None),
         ("PUT", f"/replication/executions/{execution_id}", None),
+        ("POST", f"/replication/executions/{execution_id}/retry", None),
         ("GET", f"/replication/executions/{execution_id}/tasks", None),
         ("GET", f"/replication/executions/{execution_id}/tasks/1/log", None),
     ]

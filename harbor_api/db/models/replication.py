@@ -52,4 +52,7 @@ class ReplicationTaskProgress(Base):
         ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
     bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
+    # copy_by_chunk: the blob upload in progress and the bytes the destination acknowledged
+    # (JSON {"digest", "repository", "location", "offset"}), so a later run resumes there
+    resume_point: Mapped[str | None] = mapped_column(Text, nullable=True)
     update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,11 +9,14 @@ triggers are shown in Harbor's replication words (``InProgress``/``Succeed``/``F
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from harbor_api import adapters
+from harbor_api.adapters import AdapterError
 from harbor_api.auth import rbac
 from harbor_api.db.models import Execution, ReplicationPolicy, ReplicationTaskProgress, Task
 from harbor_api.errors import BadRequestError, NotFoundError, PreconditionFailedError
@@ -23,9 +26,10 @@ from harbor_api.jobs.logs import read_log
 from harbor_api.services.context import RequestContext
 from harbor_api.services.formats import iso
 from harbor_api.services.query import order_by, page_and_total
-from harbor_api.services.replication.copy_task import REPLICATION
+from harbor_api.services.replication.copy_task import REPLICATION, endpoint_for
 from harbor_api.services.replication.filters import glob_match, parse_filters
-from harbor_api.services.replication.plan import destination_name, select_items
+from harbor_api.services.replication.plan import Item, destination_name, select_items
+from harbor_api.services.replication.remote_plan import select_remote_items
 
 TRIGGERS = {"MANUAL": "manual", "SCHEDULE": "scheduled", "EVENT": "event_based"}
 _STATUSES = {
@@ -48,19 +52,48 @@ _TASK_SORT = {
 }
 
 
+@dataclass(frozen=True)
+class SourceListing:
+    """What a pull-mode policy's source offers (listed before the execution's
+    transaction: the remote may be slow), or why it could not be listed."""
+
+    items: list[Item] | None
+    error: str = ""
+
+
+def list_source(db: Any, settings: Any, policy: ReplicationPolicy) -> SourceListing:
+    """List the source endpoint of a pull-mode policy through its adapter."""
+    filters = parse_filters(json.loads(policy.filters or "[]"))
+    try:
+        endpoint = endpoint_for(db, settings, policy.src_registry_id)
+        with adapters.adapter_for(endpoint) as source:
+            return SourceListing(select_remote_items(source, filters))
+    except AdapterError as exc:
+        return SourceListing(None, f"listing the source registry failed: {exc.message}")
+    except (ValueError, KeyError, TypeError) as exc:  # an answer not shaped as documented
+        return SourceListing(None, f"the source registry answered a listing badly: {exc!r}")
+
+
 def plan_tasks(
-    s: Session, policy: ReplicationPolicy, only: tuple[str, str] | None = None
+    s: Session,
+    policy: ReplicationPolicy,
+    only: tuple[str, str] | None = None,
+    listing: SourceListing | None = None,
 ) -> list[dict[str, Any]]:
-    """One parameter set per artifact the policy selects (push mode: from this instance);
-    ``only`` (repository, digest) narrows it to one pushed artifact."""
-    if policy.dest_registry_id is None:
-        raise BadRequestError(
-            "pull-mode replication is not available yet: only push mode (dest_registry set) runs"
-        )
+    """One parameter set per artifact the policy selects: push mode from this instance
+    (``only`` (repository, digest) narrows it to one pushed artifact), pull mode from the
+    ``listing`` of the source."""
     filters = parse_filters(json.loads(policy.filters or "[]"))
     resource = next((f.value for f in filters if f.type == "resource"), "image")
+    pull = policy.dest_registry_id is None
+    if pull:
+        items = (listing.items if listing is not None else None) or []
+        side = {"src_registry_id": policy.src_registry_id}
+    else:
+        items = select_items(s, filters, *(only or (None, None)))
+        side = {"dest_registry_id": policy.dest_registry_id}
     tasks = []
-    for item in select_items(s, filters, *(only or (None, None))):
+    for item in items:
         dst = destination_name(
             item.repository, policy.dest_namespace, policy.dest_namespace_replace_count
         )
@@ -76,7 +109,7 @@ def plan_tasks(
                 "dst_repository": dst,
                 "src_resource": f"{item.repository}{shown}",
                 "dst_resource": f"{dst}{shown}",
-                "dest_registry_id": policy.dest_registry_id,
+                **side,
                 "override": bool(policy.override),
                 "speed": policy.speed,
                 "copy_by_chunk": bool(policy.copy_by_chunk),
@@ -112,9 +145,15 @@ def plan_deletion(policy: ReplicationPolicy, event: Any) -> dict[str, Any] | Non
 
 
 def start(
-    s: Session, policy: ReplicationPolicy, trigger: str, only: tuple[str, str] | None = None
+    s: Session,
+    policy: ReplicationPolicy,
+    trigger: str,
+    only: tuple[str, str] | None = None,
+    listing: SourceListing | None = None,
 ) -> int:
-    """Create the execution and its tasks in the caller's transaction."""
+    """Create the execution and its tasks in the caller's transaction (a pull-mode
+    policy's from the ``listing`` of its source; a listing that failed makes an execution
+    that failed, saying why, as in Harbor)."""
     if policy.single_active_replication and s.scalar(
         select(Execution.id).where(
             Execution.vendor_type == REPLICATION,
@@ -131,8 +170,11 @@ def start(
         REPLICATION,
         vendor_id=policy.id,
         trigger=trigger,
-        params=plan_tasks(s, policy, only),
+        params=plan_tasks(s, policy, only, listing),
     )
+    if policy.dest_registry_id is None and (listing is None or listing.items is None):
+        execution.status = st.ERROR
+        execution.status_message = listing.error if listing else "the source was not listed"
     return execution.id
 
 
@@ -141,13 +183,26 @@ def start_execution(ctx: RequestContext, body: dict[str, Any]) -> int:
     policy_id = body.get("policy_id")
     if not isinstance(policy_id, int) or isinstance(policy_id, bool) or policy_id < 1:
         raise BadRequestError("policy_id is required")
+    listing = None
+    with ctx.db.read() as s:
+        policy = _enabled_policy(s, policy_id)
+        if policy.dest_registry_id is None:
+            s.expunge(policy)
+        else:
+            policy = None
+    if policy is not None:  # pull mode: list the source outside any transaction
+        listing = list_source(ctx.db, ctx.settings, policy)
     with ctx.db.transaction() as s:
-        policy = s.get(ReplicationPolicy, policy_id)
-        if policy is None:
-            raise NotFoundError(f"replication policy {policy_id} not found")
-        if not policy.enabled:
-            raise PreconditionFailedError(f"the policy {policy.name} is disabled")
-        return start(s, policy, "MANUAL")
+        return start(s, _enabled_policy(s, policy_id), "MANUAL", listing=listing)
+
+
+def _enabled_policy(s: Session, policy_id: int) -> ReplicationPolicy:
+    policy = s.get(ReplicationPolicy, policy_id)
+    if policy is None:
+        raise NotFoundError(f"replication policy {policy_id} not found")
+    if not policy.enabled:
+        raise PreconditionFailedError(f"the policy {policy.name} is disabled")
+    return policy
 
 
 def render_execution(s: Session, row: Execution) -> dict[str, Any]:
@@ -251,6 +306,14 @@ def stop_execution(ctx: RequestContext, execution_id: int) -> None:
     with ctx.db.transaction() as s:
         _execution(s, execution_id)
         jobs.stop_execution(s, execution_id)
+
+
+def retry_execution(ctx: RequestContext, execution_id: int) -> int:
+    """Re-run only the failed tasks (an extension beyond Harbor): how many were queued."""
+    rbac.require_system(ctx.principal, "replication", "update")
+    with ctx.db.transaction() as s:
+        _execution(s, execution_id)
+        return jobs.rerun_failed(s, execution_id)
 
 
 def list_tasks(

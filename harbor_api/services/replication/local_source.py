@@ -6,7 +6,6 @@ database and the blob store, in process (no HTTP, no credentials).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -25,8 +24,7 @@ from harbor_api.db.session import Database
 from harbor_api.registry import paths
 from harbor_api.registry.storage.base import StorageDriver, StorageNotFoundError
 from harbor_api.services.oci import artifacts
-
-PROGRESS_SECONDS = 1.0  # how often bytes read so far are reported
+from harbor_api.services.replication.metering import Meter
 
 
 class LocalSource(Adapter):
@@ -39,10 +37,7 @@ class LocalSource(Adapter):
     ) -> None:
         super().__init__(Endpoint("local", "harbor", False, None))
         self.db, self.storage = db, storage
-        self.rate = speed_kbps * 1024 if speed_kbps > 0 else 0
-        self.bytes_read = 0
-        self.progress = progress
-        self._reported_at = time.monotonic()
+        self.meter = Meter(speed_kbps, progress)
 
     def head_manifest(self, repository: str, reference: str) -> ManifestHead | None:
         with self.db.read() as s:
@@ -68,26 +63,12 @@ class LocalSource(Adapter):
         key = paths.blob_key(digest)
         try:
             size = self.storage.stat(key).size
-            # paced: small reads, so the pace (and the progress) is even within a blob
+            step = self.meter.slice_size  # paced: small reads, an even pace within a blob
             chunks = (
-                self.storage.read(key, offset, chunk_size=max(1024, self.rate // 4))
-                if self.rate
+                self.storage.read(key, offset, chunk_size=step)
+                if step
                 else self.storage.read(key, offset)
             )
         except StorageNotFoundError:
             raise NotFoundOnRemoteError(f"blob {digest} is not here any more") from None
-        yield BlobReader(size - offset, offset, self._paced(chunks))
-
-    def _paced(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        started, sent = time.monotonic(), 0
-        for chunk in chunks:
-            sent += len(chunk)
-            self.bytes_read += len(chunk)
-            if self.progress and time.monotonic() - self._reported_at >= PROGRESS_SECONDS:
-                self._reported_at = time.monotonic()
-                self.progress(self.bytes_read)
-            if self.rate:
-                ahead = sent / self.rate - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
-            yield chunk
+        yield BlobReader(size - offset, offset, self.meter.paced(chunks))

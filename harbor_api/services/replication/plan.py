@@ -51,7 +51,7 @@ def destination_name(repository: str, namespace: str, replace_count: int) -> str
     return "/".join([namespace, *parts[replace_count:]])
 
 
-def _tag_selected(tags: list[str], flt: Filter | None) -> list[str] | None:
+def tag_selected(tags: list[str], flt: Filter | None) -> list[str] | None:
     """The tags kept; None when the artifact is left out."""
     if flt is None:
         return tags
@@ -87,7 +87,7 @@ def select_items(
             if label and not _labels_selected(s, art.id, label):
                 continue
             tags = sorted(s.scalars(select(Tag.name).where(Tag.artifact_id == art.id)))
-            kept = _tag_selected(tags, tag) if tags or tag is None else None
+            kept = tag_selected(tags, tag) if tags or tag is None else None
             if kept is None:
                 continue
             items.append(Item(repo.name, art.digest, tuple(kept)))

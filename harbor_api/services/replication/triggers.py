@@ -23,13 +23,23 @@ REPLICATION_SCHEDULE = "REPLICATION_SCHEDULE"
 def run_schedule(ctx: Any) -> None:
     """A schedule fired: start the policy's execution now (its filters select now)."""
     policy_id = int(ctx.params["policy_id"])
+    listing = None
+    with ctx.db.read() as s:
+        policy = s.get(ReplicationPolicy, policy_id)
+        if policy is not None and policy.enabled and policy.dest_registry_id is None:
+            s.expunge(policy)
+            pull = policy
+        else:
+            pull = None
+    if pull is not None:  # pull mode: the source is listed outside any transaction
+        listing = executions.list_source(ctx.db, ctx.settings, pull)
     with ctx.db.transaction() as s:
         policy = s.get(ReplicationPolicy, policy_id)
         if policy is None or not policy.enabled:
             ctx.log(f"policy {policy_id} is gone or disabled: nothing started")
             return
         try:
-            execution_id = executions.start(s, policy, "SCHEDULE")
+            execution_id = executions.start(s, policy, "SCHEDULE", listing=listing)
         except HarborError as exc:
             ctx.log(f"policy {policy.name}: not started: {exc.message}")
             return

@@ -210,3 +210,27 @@ def test_tasks_finishing_together_leave_the_execution_final(db, storage):
         for t in threads:
             t.join(30)
         assert execution_status(db, eid) == st.SUCCESS
+
+
+def test_rerun_failed_queues_only_the_failed_tasks_again(db, storage):
+    """The re-run of an execution's failed tasks (replication's retry extension): the
+    failed one is pending again with a fresh series of retries; the succeeded one stays."""
+    eid = start(db, "TEST_FAIL", [{"fail_runs": 0}, {"fail_runs": 99}])
+    outcomes = []
+    while len(outcomes) < 4:  # one success, then three failed runs of the other task
+        deadline = time.monotonic() + 5
+        while (claim := queue.claim_next(db, "w1", 30, job_types=["TEST_FAIL"])) is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        outcomes.append(execute(db, storage, LeaseKeeper(db, 30), claim))
+    assert outcomes == [st.SUCCESS, st.PENDING, st.PENDING, st.ERROR]
+    assert execution_status(db, eid) == st.ERROR
+    with db.transaction() as s:
+        assert executions.rerun_failed(s, eid) == 1
+    with db.read() as s:
+        tasks = {t.status: t.run_count for t in s.query(Task).filter_by(execution_id=eid)}
+    assert tasks == {st.SUCCESS: 1, st.PENDING: 0}
+    assert execution_status(db, eid) == st.RUNNING
+    with db.transaction() as s:
+        assert executions.rerun_failed(s, eid) == 0  # nothing failed now: nothing changes
+    assert execution_status(db, eid) == st.RUNNING
