@@ -1,7 +1,7 @@
 """replication task resume point (copy_by_chunk)
 
 Revision ID: f3a9c2d4b7e1
-Revises: d5f1b7c20e93
+Revises: f3a9c1e7b2d4
 Create Date: 2026-12-01 22:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'f3a9c2d4b7e1'
-down_revision = "d5f1b7c20e93"
+down_revision = 'f3a9c1e7b2d4'
 branch_labels = None
 depends_on = None
 
