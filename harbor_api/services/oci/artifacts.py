@@ -22,7 +22,7 @@ from harbor_api.db.models import (
 )
 from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
-from harbor_api.services.oci import quota_checks
+from harbor_api.services.oci import blob_states, quota_checks
 from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
 
 
@@ -64,6 +64,9 @@ def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> 
             ).all()
         )
         missing |= wanted - set(children)
+    # Referenced blobs a collection has claimed are as good as gone (docs/gc.md); the rest
+    # are touched in this transaction, so no collection claims them from under it.
+    missing |= blob_states.touch(session, blobs | {d.digest for d in parsed.manifests})
     if missing:
         first = sorted(missing)[0]
         raise ManifestBlobUnknownError(

@@ -20,7 +20,13 @@ from harbor_api.registry.manifests import ParsedManifest, parse_manifest
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit, events
-from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
+from harbor_api.services.oci import (
+    artifacts,
+    blob_states,
+    quota_checks,
+    repositories,
+    repository_access,
+)
 from harbor_api.services.oci.artifacts import ManifestRef
 
 PULL = frozenset({"pull"})
@@ -135,6 +141,7 @@ class Manifests:
         if project_id is None:
             project_id = self.authorize_push(principal, name)
         digest, parsed = self.verify(body, content_type, reference)
+        blob_states.claim(self.db, digest, len(body), parsed.media_type)  # then the bytes
         self.blobs.put_verified(digest, body)
         for attempt in range(PUT_ATTEMPTS):
             try:

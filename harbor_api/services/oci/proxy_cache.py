@@ -39,7 +39,7 @@ from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import registries
 from harbor_api.services.context import AppState, RequestContext
-from harbor_api.services.oci import artifacts, repositories, repository_access
+from harbor_api.services.oci import artifacts, blob_states, repositories, repository_access
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifests import LoadedManifest, Manifests, Reference
 from harbor_api.services.oci.upload_sessions import BlobWriter, UploadSessions
@@ -283,6 +283,7 @@ class ProxyCache:
             digest, parsed = self.manifests.verify(body, media_type, Reference(wanted, by_digest))
         except Exception as exc:  # noqa: BLE001 - an upstream's bad manifest is its failure
             raise AdapterError(f"the upstream manifest {wanted} is invalid: {exc}") from None
+        blob_states.claim(self.db, digest, len(body), parsed.media_type)  # then the bytes
         self.blobs.put_verified(digest, body)
         self._record_soon(upstream.project_id, name, digest, body, parsed.media_type, tag)
         return LoadedManifest(
