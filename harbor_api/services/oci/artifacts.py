@@ -23,7 +23,8 @@ from harbor_api.db.models import (
 from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
 from harbor_api.services.oci import blob_states, quota_checks
-from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
+from harbor_api.services.oci.repositories import link_blob, missing_blobs
+from harbor_api.services.oci.upserts import table
 
 
 @dataclass(frozen=True)
