@@ -133,7 +133,14 @@ def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int) -> None
         .where(RepositoryBlob.repository_id == src.repository_id, Blob.digest.in_(digests))
     )
     for blob in s.scalars(held):
-        link_blob(s, target_id, blob.digest, blob.size, blob.media_type)
+        link_blob(
+            s,
+            target_id,
+            blob.digest,
+            blob.size,
+            blob.media_type,
+            lambda digest: storage.exists(blob_key(digest)),
+        )
 
 
 def _put_tag(s: Session, repo_id: int, name: str, artifact_id: int) -> None:

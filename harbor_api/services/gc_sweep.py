@@ -130,8 +130,22 @@ class Sweeper:
             return [tuple(r) for r in s.execute(select(*_ROW).where(Blob.status == DELETING))]
 
     def _claim(self, ids: list[int], cutoff: dt.datetime) -> list[tuple[int, str, int, str]]:
-        """The compare-and-set: only rows still collectable become ``deleting``."""
+        """The compare-and-set: only rows still collectable become ``deleting``. On
+        PostgreSQL the rows are locked first, skipping those a push holds (it is touching
+        them: they are in use), so a claim never waits for a push and never deadlocks with
+        one; the UPDATE then re-checks every condition in a snapshot of its own."""
         with self.db.transaction() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                ids = list(
+                    s.scalars(
+                        select(Blob.id)
+                        .where(Blob.id.in_(ids), Blob.status == LIVE, _last_used() < cutoff)
+                        .order_by(Blob.id)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                if not ids:
+                    return []
             return [
                 tuple(r)
                 for r in s.execute(

@@ -18,10 +18,10 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from harbor_api.db.base import utcnow
-from harbor_api.db.models import Artifact, ArtifactReference, Tag
+from harbor_api.db.models import Artifact, ArtifactReference, Repository, Tag
 from harbor_api.db.session import Database
 from harbor_api.errors import BadRequestError
-from harbor_api.services.oci import artifacts
+from harbor_api.services.oci import artifacts, quota_checks
 
 _SUBJECT = aliased(Artifact)
 
@@ -74,10 +74,19 @@ def delete_untagged(
 
 
 def _delete_one(db: Database, artifact_id: int, cutoff: dt.datetime) -> int:
-    """Delete one candidate if it still is one. The row is locked first (PostgreSQL), so a
+    """Delete one candidate if it still is one. The project's quota row, then the artifact
+    row are locked first (PostgreSQL), so a
     concurrent tag or index reference either committed before the re-check (kept) or waits
     and then finds it gone (that push is refused and retried by its client)."""
     with db.transaction() as s:
+        project_id = s.scalar(
+            select(Repository.project_id)
+            .join(Artifact, Artifact.repository_id == Repository.id)
+            .where(Artifact.id == artifact_id)
+        )
+        if project_id is None:
+            return 0
+        quota_checks.lock(s, project_id)  # first, as a push takes it first (no deadlock)
         s.execute(select(Artifact.id).where(Artifact.id == artifact_id).with_for_update())
         artifact = s.scalar(select(Artifact).where(Artifact.id == artifact_id, deletable(cutoff)))
         if artifact is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -83,10 +84,11 @@ def record_manifest(
     body_size: int,
     parsed: ParsedManifest,
     tag: str | None,
+    stored: Callable[[str], bool],
 ) -> Artifact:
     """Create or refresh the artifact for a verified manifest (and move ``tag`` to it)."""
     children = check_references(session, repo_id, parsed)
-    link_blob(session, repo_id, digest, body_size, parsed.media_type)
+    link_blob(session, repo_id, digest, body_size, parsed.media_type, stored)
     now = utcnow()
     artifact = session.scalar(
         select(Artifact).where(Artifact.repository_id == repo_id, Artifact.digest == digest)
@@ -192,6 +194,11 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
             f"artifact {artifact.digest} is referenced by an index; delete the index first"
         )
     repo_id, gone = artifact.repository_id, set[str]()
+    # The project's quota row first, as a push takes it first: a manifest put referencing
+    # what this delete would unlink either committed before (and keeps it linked) or waits.
+    project_id = session.scalar(select(Repository.project_id).where(Repository.id == repo_id))
+    if project_id is not None:
+        quota_checks.lock(session, project_id)
     removed = _delete_tree(session, artifact, gone)
     quota_checks.give_back_deleted(session, repo_id, gone)  # what nothing else references
     return removed

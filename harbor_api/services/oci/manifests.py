@@ -141,15 +141,22 @@ class Manifests:
         if project_id is None:
             project_id = self.authorize_push(principal, name)
         digest, parsed = self.verify(body, content_type, reference)
-        blob_states.claim(self.db, digest, len(body), parsed.media_type)  # then the bytes
-        self.blobs.put_verified(digest, body)
         for attempt in range(PUT_ATTEMPTS):
+            # (again after a refusal: a collection deleted the bytes of an earlier row)
+            blob_states.wait_while_collected(self.db, digest)
+            self.blobs.put_verified(digest, body)
             try:
                 with self.db.transaction() as session:
                     quota_checks.charge_link(session, project_id, digest, len(body))
                     repo_id = repositories.ensure_repository(session, name, project_id)
                     artifacts.record_manifest(
-                        session, repo_id, digest, len(body), parsed, reference.tag
+                        session,
+                        repo_id,
+                        digest,
+                        len(body),
+                        parsed,
+                        reference.tag,
+                        self.blobs.exists,
                     )
                     audit.record(
                         session,
@@ -160,7 +167,7 @@ class Manifests:
                         project_id,
                     )
                 break
-            except IntegrityError:
+            except (IntegrityError, blob_states.BlobCollectedError):
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
         events.publish(self.db, events.ArtifactEvent("push", name, digest, reference.tag))

@@ -283,7 +283,7 @@ class ProxyCache:
             digest, parsed = self.manifests.verify(body, media_type, Reference(wanted, by_digest))
         except Exception as exc:  # noqa: BLE001 - an upstream's bad manifest is its failure
             raise AdapterError(f"the upstream manifest {wanted} is invalid: {exc}") from None
-        blob_states.claim(self.db, digest, len(body), parsed.media_type)  # then the bytes
+        blob_states.wait_while_collected(self.db, digest)  # then the bytes
         self.blobs.put_verified(digest, body)
         self._record_soon(upstream.project_id, name, digest, body, parsed.media_type, tag)
         return LoadedManifest(
@@ -298,8 +298,10 @@ class ProxyCache:
         try:
             with self.db.transaction() as session:
                 repo_id = repositories.ensure_repository(session, name, project_id)
-                artifacts.record_manifest(session, repo_id, digest, len(body), parsed, tag)
-        except (ManifestBlobUnknownError, IntegrityError):
+                artifacts.record_manifest(
+                    session, repo_id, digest, len(body), parsed, tag, self.blobs.exists
+                )
+        except (ManifestBlobUnknownError, IntegrityError, blob_states.BlobCollectedError):
             return False
         return True
 

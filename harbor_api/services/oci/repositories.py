@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sqlalchemy import CursorResult, bindparam, delete, select
@@ -100,25 +101,13 @@ def link_blob(
     repo_id: int,
     digest: str,
     size: int,
-    media_type: str = "application/octet-stream",
+    media_type: str,
+    stored: Callable[[str], bool],
 ) -> None:
-    """Record the blob (once) and make it visible in the repository (idempotent). Touches
-    the blob for garbage collection; one a collection is deleting is refused
-    (``blob_states``)."""
-    now = utcnow()
-    insert_ignoring_conflicts(
-        session,
-        Blob,
-        {
-            "digest": digest,
-            "size": size,
-            "media_type": media_type,
-            "creation_time": now,
-            "touched_at": now,
-        },
-    )
-    if blob_states.touch(session, [digest]):
-        raise blob_states.being_collected(digest)
+    """Record the blob (once) and make it visible in the repository (idempotent). The row
+    is held for garbage collection (``blob_states.hold``: live, locked, bytes present in
+    ``stored``), else BLOB_UPLOAD_UNKNOWN: push it again."""
+    blob_states.hold(session, digest, size, media_type, stored)
     blob_id = session.connection().execute(_BLOB_ID, {"digest": digest}).scalar()
     insert_ignoring_conflicts(
         session,

@@ -444,7 +444,7 @@ class UploadSessions:
             raise DigestInvalidError(
                 f"content digest {actual} does not match {digest}", detail={"digest": digest}
             )
-        blob_states.claim(self.db, digest, size)  # a collection never deletes what we store
+        blob_states.wait_while_collected(self.db, digest)  # not the bytes being deleted
         if size == 0:  # an empty blob: the session never stored anything
             self.blobs.put_verified(digest, b"")
         else:
@@ -503,7 +503,7 @@ class UploadSessions:
                 )
             if declared is not None and declared != blob.writer.size:
                 raise BlobUploadInvalidError("body length does not match Content-Length")
-            blob_states.claim(self.db, blob.digest, blob.writer.size)
+            blob_states.wait_while_collected(self.db, blob.digest)
         except BaseException:
             blob.writer.cancel()
             raise
@@ -518,7 +518,9 @@ class UploadSessions:
         with self.db.transaction() as session:
             quota_checks.charge_link(session, project_id, digest, size, upload_id)
             repo_id = repositories.ensure_repository(session, name, project_id)
-            repositories.link_blob(session, repo_id, digest, size)
+            repositories.link_blob(
+                session, repo_id, digest, size, "application/octet-stream", self.blobs.exists
+            )
             if upload_id is not None:
                 records.remove_upload(session, upload_id)
 
@@ -561,5 +563,7 @@ class UploadSessions:
                 return False
             quota_checks.charge_link(session, project.id, digest, size)
             repo_id = repositories.ensure_repository(session, name, project.id)
-            repositories.link_blob(session, repo_id, digest, size)
+            repositories.link_blob(
+                session, repo_id, digest, size, "application/octet-stream", self.blobs.exists
+            )
             return True

@@ -162,7 +162,7 @@ def test_storing_a_claimed_blob_waits_for_the_collection(core: Core):
     with core.db.transaction() as s:
         s.execute(update(Blob).where(Blob.digest == digest).values(status=blob_states.DELETING))
     with pytest.raises(BlobUploadUnknownError):
-        blob_states.claim(core.db, digest, 5, wait_seconds=0)
+        blob_states.wait_while_collected(core.db, digest, wait_seconds=0)
     _sweeper(core).sweep()  # the collection finishes: bytes, then row
     assert not core.blobs.exists(digest)
     _blob(core, b"again")  # the push now stores its own bytes under a fresh row
@@ -222,3 +222,13 @@ def test_delete_untagged_spares_artifacts_pushed_within_the_window(
     body = _image(core, b"just-pushed")
     _put(manifests, sha256(body), body)  # an index's child pushed a moment ago
     assert delete_untagged(core.db, 600, dry_run=False).artifacts == 0
+
+
+def test_a_link_is_refused_when_the_bytes_went_with_an_earlier_row(core: Core):
+    """A collection of an earlier row of the digest deleted bytes written meanwhile: the
+    row the link creates would be live without bytes, so the link is refused."""
+    data = b"written-then-collected"
+    with core.db.transaction() as s, pytest.raises(BlobUploadUnknownError):
+        blob_states.hold(s, sha256(data), len(data), "application/octet-stream", core.blobs.exists)
+    _blob(core, data)  # pushed again: stored and linked
+    assert core.blobs.exists(sha256(data))
