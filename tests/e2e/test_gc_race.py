@@ -84,20 +84,28 @@ def _http_pusher(url: str, repo: str, seed: int, ledger: Ledger, until: float) -
         n = 0
         while time.monotonic() < until and not ledger.enough():
             config, layers, manifest = _image(rng)
-            uploaded = all(
-                client.head(f"/v2/{repo}/blobs/{sha256(blob)}").status_code == 200  # skipped
-                or _upload(client, repo, blob)
-                for blob in [config, *layers]
-            )
             n += 1
-            r = client.push_manifest(repo, f"t{seed}-{n}", manifest) if uploaded else None
-            if r is not None and r.status_code == 201:
-                blobs = [sha256(b) for b in [config, *layers]]
-                ledger.acknowledged(repo, sha256(manifest), blobs, keep=rng.random() < 0.6)
-            else:
-                assert r is None or r.status_code in (400, 404), r.text  # refused
+            for _attempt in range(5):  # a refused push is pushed again, as clients retry
+                if _push(client, repo, f"t{seed}-{n}", config, layers, manifest):
+                    blobs = [sha256(b) for b in [config, *layers]]
+                    ledger.acknowledged(repo, sha256(manifest), blobs, keep=rng.random() < 0.6)
+                    break
                 with ledger.lock:
                     ledger.refused += 1
+
+
+def _push(client, repo: str, tag: str, config: bytes, layers: list[bytes], manifest: bytes):
+    """Push as docker does: a layer HEAD reports is skipped. True when acknowledged."""
+    uploaded = all(
+        client.head(f"/v2/{repo}/blobs/{sha256(blob)}").status_code == 200  # skipped
+        or _upload(client, repo, blob)
+        for blob in [config, *layers]
+    )
+    if not uploaded:
+        return False
+    r = client.push_manifest(repo, tag, manifest)
+    assert r.status_code in (201, 400, 404), r.text  # 400/404: refused, never acknowledged
+    return r.status_code == 201
 
 
 def _upload(client: RegistryClient, repo: str, blob: bytes) -> bool:
