@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Blob
 from harbor_api.db.session import Database
-from harbor_api.errors import BlobUploadUnknownError
+from harbor_api.errors import BlobCollectedError
 from harbor_api.services.oci.upserts import insert_ignoring_conflicts, table
 
 LIVE = "none"
@@ -38,10 +38,6 @@ DELETING = "deleting"
 #: How long a push waits for a collection to finish deleting a blob it wants to store again.
 WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.02
-
-
-class BlobCollectedError(BlobUploadUnknownError):
-    """The blob was being collected while it was pushed: push it again."""
 
 
 def being_collected(digest: str) -> BlobCollectedError:

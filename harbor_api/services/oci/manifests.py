@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from harbor_api.auth.principal import Principal
 from harbor_api.db.session import Database
-from harbor_api.errors import DigestInvalidError, NameInvalidError
+from harbor_api.errors import BlobCollectedError, DigestInvalidError, NameInvalidError
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.digest import digest_of, parse_digest
 from harbor_api.registry.manifests import ParsedManifest, parse_manifest
@@ -167,7 +167,7 @@ class Manifests:
                         project_id,
                     )
                 break
-            except (IntegrityError, blob_states.BlobCollectedError):
+            except (IntegrityError, BlobCollectedError):
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
         events.publish(self.db, events.ArtifactEvent("push", name, digest, reference.tag))

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from harbor_api.adapters import Adapter, AdapterError, BlobReader, Endpoint, adapter_for
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import ProjectMetadata
-from harbor_api.errors import ManifestBlobUnknownError
+from harbor_api.errors import BlobCollectedError, ManifestBlobUnknownError
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
@@ -301,7 +301,7 @@ class ProxyCache:
                 artifacts.record_manifest(
                     session, repo_id, digest, len(body), parsed, tag, self.blobs.exists
                 )
-        except (ManifestBlobUnknownError, IntegrityError, blob_states.BlobCollectedError):
+        except (ManifestBlobUnknownError, IntegrityError, BlobCollectedError):
             return False
         return True
 
