@@ -177,6 +177,10 @@ class BlobUploadUnknownError(HarborError):
     code = "BLOB_UPLOAD_UNKNOWN"
 
 
+class BlobCollectedError(BlobUploadUnknownError):
+    """A blob was being garbage collected while it was pushed: push it again (docs/gc.md)."""
+
+
 class DigestInvalidError(HarborError):
     code = "DIGEST_INVALID"
 

@@ -51,6 +51,9 @@ class Settings:
     # by a sweep that runs every upload_purge_interval_seconds (and at start)
     upload_purge_age_seconds: int = 24 * 3600
     upload_purge_interval_seconds: int = 3600
+    # garbage collection leaves blobs (and, with delete_untagged, artifacts) pushed or used
+    # within this many seconds alone (Harbor's time window; docs/gc.md)
+    gc_time_window_seconds: int = 2 * 3600
     # per account (system administrators excepted): open upload sessions and the bytes they
     # hold; 0 means no limit
     max_open_uploads_per_user: int = 100
@@ -226,6 +229,7 @@ def _validated(settings: Settings) -> Settings:
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
     for name in (
+        "gc_time_window_seconds",
         "max_open_uploads_per_user",
         "max_upload_bytes_per_user",
         "max_connections_per_client",

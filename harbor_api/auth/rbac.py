@@ -91,7 +91,7 @@ SYSTEM_PERMISSIONS = _grants(
     "user-group:create,read,update,delete,list configuration:read,update "
     "label:create,read,update,delete,list robot:create,read,update,delete,list "
     "quota:read,update,list registry:create,read,update,delete,list "
-    "replication:create,read,update,delete,list garbage-collection:create,read,update,list "
+    "replication:create,read,update,delete,list garbage-collection:create,read,update,stop,list "
     "scanner:create,read,update,delete,list ldap-user:create,list catalog:read "
     "jobservice-monitor:list,stop scheduler:read "
     "purge-audit:create,read,update,stop,list system-cve-allowlist:read,update"

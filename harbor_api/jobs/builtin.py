@@ -55,6 +55,7 @@ register(
 )
 
 # Job types whose code lives with the rules they carry out (they register on import).
+import harbor_api.services.gc_job  # noqa: E402, F401 - GARBAGE_COLLECTION
 import harbor_api.services.replication.copy_task  # noqa: E402, F401 - REPLICATION
 import harbor_api.services.replication.triggers  # noqa: E402, F401 - REPLICATION_SCHEDULE
 import harbor_api.services.webhooks.delivery  # noqa: E402, F401 - WEBHOOK, SLACK

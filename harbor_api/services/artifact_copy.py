@@ -143,7 +143,14 @@ def _link_blobs(s: Session, storage: Any, src: Artifact, target_id: int, project
     )
     for blob in s.scalars(held):
         quota_checks.charge_link(s, project_id, blob.digest, blob.size)
-        link_blob(s, target_id, blob.digest, blob.size, blob.media_type)
+        link_blob(
+            s,
+            target_id,
+            blob.digest,
+            blob.size,
+            blob.media_type,
+            lambda digest: storage.exists(blob_key(digest)),
+        )
 
 
 def _put_tag(s: Session, repo_id: int, name: str, artifact_id: int) -> None:

@@ -68,6 +68,8 @@ RULES_IN_DESCRIPTION = [
     "putSystemCVEAllowlist",
     "createPurgeSchedule",
     "updatePurgeSchedule",
+    "createGCSchedule",
+    "updateGCSchedule",
     "createReplicationPolicy",
     "startReplication",
     "CreateImmuRule",

@@ -25,6 +25,11 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
     creation_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Garbage collection (docs/gc.md): ``none``, or ``deleting`` once a collection claimed it
+    # with a compare-and-set; a push touches (``touched_at``) every blob it stores, links or
+    # references, and refuses one that is ``deleting``.
+    status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    touched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RepositoryBlob(Base):

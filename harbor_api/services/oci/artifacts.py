@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,8 +24,9 @@ from harbor_api.db.models import (
 from harbor_api.errors import BadRequestError, ManifestBlobUnknownError
 from harbor_api.registry.manifests import ParsedManifest
 from harbor_api.services import immutability
-from harbor_api.services.oci import quota_checks
-from harbor_api.services.oci.repositories import link_blob, missing_blobs, table
+from harbor_api.services.oci import blob_states, quota_checks
+from harbor_api.services.oci.repositories import link_blob, missing_blobs
+from harbor_api.services.oci.upserts import table
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ def check_references(session: Session, repo_id: int, parsed: ParsedManifest) -> 
             ).all()
         )
         missing |= wanted - set(children)
+    # Referenced blobs a collection has claimed are as good as gone (docs/gc.md); the rest
+    # are touched in this transaction, so no collection claims them from under it.
+    missing |= blob_states.touch(session, blobs | {d.digest for d in parsed.manifests})
     if missing:
         first = sorted(missing)[0]
         raise ManifestBlobUnknownError(
@@ -80,10 +85,11 @@ def record_manifest(
     body_size: int,
     parsed: ParsedManifest,
     tag: str | None,
+    stored: Callable[[str], bool],
 ) -> Artifact:
     """Create or refresh the artifact for a verified manifest (and move ``tag`` to it)."""
     children = check_references(session, repo_id, parsed)
-    link_blob(session, repo_id, digest, body_size, parsed.media_type)
+    link_blob(session, repo_id, digest, body_size, parsed.media_type, stored)
     now = utcnow()
     artifact = session.scalar(
         select(Artifact).where(Artifact.repository_id == repo_id, Artifact.digest == digest)
@@ -192,6 +198,11 @@ def delete_artifact(session: Session, artifact: Artifact) -> int:
         )
     immutability.check_artifact_delete(session, artifact.id)
     repo_id, gone = artifact.repository_id, set[str]()
+    # The project's quota row first, as a push takes it first: a manifest put referencing
+    # what this delete would unlink either committed before (and keeps it linked) or waits.
+    project_id = session.scalar(select(Repository.project_id).where(Repository.id == repo_id))
+    if project_id is not None:
+        quota_checks.lock(session, project_id)
     removed = _delete_tree(session, artifact, gone)
     quota_checks.give_back_deleted(session, repo_id, gone)  # what nothing else references
     return removed

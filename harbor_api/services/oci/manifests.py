@@ -13,14 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from harbor_api.auth.principal import Principal
 from harbor_api.db.session import Database
-from harbor_api.errors import DigestInvalidError, NameInvalidError
+from harbor_api.errors import BlobCollectedError, DigestInvalidError, NameInvalidError
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.digest import digest_of, parse_digest
 from harbor_api.registry.manifests import ParsedManifest, parse_manifest
 from harbor_api.registry.names import is_tag
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import audit, events
-from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
+from harbor_api.services.oci import (
+    artifacts,
+    blob_states,
+    quota_checks,
+    repositories,
+    repository_access,
+)
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifest_bodies import ManifestBodies
 
@@ -178,14 +184,22 @@ class Manifests:
         if project_id is None:
             project_id = self.authorize_push(principal, name)
         digest, parsed = self.verify(body, content_type, reference)
-        self.blobs.put_verified(digest, body)
         for attempt in range(PUT_ATTEMPTS):
+            # (again after a refusal: a collection deleted the bytes of an earlier row)
+            blob_states.wait_while_collected(self.db, digest)
+            self.blobs.put_verified(digest, body)
             try:
                 with self.db.transaction() as session:
                     quota_checks.charge_link(session, project_id, digest, len(body))
                     repo_id = repositories.ensure_repository(session, name, project_id)
                     artifacts.record_manifest(
-                        session, repo_id, digest, len(body), parsed, reference.tag
+                        session,
+                        repo_id,
+                        digest,
+                        len(body),
+                        parsed,
+                        reference.tag,
+                        self.blobs.exists,
                     )
                     audit.record(
                         session,
@@ -196,7 +210,7 @@ class Manifests:
                         project_id,
                     )
                 break
-            except IntegrityError:
+            except (IntegrityError, BlobCollectedError):
                 if attempt == PUT_ATTEMPTS - 1:
                     raise
         events.publish(

@@ -36,13 +36,19 @@ from sqlalchemy.exc import IntegrityError
 from harbor_api.adapters import Adapter, AdapterError, BlobReader, Endpoint, adapter_for
 from harbor_api.auth.principal import Principal
 from harbor_api.db.models import ProjectMetadata
-from harbor_api.errors import ImmutableTagError, ManifestBlobUnknownError
+from harbor_api.errors import BlobCollectedError, ImmutableTagError, ManifestBlobUnknownError
 from harbor_api.registry.blobs import BlobStore
 from harbor_api.registry.names import project_of
 from harbor_api.registry.storage.base import StorageNotFoundError
 from harbor_api.services import registries
 from harbor_api.services.context import AppState, RequestContext
-from harbor_api.services.oci import artifacts, quota_checks, repositories, repository_access
+from harbor_api.services.oci import (
+    artifacts,
+    blob_states,
+    quota_checks,
+    repositories,
+    repository_access,
+)
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifests import LoadedManifest, Manifests, Reference
 from harbor_api.services.oci.upload_sessions import BlobWriter, UploadSessions
@@ -285,6 +291,7 @@ class ProxyCache:
             digest, parsed = self.manifests.verify(body, media_type, Reference(wanted, by_digest))
         except Exception as exc:  # noqa: BLE001 - an upstream's bad manifest is its failure
             raise AdapterError(f"the upstream manifest {wanted} is invalid: {exc}") from None
+        blob_states.wait_while_collected(self.db, digest)  # then the bytes
         self.blobs.put_verified(digest, body)
         self._record_soon(upstream.project_id, name, digest, body, parsed.media_type, tag)
         return LoadedManifest(
@@ -301,8 +308,10 @@ class ProxyCache:
         try:
             with self.db.transaction() as session:
                 repo_id = repositories.ensure_repository(session, name, project_id)
-                artifacts.record_manifest(session, repo_id, digest, len(body), parsed, tag)
-        except (ManifestBlobUnknownError, IntegrityError):
+                artifacts.record_manifest(
+                    session, repo_id, digest, len(body), parsed, tag, self.blobs.exists
+                )
+        except (ManifestBlobUnknownError, IntegrityError, BlobCollectedError):
             return False
         except ImmutableTagError:
             pass  # served from the upstream; the local tag keeps its digest

@@ -38,6 +38,7 @@ from harbor_api.errors import DeniedError
 from harbor_api.services.oci import quota_events
 
 _QUOTAS = cast(Table, Quota.__table__)
+_PROJECTS = cast(Table, Project.__table__)
 _UPLOADS = cast(Table, Upload.__table__)
 UNLIMITED = -1
 
@@ -227,7 +228,16 @@ def _give_back(session: Session, project_id: Any, held: int) -> None:
 
 def lock(session: Session, project_id: int) -> None:
     """Take the project's quota row (first write of the transaction): concurrent links of
-    one project serialise here, so "is this blob new to the project" is answered once."""
+    one project serialise here, so "is this blob new to the project" is answered once.
+    On PostgreSQL the project row is locked first (``FOR NO KEY UPDATE``: inserts that
+    reference the project still pass), so a project without a quota row (``library``, made
+    before quotas) serialises too: pushes against deletes that unlink (docs/gc.md)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(
+            select(_PROJECTS.c.id)
+            .where(_PROJECTS.c.id == project_id)
+            .with_for_update(key_share=True)
+        )
     session.connection().execute(
         update(_QUOTAS)
         .where(_QUOTAS.c.project_id == project_id)

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from harbor_api.auth.principal import Principal
 from harbor_api.auth.rbac import visible_project_filter
-from harbor_api.db.base import Base, utcnow
+from harbor_api.db.base import utcnow
 from harbor_api.db.models import Artifact, Blob, Project, Repository, RepositoryBlob
-
-
-def table(model: type[Base]) -> Table:
-    """The Core table of a model (for the hot statements that skip the ORM)."""
-    return cast(Table, model.__table__)
-
-
-def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` on either backend (concurrent pushes race)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(table(model))
-    else:
-        statement = sqlite.insert(table(model))
-    session.connection().execute(statement.values(**values).on_conflict_do_nothing())
+from harbor_api.services.oci import blob_states
+from harbor_api.services.oci.upserts import insert_ignoring_conflicts, table
 
 
 class ProjectRef(NamedTuple):
@@ -50,7 +37,11 @@ _LINKED_BLOB_SIZE = (
     select(Blob.size)
     .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
     .join(Repository, Repository.id == RepositoryBlob.repository_id)
-    .where(Repository.name == bindparam("name"), RepositoryBlob.digest == bindparam("digest"))
+    .where(
+        Repository.name == bindparam("name"),
+        RepositoryBlob.digest == bindparam("digest"),
+        Blob.status == blob_states.LIVE,  # one a collection is deleting is gone already
+    )
 )
 
 
@@ -110,14 +101,13 @@ def link_blob(
     repo_id: int,
     digest: str,
     size: int,
-    media_type: str = "application/octet-stream",
+    media_type: str,
+    stored: Callable[[str], bool],
 ) -> None:
-    """Record the blob (once) and make it visible in the repository (idempotent)."""
-    insert_ignoring_conflicts(
-        session,
-        Blob,
-        {"digest": digest, "size": size, "media_type": media_type, "creation_time": utcnow()},
-    )
+    """Record the blob (once) and make it visible in the repository (idempotent). The row
+    is held for garbage collection (``blob_states.hold``: live, locked, bytes present in
+    ``stored``), else BLOB_UPLOAD_UNKNOWN: push it again."""
+    blob_states.hold(session, digest, size, media_type, stored)
     blob_id = session.connection().execute(_BLOB_ID, {"digest": digest}).scalar()
     insert_ignoring_conflicts(
         session,
@@ -139,7 +129,9 @@ def unlink_blob(session: Session, name: str, digest: str) -> bool:
 
 
 def stored_blob_size(session: Session, digest: str) -> int | None:
-    return session.scalar(select(Blob.size).where(Blob.digest == digest))
+    return session.scalar(
+        select(Blob.size).where(Blob.digest == digest, Blob.status == blob_states.LIVE)
+    )
 
 
 def catalog(

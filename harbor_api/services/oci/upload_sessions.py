@@ -51,7 +51,13 @@ from harbor_api.registry.storage.base import (
     Writer,
 )
 from harbor_api.registry.upload_files import Hasher, Lock, UploadFiles, new_upload_id
-from harbor_api.services.oci import quota_checks, repositories, repository_access, upload_limits
+from harbor_api.services.oci import (
+    blob_states,
+    quota_checks,
+    repositories,
+    repository_access,
+    upload_limits,
+)
 from harbor_api.services.oci import upload_records as records
 from harbor_api.services.oci.byte_streams import ByteSource, write_stream
 from harbor_api.settings import Settings
@@ -438,6 +444,7 @@ class UploadSessions:
             raise DigestInvalidError(
                 f"content digest {actual} does not match {digest}", detail={"digest": digest}
             )
+        blob_states.wait_while_collected(self.db, digest)  # not the bytes being deleted
         if size == 0:  # an empty blob: the session never stored anything
             self.blobs.put_verified(digest, b"")
         else:
@@ -484,8 +491,7 @@ class UploadSessions:
     def drop_blob(blob: BlobWriter) -> None:
         blob.writer.cancel()
 
-    @staticmethod
-    def seal_blob(blob: BlobWriter, declared: int | None = None) -> int:
+    def seal_blob(self, blob: BlobWriter, declared: int | None = None) -> int:
         """Check the received content against its digest (and the declared length, when
         one was declared) and commit it under its blob key; returns its size. On any
         refusal what was written is dropped."""
@@ -497,6 +503,7 @@ class UploadSessions:
                 )
             if declared is not None and declared != blob.writer.size:
                 raise BlobUploadInvalidError("body length does not match Content-Length")
+            blob_states.wait_while_collected(self.db, blob.digest)
         except BaseException:
             blob.writer.cancel()
             raise
@@ -511,7 +518,9 @@ class UploadSessions:
         with self.db.transaction() as session:
             quota_checks.charge_link(session, project_id, digest, size, upload_id)
             repo_id = repositories.ensure_repository(session, name, project_id)
-            repositories.link_blob(session, repo_id, digest, size)
+            repositories.link_blob(
+                session, repo_id, digest, size, "application/octet-stream", self.blobs.exists
+            )
             if upload_id is not None:
                 records.remove_upload(session, upload_id)
 
@@ -554,5 +563,7 @@ class UploadSessions:
                 return False
             quota_checks.charge_link(session, project.id, digest, size)
             repo_id = repositories.ensure_repository(session, name, project.id)
-            repositories.link_blob(session, repo_id, digest, size)
+            repositories.link_blob(
+                session, repo_id, digest, size, "application/octet-stream", self.blobs.exists
+            )
             return True
