@@ -26,6 +26,7 @@ from harbor_api.db.models.registry import (
     Upload,
 )
 from harbor_api.db.models.replication import ReplicationPolicy, ReplicationTaskProgress
+from harbor_api.db.models.retention import RetentionPolicy, RetentionTaskResult
 from harbor_api.db.models.robots import Robot
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "ReplicationPolicy",
     "ReplicationTaskProgress",
     "Repository",
+    "RetentionPolicy",
+    "RetentionTaskResult",
     "RepositoryBlob",
     "Robot",
     "Tag",
