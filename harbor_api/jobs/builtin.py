@@ -57,3 +57,4 @@ register(
 # Job types whose code lives with the rules they carry out (they register on import).
 import harbor_api.services.replication.copy_task  # noqa: E402, F401 - REPLICATION
 import harbor_api.services.replication.triggers  # noqa: E402, F401 - REPLICATION_SCHEDULE
+import harbor_api.services.retention.task  # noqa: E402, F401 - RETENTION, RETENTION_SCHEDULE
