@@ -45,7 +45,8 @@ def operate_retention_execution(id, eid, body):  # noqa: A002
 
 
 def list_retention_tasks(id, eid, page=None, page_size=None):  # noqa: A002
-    pg = Page.of(page, page_size)
+    # strings here: harborapi sends empty ``page=``/``page_size=`` for the defaults
+    pg = Page.of(int(page) if page else None, int(page_size) if page_size else None)
     items, total = executions.list_tasks(current_context(), id, eid, pg.offset, pg.page_size)
     return paged(items, total, pg)
 
