@@ -360,3 +360,33 @@ def test_unknown_names_are_404(admin_client):
     assert admin_client.get("/retentions/2147483000").status_code == 404
     assert admin_client.post("/retentions/2147483000/executions", json={}).status_code == 404
     assert admin_client.get("/retentions/2147483000/executions/1/tasks/1").status_code == 404
+
+
+def test_a_deleted_project_takes_its_policy_and_schedule_along(server, admin_client):
+    name = f"ret-gone-{time.monotonic_ns()}"
+    r = admin_client.post("/projects", json={"project_name": name, "metadata": {"public": "false"}})
+    assert r.status_code == 201, r.text
+    policy_id = _create(
+        admin_client,
+        _policy(_project_id(admin_client, name), [_rule("always")], cron="0 0 0 1 1 *"),
+    )
+    r = admin_client.delete(f"/projects/{name}", headers={"X-Is-Resource-Name": "true"})
+    assert r.status_code == 200, r.text
+    assert admin_client.get(f"/retentions/{policy_id}").status_code == 404
+    with server_database(server) as db, db.transaction() as s:  # the orphan schedule fires
+        s.execute(
+            update(Schedule)
+            .where(Schedule.vendor_type == "RETENTION_SCHEDULE", Schedule.vendor_id == policy_id)
+            .values(next_fire_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        schedules = admin_client.get("/schedules", params={"page_size": 100}).json()
+        if not any(
+            s["vendor_type"] == "RETENTION_SCHEDULE" and s["vendor_id"] == policy_id
+            for s in schedules
+        ):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the orphan retention schedule was not removed")

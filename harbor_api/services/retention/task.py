@@ -27,6 +27,7 @@ from harbor_api.db.models import (
     Tag,
 )
 from harbor_api.errors import BadRequestError
+from harbor_api.jobs.schedules import delete_schedule
 from harbor_api.jobs.types import JobType, register
 from harbor_api.services import events
 from harbor_api.services.oci import artifacts as oci_artifacts
@@ -137,8 +138,9 @@ def run_schedule(ctx: Any) -> None:
     policy_id = int(ctx.params["policy_id"])
     with ctx.db.transaction() as s:
         policy = s.get(RetentionPolicy, policy_id)
-        if policy is None:
-            ctx.log(f"retention policy {policy_id} is gone: nothing started")
+        if policy is None:  # its project was deleted (the row went with it): so does this
+            delete_schedule(s, SCHEDULE, policy_id)
+            ctx.log(f"retention policy {policy_id} is gone: nothing started, schedule removed")
             return
         execution_id = executions.start(s, policy, "SCHEDULE", False)
     ctx.log(f"retention policy {policy_id}: started execution {execution_id}")
