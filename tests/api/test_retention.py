@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from harbor_api.db.models import Schedule
+from tests.support.clients import ApiClient
 from tests.support.jobs import server_database
 
 pytestmark = pytest.mark.api
@@ -245,8 +246,9 @@ def test_who_may_manage_retention(admin_client, project, new_user):
         == 200
     )
     assert developer.get(f"/retentions/{policy_id}/executions").status_code == 200
-    r = admin_client.get("/retentions/1", auth=None)
-    assert r.status_code in (401, 404)
+    with ApiClient(admin_client.base_url) as anonymous:  # a private project: as if missing
+        assert anonymous.get(f"/retentions/{policy_id}").status_code == 404
+        assert anonymous.post("/retentions", json=_policy(project_id, [])).status_code == 404
     admin_client.delete(f"/retentions/{policy_id}")
 
 
