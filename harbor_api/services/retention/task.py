@@ -4,8 +4,8 @@
 A task reads the repository's top-level artifacts (index children go with their index,
 accessories with their subject) in one statement, keeps what the rules (or the protection
 hook, see :mod:`.protection`) keep, and logs every artifact with ``RETAIN``, ``DEL`` or
-``IMMUTABLE``. A dry run stops there. A real run then deletes each ``DEL`` artifact in its
-own transaction through the registry's one rule (``services.oci.artifacts.delete_artifact``),
+``IMMUTABLE``. A dry run stops there. A real run then deletes the ``DEL`` artifacts, a few
+per transaction, through the registry's one rule (``services.oci.artifacts.delete_artifact``),
 after checking it still carries the tags it was judged by: an artifact re-tagged meanwhile
 is kept (``CHANGED``), and what a real run deletes is never more than it logged.
 """
@@ -36,6 +36,7 @@ from harbor_api.services.retention.policies import RETENTION, SCHEDULE
 from harbor_api.services.retention.rules import Candidate, compile_rules, evaluate
 
 ACTOR = "tag-retention"  # the audit log's username for what a run deletes
+DELETE_BATCH = 25  # deletions per transaction and per log write (a write stores the whole log)
 
 
 def _candidates(s, repository_id: int) -> list[Candidate]:
@@ -81,7 +82,7 @@ def run_repository(ctx: Any) -> None:
     retained = sum(1 for c in candidates if c.artifact_id in kept)
     note = " (dry run: nothing is deleted)" if dry_run else ""
     ctx.log(f"repository {repository}: {len(candidates)} artifact(s), {retained} retained{note}")
-    ctx.log("Digest | Tags | PushedTime | PulledTime | Retention")
+    table = ["Digest | Tags | PushedTime | PulledTime | Retention"]
     for c in ordered:
         verdict = (
             "IMMUTABLE"
@@ -90,46 +91,64 @@ def run_repository(ctx: Any) -> None:
             if c.artifact_id in kept
             else "DEL"
         )
-        ctx.log(
+        table.append(
             f"{c.digest} | {','.join(c.tags) or '<untagged>'} | {_stamp(c.push_time)} | "
             f"{_stamp(c.pull_time)} | {verdict}"
         )
+    ctx.log("\n".join(table))  # one write: the log is stored whole at every write
     if not dry_run:
-        for c in ordered:
-            if c.artifact_id in kept:
-                continue
+        doomed = [c for c in ordered if c.artifact_id not in kept]
+        for start in range(0, len(doomed), DELETE_BATCH):
             if ctx.should_stop():
                 ctx.log("stop requested: the remaining artifacts stay")
                 break
-            if not _delete(ctx, project_id, repository, repository_id, c):
-                retained += 1
+            retained += _delete_batch(
+                ctx, project_id, repository, repository_id, doomed[start : start + DELETE_BATCH]
+            )
     with ctx.db.transaction() as s:
         s.merge(RetentionTaskResult(task_id=ctx.task_id, total=len(candidates), retained=retained))
 
 
-def _delete(ctx: Any, project_id: int, repository: str, repository_id: int, c: Candidate) -> bool:
-    """Delete one artifact judged ``DEL``, unless it changed since; True when it went."""
+def _delete_batch(
+    ctx: Any, project_id: int, repository: str, repository_id: int, batch: list[Candidate]
+) -> int:
+    """Delete a few ``DEL`` artifacts in one transaction (one commit, one log write);
+    returns how many were kept after all (changed since they were judged)."""
+    outcomes: list[str] = []
+    gone: list[str] = []
     with ctx.db.transaction() as s:
-        artifact = s.get(Artifact, c.artifact_id)
-        if artifact is None or artifact.repository_id != repository_id:
-            ctx.log(f"{c.digest}: already gone")
-            return True
-        now_tags = tuple(
-            s.scalars(select(Tag.name).where(Tag.artifact_id == c.artifact_id).order_by(Tag.name))
+        for c in batch:
+            if _delete_one(s, project_id, repository, repository_id, c, outcomes):
+                gone.append(c.digest)
+    ctx.log("\n".join(outcomes))
+    for digest in gone:
+        events.publish(ctx.db, events.ArtifactEvent("delete", repository, digest))
+    return len(batch) - len(gone)
+
+
+def _delete_one(
+    s: Any, project_id: int, repository: str, repository_id: int, c: Candidate, out: list[str]
+) -> bool:
+    """Delete one artifact judged ``DEL`` unless it changed since; True when it is gone."""
+    artifact = s.get(Artifact, c.artifact_id)
+    if artifact is None or artifact.repository_id != repository_id:
+        out.append(f"{c.digest}: already gone")
+        return False
+    now_tags = tuple(
+        s.scalars(select(Tag.name).where(Tag.artifact_id == c.artifact_id).order_by(Tag.name))
+    )
+    if now_tags != c.tags or artifact.push_time != c.push_time:
+        out.append(
+            f"{c.digest}: CHANGED since it was judged (tags {','.join(now_tags) or '-'}): kept"
         )
-        if now_tags != c.tags or artifact.push_time != c.push_time:
-            ctx.log(
-                f"{c.digest}: CHANGED since it was judged (tags {','.join(now_tags) or '-'}): kept"
-            )
-            return False
-        try:
-            oci_artifacts.delete_artifact(s, artifact)
-        except BadRequestError as exc:  # an index started to reference it meanwhile
-            ctx.log(f"{c.digest}: kept: {exc.message}")
-            return False
-        add_record(s, ACTOR, "delete", "artifact", f"{repository}@{c.digest}", project_id)
-    ctx.log(f"{c.digest}: deleted")
-    events.publish(ctx.db, events.ArtifactEvent("delete", repository, c.digest))
+        return False
+    try:  # refused before it changes anything when an index references the artifact
+        oci_artifacts.delete_artifact(s, artifact)
+    except BadRequestError as exc:
+        out.append(f"{c.digest}: kept: {exc.message}")
+        return False
+    add_record(s, ACTOR, "delete", "artifact", f"{repository}@{c.digest}", project_id)
+    out.append(f"{c.digest}: deleted")
     return True
 
 
