@@ -392,3 +392,18 @@ def test_a_deleted_project_takes_its_policy_and_schedule_along(server, admin_cli
         time.sleep(0.2)
     else:
         raise AssertionError("the orphan retention schedule was not removed")
+
+
+def test_an_index_is_one_candidate_and_goes_with_its_children(admin_client, project, pusher):
+    project_id = _project_id(admin_client, project)
+    repo = f"{project}/multi"
+    old = pusher.index(repo, "old")
+    new = pusher.image(repo, "new").digest
+    policy_id = _create(admin_client, _policy(project_id, [_rule("latestPushedK", 1)]))
+    real = _run(admin_client, policy_id, dry_run=False)
+    verdicts = _verdicts(admin_client, policy_id, real)[repo]
+    assert verdicts == {old.digest: "DEL", new: "RETAIN"}  # the children are not candidates
+    assert not _exists(pusher, repo, old.digest)
+    assert not any(_exists(pusher, repo, child.digest) for child in old.children)
+    assert _exists(pusher, repo, new)
+    admin_client.delete(f"/retentions/{policy_id}")
