@@ -115,25 +115,26 @@ def _delete_batch(
     """Delete a few ``DEL`` artifacts in one transaction (one commit, one log write);
     returns how many were kept after all (changed since they were judged)."""
     outcomes: list[str] = []
-    gone: list[str] = []
+    verdicts: dict[str, str] = {}
     with ctx.db.transaction() as s:
         for c in batch:
-            if _delete_one(s, project_id, repository, repository_id, c, outcomes):
-                gone.append(c.digest)
+            verdicts[c.digest] = _delete_one(s, project_id, repository, repository_id, c, outcomes)
     ctx.log("\n".join(outcomes))
-    for digest in gone:
-        events.publish(ctx.db, events.ArtifactEvent("delete", repository, digest))
-    return len(batch) - len(gone)
+    for digest, verdict in verdicts.items():
+        if verdict == "deleted":
+            events.publish(ctx.db, events.ArtifactEvent("delete", repository, digest))
+    return sum(1 for verdict in verdicts.values() if verdict == "kept")
 
 
 def _delete_one(
     s: Any, project_id: int, repository: str, repository_id: int, c: Candidate, out: list[str]
-) -> bool:
-    """Delete one artifact judged ``DEL`` unless it changed since; True when it is gone."""
+) -> str:
+    """Delete one artifact judged ``DEL`` unless it changed since: ``deleted``, ``gone``
+    (deleted by someone else meanwhile) or ``kept``."""
     artifact = s.get(Artifact, c.artifact_id)
     if artifact is None or artifact.repository_id != repository_id:
         out.append(f"{c.digest}: already gone")
-        return False
+        return "gone"
     now_tags = tuple(
         s.scalars(select(Tag.name).where(Tag.artifact_id == c.artifact_id).order_by(Tag.name))
     )
@@ -141,15 +142,15 @@ def _delete_one(
         out.append(
             f"{c.digest}: CHANGED since it was judged (tags {','.join(now_tags) or '-'}): kept"
         )
-        return False
+        return "kept"
     try:  # refused before it changes anything when an index references the artifact
         oci_artifacts.delete_artifact(s, artifact)
     except BadRequestError as exc:
         out.append(f"{c.digest}: kept: {exc.message}")
-        return False
+        return "kept"
     add_record(s, ACTOR, "delete", "artifact", f"{repository}@{c.digest}", project_id)
     out.append(f"{c.digest}: deleted")
-    return True
+    return "deleted"
 
 
 def run_schedule(ctx: Any) -> None:
