@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, lazyload
 
 from harbor_api.auth import rbac
 from harbor_api.auth.principal import Principal
-from harbor_api.db.models import Execution, Project, ProjectMetadata, RetentionPolicy
+from harbor_api.db.models import Execution, Project, ProjectMetadata, RetentionPolicy, Task
 from harbor_api.errors import BadRequestError, NotFoundError
 from harbor_api.jobs import executions as jobs
 from harbor_api.jobs.schedules import CronError, delete_schedule, set_schedule, validate_cron
+from harbor_api.registry.paths import job_log_key
+from harbor_api.registry.storage.base import StorageDriver, StorageNotFoundError
 from harbor_api.services import audit
 from harbor_api.services.context import RequestContext
 from harbor_api.services.retention.rules import parse_rules
@@ -173,9 +175,14 @@ def delete_policy(ctx: RequestContext, policy_id: int) -> None:
                 )
             )
         )
-        for execution_id in execution_ids:  # a running task stops at its next artifact
+        for execution_id in execution_ids:  # a running task stops at its next batch
             jobs.stop_execution(s, execution_id)
         if execution_ids:
+            # the logs go first: a later task may get a freed id (SQLite) and must not
+            # inherit a log
+            task_ids = s.scalars(select(Task.id).where(Task.execution_id.in_(execution_ids)))
+            for task_id in task_ids:
+                _forget_log(ctx.app.storage, task_id)
             s.execute(delete(Execution).where(Execution.id.in_(execution_ids)))
         s.execute(
             delete(ProjectMetadata).where(
@@ -186,3 +193,10 @@ def delete_policy(ctx: RequestContext, policy_id: int) -> None:
         audit.record(
             s, ctx.principal, "delete", "retention", f"{project.name}:{policy_id}", project.id
         )
+
+
+def _forget_log(storage: StorageDriver, task_id: int) -> None:
+    try:
+        storage.delete(job_log_key(task_id))
+    except StorageNotFoundError:
+        pass  # the task never ran
