@@ -83,6 +83,8 @@ RULES_IN_DESCRIPTION = [
     "UpdateWebhookPolicyOfProject",
     "ListExecutionsOfWebhookPolicy",
     "ListTasksOfWebhookExecution",
+    "createRetention",
+    "updateRetention",
 ]
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The spec's info.description: no string may hold U+0000 (answered 400), so none is generated.

@@ -27,6 +27,7 @@ from harbor_api.db.models.registry import (
     Upload,
 )
 from harbor_api.db.models.replication import ReplicationPolicy, ReplicationTaskProgress
+from harbor_api.db.models.retention import RetentionPolicy, RetentionTaskResult
 from harbor_api.db.models.robots import Robot
 from harbor_api.db.models.webhooks import WebhookPolicy
 
@@ -59,6 +60,8 @@ __all__ = [
     "ReplicationPolicy",
     "ReplicationTaskProgress",
     "Repository",
+    "RetentionPolicy",
+    "RetentionTaskResult",
     "RepositoryBlob",
     "Robot",
     "Tag",

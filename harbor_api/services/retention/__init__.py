@@ -1,0 +1,1 @@
+"""Tag retention (Harbor's ``/retentions``): per-project policies run on the job service."""
