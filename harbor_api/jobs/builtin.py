@@ -58,5 +58,5 @@ register(
 import harbor_api.services.gc_job  # noqa: E402, F401 - GARBAGE_COLLECTION
 import harbor_api.services.replication.copy_task  # noqa: E402, F401 - REPLICATION
 import harbor_api.services.replication.triggers  # noqa: E402, F401 - REPLICATION_SCHEDULE
-import harbor_api.services.webhooks.delivery  # noqa: E402, F401 - WEBHOOK, SLACK
 import harbor_api.services.retention.task  # noqa: E402, F401 - RETENTION, RETENTION_SCHEDULE
+import harbor_api.services.webhooks.delivery  # noqa: E402, F401 - WEBHOOK, SLACK
