@@ -1,5 +1,5 @@
 """A push over a project's storage quota, as real clients show it: Harbor's DENIED with its
-words ("adding … will exceed the configured upper limit of …") in skopeo's and podman's
+words ("adding … will exceed the configured upper limit of …") in skopeo's, podman's and docker's
 output, and nothing counted."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.support.images import OciLayout
-from tests.support.registry_clients import skopeo_copy
+from tests.support.registry_clients import ADMIN, skopeo_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -68,4 +68,16 @@ def test_podman_shows_the_quota_refusal(harbor_registry, podman, tmp_path):
             f"docker://{harbor_registry.host}/{project}/app:v1",
         )
     assert QUOTA_WORDS in str(refused.value)
+    assert used(harbor_registry, project) < 100 * 1024
+
+
+def test_docker_shows_the_quota_refusal(harbor_registry, docker, tmp_path):
+    project = small_project(harbor_registry)
+    ref = f"{harbor_registry.host}/{project}/app:v1"
+    layout = OciLayout(tmp_path / "src")
+    layout.add_image("v1", layers=1, big_layer=300 * 1024)
+    docker.load_layout(layout, "v1", ref, tmp_path)
+    docker.login(harbor_registry.host, *ADMIN)
+    output = docker.fails("push", ref)
+    assert "denied" in output.lower() and QUOTA_WORDS in output, output
     assert used(harbor_registry, project) < 100 * 1024
