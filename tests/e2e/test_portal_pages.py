@@ -44,7 +44,8 @@ def axe():
 @pytest.fixture(scope="module")
 def seeded(sqlite_server, distribution):
     """A project with an image, an index, a label, a member, a robot and a description; a
-    replication of it to docker-registry, and a dry-run audit log purge."""
+    replication of it to docker-registry, a dry-run audit log purge and a dry-run garbage
+    collection."""
     name = f"pages-{uuid.uuid4().hex[:6]}"
     with ApiClient(sqlite_server.url, ("admin", ADMIN_PASSWORD)) as admin:
         assert admin.post("/projects", json={"project_name": name}).status_code == 201
@@ -110,6 +111,10 @@ def seeded(sqlite_server, distribution):
                 "schedule": {"type": "Manual"},
                 "parameters": {"audit_retention_hour": 720, "dry_run": True},
             },
+        )
+        admin.post(
+            "/system/gc/schedule",
+            json={"schedule": {"type": "Manual"}, "parameters": {"dry_run": True}},
         )
     return {"id": pid, "name": name, "digest": image.digest, "execution": execution}
 
@@ -177,6 +182,7 @@ def pages(seeded) -> list[tuple[str, str]]:
                 "configuration",
                 "logs",
                 "purge",
+                "gc",
                 "system",
             )
         ]

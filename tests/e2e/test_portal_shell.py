@@ -64,6 +64,7 @@ def test_project_name_rule_matches_the_servers():
         "/projects/1/repositories/x/artifacts/sha256:ab",
         "/account",
         "/admin/users",
+        "/admin/gc",
         "/admin/replications/executions/1",
         "/dashboard",
     ],
