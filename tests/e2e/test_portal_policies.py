@@ -7,7 +7,6 @@ One browser for the module, one shared server; each test has its own context and
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -17,7 +16,6 @@ from tests.support.browser import Watch, launch, new_context, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.servers import ADMIN_PASSWORD
-from tests.support.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
