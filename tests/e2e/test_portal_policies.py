@@ -7,6 +7,7 @@ One browser for the module, one shared server; each test has its own context and
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -78,3 +79,32 @@ def test_immutable_rule_added_and_the_tag_shown_immutable(page, admin, project, 
     expect(row).to_contain_text("disabled")
     page.goto(f"/projects/{project['id']}/repositories/app")
     expect(page.locator(".tag-chip[data-tag='v1.0'] button")).to_have_count(1)
+
+
+def test_retention_policy_created_dry_run_and_task_log(page, admin, project, sqlite_server):
+    pusher = Pusher(sqlite_server.url)
+    for tag in ("v1", "v2", "v3"):
+        pusher.image(f"{project['name']}/svc", tag)
+    sign_in(page)
+    page.goto(f"/projects/{project['id']}/retention")
+    settle(page)
+    page.click("#add-retention-rule")
+    page.select_option("dialog select[name=template]", "latestPushedK")
+    page.fill("dialog input[name=amount]", "2")
+    page.fill("dialog input[name=tag_pattern]", "v*")
+    confirm_dialog(page)
+    expect(page.locator("#retention-rules")).to_contain_text("the 2 most recently pushed")
+    retention_id = admin.get(f"/projects/{project['name']}").json()["metadata"]["retention_id"]
+    policy = admin.get(f"/retentions/{retention_id}").json()
+    assert policy["rules"][0]["params"] == {"latestPushedK": 2}
+    page.click("#retention-dry-run")
+    run = page.locator("#retention-executions tbody tr").first
+    expect(run).to_contain_text("Succeeded")  # refreshed while it runs
+    run.get_by_role("button", name=re.compile("Tasks of execution")).click()
+    task = page.locator("#retention-tasks tr[data-task='svc']")
+    expect(task).to_contain_text("2 of 3")
+    task.get_by_role("button", name="Retention log of svc").click()
+    expect(page.locator("#job-log")).to_contain_text("DEL")
+    expect(page.locator("#job-log")).to_contain_text("RETAIN")
+    confirm_dialog(page)
+    assert len(admin.get(f"/projects/{project['name']}/repositories/svc/artifacts").json()) == 3
