@@ -17,6 +17,7 @@ from tests.support.browser import Watch, launch, new_context, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.servers import ADMIN_PASSWORD
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -108,3 +109,46 @@ def test_retention_policy_created_dry_run_and_task_log(page, admin, project, sql
     expect(page.locator("#job-log")).to_contain_text("RETAIN")
     confirm_dialog(page)
     assert len(admin.get(f"/projects/{project['name']}/repositories/svc/artifacts").json()) == 3
+
+
+def test_webhook_to_a_local_receiver_last_trigger_and_task_log(
+    page, admin, project, sqlite_server
+):
+    sign_in(page)
+    page.goto(f"/projects/{project['id']}/webhooks")
+    settle(page)
+    with Receiver() as receiver:
+        page.click("#new-webhook")
+        page.fill("dialog input[name=name]", "ci")
+        page.fill("dialog input[name=address]", receiver.url + "/hook")
+        page.fill("dialog input[name=auth_header]", "Bearer s3cret")
+        page.select_option("dialog select[name=payload_format]", "CloudEvents")
+        confirm_dialog(page)
+        row = page.locator("#webhook-policies tr[data-policy='ci']")
+        expect(row).to_contain_text("Artifact pushed")
+        expect(page.locator("#webhook-last-trigger")).to_contain_text("never")
+        Pusher(sqlite_server.url).image(f"{project['name']}/app", "v1")
+        (delivery,) = receiver.wait_for(1)
+        assert delivery.headers["authorization"] == "Bearer s3cret"
+        assert delivery.json()["type"] == "harbor.artifact.pushed"
+    page.reload()
+    settle(page)
+    expect(page.locator("#webhook-last-trigger")).not_to_contain_text("never")
+    row.get_by_role("button", name="Executions of webhook ci").click()
+    run = page.locator("#webhook-executions tbody tr").first
+    expect(run).to_contain_text("Artifact pushed")
+    expect(run).to_contain_text("Succeeded")
+    run.get_by_role("button", name=re.compile("Deliveries of execution")).click()
+    task = page.locator("#webhook-tasks tbody tr").first
+    expect(task).to_contain_text("/hook")
+    task.get_by_role("button", name=re.compile("Log of delivery")).click()
+    expect(page.locator("#job-log")).to_contain_text("200")
+    confirm_dialog(page)
+    row.get_by_role("button", name="Disable webhook ci").click()
+    expect(row).to_contain_text("disabled")
+    (policy,) = admin.get(f"/projects/{project['name']}/webhook/policies").json()
+    assert policy["enabled"] is False
+    assert policy["targets"][0]["payload_format"] == "CloudEvents"
+    row.get_by_role("button", name="Delete webhook ci").click()
+    confirm_dialog(page)
+    expect(row).to_have_count(0)
