@@ -111,9 +111,7 @@ def test_retention_policy_created_dry_run_and_task_log(page, admin, project, sql
     assert len(admin.get(f"/projects/{project['name']}/repositories/svc/artifacts").json()) == 3
 
 
-def test_webhook_to_a_local_receiver_last_trigger_and_task_log(
-    page, admin, project, sqlite_server
-):
+def test_webhook_to_a_local_receiver_last_trigger_and_task_log(page, admin, project, sqlite_server):
     sign_in(page)
     page.goto(f"/projects/{project['id']}/webhooks")
     settle(page)
