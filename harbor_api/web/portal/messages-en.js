@@ -607,6 +607,7 @@ export default {
   "retention.ruleDeleted": "Rule deleted.",
   "retention.rules": "Retention rules",
   "retention.runNow": "Run now",
+  "retention.scheduleTitle": "Schedule and runs",
   "retention.saved": "Retention policy saved.",
   "retention.started": "Retention run started.",
   "retention.stopNamed": "Stop retention execution #{id}",

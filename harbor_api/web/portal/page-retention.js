@@ -93,9 +93,7 @@ export async function render(p, query, redraw) {
   } } },
   h("div", { class: "form-row" }, field(t("purge.schedule"), kind), cronField),
   h("div", { class: "toolbar" },
-    h("button", { type: "button", class: "primary", id: "add-retention-rule",
-      disabled: rules.length >= 15, on: { click: () => editRule(null) } }, t("retention.addRule")),
-    h("button", { type: "submit", class: "secondary", id: "retention-save" },
+    h("button", { type: "submit", class: "primary", id: "retention-save" },
       t("purge.save")),
     policy ? h("button", { type: "button", class: "secondary", id: "retention-dry-run",
       on: { click: run(true) } }, t("purge.dryRun")) : null,
@@ -120,7 +118,11 @@ export async function render(p, query, redraw) {
           } } }, t("action.delete")));
     } },
   ], rules, { id: "retention-rules", caption: t("retention.rules"), empty: t("retention.none") });
-  return [h("p", { class: "muted intro" }, t("retention.intro")), rulesTable, form,
+  return [h("p", { class: "muted intro" }, t("retention.intro")),
+    h("div", { class: "toolbar" }, h("button", { type: "button", class: "primary",
+      id: "add-retention-rule", disabled: rules.length >= 15, on: { click: () => editRule(null) } },
+    t("retention.addRule"))),
+    rulesTable, h("h2", {}, t("retention.scheduleTitle")), form,
     policy ? [h("h2", {}, t("retention.executions")),
       await executions(policy, p.name, query, redraw)] : null];
 }
