@@ -109,6 +109,13 @@ def test_retention_policy_created_dry_run_and_task_log(page, admin, project, sql
     expect(page.locator("#job-log")).to_contain_text("RETAIN")
     confirm_dialog(page)
     assert len(admin.get(f"/projects/{project['name']}/repositories/svc/artifacts").json()) == 3
+    page.get_by_role("button", name="Edit retention rule 1").click()
+    expect(page.locator("dialog input[name=amount]")).to_have_value("2")
+    page.fill("dialog input[name=amount]", "1")
+    confirm_dialog(page)
+    expect(page.locator("#retention-rules")).to_contain_text("the 1 most recently pushed")
+    policy = admin.get(f"/retentions/{retention_id}").json()
+    assert policy["rules"][0]["params"] == {"latestPushedK": 1}
 
 
 def test_webhook_to_a_local_receiver_last_trigger_and_task_log(page, admin, project, sqlite_server):
