@@ -75,6 +75,8 @@ def test_immutable_rule_added_and_the_tag_shown_immutable(page, admin, project, 
     chip = page.locator(".tag-chip[data-tag='v1.0']")
     expect(chip).to_contain_text("immutable")
     expect(chip.get_by_role("button")).to_have_count(0)  # no remove button on it
+    page.goto(f"/projects/{project['id']}/repositories/app/artifacts/v1.0?tab=tags")
+    expect(page.locator("#tags")).to_contain_text("immutable")
     page.goto(f"/projects/{project['id']}/immutability")
     row.get_by_role("button", name=f"Disable immutable tag rule #{rule['id']}").click()
     expect(row).to_contain_text("disabled")

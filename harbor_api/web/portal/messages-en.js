@@ -575,6 +575,7 @@ export default {
   "selectors.tags": "Tags",
   "selectors.untagged": "Untagged artifacts too",
   "tags.immutable": "immutable",
+  "tags.protection": "Protection",
   "tags.immutableHint": "Immutable: a tag immutability rule protects this tag",
   "retention.addRule": "Add a rule",
   "retention.applies": "Applies to",
