@@ -13,7 +13,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import Watch, launch, new_context, settle, sign_in
+from tests.support.browser import Watch, launch, new_context, screenshot, settle, sign_in
 from tests.support.clients import ApiClient
 from tests.support.push import Pusher
 from tests.support.servers import ADMIN_PASSWORD
@@ -95,6 +95,7 @@ def test_retention_policy_created_dry_run_and_task_log(page, admin, project, sql
     page.select_option("dialog select[name=template]", "latestPushedK")
     page.fill("dialog input[name=amount]", "2")
     page.fill("dialog input[name=tag_pattern]", "v*")
+    screenshot(page, "desktop-dialog-retention-rule")
     confirm_dialog(page)
     expect(page.locator("#retention-rules")).to_contain_text("the 2 most recently pushed")
     retention_id = admin.get(f"/projects/{project['name']}").json()["metadata"]["retention_id"]
@@ -130,6 +131,7 @@ def test_webhook_to_a_local_receiver_last_trigger_and_task_log(page, admin, proj
         page.fill("dialog input[name=address]", receiver.url + "/hook")
         page.fill("dialog input[name=auth_header]", "Bearer s3cret")
         page.select_option("dialog select[name=payload_format]", "CloudEvents")
+        screenshot(page, "desktop-dialog-webhook")
         confirm_dialog(page)
         row = page.locator("#webhook-policies tr[data-policy='ci']")
         expect(row).to_contain_text("Artifact pushed")
