@@ -378,3 +378,35 @@ def test_execution_stopped_from_the_list(page, admin, sqlite_server):
     expect(row).to_contain_text("Stopped")
     page.goto(f"/admin/replications/executions/{execution}")
     expect(page.locator("#tasks")).to_contain_text("Stopped")
+
+
+def test_garbage_collection_dry_run_then_run_and_log(page, admin):
+    sign_in(page)
+    page.goto("/admin/gc")
+    settle(page)
+    form = page.locator("#gc-form")
+    form.locator("input[name=delete_untagged]").check()
+    form.locator("select[name=workers]").select_option("2")
+    form.locator("select[name=type]").select_option("Daily")
+    page.click("#gc-save")
+    expect(page.locator("#gc-next")).to_contain_text("Next scheduled collection")
+    schedule = admin.get("/system/gc/schedule").json()
+    assert schedule["schedule"]["type"] == "Daily"
+    assert '"workers": 2' in schedule["job_parameters"]
+    page.click("#gc-dry-run")
+    run = page.locator("#gc-history tbody tr").first
+    expect(run).to_contain_text("dry run; untagged artifacts too; 2 worker(s)")
+    expect(run).to_contain_text("Succeeded")  # the history refreshes itself while it runs
+    page.click("#gc-now")
+    confirm_dialog(page)
+    expect(page.locator("#gc-history tbody tr")).to_have_count(2)
+    run = page.locator("#gc-history tbody tr").first
+    expect(run).to_contain_text("collection; untagged")
+    expect(run).to_contain_text("Succeeded")
+    expect(run.locator("td").nth(4)).to_contain_text("B")  # the space freed, from its log
+    run.get_by_role("button", name=re.compile("Log of garbage collection")).click()
+    expect(page.locator("#job-log")).to_contain_text("the GC job freed up")
+    confirm_dialog(page)
+    page.locator("#gc-form select[name=type]").select_option("None")
+    page.click("#gc-save")
+    expect(page.locator("#gc-next")).to_contain_text("No garbage collection is scheduled")

@@ -44,7 +44,8 @@ def axe():
 @pytest.fixture(scope="module")
 def seeded(sqlite_server, distribution):
     """A project with an image, an index, a label, a member, a robot and a description; a
-    replication of it to docker-registry, and a dry-run audit log purge."""
+    replication of it to docker-registry, a dry-run audit log purge and a dry-run garbage
+    collection."""
     name = f"pages-{uuid.uuid4().hex[:6]}"
     with ApiClient(sqlite_server.url, ("admin", ADMIN_PASSWORD)) as admin:
         assert admin.post("/projects", json={"project_name": name}).status_code == 201
@@ -111,7 +112,59 @@ def seeded(sqlite_server, distribution):
                 "parameters": {"audit_retention_hour": 720, "dry_run": True},
             },
         )
-    return {"id": pid, "name": name, "digest": image.digest, "execution": execution}
+        ids = policies(admin, name, pid)
+        admin.post(
+            "/system/gc/schedule",
+            json={"schedule": {"type": "Manual"}, "parameters": {"dry_run": True}},
+        )
+    return {"id": pid, "name": name, "digest": image.digest, "execution": execution, **ids}
+
+
+def policies(admin, project: str, pid: int) -> dict[str, int]:
+    """An immutable tag rule, a retention policy dry-run once, and a webhook policy: the ids
+    of the retention execution and of the webhook policy."""
+    repo = {"repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]}
+    admin.post(
+        f"/projects/{project}/immutabletagrules",
+        json={
+            "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "1.*"}],
+            "scope_selectors": repo,
+        },
+    )
+    r = admin.post(
+        "/retentions",
+        json={
+            "algorithm": "or",
+            "scope": {"level": "project", "ref": pid},
+            "trigger": {"kind": "Schedule", "settings": {"cron": "0 0 0 * * *"}},
+            "rules": [
+                {
+                    "action": "retain",
+                    "template": "latestPushedK",
+                    "params": {"latestPushedK": 5},
+                    "tag_selectors": [
+                        {"kind": "doublestar", "decoration": "matches", "pattern": "**"}
+                    ],
+                    "scope_selectors": repo,
+                }
+            ],
+        },
+    )
+    retention = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post(f"/retentions/{retention}/executions", json={"dry_run": True})
+    execution = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = admin.post(
+        f"/projects/{project}/webhook/policies",
+        json={
+            "name": "ci",
+            "description": "tell the build server",
+            "enabled": True,
+            "event_types": ["PUSH_ARTIFACT", "DELETE_ARTIFACT"],
+            "targets": [{"type": "http", "address": "http://127.0.0.1:9/hook"}],
+        },
+    )
+    webhook = int(r.headers["Location"].rsplit("/", 1)[1])
+    return {"retention_execution": execution, "webhook": webhook}
 
 
 def replicated(admin, project: str, target) -> int:
@@ -153,7 +206,17 @@ def pages(seeded) -> list[tuple[str, str]]:
         [("projects", "/"), ("project-summary", p)]
         + [
             (f"project-{tab}", f"{p}/{tab}")
-            for tab in ("repositories", "members", "labels", "robots", "logs", "configuration")
+            for tab in (
+                "repositories",
+                "members",
+                "labels",
+                "robots",
+                "immutability",
+                "retention",
+                "webhooks",
+                "logs",
+                "configuration",
+            )
         ]
         + [
             ("repository", repo),
@@ -177,8 +240,13 @@ def pages(seeded) -> list[tuple[str, str]]:
                 "configuration",
                 "logs",
                 "purge",
+                "gc",
                 "system",
             )
+        ]
+        + [
+            ("project-retention-tasks", f"{p}/retention?execution={seeded['retention_execution']}"),
+            ("project-webhook-executions", f"{p}/webhooks?policy={seeded['webhook']}"),
         ]
         + [("admin-replication-execution", f"/admin/replications/executions/{seeded['execution']}")]
     )

@@ -6,6 +6,7 @@ payload: the test checks the portal's own code, the CSP is only a second wall.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -113,6 +114,38 @@ def hostile(sqlite_server):
             },
         )
         assert r.status_code == 201, r.text
+        selectors = {
+            "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": SHORT}],
+            "scope_selectors": {
+                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": XSS}]
+            },
+        }
+        r = admin.post(f"/projects/{name}/immutabletagrules", json=selectors)
+        assert r.status_code == 201, r.text
+        rule = {"action": "retain", "template": "always", "params": {}, **selectors}
+        r = admin.post(
+            "/retentions",
+            json={
+                "algorithm": "or",
+                "scope": {"level": "project", "ref": pid},
+                "trigger": {"kind": "Schedule", "settings": {"cron": ""}},
+                "rules": [rule],
+            },
+        )
+        assert r.status_code == 201, r.text
+        r = admin.post(
+            f"/projects/{name}/webhook/policies",
+            json={
+                "name": XSS,
+                "description": XSS,
+                "enabled": True,
+                "event_types": ["PUSH_ARTIFACT"],
+                "targets": [
+                    {"type": "http", "address": "http://127.0.0.1:1/" + SHORT, "auth_header": XSS}
+                ],
+            },
+        )
+        assert r.status_code == 201, r.text
     return {"id": pid, "name": name, "user": user, "digest": image.digest}
 
 
@@ -135,6 +168,9 @@ def test_no_free_text_field_executes(browser, sqlite_server, hostile):
         f"{p}/members",
         f"{p}/robots",
         f"{p}/logs",
+        f"{p}/immutability",
+        f"{p}/retention",
+        f"{p}/webhooks",
         "/admin/users",
         "/admin/labels",
         "/admin/groups",
@@ -174,6 +210,23 @@ def test_no_free_text_field_executes(browser, sqlite_server, hostile):
     expect(page.locator("#policies")).to_contain_text(XSS + hostile["name"])
     page.get_by_role("button", name=f"Edit policy {XSS}{hostile['name']}").click()
     expect(page.locator("dialog input[name=filter_name]")).to_have_value(XSS)
+    assert_inert(page)
+    page.keyboard.press("Escape")
+    page.goto(f"{p}/immutability")
+    settle(page)
+    expect(page.locator("#immutable-rules")).to_contain_text(SHORT)
+    page.get_by_role("button", name=re.compile("Edit immutable tag rule")).click()
+    expect(page.locator("dialog input[name=repo_pattern]")).to_have_value(XSS)
+    page.keyboard.press("Escape")
+    page.goto(f"{p}/retention")
+    settle(page)
+    expect(page.locator("#retention-rules")).to_contain_text(SHORT)
+    page.goto(f"{p}/webhooks")
+    settle(page)
+    expect(page.locator("#webhook-policies")).to_contain_text(XSS)
+    page.get_by_role("button", name=f"Edit webhook {XSS}").click()
+    expect(page.locator("dialog input[name=auth_header]")).to_have_value(XSS)
+    expect(page.locator("dialog input[name=description]")).to_have_value(XSS)
     assert_inert(page)
     page.keyboard.press("Escape")
     page.click("#logout")

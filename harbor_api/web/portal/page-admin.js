@@ -5,6 +5,7 @@ import { barChart, dailyChart } from "./charts.js";
 import { h, mount } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
 import { auditLog, labelsTable, robotsTable } from "./page-project.js";
+import * as gc from "./page-gc.js";
 import * as purge from "./page-purge.js";
 import * as quotas from "./page-quotas.js";
 import * as registries from "./page-registries.js";
@@ -12,7 +13,7 @@ import * as replication from "./page-replication.js";
 import { attempt, badge, confirm, dialog, empty, field, load, pager, table, tabs, toast } from "./ui.js";
 
 const SECTIONS = ["users", "groups", "robots", "registries", "replications", "labels", "quotas",
-  "configuration", "logs", "purge", "system"];
+  "gc", "configuration", "logs", "purge", "system"];
 
 async function users(query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
@@ -224,7 +225,8 @@ export async function render(main, params, query) {
     registries: () => registries.render(query, redraw),
     replications: () => (params.execution ? replication.renderExecution(params.execution)
       : replication.render(query, redraw)),
-    quotas: () => quotas.render(query, redraw), purge: () => purge.render(query, redraw) };
+    quotas: () => quotas.render(query, redraw), purge: () => purge.render(query, redraw),
+    gc: () => gc.render(query, redraw) };
   const draw = () => load(body, pages[section]);
   mount(main, h("section", { class: "card" }, h("h1", {}, t("nav.admin")),
     tabs(SECTIONS.map((key) => ({ key, label: t("admin." + key), href: "/admin/" + key })),

@@ -4,7 +4,7 @@ import { api, portalRepo, repoPath } from "./api.js";
 import { h, mount } from "./dom.js";
 import { formatBytes, formatTime, t } from "./i18n.js";
 import { artifactType, platform, pullCommands, shortDigest } from "./page-repository.js";
-import { copyButton, empty, errorBox, labelChip, load, table, tabs } from "./ui.js";
+import { badge, copyButton, empty, errorBox, labelChip, load, table, tabs } from "./ui.js";
 
 const TABS = ["overview", "layers", "references", "accessories", "tags"];
 const MANIFEST_TYPES = ["application/vnd.oci.image.manifest.v1+json",
@@ -100,6 +100,8 @@ async function accessories(base) {
 function tagsTable(a) {
   return table([
     { label: t("tags.name"), cell: (x) => x.name },
+    { label: t("tags.protection"), cell: (x) => x.immutable ? badge(t("tags.immutable"), "public")
+      : "" },
     { label: t("artifact.pushed"), cell: (x) => formatTime(x.push_time) },
     { label: t("artifact.pulled"), cell: (x) => formatTime(x.pull_time) },
   ], a.tags || [], { id: "tags", caption: t("artifact.tags"), empty: t("tags.none") });
@@ -109,7 +111,8 @@ export async function render(main, params, query) {
   const { data: p } = await api("/projects/" + encodeURIComponent(params.id));
   const repository = p.name + "/" + params.repo;
   const base = repoPath(p.name, repository) + "/artifacts/" + params.reference;
-  const { data: a } = await api(base, { query: { with_tag: true, with_label: true } });
+  const { data: a } = await api(base, { query: { with_tag: true, with_label: true,
+    with_immutable_status: true } });
   document.title = repository + "@" + shortDigest(a.digest) + " · harbor-api";
   const tab = TABS.includes(query.get("tab")) ? query.get("tab") : "overview";
   const body = h("div", { class: "tab-body", id: "tab-" + tab });

@@ -1,13 +1,17 @@
 // A project: tabs for its summary, repositories, members, labels, robots, logs, configuration.
 import { api, portalRepo, repoPath } from "./api.js";
 import { h, mount } from "./dom.js";
+import * as immutability from "./page-immutability.js";
 import { usage } from "./page-quotas.js";
+import * as retention from "./page-retention.js";
+import * as webhooks from "./page-webhooks.js";
 import { navigate } from "./router.js";
 import { formatTime, t } from "./i18n.js";
 import { attempt, badge, confirm, copyButton, dialog, empty, field, labelChip, load, pager, table,
   tabs, toast } from "./ui.js";
 
-const TABS = ["summary", "repositories", "members", "labels", "robots", "logs", "configuration"];
+const TABS = ["summary", "repositories", "members", "labels", "robots", "immutability", "retention",
+  "webhooks", "logs", "configuration"];
 export const ROLES = { 1: "role.projectAdmin", 4: "role.maintainer", 2: "role.developer",
   3: "role.guest", 5: "role.limitedGuest" };
 const ROBOT_ACCESS = [["repository", "pull"], ["repository", "push"], ["artifact", "delete"],
@@ -328,6 +332,9 @@ export async function render(main, params, query) {
   const pages = { summary, repositories, members, configuration,
     robots: () => robotsTable(p, redraw),
     labels: () => labelsTable("p", p.project_id, redraw),
+    immutability: () => immutability.render(p, query, redraw),
+    retention: () => retention.render(p, query, redraw),
+    webhooks: () => webhooks.render(p, query, redraw),
     logs: () => auditLog("/projects/" + encodeURIComponent(p.name) + "/logs", query, redraw) };
   const draw = () => load(body, () => pages[tab](p, query, redraw));
   mount(main, h("section", { class: "card" },

@@ -119,8 +119,10 @@ function artifactActions(p, repo, a, reload) {
 function tagCell(p, repo, a, reload) {
   const base = repoPath(p.name, repo.name) + "/artifacts/" + a.digest;
   if (!(a.tags || []).length) return h("span", { class: "muted" }, t("tags.none"));
-  return h("span", { class: "chips" }, a.tags.map((tag) => h("span", { class: "tag-chip",
-    dataset: { tag: tag.name } }, tag.name, h("button", { type: "button", class: "icon",
+  return h("span", { class: "chips" }, a.tags.map((tag) => tag.immutable ? h("span", {
+    class: "tag-chip immutable", title: t("tags.immutableHint"), dataset: { tag: tag.name,
+      immutable: "true" } }, tag.name, h("span", { class: "lock" }, " · ", t("tags.immutable")))
+    : h("span", { class: "tag-chip", dataset: { tag: tag.name } }, tag.name, h("button", { type: "button", class: "icon",
     "aria-label": t("tags.removeNamed", { name: tag.name }), on: { click: async () => {
       if (!await confirm(t("tags.confirmRemove", { name: tag.name }), t("action.remove"))) return;
       if (await attempt(() => api(base + "/tags/" + encodeURIComponent(tag.name),
@@ -153,7 +155,7 @@ async function artifacts(p, repo, query, redraw) {
   const page = Math.max(1, Number(query.get("page")) || 1);
   const tag = query.get("tag") || "";
   const { data, total } = await api(repoPath(p.name, repo.name) + "/artifacts", { query: {
-    page, page_size: PAGE_SIZE, q: tag ? "tags=~" + tag : "", with_tag: true, with_label: true, with_accessory: true,
+    page, page_size: PAGE_SIZE, q: tag ? "tags=~" + tag : "", with_tag: true, with_label: true, with_accessory: true, with_immutable_status: true,
     sort: "-push_time" } });
   const host = location.host;
   const reload = () => redraw();
