@@ -407,3 +407,41 @@ def test_an_index_is_one_candidate_and_goes_with_its_children(admin_client, proj
     assert not any(_exists(pusher, repo, child.digest) for child in old.children)
     assert _exists(pusher, repo, new)
     admin_client.delete(f"/retentions/{policy_id}")
+
+
+def test_immutable_tags_are_kept_and_logged_immutable(admin_client, project, pusher):
+    """A retention rule that would delete a tag an immutable tag rule protects: the
+    artifact stays, logged ``IMMUTABLE``, in the dry run and the real run alike."""
+    project_id = _project_id(admin_client, project)
+    app = f"{project}/app"
+    frozen = pusher.image(app, "release-1").digest
+    doomed = pusher.image(app, "dev").digest
+    kept = pusher.image(app, "v1").digest
+    r = admin_client.post(
+        f"/projects/{project}/immutabletagrules",
+        json={
+            "action": "immutable",
+            "template": "immutable_template",
+            "disabled": False,
+            "tag_selectors": [
+                {"kind": "doublestar", "decoration": "matches", "pattern": "release-*"}
+            ],
+            "scope_selectors": {
+                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    policy_id = _create(admin_client, _policy(project_id, [_rule("always", repo="app", tags="v*")]))
+    expected = {frozen: "IMMUTABLE", doomed: "DEL", kept: "RETAIN"}
+    dry = _run(admin_client, policy_id, dry_run=True)
+    assert _verdicts(admin_client, policy_id, dry)[app] == expected
+    real = _run(admin_client, policy_id, dry_run=False)
+    assert _verdicts(admin_client, policy_id, real)[app] == expected
+    (task,) = admin_client.get(f"/retentions/{policy_id}/executions/{real}/tasks").json()
+    assert (task["total"], task["retained"]) == (3, 2)
+    log = admin_client.get(f"/retentions/{policy_id}/executions/{real}/tasks/{task['id']}/log").text
+    assert f"{frozen}: " not in log  # never tried: no deletion, no refusal
+    assert _exists(pusher, app, frozen) and _exists(pusher, app, kept)
+    assert not _exists(pusher, app, doomed)
+    admin_client.delete(f"/retentions/{policy_id}")
