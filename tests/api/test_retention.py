@@ -9,9 +9,9 @@ import datetime as dt
 import time
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
-from harbor_api.db.models import Schedule
+from harbor_api.db.models import Execution, Schedule
 from tests.support.clients import ApiClient
 from tests.support.jobs import server_database
 
@@ -444,4 +444,29 @@ def test_immutable_tags_are_kept_and_logged_immutable(admin_client, project, pus
     assert f"{frozen}: " not in log  # never tried: no deletion, no refusal
     assert _exists(pusher, app, frozen) and _exists(pusher, app, kept)
     assert not _exists(pusher, app, doomed)
+    admin_client.delete(f"/retentions/{policy_id}")
+
+
+def test_ids_of_deleted_executions_and_tasks_are_never_reused(
+    server, admin_client, project, pusher
+):
+    """The newest execution and task deleted (directly, as a purge would): the next run
+    gets new ids, its task log starts empty, and the old execution stays 404 (SQLite
+    without AUTOINCREMENT handed the deleted ids out again, and the new task appended to
+    the old task's stored log)."""
+    project_id = _project_id(admin_client, project)
+    pusher.image(f"{project}/ids", "v1")
+    policy_id = _create(admin_client, _policy(project_id, [_rule("always", repo="ids")]))
+    first = _run(admin_client, policy_id, dry_run=True)
+    (old_task,) = admin_client.get(f"/retentions/{policy_id}/executions/{first}/tasks").json()
+    with server_database(server) as db, db.transaction() as s:
+        s.execute(delete(Execution).where(Execution.id == first))  # its task goes with it
+    second = _run(admin_client, policy_id, dry_run=True)
+    (new_task,) = admin_client.get(f"/retentions/{policy_id}/executions/{second}/tasks").json()
+    assert second > first and new_task["id"] > old_task["id"]
+    log = admin_client.get(
+        f"/retentions/{policy_id}/executions/{second}/tasks/{new_task['id']}/log"
+    ).text
+    assert log.count(" started") == 1 and log.split("\n", 1)[0].endswith(" started"), log
+    assert admin_client.get(f"/retentions/{policy_id}/executions/{first}/tasks").status_code == 404
     admin_client.delete(f"/retentions/{policy_id}")
