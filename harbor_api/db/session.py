@@ -88,7 +88,9 @@ class Database:
     def __init__(self, url: str, busy_timeout: float = 30) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout)
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        # ``info["database"]``: who reacts after a commit (the job service's finished hooks)
+        # opens its own transactions on the same database
+        self._factory = sessionmaker(self.engine, expire_on_commit=False, info={"database": self})
 
     @property
     def dialect(self) -> str:

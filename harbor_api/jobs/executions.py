@@ -2,21 +2,73 @@
 
 Every function takes a session and runs inside the caller's transaction, so a schedule can
 fire and enqueue in one transaction, and an execution is never seen without its tasks.
+
+Whoever reacts to an execution reaching its final status (webhooks' ``REPLICATION`` and
+``TAG_RETENTION`` events) registers with :func:`on_finished` for a vendor type: the hook
+runs once the transaction that decided the final status committed, in that thread, with the
+database and a :class:`FinishedExecution`; its failure is logged, never raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Execution, Task
 from harbor_api.jobs import status as st
 from harbor_api.jobs import types
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FinishedExecution:
+    id: int
+    vendor_type: str
+    vendor_id: int
+    status: str  # a final internal status (harbor_api.jobs.status.FINAL)
+
+
+FinishedHook = Callable[[Any, FinishedExecution], None]  # (Database, the execution)
+FINISHED_HOOKS: dict[str, list[FinishedHook]] = {}
+_PENDING = "jobs.finished_executions"  # Session.info key: finished, hooks not yet run
+
+
+def on_finished(vendor_type: str) -> Callable[[FinishedHook], FinishedHook]:
+    """Register a hook run after an execution of ``vendor_type`` reached a final status."""
+
+    def register(hook: FinishedHook) -> FinishedHook:
+        FINISHED_HOOKS.setdefault(vendor_type, []).append(hook)
+        return hook
+
+    return register
+
+
+def _finished_after_commit(s: Session, finished: FinishedExecution) -> None:
+    pending = s.info.get(_PENDING)
+    if pending is None:
+        pending = s.info[_PENDING] = []
+        event.listen(s, "after_commit", _run_finished_hooks)
+        event.listen(s, "after_rollback", lambda session: session.info.pop(_PENDING, None))
+    pending.append(finished)
+
+
+def _run_finished_hooks(s: Session) -> None:
+    db = s.info.get("database")
+    for finished in s.info.pop(_PENDING, None) or []:
+        for hook in FINISHED_HOOKS.get(finished.vendor_type, []):
+            try:
+                hook(db, finished)
+            except Exception:  # a reaction to an execution never fails the job service
+                log.exception("jobs: finished hook %s failed on %s", hook.__name__, finished)
 
 
 def create_execution(
@@ -79,11 +131,26 @@ def refresh_execution(s: Session, execution_id: int) -> str:
     """Re-derive the execution's status from its tasks; sets the end time when final."""
     derived = st.derive(status_counts(s, execution_id))
     now = utcnow()
+    before = None
+    if derived in st.FINAL:  # did it just finish? (then its hooks run after the commit)
+        before = s.execute(
+            select(Execution.status, Execution.vendor_type, Execution.vendor_id).where(
+                Execution.id == execution_id
+            )
+        ).one_or_none()
     s.execute(
         update(Execution)
         .where(Execution.id == execution_id)
         .values(status=derived, update_time=now, end_time=now if derived in st.FINAL else None)
     )
+    if (
+        before is not None
+        and before.status not in st.FINAL
+        and before.vendor_type in FINISHED_HOOKS
+    ):
+        _finished_after_commit(
+            s, FinishedExecution(execution_id, before.vendor_type, before.vendor_id, derived)
+        )
     return derived
 
 

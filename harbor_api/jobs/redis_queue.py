@@ -58,8 +58,13 @@ def run_worker(settings: Settings, burst: bool = False) -> int:
 
     from harbor_api.db.session import Database
     from harbor_api.jobs.service import JobService
+    from harbor_api.services.webhooks.notify import Notifier
 
     db = Database(settings.resolved_database_url, settings.database_busy_timeout_seconds)
+    # what its jobs finish or delete is announced as in the server (webhook events)
+    notifier = Notifier(
+        db, settings.resolved_external_url, settings.webhook_policy_cache_seconds
+    ).install()
     service = JobService.for_settings(db, settings, run_workers=False)
     _register_single_worker(service)
     _RUNTIME.update(service=service, worker=service.worker_id(0))
@@ -69,6 +74,7 @@ def run_worker(settings: Settings, burst: bool = False) -> int:
         worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
     finally:
         service.stop()
+        notifier.uninstall()
         db.dispose()
     return 0
 

@@ -37,8 +37,18 @@ def subscribe(subscriber: Subscriber) -> Subscriber:
 
 
 def publish(db: Database, event: ArtifactEvent) -> None:
+    publish_all(db, [event])
+
+
+def publish_all(db: Database, batch: list[ArtifactEvent]) -> None:
+    """Publish several events (a bulk delete's): a subscriber with a ``many`` attribute
+    (``many(db, batch)``) gets them at once, e.g. to read its policies once; the others
+    one by one."""
     for subscriber in list(SUBSCRIBERS):
-        try:
-            subscriber(db, event)
-        except Exception:  # an event's consumer never breaks the registry
-            log.exception("event subscriber %s failed on %s", subscriber.__name__, event)
+        many = getattr(subscriber, "many", None)
+        calls = [(many, batch)] if many is not None else [(subscriber, e) for e in batch]
+        for call, argument in calls:
+            try:
+                call(db, argument)
+            except Exception:  # an event's consumer never breaks the registry
+                log.exception("event subscriber %s failed on %s", subscriber.__name__, argument)

@@ -144,6 +144,30 @@ def check_artifact_delete(session: Session, artifact_id: int) -> None:
             raise _cannot_delete(tag)
 
 
+def immutable_among(session: Session, artifact_ids: list[int]) -> dict[int, str]:
+    """{artifact id: its first immutable tag} for those of ``artifact_ids`` that
+    :func:`check_artifact_delete` would refuse (one query for all of them)."""
+    if not artifact_ids:
+        return {}
+    found: dict[int, str] = {}
+    rows = session.execute(
+        _enabled(
+            select(Tag.artifact_id, Tag.name, Repository.name, *_SELECTOR_COLUMNS)
+            .join(Repository, Repository.id == Tag.repository_id)
+            .join(ImmutableRule, ImmutableRule.project_id == Repository.project_id)
+            .where(Tag.artifact_id.in_(artifact_ids))
+        ).order_by(Tag.artifact_id, Tag.name)
+    )
+    for artifact_id, tag, repository, *selectors in rows:
+        if artifact_id not in found and Selectors(*selectors).protects(short_name(repository), tag):
+            found[artifact_id] = tag
+    return found
+
+
+def cannot_delete_message(tag: str) -> str:
+    return _cannot_delete(tag).message
+
+
 def check_repository_delete(session: Session, project_id: int, repository: str) -> None:
     """Refuse deleting a repository that holds an immutable tag."""
     protected = protected_tags(session, project_id, repository)

@@ -9,9 +9,9 @@ import datetime as dt
 import time
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
-from harbor_api.db.models import Schedule
+from harbor_api.db.models import Execution, Schedule
 from tests.support.clients import ApiClient
 from tests.support.jobs import server_database
 
@@ -406,4 +406,67 @@ def test_an_index_is_one_candidate_and_goes_with_its_children(admin_client, proj
     assert not _exists(pusher, repo, old.digest)
     assert not any(_exists(pusher, repo, child.digest) for child in old.children)
     assert _exists(pusher, repo, new)
+    admin_client.delete(f"/retentions/{policy_id}")
+
+
+def test_immutable_tags_are_kept_and_logged_immutable(admin_client, project, pusher):
+    """A retention rule that would delete a tag an immutable tag rule protects: the
+    artifact stays, logged ``IMMUTABLE``, in the dry run and the real run alike."""
+    project_id = _project_id(admin_client, project)
+    app = f"{project}/app"
+    frozen = pusher.image(app, "release-1").digest
+    doomed = pusher.image(app, "dev").digest
+    kept = pusher.image(app, "v1").digest
+    r = admin_client.post(
+        f"/projects/{project}/immutabletagrules",
+        json={
+            "action": "immutable",
+            "template": "immutable_template",
+            "disabled": False,
+            "tag_selectors": [
+                {"kind": "doublestar", "decoration": "matches", "pattern": "release-*"}
+            ],
+            "scope_selectors": {
+                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    policy_id = _create(admin_client, _policy(project_id, [_rule("always", repo="app", tags="v*")]))
+    expected = {frozen: "IMMUTABLE", doomed: "DEL", kept: "RETAIN"}
+    dry = _run(admin_client, policy_id, dry_run=True)
+    assert _verdicts(admin_client, policy_id, dry)[app] == expected
+    real = _run(admin_client, policy_id, dry_run=False)
+    assert _verdicts(admin_client, policy_id, real)[app] == expected
+    (task,) = admin_client.get(f"/retentions/{policy_id}/executions/{real}/tasks").json()
+    assert (task["total"], task["retained"]) == (3, 2)
+    log = admin_client.get(f"/retentions/{policy_id}/executions/{real}/tasks/{task['id']}/log").text
+    assert f"{frozen}: " not in log  # never tried: no deletion, no refusal
+    assert _exists(pusher, app, frozen) and _exists(pusher, app, kept)
+    assert not _exists(pusher, app, doomed)
+    admin_client.delete(f"/retentions/{policy_id}")
+
+
+def test_ids_of_deleted_executions_and_tasks_are_never_reused(
+    server, admin_client, project, pusher
+):
+    """The newest execution and task deleted (directly, as a purge would): the next run
+    gets new ids, its task log starts empty, and the old execution stays 404 (SQLite
+    without AUTOINCREMENT handed the deleted ids out again, and the new task appended to
+    the old task's stored log)."""
+    project_id = _project_id(admin_client, project)
+    pusher.image(f"{project}/ids", "v1")
+    policy_id = _create(admin_client, _policy(project_id, [_rule("always", repo="ids")]))
+    first = _run(admin_client, policy_id, dry_run=True)
+    (old_task,) = admin_client.get(f"/retentions/{policy_id}/executions/{first}/tasks").json()
+    with server_database(server) as db, db.transaction() as s:
+        s.execute(delete(Execution).where(Execution.id == first))  # its task goes with it
+    second = _run(admin_client, policy_id, dry_run=True)
+    (new_task,) = admin_client.get(f"/retentions/{policy_id}/executions/{second}/tasks").json()
+    assert second > first and new_task["id"] > old_task["id"]
+    log = admin_client.get(
+        f"/retentions/{policy_id}/executions/{second}/tasks/{new_task['id']}/log"
+    ).text
+    assert log.count(" started") == 1 and log.split("\n", 1)[0].endswith(" started"), log
+    assert admin_client.get(f"/retentions/{policy_id}/executions/{first}/tasks").status_code == 404
     admin_client.delete(f"/retentions/{policy_id}")

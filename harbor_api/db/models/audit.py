@@ -12,7 +12,10 @@ from harbor_api.db.base import Base, UTCDateTime, utcnow
 
 class AuditLog(Base):
     __tablename__ = "audit_logs"
-    __table_args__ = (Index("ix_audit_logs_project_time", "project_id", "op_time"),)
+    __table_args__ = (  # ids are never reused, even after a purge took the newest rows
+        Index("ix_audit_logs_project_time", "project_id", "op_time"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

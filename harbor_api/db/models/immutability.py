@@ -17,6 +17,7 @@ class ImmutableRule(Base):
     __tablename__ = "immutable_rules"
     __table_args__ = (
         UniqueConstraint("project_id", "selector_key", name="uq_immutable_rules_selectors"),
+        {"sqlite_autoincrement": True},  # ids are never reused
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

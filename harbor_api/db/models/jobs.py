@@ -19,7 +19,11 @@ class Execution(Base):
     """One run of something (an audit purge, a replication policy …); status from its tasks."""
 
     __tablename__ = "executions"
-    __table_args__ = (Index("ix_executions_vendor", "vendor_type", "vendor_id"),)
+    # ids are never reused (SQLite AUTOINCREMENT): a client holding an old id never sees another
+    __table_args__ = (
+        Index("ix_executions_vendor", "vendor_type", "vendor_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor_type: Mapped[str] = mapped_column(String(64))
@@ -38,7 +42,11 @@ class Task(Base):
     """One job of an execution; what a worker claims, runs, retries and logs."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_queue", "status", "next_attempt_at"),)
+    # ids are never reused: a task's stored log (jobs/logs/<task id>.log) is its own
+    __table_args__ = (
+        Index("ix_tasks_queue", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     execution_id: Mapped[int] = mapped_column(

@@ -14,7 +14,10 @@ class Label(Base):
     """``scope`` is "g" (global, ``project_id`` NULL) or "p" (one project's label)."""
 
     __tablename__ = "labels"
-    __table_args__ = (Index("ix_labels_scope_project_name", "scope", "project_id", "name"),)
+    __table_args__ = (  # ids are never reused (SQLite AUTOINCREMENT)
+        Index("ix_labels_scope_project_name", "scope", "project_id", "name"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))

@@ -15,6 +15,7 @@ class Robot(Base):
     ``<project>+<name>`` for a project robot. ``expires_at`` is Unix seconds, -1 = never."""
 
     __tablename__ = "robots"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True, index=True)

@@ -368,10 +368,13 @@ def unlink_unreferenced(session: Session, repo_id: int, digests: set[str]) -> No
         )
 
 
-def give_back_deleted(session: Session, repo_id: int, digests: set[str]) -> None:
+def give_back_deleted(
+    session: Session, repo_id: int, digests: set[str], project_id: int | None = None
+) -> None:
     """After an artifact delete: unlink what nothing references any more and recount the
-    project's usage."""
+    project's usage (``project_id``: the repository's, when the caller read it already)."""
     unlink_unreferenced(session, repo_id, digests)
-    project_id = session.scalar(select(Repository.project_id).where(Repository.id == repo_id))
+    if project_id is None:
+        project_id = session.scalar(select(Repository.project_id).where(Repository.id == repo_id))
     if project_id is not None:
         recount(session, project_id)

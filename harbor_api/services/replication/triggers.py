@@ -50,27 +50,41 @@ def run_schedule(ctx: Any) -> None:
 def replicate_deleted(db: Database, event: events.ArtifactEvent) -> None:
     """Deletion sync: event-based push policies with ``replicate_deletion`` whose name
     filter (and tag filter, for a tag) selects what was deleted delete it there too."""
-    if event.kind != "delete":
+    replicate_deleted_many(db, [event])
+
+
+def replicate_deleted_many(db: Database, batch: list[events.ArtifactEvent]) -> None:
+    """:func:`replicate_deleted` for a bulk delete's events: one transaction, the
+    policies read once."""
+    deleted = [event for event in batch if event.kind == "delete"]
+    if not deleted:
         return
     with db.transaction() as s:
-        for policy in s.scalars(
-            select(ReplicationPolicy).where(
-                ReplicationPolicy.trigger_type == "event_based",
-                ReplicationPolicy.replicate_deletion.is_(True),
-                ReplicationPolicy.enabled.is_(True),
-                ReplicationPolicy.dest_registry_id.is_not(None),
-            )
-        ):
-            params = executions.plan_deletion(policy, event)
-            if params is not None:
-                jobs.create_execution(
-                    s,
-                    REPLICATION,
-                    REPLICATION,
-                    vendor_id=policy.id,
-                    trigger="EVENT",
-                    params=[params],
+        policies = list(
+            s.scalars(
+                select(ReplicationPolicy).where(
+                    ReplicationPolicy.trigger_type == "event_based",
+                    ReplicationPolicy.replicate_deletion.is_(True),
+                    ReplicationPolicy.enabled.is_(True),
+                    ReplicationPolicy.dest_registry_id.is_not(None),
                 )
+            )
+        )
+        for event in deleted:
+            for policy in policies:
+                params = executions.plan_deletion(policy, event)
+                if params is not None:
+                    jobs.create_execution(
+                        s,
+                        REPLICATION,
+                        REPLICATION,
+                        vendor_id=policy.id,
+                        trigger="EVENT",
+                        params=[params],
+                    )
+
+
+replicate_deleted.many = replicate_deleted_many  # type: ignore[attr-defined]
 
 
 @events.subscribe

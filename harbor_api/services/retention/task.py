@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from harbor_api.db.audit_records import add_record
+from harbor_api.db.audit_records import add_records
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import (
     Artifact,
@@ -26,7 +26,6 @@ from harbor_api.db.models import (
     RetentionTaskResult,
     Tag,
 )
-from harbor_api.errors import BadRequestError
 from harbor_api.jobs.schedules import delete_schedule
 from harbor_api.jobs.types import JobType, register
 from harbor_api.services import events
@@ -112,45 +111,62 @@ def run_repository(ctx: Any) -> None:
 def _delete_batch(
     ctx: Any, project_id: int, repository: str, repository_id: int, batch: list[Candidate]
 ) -> int:
-    """Delete a few ``DEL`` artifacts in one transaction (one commit, one log write);
-    returns how many were kept after all (changed since they were judged)."""
-    outcomes: list[str] = []
-    verdicts: dict[str, str] = {}
+    """Delete a few ``DEL`` artifacts in one transaction (one commit, one log write, one
+    audit append, the quota given back once); an artifact changed since it was judged
+    (re-tagged, re-pushed) or gone meanwhile is left alone. Returns how many were kept
+    after all."""
+    outcomes: dict[str, str] = {}
     with ctx.db.transaction() as s:
+        ids = [c.artifact_id for c in batch]
+        current = {
+            a.id: a
+            for a in s.scalars(
+                select(Artifact).where(
+                    Artifact.id.in_(ids), Artifact.repository_id == repository_id
+                )
+            )
+        }
+        now_tags: dict[int, list[str]] = {}
+        for artifact_id, name in s.execute(
+            select(Tag.artifact_id, Tag.name).where(Tag.artifact_id.in_(ids)).order_by(Tag.name)
+        ):
+            now_tags.setdefault(artifact_id, []).append(name)
+        unchanged = []
         for c in batch:
-            verdicts[c.digest] = _delete_one(s, project_id, repository, repository_id, c, outcomes)
-    ctx.log("\n".join(outcomes))
-    for digest, verdict in verdicts.items():
-        if verdict == "deleted":
-            events.publish(ctx.db, events.ArtifactEvent("delete", repository, digest))
-    return sum(1 for verdict in verdicts.values() if verdict == "kept")
-
-
-def _delete_one(
-    s: Any, project_id: int, repository: str, repository_id: int, c: Candidate, out: list[str]
-) -> str:
-    """Delete one artifact judged ``DEL`` unless it changed since: ``deleted``, ``gone``
-    (deleted by someone else meanwhile) or ``kept``."""
-    artifact = s.get(Artifact, c.artifact_id)
-    if artifact is None or artifact.repository_id != repository_id:
-        out.append(f"{c.digest}: already gone")
-        return "gone"
-    now_tags = tuple(
-        s.scalars(select(Tag.name).where(Tag.artifact_id == c.artifact_id).order_by(Tag.name))
-    )
-    if now_tags != c.tags or artifact.push_time != c.push_time:
-        out.append(
-            f"{c.digest}: CHANGED since it was judged (tags {','.join(now_tags) or '-'}): kept"
+            artifact = current.get(c.artifact_id)
+            tags = tuple(now_tags.get(c.artifact_id, ()))
+            if artifact is None:
+                outcomes[c.digest] = "already gone"
+            elif tags != c.tags or artifact.push_time != c.push_time:
+                outcomes[c.digest] = (
+                    f"CHANGED since it was judged (tags {','.join(tags) or '-'}): kept"
+                )
+            else:
+                unchanged.append(artifact)
+        deleted, refused = oci_artifacts.delete_artifacts(s, repository_id, unchanged)
+        for artifact in unchanged:
+            if artifact.id in refused:
+                outcomes[artifact.digest] = f"kept: {refused[artifact.id]}"
+        for artifact in deleted:
+            outcomes[artifact.digest] = "deleted"
+        add_records(
+            s,
+            [
+                {
+                    "project_id": project_id,
+                    "operation": "delete",
+                    "resource_type": "artifact",
+                    "resource": f"{repository}@{artifact.digest}",
+                    "username": ACTOR,
+                }
+                for artifact in deleted
+            ],
         )
-        return "kept"
-    try:  # refused before it changes anything when an index references the artifact
-        oci_artifacts.delete_artifact(s, artifact)
-    except BadRequestError as exc:
-        out.append(f"{c.digest}: kept: {exc.message}")
-        return "kept"
-    add_record(s, ACTOR, "delete", "artifact", f"{repository}@{c.digest}", project_id)
-    out.append(f"{c.digest}: deleted")
-    return "deleted"
+    ctx.log("\n".join(f"{c.digest}: {outcomes[c.digest]}" for c in batch))
+    events.publish_all(
+        ctx.db, [events.ArtifactEvent("delete", repository, a.digest) for a in deleted]
+    )
+    return sum(1 for verdict in outcomes.values() if verdict.endswith("kept") or "kept:" in verdict)
 
 
 def run_schedule(ctx: Any) -> None:

@@ -36,10 +36,25 @@ from harbor_api.jobs import executions as jobs
 from harbor_api.log_setup import request_id_var
 from harbor_api.services import events
 from harbor_api.services.oci import quota_events
+from harbor_api.services.replication.webhook_event import replication_events
+from harbor_api.services.retention.webhook_event import retention_event
 from harbor_api.services.webhooks import catalog, payloads
 from harbor_api.services.webhooks.policy_cache import POLICY_CACHE
 
 log = logging.getLogger(__name__)
+
+
+def _retention(s: Session, hostname: str, execution_id: int, status: str) -> list:
+    found = retention_event(s, hostname, execution_id, status)
+    return [found] if found else []
+
+
+#: vendor type of a finished execution -> (its event type, (s, hostname, id, status) ->
+#: [(project id, payload)])
+FINISHED_EVENTS: dict[str, tuple[str, Callable[..., list[tuple[int, dict[str, Any]]]]]] = {
+    "REPLICATION": (catalog.REPLICATION, replication_events),
+    "RETENTION": (catalog.TAG_RETENTION, _retention),
+}
 OUTBOX_SIZE = 10_000  # events waiting for the background thread; beyond, they are dropped
 
 
@@ -111,12 +126,32 @@ class Notifier:
     def install(self) -> Notifier:
         events.subscribe(self.on_artifact_event)
         quota_events.subscribe(self.on_quota_event)
+        for vendor_type in FINISHED_EVENTS:
+            jobs.on_finished(vendor_type)(self.on_execution_finished)
         return self
 
     def uninstall(self) -> None:
         if self.on_artifact_event in events.SUBSCRIBERS:
             events.SUBSCRIBERS.remove(self.on_artifact_event)
         quota_events.unsubscribe(self.on_quota_event)
+        for vendor_type in FINISHED_EVENTS:
+            hooks = jobs.FINISHED_HOOKS.get(vendor_type, [])
+            if self.on_execution_finished in hooks:
+                hooks.remove(self.on_execution_finished)
+
+    def on_execution_finished(self, db: Database, finished: jobs.FinishedExecution) -> None:
+        """A replication or retention execution finished (the job service's hook, after
+        its commit): its ``REPLICATION`` / ``TAG_RETENTION`` events."""
+        if db is not self.db:
+            return
+        event_type, build = FINISHED_EVENTS[finished.vendor_type]
+        hostname = payloads.registry_host(self.external_url)
+        with db.read() as s:
+            built = build(s, hostname, finished.id, finished.status)
+        for project_id, payload in built:
+            sub = POLICY_CACHE.by_id(db, self.cache_seconds, project_id)
+            if sub is not None and event_type in sub.event_types:
+                publish_event(db, project_id, event_type, payload)
 
     def on_artifact_event(self, db: Database, event: events.ArtifactEvent) -> None:
         event_type = catalog.ARTIFACT_EVENTS.get(event.kind)
