@@ -1,0 +1,73 @@
+"""The source restarted mid-execution: a pull-mode execution from Debian's
+``docker-registry`` whose source is killed while its tasks copy (each held to a few
+seconds by ``speed``) and started again on the same port and data. The interrupted tasks
+and those that found the source down are retried with backoff, and the execution
+finishes with every artifact here under its source digest."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.test_replication_pull_mode import (
+    _digest,
+    _log,
+    _name,
+    _policy,
+    _project,
+    _push_big,
+    _registry,
+    _wait,
+)
+from tests.support.clients import ApiClient
+from tests.support.registry_clients import Registry, distribution_registry
+from tests.support.servers import ADMIN_PASSWORD, running_server
+
+pytestmark = [pytest.mark.e2e]
+IMAGES = 2  # one task per job worker: all of them copying at the kill
+LAYER = 1024 * 1024  # at 512 KB/s: about 2 s a task
+
+
+def test_the_execution_finishes_when_the_source_restarts_mid_copy(tmp_path):
+    with (
+        running_server(tmp_path) as local,
+        ApiClient(local.url, ("admin", ADMIN_PASSWORD)) as api,
+        distribution_registry(tmp_path) as dist,
+    ):
+        here, there = Registry("harbor", local), Registry("distribution", dist, creds=("", ""))
+        prefix, dest = _name("restart"), _project(api)
+        digests = {f"img{i}": _push_big(there, f"{prefix}/img{i}", LAYER)[0] for i in range(IMAGES)}
+        registry_id = _registry(api, f"http://{dist.host}", "docker-registry", creds=None)
+        policy_id = _policy(
+            api,
+            registry_id,
+            dest_namespace=dest,
+            speed=512,
+            filters=[{"type": "name", "value": f"{prefix}/**"}],
+        )
+        r = api.post("/replication/executions", json={"policy_id": policy_id})
+        assert r.status_code == 201, r.text
+        path = r.headers["Location"].removeprefix("/api/v2.0")
+
+        def tasks() -> list[dict]:
+            return api.get(f"{path}/tasks").json()
+
+        deadline = time.monotonic() + 20
+        while not any(0 < t.get("bytes_copied", 0) < LAYER for t in tasks()):
+            assert time.monotonic() < deadline, tasks()
+            time.sleep(0.05)
+        dist.kill()  # mid-blob: a task's stream breaks
+        deadline = time.monotonic() + 20
+        while not any("retry in" in t["status_message"] for t in tasks()):
+            assert time.monotonic() < deadline, tasks()
+            time.sleep(0.1)
+        dist.start()  # same port, same data
+        execution = _wait(api, int(path.rsplit("/", 1)[1]), timeout=90)
+        finished = tasks()
+        assert execution["status"] == "Succeed", [_log(api, t) for t in finished]
+        assert execution["total"] == IMAGES and execution["succeed"] == IMAGES, execution
+        logs = [_log(api, t) for t in finished]
+        assert any(log.count("pulling ") > 1 for log in logs), logs  # a task ran again
+        for name, digest in digests.items():
+            assert _digest(here, f"{dest}/{name}", "v1") == digest
