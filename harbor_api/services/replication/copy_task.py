@@ -15,6 +15,7 @@ from typing import Any
 from harbor_api import adapters
 from harbor_api.adapters import AdapterError, Credential, Endpoint, Upload
 from harbor_api.adapters.copy import ResumePoint, copy_artifact
+from harbor_api.adapters.transport import TransportPool
 from harbor_api.auth.credential_cipher import load_credential_cipher
 from harbor_api.db.models import RegistryEndpoint, ReplicationTaskProgress
 from harbor_api.jobs.types import JobType, register
@@ -24,6 +25,9 @@ from harbor_api.services.replication.metering import Meter, MeteredSource
 
 REPLICATION = "REPLICATION"
 CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: chunks of this size, resumable
+# the tasks of this process share connections and tokens per endpoint: an execution's
+# hundreds of small artifacts then cost no TCP connect, challenge or token fetch each
+TRANSPORTS = TransportPool()
 
 
 def endpoint_for(db: Any, settings: Any, registry_id: int) -> Endpoint:
@@ -96,7 +100,7 @@ def run(ctx: Any) -> None:
     save_progress(ctx.db, ctx.task_id, 0)  # a new run starts from nothing sent
     source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)), _progress(ctx))
     ctx.log(f"copying {p['repository']}@{p['digest']} to {endpoint.url} as {p['dst_repository']}")
-    with adapters.adapter_for(endpoint) as dst:
+    with TRANSPORTS.lease(endpoint) as transport, adapters.adapter_for(endpoint, transport) as dst:
         _copy(ctx, p, source, dst, mount_from=(p["dst_repository"],))
 
 
@@ -108,7 +112,10 @@ def _pull(ctx: Any, p: dict[str, Any]) -> None:
     meter = Meter(int(p.get("speed", -1)), _progress(ctx))
     dst = LocalDestination(ctx.db, ctx.storage, ctx.settings)
     ctx.log(f"pulling {p['repository']}@{p['digest']} from {endpoint.url} as {p['dst_repository']}")
-    with adapters.adapter_for(endpoint) as remote:
+    with (
+        TRANSPORTS.lease(endpoint) as transport,
+        adapters.adapter_for(endpoint, transport) as remote,
+    ):
         _copy(ctx, p, MeteredSource(remote, meter), dst, mount_from=())
 
 
@@ -159,7 +166,7 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
         f"bytes sent: {report.bytes_sent}"
     )
-    manifest = source.get_manifest(repo, digest)
+    manifest = report.manifest or source.get_manifest(repo, digest)
     for tag in p.get("tags") or []:
         _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
 
