@@ -26,7 +26,9 @@ from tests.support.servers import ADMIN_PASSWORD, running_server
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = 2  # one task per job worker: all of them copying at the kill
-LAYER = 1024 * 1024  # at 512 KB/s: about 2 s a task
+# at 4096 KB/s about 4 s a task; far more than the socket buffers hold, so the kill
+# breaks the stream rather than leave the rest already received
+LAYER = 16 * 1024 * 1024
 
 
 def test_the_execution_finishes_when_the_source_restarts_mid_copy(tmp_path):
@@ -43,7 +45,7 @@ def test_the_execution_finishes_when_the_source_restarts_mid_copy(tmp_path):
             api,
             registry_id,
             dest_namespace=dest,
-            speed=512,
+            speed=4096,
             filters=[{"type": "name", "value": f"{prefix}/**"}],
         )
         r = api.post("/replication/executions", json={"policy_id": policy_id})

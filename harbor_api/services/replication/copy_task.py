@@ -10,6 +10,8 @@ a running execution. The log says what was copied, skipped or refused, and why.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from harbor_api import adapters
@@ -28,6 +30,33 @@ CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: chunks of this size, resumable
 # the tasks of this process share connections and tokens per endpoint: an execution's
 # hundreds of small artifacts then cost no TCP connect, challenge or token fetch each
 TRANSPORTS = TransportPool()
+NAMESPACE_SEEN_SECONDS = 4.0  # under the first retry's backoff (5 s)
+
+
+class SeenNamespaces:
+    """The namespaces this process's tasks found or created at an endpoint in the last
+    few seconds: the tasks of one execution ask the destination every few seconds, not
+    once each. (A namespace deleted meanwhile fails a task, whose retry comes after the
+    memory fades.)"""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._seen: dict[tuple[Endpoint, str], float] = {}
+        self._lock = threading.Lock()
+
+    def recently(self, endpoint: Endpoint, namespace: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, at in self._seen.items() if now - at > self.seconds]:
+                del self._seen[key]
+            return (endpoint, namespace) in self._seen
+
+    def remember(self, endpoint: Endpoint, namespace: str) -> None:
+        with self._lock:
+            self._seen[(endpoint, namespace)] = time.monotonic()
+
+
+NAMESPACES = SeenNamespaces(NAMESPACE_SEEN_SECONDS)
 
 
 def endpoint_for(db: Any, settings: Any, registry_id: int) -> Endpoint:
@@ -127,10 +156,22 @@ def _progress(ctx: Any):
 
 
 def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple) -> None:
-    """One artifact, children first, blob by blob, then its tags."""
+    """One artifact, children first, blob by blob, then its tags. When the first tag is
+    to be set (missing there, or moved with ``override``), the manifest goes up under
+    that tag: the artifact and its tag in one PUT, still after everything it references."""
     repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
-    if dst.create_namespace(dst_repo.split("/")[0]):
-        ctx.log(f"created namespace {dst_repo.split('/')[0]} at the destination")
+    namespace = dst_repo.split("/")[0]
+    if not NAMESPACES.recently(dst.endpoint, namespace):
+        if dst.create_namespace(namespace):
+            ctx.log(f"created namespace {namespace} at the destination")
+        NAMESPACES.remember(dst.endpoint, namespace)
+    tags, override = list(p.get("tags") or []), bool(p.get("override"))
+    first_head = dst.head_manifest(dst_repo, tags[0]) if tags else None
+    put_as = (
+        tags[0]
+        if tags and (first_head is None or (override and first_head.digest != digest))
+        else digest
+    )
     chunked = bool(p.get("copy_by_chunk"))
     resume = load_resume_point(ctx.db, ctx.task_id) if chunked else None
     if resume is not None:
@@ -148,7 +189,7 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         repo,
         digest,
         dst_repo,
-        digest,
+        put_as,
         mount_from=mount_from,
         chunk_size=CHUNK_SIZE if chunked else None,
         resume=resume,
@@ -167,8 +208,12 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         f"bytes sent: {report.bytes_sent}"
     )
     manifest = report.manifest or source.get_manifest(repo, digest)
-    for tag in p.get("tags") or []:
-        _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
+    for n, tag in enumerate(tags):
+        if n == 0 and put_as == tag:
+            ctx.log(f"tag {tag}: set to {manifest.digest}")
+            continue
+        existing = first_head if n == 0 else dst.head_manifest(dst_repo, tag)
+        _tag(ctx, dst, dst_repo, tag, manifest, override, existing)
 
 
 def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
@@ -182,8 +227,10 @@ def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
             ctx.log(f"deleted tag {p['dst_repository']}:{p['tag']} at {endpoint.url}")
 
 
-def _tag(ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool) -> None:
-    existing = dst.head_manifest(dst_repo, tag)
+def _tag(
+    ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool, existing: Any
+) -> None:
+    """``existing``: what the tag points at there (None: it does not exist)."""
     if existing is not None and existing.digest == manifest.digest:
         ctx.log(f"tag {tag}: already points at {manifest.digest}")
         return
