@@ -4,6 +4,7 @@ names its upstream (a CNCF Distribution here) in its summary, refuses pushes as 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -342,3 +343,23 @@ def test_an_index_and_its_children_are_cached_as_they_are_pulled(
         assert _pull(registry_client, name, children[1][0])[0] == children[1][0]
     finally:
         upstream.start()
+
+
+def test_proxy_speed_kb_paces_a_first_pull(admin_client, proxy_project, upstream, registry_client):
+    """512 KiB at 256 KB/s: about 2 s from upstream (at least 1.5 s); then served here."""
+    project, _ = proxy_project
+    r = admin_client.put(f"/projects/{project}", json={"metadata": {"proxy_speed_kb": "256"}})
+    assert r.status_code == 200, r.text
+    repo = f"lib/{unique('paced')}"
+    layer = os.urandom(512 * 1024)
+    RegistryClient(f"http://{upstream.host}").push_image(repo, "v1", (layer,))
+    name = f"{project}/{repo}"
+    started = time.monotonic()
+    _, blobs = _pull(registry_client, name, "v1")
+    elapsed = time.monotonic() - started
+    assert blobs[1] == layer and elapsed >= 1.5, elapsed
+    blob = f"/v2/{name}/blobs/{digest_of(layer)}"
+    deadline = time.monotonic() + 10
+    while registry_client.head(blob).status_code != 200:  # linked once verified
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
