@@ -363,3 +363,26 @@ def test_proxy_speed_kb_paces_a_first_pull(admin_client, proxy_project, upstream
     while registry_client.head(blob).status_code != 200:  # linked once verified
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_range_on_a_first_pull_is_answered_206_and_the_blob_still_cached(
+    admin_client, proxy_project, upstream, registry_client
+):
+    project, _ = proxy_project
+    repo = f"lib/{unique('ranged')}"
+    layer = os.urandom(3 * 1024 * 1024)  # several upstream chunks
+    RegistryClient(f"http://{upstream.host}").push_image(repo, "v1", (layer,))
+    name = f"{project}/{repo}"
+    blob = f"/v2/{name}/blobs/{digest_of(layer)}"
+    first, last = 1024 * 1024 + 5, 2 * 1024 * 1024 + 9  # across a chunk boundary
+    r = registry_client.get(blob, headers={"Range": f"bytes={first}-{last}"})
+    assert r.status_code == 206, r.text
+    assert r.headers["Content-Range"] == f"bytes {first}-{last}/{len(layer)}"
+    assert r.content == layer[first : last + 1]
+    deadline = time.monotonic() + 10
+    while registry_client.head(blob).status_code != 200:  # the whole blob, verified
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert registry_client.get(blob).content == layer
+    r = registry_client.get(blob, headers={"Range": "bytes=-10"})  # now from the cache
+    assert r.status_code == 206 and r.content == layer[-10:]
