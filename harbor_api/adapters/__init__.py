@@ -22,6 +22,7 @@ from harbor_api.adapters.base import (
 )
 from harbor_api.adapters.distribution import DistributionAdapter
 from harbor_api.adapters.harbor import HarborAdapter
+from harbor_api.adapters.transport import RegistryTransport
 
 ADAPTERS: dict[str, type[Adapter]] = {
     HarborAdapter.info.type: HarborAdapter,
@@ -30,13 +31,16 @@ ADAPTERS: dict[str, type[Adapter]] = {
 ADAPTER_TYPES = sorted(ADAPTERS)
 
 
-def adapter_for(endpoint: Endpoint) -> Adapter:
+def adapter_for(endpoint: Endpoint, transport: RegistryTransport | None = None) -> Adapter:
+    """The adapter of ``endpoint``; ``transport`` (see :mod:`.transport`) lends it pooled
+    connections and cached tokens instead of its own."""
     try:
-        return ADAPTERS[endpoint.type](endpoint)
+        cls = ADAPTERS[endpoint.type]
     except KeyError:
         raise AdapterError(
             f"unsupported registry type {endpoint.type!r}; supported: {', '.join(ADAPTER_TYPES)}"
         ) from None
+    return cls(endpoint, transport)
 
 
 def adapter_info(registry_type: str) -> AdapterInfo:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,9 @@ class Adapter:
 
     info: AdapterInfo
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, transport: Any = None) -> None:
+        """``transport``: a shared :class:`~.transport.RegistryTransport` for the adapters
+        that speak HTTP (the others ignore it)."""
         self.endpoint = endpoint
 
     def close(self) -> None:

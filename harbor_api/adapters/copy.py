@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from harbor_api.adapters.base import Adapter, AdapterError, Upload
+from harbor_api.adapters.base import Adapter, AdapterError, Manifest, Upload
 
 INDEX_TYPES = {
     "application/vnd.oci.image.index.v1+json",
@@ -31,6 +31,7 @@ class CopyReport:
     blobs_mounted: int = 0
     bytes_sent: int = 0
     resumed: list[tuple[str, int]] = field(default_factory=list)  # (digest, offset)
+    manifest: Manifest | None = None  # the artifact's own (top) manifest, as the source sent it
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _copy_manifest(src, dst, src_repo, reference, dst_repo, dst_reference, optio
             f"{answered}, expected {digest}"
         )
     report.manifests += 1
+    report.manifest = manifest  # children finish first: the top manifest is the last one
     return digest
 
 

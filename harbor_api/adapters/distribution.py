@@ -55,13 +55,17 @@ class DistributionAdapter(Adapter):
         supported_triggers=("manual", "scheduled"),
     )
 
-    def __init__(self, endpoint) -> None:
+    def __init__(self, endpoint, transport: RegistryTransport | None = None) -> None:
+        """``transport``: connections and tokens shared with other adapters of the same
+        endpoint (their owner closes them); by default this adapter's own."""
         super().__init__(endpoint)
-        self.http = RegistryTransport(endpoint)
+        self._owns_transport = transport is None
+        self.http = transport or RegistryTransport(endpoint)
         self._pushing: set[str] = set()
 
     def close(self) -> None:
-        self.http.close()
+        if self._owns_transport:
+            self.http.close()
 
     def prepare_push(self, repository: str) -> None:
         """Reads of ``repository`` ask for the push scope too, so one token serves the

@@ -199,11 +199,11 @@ class RegistryTransport:
         token, lifetime = self.fetch_token(
             challenge.params["realm"], challenge.params.get("service", ""), wanted
         )
+        now = time.monotonic()
         with self._lock:
-            self._tokens[scopes] = (
-                token,
-                time.monotonic() + max(lifetime - TOKEN_SLACK_SECONDS, 1),
-            )
+            for stale in [k for k, (_, until) in self._tokens.items() if until <= now]:
+                del self._tokens[stale]  # a long-lived shared transport: expired ones go
+            self._tokens[scopes] = (token, now + max(lifetime - TOKEN_SLACK_SECONDS, 1))
 
     def fetch_token(self, realm: str, service: str, scopes: tuple[str, ...]) -> tuple[str, float]:
         params = httpx.QueryParams([("service", service)] if service else [])
@@ -230,6 +230,44 @@ class RegistryTransport:
         except (ValueError, KeyError, AttributeError):
             raise AdapterError(f"token realm {realm} answered without a token") from None
         return token, float(body.get("expires_in") or 60)
+
+
+class TransportPool:
+    """Transports kept between the tasks of one process, one per endpoint (its URL, TLS
+    setting and credential): a replication task finds the connections of the tasks before
+    it open, the token realm known and the tokens of its scopes cached, instead of paying a
+    TCP connect, a 401 challenge and a token round trip for every artifact. A transport
+    nobody has leased for ``idle_seconds`` is closed."""
+
+    def __init__(self, idle_seconds: float = 60.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._entries: dict[Endpoint, list] = {}  # endpoint -> [transport, users, last used]
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def lease(self, endpoint: Endpoint) -> Iterator[RegistryTransport]:
+        now = time.monotonic()
+        with self._lock:
+            for key, (transport, users, used) in list(self._entries.items()):
+                if users == 0 and now - used > self.idle_seconds:
+                    del self._entries[key]
+                    transport.close()
+            entry = self._entries.get(endpoint)
+            if entry is None:
+                entry = self._entries[endpoint] = [RegistryTransport(endpoint), 0, now]
+            entry[1] += 1
+        try:
+            yield entry[0]
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                entry[2] = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            for transport, _, _ in self._entries.values():
+                transport.close()
+            self._entries.clear()
 
 
 def _connect_reason(url: str, exc: httpx.ConnectError) -> str:

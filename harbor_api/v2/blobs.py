@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import anyio
 
 from harbor_api.errors import BlobUnknownError, HarborError, RangeInvalidError
@@ -11,6 +13,8 @@ from harbor_api.services.oci import repository_access
 from harbor_api.services.oci.proxy_cache import UpstreamBlob
 from harbor_api.v2 import offload
 from harbor_api.v2.streaming import READ_CHUNK, send_chunks
+
+log = logging.getLogger(__name__)
 
 BLOB_CONTENT_TYPE = "application/octet-stream"
 #: Blobs (or ranges) up to this size are read whole in one thread hop, then sent.
@@ -104,9 +108,11 @@ async def get_blob(app, request, responder, route) -> None:
 
 
 async def _send_from_upstream(request, responder, upstream: UpstreamBlob) -> None:
-    """Stream a blob from a proxy project's upstream to the client while it is stored
-    (a Range is not honoured on this first pull: the whole blob is sent, as RFC 9110
-    allows). Verified and linked at the end; dropped if the client goes away."""
+    """Stream a blob from a proxy project's upstream to the client while it is stored.
+    A Range is answered 206 with just those bytes: the whole blob is still read from
+    upstream and stored (its digest can only be verified whole), the response ending once
+    the range is sent and the rest read after it. Verified and linked at the end; dropped
+    if the client goes away before its bytes are sent."""
     blob = upstream.blob
     headers = {
         "Docker-Content-Digest": blob.digest,
@@ -120,15 +126,42 @@ async def _send_from_upstream(request, responder, upstream: UpstreamBlob) -> Non
         await responder.start(200, headers)
         await responder.body(b"", False)
         return
+    status, first, last = 200, 0, upstream.size - 1
+    wanted = request.header("range")
     try:
-        await responder.start(200, headers)
+        chosen = parse_range(wanted, upstream.size) if wanted and upstream.size > 0 else None
+    except RangeInvalidError:
+        await anyio.to_thread.run_sync(upstream.discard)
+        raise
+    if chosen is not None:
+        (first, last), status = chosen, 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{upstream.size}"
+        headers["Content-Length"] = str(last - first + 1)
+    position, sent_all = 0, False
+    try:
+        await responder.start(status, headers)
         while (chunk := await anyio.to_thread.run_sync(upstream.next_chunk)) is not None:
-            await responder.body(chunk, True)
+            if status == 200:
+                await responder.body(chunk, True)
+            elif not sent_all:
+                piece = chunk[max(first - position, 0) : max(last + 1 - position, 0)]
+                if piece:
+                    await responder.body(piece, True)
+                if position + len(chunk) > last:
+                    sent_all = True
+                    await responder.body(b"", False)  # the client has its range
+            position += len(chunk)
         await anyio.to_thread.run_sync(upstream.finish)
     except BaseException:
         await anyio.to_thread.run_sync(upstream.discard)
+        if sent_all:  # the answer is complete: a failure to cache it is not the client's
+            log.warning(
+                "proxy %s: caching blob %s failed after a range", upstream.name, blob.digest
+            )
+            return
         raise
-    await responder.body(b"", False)
+    if not sent_all:
+        await responder.body(b"", False)
 
 
 def _read_whole(app, digest: str, start: int, length: int) -> bytes:

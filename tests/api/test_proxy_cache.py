@@ -4,6 +4,7 @@ names its upstream (a CNCF Distribution here) in its summary, refuses pushes as 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -342,3 +343,46 @@ def test_an_index_and_its_children_are_cached_as_they_are_pulled(
         assert _pull(registry_client, name, children[1][0])[0] == children[1][0]
     finally:
         upstream.start()
+
+
+def test_proxy_speed_kb_paces_a_first_pull(admin_client, proxy_project, upstream, registry_client):
+    """512 KiB at 256 KB/s: about 2 s from upstream (at least 1.5 s); then served here."""
+    project, _ = proxy_project
+    r = admin_client.put(f"/projects/{project}", json={"metadata": {"proxy_speed_kb": "256"}})
+    assert r.status_code == 200, r.text
+    repo = f"lib/{unique('paced')}"
+    layer = os.urandom(512 * 1024)
+    RegistryClient(f"http://{upstream.host}").push_image(repo, "v1", (layer,))
+    name = f"{project}/{repo}"
+    started = time.monotonic()
+    _, blobs = _pull(registry_client, name, "v1")
+    elapsed = time.monotonic() - started
+    assert blobs[1] == layer and elapsed >= 1.5, elapsed
+    blob = f"/v2/{name}/blobs/{digest_of(layer)}"
+    deadline = time.monotonic() + 10
+    while registry_client.head(blob).status_code != 200:  # linked once verified
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_range_on_a_first_pull_is_answered_206_and_the_blob_still_cached(
+    admin_client, proxy_project, upstream, registry_client
+):
+    project, _ = proxy_project
+    repo = f"lib/{unique('ranged')}"
+    layer = os.urandom(3 * 1024 * 1024)  # several upstream chunks
+    RegistryClient(f"http://{upstream.host}").push_image(repo, "v1", (layer,))
+    name = f"{project}/{repo}"
+    blob = f"/v2/{name}/blobs/{digest_of(layer)}"
+    first, last = 1024 * 1024 + 5, 2 * 1024 * 1024 + 9  # across a chunk boundary
+    r = registry_client.get(blob, headers={"Range": f"bytes={first}-{last}"})
+    assert r.status_code == 206, r.text
+    assert r.headers["Content-Range"] == f"bytes {first}-{last}/{len(layer)}"
+    assert r.content == layer[first : last + 1]
+    deadline = time.monotonic() + 10
+    while registry_client.head(blob).status_code != 200:  # the whole blob, verified
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert registry_client.get(blob).content == layer
+    r = registry_client.get(blob, headers={"Range": "bytes=-10"})  # now from the cache
+    assert r.status_code == 206 and r.content == layer[-10:]

@@ -52,6 +52,7 @@ from harbor_api.services.oci import (
 from harbor_api.services.oci.artifacts import ManifestRef
 from harbor_api.services.oci.manifests import LoadedManifest, Manifests, Reference
 from harbor_api.services.oci.upload_sessions import BlobWriter, UploadSessions
+from harbor_api.services.replication.metering import Meter
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Upstream:
     repository: str  # the upstream name of the repository
     local_on_not_found: bool
     max_connections: int | None
+    speed_kb: int = -1  # proxy_speed_kb: KB/s per blob fetched from upstream (-1: no cap)
 
 
 @dataclass
@@ -156,7 +158,7 @@ class ProxyCache:
                 select(ProjectMetadata.name, ProjectMetadata.value).where(
                     ProjectMetadata.project_id == project.id,
                     ProjectMetadata.name.in_(
-                        ("max_upstream_conn", "proxy_cache_local_on_not_found")
+                        ("max_upstream_conn", "proxy_cache_local_on_not_found", "proxy_speed_kb")
                     ),
                 )
             ).all()
@@ -170,6 +172,7 @@ class ProxyCache:
             name.split("/", 1)[1],
             metadata.get("proxy_cache_local_on_not_found") == "true",
             limit if limit > 0 else None,
+            int(metadata.get("proxy_speed_kb") or -1),
         )
 
     def _adapter(self, upstream: Upstream) -> Adapter:
@@ -388,6 +391,10 @@ class ProxyCache:
         try:
             opened = self._adapter(upstream).pull_blob(upstream.repository, digest)
             reader = opened.__enter__()
+            if upstream.speed_kb > 0:  # the client and the cache both get it at that pace
+                reader = BlobReader(
+                    reader.size, reader.offset, Meter(upstream.speed_kb).paced(reader.chunks)
+                )
             try:
                 blob = self.uploads.open_blob(digest)
             except BaseException:

@@ -10,11 +10,14 @@ a running execution. The log says what was copied, skipped or refused, and why.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from harbor_api import adapters
 from harbor_api.adapters import AdapterError, Credential, Endpoint, Upload
 from harbor_api.adapters.copy import ResumePoint, copy_artifact
+from harbor_api.adapters.transport import TransportPool
 from harbor_api.auth.credential_cipher import load_credential_cipher
 from harbor_api.db.models import RegistryEndpoint, ReplicationTaskProgress
 from harbor_api.jobs.types import JobType, register
@@ -24,6 +27,36 @@ from harbor_api.services.replication.metering import Meter, MeteredSource
 
 REPLICATION = "REPLICATION"
 CHUNK_SIZE = 8 * 1024 * 1024  # copy_by_chunk: chunks of this size, resumable
+# the tasks of this process share connections and tokens per endpoint: an execution's
+# hundreds of small artifacts then cost no TCP connect, challenge or token fetch each
+TRANSPORTS = TransportPool()
+NAMESPACE_SEEN_SECONDS = 4.0  # under the first retry's backoff (5 s)
+
+
+class SeenNamespaces:
+    """The namespaces this process's tasks found or created at an endpoint in the last
+    few seconds: the tasks of one execution ask the destination every few seconds, not
+    once each. (A namespace deleted meanwhile fails a task, whose retry comes after the
+    memory fades.)"""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._seen: dict[tuple[Endpoint, str], float] = {}
+        self._lock = threading.Lock()
+
+    def recently(self, endpoint: Endpoint, namespace: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, at in self._seen.items() if now - at > self.seconds]:
+                del self._seen[key]
+            return (endpoint, namespace) in self._seen
+
+    def remember(self, endpoint: Endpoint, namespace: str) -> None:
+        with self._lock:
+            self._seen[(endpoint, namespace)] = time.monotonic()
+
+
+NAMESPACES = SeenNamespaces(NAMESPACE_SEEN_SECONDS)
 
 
 def endpoint_for(db: Any, settings: Any, registry_id: int) -> Endpoint:
@@ -96,7 +129,7 @@ def run(ctx: Any) -> None:
     save_progress(ctx.db, ctx.task_id, 0)  # a new run starts from nothing sent
     source = LocalSource(ctx.db, ctx.storage, int(p.get("speed", -1)), _progress(ctx))
     ctx.log(f"copying {p['repository']}@{p['digest']} to {endpoint.url} as {p['dst_repository']}")
-    with adapters.adapter_for(endpoint) as dst:
+    with TRANSPORTS.lease(endpoint) as transport, adapters.adapter_for(endpoint, transport) as dst:
         _copy(ctx, p, source, dst, mount_from=(p["dst_repository"],))
 
 
@@ -108,7 +141,10 @@ def _pull(ctx: Any, p: dict[str, Any]) -> None:
     meter = Meter(int(p.get("speed", -1)), _progress(ctx))
     dst = LocalDestination(ctx.db, ctx.storage, ctx.settings)
     ctx.log(f"pulling {p['repository']}@{p['digest']} from {endpoint.url} as {p['dst_repository']}")
-    with adapters.adapter_for(endpoint) as remote:
+    with (
+        TRANSPORTS.lease(endpoint) as transport,
+        adapters.adapter_for(endpoint, transport) as remote,
+    ):
         _copy(ctx, p, MeteredSource(remote, meter), dst, mount_from=())
 
 
@@ -120,10 +156,22 @@ def _progress(ctx: Any):
 
 
 def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple) -> None:
-    """One artifact, children first, blob by blob, then its tags."""
+    """One artifact, children first, blob by blob, then its tags. When the first tag is
+    to be set (missing there, or moved with ``override``), the manifest goes up under
+    that tag: the artifact and its tag in one PUT, still after everything it references."""
     repo, dst_repo, digest = p["repository"], p["dst_repository"], p["digest"]
-    if dst.create_namespace(dst_repo.split("/")[0]):
-        ctx.log(f"created namespace {dst_repo.split('/')[0]} at the destination")
+    namespace = dst_repo.split("/")[0]
+    if not NAMESPACES.recently(dst.endpoint, namespace):
+        if dst.create_namespace(namespace):
+            ctx.log(f"created namespace {namespace} at the destination")
+        NAMESPACES.remember(dst.endpoint, namespace)
+    tags, override = list(p.get("tags") or []), bool(p.get("override"))
+    first_head = dst.head_manifest(dst_repo, tags[0]) if tags else None
+    put_as = (
+        tags[0]
+        if tags and (first_head is None or (override and first_head.digest != digest))
+        else digest
+    )
     chunked = bool(p.get("copy_by_chunk"))
     resume = load_resume_point(ctx.db, ctx.task_id) if chunked else None
     if resume is not None:
@@ -141,7 +189,7 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         repo,
         digest,
         dst_repo,
-        digest,
+        put_as,
         mount_from=mount_from,
         chunk_size=CHUNK_SIZE if chunked else None,
         resume=resume,
@@ -159,9 +207,13 @@ def _copy(ctx: Any, p: dict[str, Any], source: Any, dst: Any, mount_from: tuple)
         f"there: {report.blobs_present}, mounted: {report.blobs_mounted}; "
         f"bytes sent: {report.bytes_sent}"
     )
-    manifest = source.get_manifest(repo, digest)
-    for tag in p.get("tags") or []:
-        _tag(ctx, dst, dst_repo, tag, manifest, bool(p.get("override")))
+    manifest = report.manifest or source.get_manifest(repo, digest)
+    for n, tag in enumerate(tags):
+        if n == 0 and put_as == tag:
+            ctx.log(f"tag {tag}: set to {manifest.digest}")
+            continue
+        existing = first_head if n == 0 else dst.head_manifest(dst_repo, tag)
+        _tag(ctx, dst, dst_repo, tag, manifest, override, existing)
 
 
 def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
@@ -175,8 +227,10 @@ def _delete(ctx: Any, endpoint: Endpoint, p: dict[str, Any]) -> None:
             ctx.log(f"deleted tag {p['dst_repository']}:{p['tag']} at {endpoint.url}")
 
 
-def _tag(ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool) -> None:
-    existing = dst.head_manifest(dst_repo, tag)
+def _tag(
+    ctx: Any, dst: Any, dst_repo: str, tag: str, manifest: Any, override: bool, existing: Any
+) -> None:
+    """``existing``: what the tag points at there (None: it does not exist)."""
     if existing is not None and existing.digest == manifest.digest:
         ctx.log(f"tag {tag}: already points at {manifest.digest}")
         return
