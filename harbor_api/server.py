@@ -18,6 +18,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 
 from harbor_api.log_setup import configure_logging, formatter_for
+from harbor_api.malloc_tuning import tune_malloc
 from harbor_api.settings import Settings
 
 
@@ -149,4 +150,5 @@ class HarborServer(BaseApplication):
 def run(settings: Settings, when_ready: Callable[[], None] | None = None) -> None:
     # Connexion imports starlette's test client, which warns about httpx on every start.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    tune_malloc()  # in the master, before it forks: the workers inherit the settings
     HarborServer(settings, when_ready).run()

@@ -15,13 +15,13 @@ import logging
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-import ldap3
-from ldap3.core import exceptions as lexc
-from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import parse_dn
+# ldap3 (about 4-5 MiB per worker, measured) is imported where a directory is used, not here: a
+# server that does not sign in against LDAP never loads it
+if TYPE_CHECKING:
+    import ldap3
 
 from harbor_api.errors import (  # the directory's errors live in the one hierarchy
     BaseDnError,
@@ -41,7 +41,7 @@ MAX_GROUPS = 2000
 MAX_TIMEOUT = 300  # seconds; ldap_timeout is clamped to it
 Scope = Literal["BASE", "LEVEL", "SUBTREE"]
 Entry = dict[str, Any]  # a search result: its "dn" and its attributes
-_SCOPES: dict[int, Scope] = {0: ldap3.BASE, 1: ldap3.LEVEL, 2: ldap3.SUBTREE}
+_SCOPES: dict[int, Scope] = {0: "BASE", 1: "LEVEL", 2: "SUBTREE"}  # ldap3's names
 _INVALID_CREDENTIALS = 49
 _NO_SUCH_OBJECT = 32
 
@@ -112,6 +112,12 @@ def scope_of(value: int) -> Scope:
         raise DirectoryConfigError(f"scope must be 0, 1 or 2, not {value!r}") from None
 
 
+def _escape(value: str) -> str:
+    from ldap3.utils.conv import escape_filter_chars
+
+    return str(escape_filter_chars(value))
+
+
 def wrap_filter(raw: str) -> str:
     """A configured filter, parenthesised if written bare (``objectClass=person``)."""
     raw = (raw or "").strip()
@@ -131,23 +137,19 @@ def user_filter(settings: LdapSettings, username: str) -> str:
     """The configured filter AND ``(<uid attribute>=<escaped username>)``."""
     return and_filter(
         wrap_filter(settings.user_filter),
-        f"({settings.uid_attribute}={escape_filter_chars(username)})",
+        f"({settings.uid_attribute}={_escape(username)})",
     )
 
 
 def in_chain_filter(group_filter: str, member_dn: str) -> str:
     """Every group containing ``member_dn`` directly or through nested groups (AD)."""
-    return and_filter(
-        wrap_filter(group_filter), f"(member:{IN_CHAIN_RULE}:={escape_filter_chars(member_dn)})"
-    )
+    return and_filter(wrap_filter(group_filter), f"(member:{IN_CHAIN_RULE}:={_escape(member_dn)})")
 
 
 def members_filter(group_filter: str, member_dns: Iterable[str]) -> str:
     """Groups having any of ``member_dns`` as a ``member`` or ``uniqueMember``."""
     terms = "".join(
-        f"({attr}={escape_filter_chars(dn)})"
-        for dn in member_dns
-        for attr in ("member", "uniqueMember")
+        f"({attr}={_escape(dn)})" for dn in member_dns for attr in ("member", "uniqueMember")
     )
     return and_filter(wrap_filter(group_filter), f"(|{terms})")
 
@@ -161,6 +163,9 @@ def supports_in_chain(root_dse_capabilities: Iterable[str]) -> bool:
 def canonical_dn(dn: str, keep_case: bool = False) -> str:
     """DNs compare case-insensitively and ignore spacing: ``CN=X, dc=Y`` ≡ ``cn=x,dc=y``.
     ``keep_case`` only tidies the spacing (``CN=X,dc=Y``), for storing a DN as written."""
+    from ldap3.core import exceptions as lexc
+    from ldap3.utils.dn import parse_dn
+
     fold = (lambda v: v) if keep_case else str.lower
     try:
         parts = parse_dn(dn, escape=False, strip=True)
@@ -232,6 +237,8 @@ class Directory:
     def _server(self) -> ldap3.Server:
         """A fresh ldap3 Server per connection: ldap3 remembers failed addresses on the
         Server object, which would keep failing for a while after the directory is back."""
+        import ldap3
+
         host, port, use_ssl = self.address
         verify = ssl.CERT_REQUIRED if self.settings.verify_cert else ssl.CERT_NONE
         return ldap3.Server(
@@ -246,6 +253,9 @@ class Directory:
     def _connect(self, user: str | None, password: str | None) -> ldap3.Connection:
         """An open, bound connection; raises DirectoryError unless the bind is just refused
         (then returns an unbound connection: check ``conn.bound``)."""
+        import ldap3
+        from ldap3.core import exceptions as lexc
+
         conn = ldap3.Connection(
             self._server(),
             user=user or None,
@@ -297,6 +307,8 @@ class Directory:
         attributes: list[str],
         size_limit: int = 0,
     ) -> list[Entry]:
+        from ldap3.core import exceptions as lexc
+
         try:
             conn.search(
                 base,
@@ -331,7 +343,7 @@ class Directory:
         try:
             if not self.settings.base_dn:
                 raise BaseDnError("ldap_base_dn is empty")
-            self._search(conn, self.settings.base_dn, "(objectClass=*)", ldap3.BASE, [])
+            self._search(conn, self.settings.base_dn, "(objectClass=*)", "BASE", [])
         finally:
             _safe_unbind(conn)
 
@@ -455,7 +467,7 @@ class Directory:
 
     def _supports_in_chain(self, conn: ldap3.Connection) -> bool:
         try:
-            found = self._search(conn, "", "(objectClass=*)", ldap3.BASE, ["supportedCapabilities"])
+            found = self._search(conn, "", "(objectClass=*)", "BASE", ["supportedCapabilities"])
         except DirectoryError:
             return False
         return bool(found) and supports_in_chain(_all(found[0], "supportedCapabilities"))
@@ -470,12 +482,12 @@ class Directory:
             if dn:
                 try:
                     found = self._search(
-                        conn, dn, and_filter(wrap_filter(s.group_filter)), ldap3.BASE, [attr]
+                        conn, dn, and_filter(wrap_filter(s.group_filter)), "BASE", [attr]
                     )
                 except BaseDnError:
                     return []
             else:
-                name_term = f"({attr}={escape_filter_chars(name)})" if name else ""
+                name_term = f"({attr}={_escape(name)})" if name else ""
                 found = self._search(
                     conn,
                     s.group_base_dn or s.base_dn,

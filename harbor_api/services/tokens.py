@@ -24,7 +24,7 @@ from harbor_api.auth.tokens import ResourceScope
 from harbor_api.db.models import Robot, User
 from harbor_api.services import audit, configurations
 from harbor_api.services.context import AppState, ChallengeHook, RequestContext
-from harbor_api.services.lookup import project_refs
+from harbor_api.services.lookup import ProjectRef, project_refs
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,14 @@ def grant(
     principal: Principal,
     requested: list[ResourceScope],
     filtered_catalog: bool = False,
+    projects: dict[str, ProjectRef] | None = None,
 ) -> list[ResourceScope]:
     """The subset of ``requested`` the principal may have (one query for all projects).
     ``registry:catalog:*`` goes to system administrators (as Harbor), and to every
-    signed-in caller when the ``filtered_catalog`` setting lists the catalog for all."""
-    names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
-    # (id, name) refs, no ORM entities: rbac needs no more, and reads "public" itself
-    projects = project_refs(session, names)
+    signed-in caller when the ``filtered_catalog`` setting lists the catalog for all.
+    ``projects``: the requested projects' refs when the caller has read them already."""
+    if projects is None:
+        projects = requested_projects(session, requested)
     cache: dict[int, frozenset[tuple[str, str]]] = {}
     result = []
     for scope in requested:
@@ -87,6 +88,13 @@ def grant(
     return result
 
 
+def requested_projects(session: Session, requested: list[ResourceScope]) -> dict[str, ProjectRef]:
+    """The (id, name) refs of the projects ``requested`` names, by name (no ORM entities:
+    rbac needs no more, and reads "public" itself)."""
+    names = {project_of(s.name) for s in requested if s.type == "repository"} - {None}
+    return project_refs(session, names)
+
+
 def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str, Any]:
     """A token for the caller holding what it asked for and may have."""
     requested = tokens.parse_scopes(scope_values)
@@ -94,9 +102,10 @@ def issue_token(ctx: RequestContext, scope_values: list[str] | None) -> dict[str
     key = service_key(ctx.app)
     with ctx.db.read() as s:  # the usual case writes nothing: no write transaction
         account = account_of(s, key.state_key, ctx.principal)
-        granted = grant(s, ctx.principal, requested, ctx.settings.filtered_catalog)
-        granted_in = {project_of(g.name) for g in granted if g.type == "repository"} - {None}
-        projects = {name: ref.id for name, ref in project_refs(s, granted_in).items()}
+        refs = requested_projects(s, requested)
+        granted = grant(s, ctx.principal, requested, ctx.settings.filtered_catalog, refs)
+    granted_in = {project_of(g.name) for g in granted if g.type == "repository"}
+    projects = {name: ref.id for name, ref in refs.items() if name in granted_in}
     denied = []
     for scope in requested:
         got = next((g for g in granted if (g.type, g.name) == (scope.type, scope.name)), None)

@@ -25,13 +25,14 @@ import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from harbor_api.db.base import utcnow
 from harbor_api.db.models import Blob
 from harbor_api.db.session import Database
 from harbor_api.errors import BlobCollectedError
-from harbor_api.services.oci.upserts import insert_ignoring_conflicts, table
+from harbor_api.services.oci.upserts import table
 
 LIVE = "none"
 DELETING = "deleting"
@@ -75,24 +76,37 @@ def hold(
     size: int,
     media_type: str,
     stored: Callable[[str], bool],
-) -> None:
+) -> int:
     """In the transaction that links ``digest``: make its row exist, live and locked, and
-    its bytes present, or raise :class:`BlobCollectedError`."""
+    its bytes present, or raise :class:`BlobCollectedError`; returns the row's id.
+
+    One statement: an insert that, on a conflict with a live row, refreshes its
+    ``touched_at`` (which locks it, as :func:`touch` does) and returns its id; a row a
+    collection has claimed is neither updated nor returned."""
     now = utcnow()
-    insert_ignoring_conflicts(
-        session,
-        Blob,
-        {
-            "digest": digest,
-            "size": size,
-            "media_type": media_type,
-            "creation_time": now,
-            "touched_at": now,
-            "status": LIVE,
-        },
+    blobs = table(Blob)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(blobs)
+        .values(
+            digest=digest,
+            size=size,
+            media_type=media_type,
+            creation_time=now,
+            touched_at=now,
+            status=LIVE,
+        )
+        .on_conflict_do_update(
+            index_elements=[blobs.c.digest],
+            set_={"touched_at": now},
+            where=blobs.c.status == LIVE,
+        )
+        .returning(blobs.c.id)
     )
-    if touch(session, [digest]) or not stored(digest):
+    blob_id = session.connection().execute(statement).scalar()
+    if blob_id is None or not stored(digest):
         raise being_collected(digest)
+    return int(blob_id)
 
 
 def wait_while_collected(db: Database, digest: str, wait_seconds: float = WAIT_SECONDS) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -62,6 +63,8 @@ RECORD_WAIT_SECONDS = 600.0
 RECORD_POLL_SECONDS = 0.25
 #: How long a request waits for a free upstream connection under ``max_upstream_conn``.
 CONNECTION_WAIT_SECONDS = 60.0
+#: upstream adapters kept per process (one per endpoint configuration in use)
+MAX_ADAPTERS = 32
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ class ProxyCache:
         self.uploads = uploads
         self.blobs = blobs
         self._lock = threading.Lock()
-        self._adapters: dict[Endpoint, Adapter] = {}
+        # by endpoint configuration: a registry whose URL or credential changes gets a new
+        # one, so the oldest are dropped past MAX_ADAPTERS (not closed: a pull in flight
+        # may still use one; its connections go with it)
+        self._adapters: OrderedDict[Endpoint, Adapter] = OrderedDict()
         self._limits: dict[int, tuple[int, threading.Semaphore]] = {}
         self._waiting: set[tuple[str, str, str | None]] = set()
 
@@ -181,6 +187,10 @@ class ProxyCache:
             adapter = self._adapters.get(upstream.endpoint)
             if adapter is None:
                 adapter = self._adapters[upstream.endpoint] = adapter_for(upstream.endpoint)
+                while len(self._adapters) > MAX_ADAPTERS:
+                    self._adapters.popitem(last=False)
+            else:
+                self._adapters.move_to_end(upstream.endpoint)
             return adapter
 
     def _connection(self, upstream: Upstream) -> threading.Semaphore | None:

@@ -226,23 +226,30 @@ def _give_back(session: Session, project_id: Any, held: int) -> None:
     )
 
 
-def lock(session: Session, project_id: int) -> None:
+def lock(session: Session, project_id: int) -> tuple[int, int, int] | None:
     """Take the project's quota row (first write of the transaction): concurrent links of
     one project serialise here, so "is this blob new to the project" is answered once.
     On PostgreSQL the project row is locked first (``FOR NO KEY UPDATE``: inserts that
     reference the project still pass), so a project without a quota row (``library``, made
-    before quotas) serialises too: pushes against deletes that unlink (docs/gc.md)."""
+    before quotas) serialises too: pushes against deletes that unlink (docs/gc.md).
+    Returns the quota row (hard, used, reserved) read under the lock, None without one."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection().execute(
             select(_PROJECTS.c.id)
             .where(_PROJECTS.c.id == project_id)
             .with_for_update(key_share=True)
         )
-    session.connection().execute(
-        update(_QUOTAS)
-        .where(_QUOTAS.c.project_id == project_id)
-        .values(reserved=_QUOTAS.c.reserved)
+    row = (
+        session.connection()
+        .execute(
+            update(_QUOTAS)
+            .where(_QUOTAS.c.project_id == project_id)
+            .values(reserved=_QUOTAS.c.reserved)
+            .returning(_QUOTAS.c.hard, _QUOTAS.c.used, _QUOTAS.c.reserved)
+        )
+        .first()
     )
+    return (int(row[0]), int(row[1]), int(row[2])) if row else None
 
 
 def in_project(session: Session, project_id: int, digest: str) -> bool:
@@ -266,8 +273,7 @@ def charge_link(
     """Before ``digest`` is linked into a repository of the project: charge it when it is new
     to the project (refusing when it does not fit beside what others hold) and turn the
     session's reservation into usage. Call first in the link's transaction."""
-    lock(session, project_id)
-    row = _row(session, project_id)
+    row = lock(session, project_id)
     if row is None:
         return
     hard, used, reserved = row

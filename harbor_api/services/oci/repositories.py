@@ -32,7 +32,6 @@ _PROJECT_BY_NAME = select(Project.id, Project.name, Project.registry_id).where(
     Project.name == bindparam("name")
 )
 _REPOSITORY_ID = select(Repository.id).where(Repository.name == bindparam("name"))
-_BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
 _LINKED_BLOB_SIZE = (
     select(Blob.size)
     .join(RepositoryBlob, RepositoryBlob.blob_id == Blob.id)
@@ -107,8 +106,7 @@ def link_blob(
     """Record the blob (once) and make it visible in the repository (idempotent). The row
     is held for garbage collection (``blob_states.hold``: live, locked, bytes present in
     ``stored``), else BLOB_UPLOAD_UNKNOWN: push it again."""
-    blob_states.hold(session, digest, size, media_type, stored)
-    blob_id = session.connection().execute(_BLOB_ID, {"digest": digest}).scalar()
+    blob_id = blob_states.hold(session, digest, size, media_type, stored)
     insert_ignoring_conflicts(
         session,
         RepositoryBlob,

@@ -91,16 +91,16 @@ replicate_deleted.many = replicate_deleted_many  # type: ignore[attr-defined]
 def replicate_pushed(db: Database, event: events.ArtifactEvent) -> None:
     if event.kind != "push":
         return
+    query = select(ReplicationPolicy).where(
+        ReplicationPolicy.trigger_type == "event_based",
+        ReplicationPolicy.enabled.is_(True),
+        ReplicationPolicy.dest_registry_id.is_not(None),
+    )
+    with db.read() as s:  # the usual case, no such policy: no write transaction to end
+        if s.scalar(select(query.exists())) is not True:
+            return
     with db.transaction() as s:
-        policies = list(
-            s.scalars(
-                select(ReplicationPolicy).where(
-                    ReplicationPolicy.trigger_type == "event_based",
-                    ReplicationPolicy.enabled.is_(True),
-                    ReplicationPolicy.dest_registry_id.is_not(None),
-                )
-            )
-        )
+        policies = list(s.scalars(query))
         for policy in policies:
             if executions.plan_tasks(s, policy, (event.repository, event.digest)):
                 try:
