@@ -1,4 +1,5 @@
-"""First-start state: the ``admin`` system administrator and the public ``library`` project."""
+"""First-start state: the ``admin`` system administrator and the public ``library`` project,
+and a quota row for every project (``library`` had none before quotas existed)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import secrets
 import string
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from harbor_api.auth.passwords import hash_password
-from harbor_api.db.models import Project, ProjectMember, ProjectMetadata, User
+from harbor_api.db.models import Project, ProjectMember, ProjectMetadata, Quota, User
 from harbor_api.db.session import Database
+from harbor_api.services.oci import quota_checks
 
 ADMIN = "admin"
+UNLIMITED = -1  # library's limit, as in Harbor (storage_per_project's default)
 PROJECT_ADMIN_ROLE = 1
 
 
@@ -58,4 +62,17 @@ def bootstrap(db: Database, admin_password: str | None) -> str | None:
                     role=PROJECT_ADMIN_ROLE,
                 )
             )
+    try:
+        with db.transaction() as s:
+            unaccounted = s.scalars(
+                select(Project.id)
+                .outerjoin(Quota, Quota.project_id == Project.id)
+                .where(Quota.id.is_(None))
+            ).all()
+            for project_id in unaccounted:  # usage counted from what the project holds
+                quota_checks.create_quota(s, project_id, UNLIMITED)
+                s.flush()
+                quota_checks.recount(s, project_id)
+    except IntegrityError:
+        pass  # another node starting at the same moment created them
     return generated

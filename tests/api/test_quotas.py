@@ -108,6 +108,20 @@ def test_unlimited_accepts_any_push(admin_client, make_project, server):
     assert used(admin_client, project) == pushed.size
 
 
+def test_library_has_an_unlimited_quota_that_counts_its_pushes(admin_client, server):
+    """``library`` (made at first start) is accounted like every other project."""
+    before = admin_client.get("/projects/library/summary").json()["quota"]
+    assert before["hard"] == {"storage": -1}
+    repo = unique("library/counted")
+    pushed = Pusher(server.url).image(repo, layer=os.urandom(32 * 1024))
+    try:
+        assert used(admin_client, "library") == before["used"]["storage"] + pushed.size
+    finally:
+        name = repo.split("/", 1)[1]
+        assert admin_client.delete(f"/projects/library/repositories/{name}").status_code == 200
+    assert used(admin_client, "library") == before["used"]["storage"]
+
+
 def test_shared_blob_counted_once_and_summary(admin_client, make_project, server):
     project = make_project(storage_limit=10 * 1024 * 1024)
     pusher = Pusher(server.url)
