@@ -231,7 +231,8 @@ def lock(session: Session, project_id: int) -> tuple[int, int, int] | None:
     one project serialise here, so "is this blob new to the project" is answered once.
     On PostgreSQL the project row is locked first (``FOR NO KEY UPDATE``: inserts that
     reference the project still pass), so a project without a quota row (a database restored
-    from before quotas, until the next start gives it one) serialises too: pushes against deletes that unlink (docs/gc.md).
+    from before quotas, until the next start gives it one) serialises too: pushes against
+    deletes that unlink (docs/gc.md).
     Returns the quota row (hard, used, reserved) read under the lock, None without one."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection().execute(
