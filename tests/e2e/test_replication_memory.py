@@ -27,7 +27,7 @@ from tests.support.registry_clients import (
 )
 from tests.support.servers import ADMIN_PASSWORD, running_server
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.soak]
 ADMIN = ("admin", ADMIN_PASSWORD)
 CHUNK = b"\xa5" * (4 * 1024 * 1024)
 TOTAL = 2 * 1024 * 1024 * 1024
