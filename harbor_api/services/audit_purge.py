@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harbor_api.auth.rbac import require_system
 from harbor_api.errors import BadRequestError
 from harbor_api.jobs.builtin import AUDIT_LOGS_GC
-from harbor_api.services.context import RequestContext
 from harbor_api.services.job_schedules import SystemJob
 
 VENDOR = "PURGE_AUDIT_LOG"
@@ -44,41 +42,13 @@ def parameters(raw: Any) -> dict[str, Any]:
     }
 
 
-JOB = SystemJob(VENDOR, AUDIT_LOGS_GC, "purge", parameters)
+JOB = SystemJob(VENDOR, AUDIT_LOGS_GC, "purge", parameters, RESOURCE)
 
-
-def create(ctx: RequestContext, body: dict[str, Any]) -> int | None:
-    """Manual: start a purge now and return its id. Otherwise create the schedule (409 if
-    one exists: PUT replaces it)."""
-    require_system(ctx.principal, RESOURCE, "create")
-    return JOB.create(ctx, body)
-
-
-def update_schedule(ctx: RequestContext, body: dict[str, Any]) -> None:
-    require_system(ctx.principal, RESOURCE, "update")
-    JOB.update_schedule(ctx, body)
-
-
-def get_schedule(ctx: RequestContext) -> dict[str, Any]:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.get_schedule(ctx)
-
-
-def history(ctx: RequestContext, offset: int, limit: int) -> tuple[list[dict], int]:
-    require_system(ctx.principal, RESOURCE, "list")
-    return JOB.history(ctx, offset, limit)
-
-
-def get_job(ctx: RequestContext, purge_id: int) -> dict[str, Any]:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.get_job(ctx, purge_id)
-
-
-def job_log(ctx: RequestContext, purge_id: int) -> str:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.job_log(ctx, purge_id)
-
-
-def stop(ctx: RequestContext, purge_id: int) -> None:
-    require_system(ctx.principal, RESOURCE, "stop")
-    JOB.stop(ctx, purge_id)
+# The operations (each authorises against RESOURCE first; see SystemJob).
+create = JOB.create
+update_schedule = JOB.update_schedule
+get_schedule = JOB.get_schedule
+history = JOB.history
+get_job = JOB.get_job
+job_log = JOB.job_log
+stop = JOB.stop

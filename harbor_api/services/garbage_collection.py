@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harbor_api.auth.rbac import require_system
 from harbor_api.errors import BadRequestError
-from harbor_api.services.context import RequestContext
 from harbor_api.services.gc_job import GARBAGE_COLLECTION
 from harbor_api.services.job_schedules import SystemJob
 
@@ -36,46 +34,13 @@ def parameters(raw: Any) -> dict[str, Any]:
     return checked
 
 
-JOB = SystemJob(VENDOR, GARBAGE_COLLECTION, "gc", parameters)
+JOB = SystemJob(VENDOR, GARBAGE_COLLECTION, "gc", parameters, RESOURCE)
 
-
-def create(ctx: RequestContext, body: dict[str, Any]) -> int | None:
-    """Manual: start a run now and return its id. Otherwise create the schedule (409 if
-    one exists: PUT replaces it)."""
-    require_system(ctx.principal, RESOURCE, "create")
-    return JOB.create(ctx, body)
-
-
-def update_schedule(ctx: RequestContext, body: dict[str, Any]) -> None:
-    require_system(ctx.principal, RESOURCE, "update")
-    JOB.update_schedule(ctx, body)
-
-
-def get_schedule(ctx: RequestContext) -> dict[str, Any]:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.get_schedule(ctx)
-
-
-def history(
-    ctx: RequestContext, offset: int, limit: int, sort: str | None = None
-) -> tuple[list[dict], int]:
-    require_system(ctx.principal, RESOURCE, "list")
-    key = (sort or "-id").strip()
-    if key.lstrip("-") not in ("id", "creation_time"):
-        raise BadRequestError("sort takes creation_time or id, optionally with a leading -")
-    return JOB.history(ctx, offset, limit, oldest_first=not key.startswith("-"))
-
-
-def get_job(ctx: RequestContext, gc_id: int) -> dict[str, Any]:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.get_job(ctx, gc_id)
-
-
-def job_log(ctx: RequestContext, gc_id: int) -> str:
-    require_system(ctx.principal, RESOURCE, "read")
-    return JOB.job_log(ctx, gc_id)
-
-
-def stop(ctx: RequestContext, gc_id: int) -> None:
-    require_system(ctx.principal, RESOURCE, "stop")
-    JOB.stop(ctx, gc_id)
+# The operations (each authorises against RESOURCE first; see SystemJob).
+create = JOB.create
+update_schedule = JOB.update_schedule
+get_schedule = JOB.get_schedule
+history = JOB.history
+get_job = JOB.get_job
+job_log = JOB.job_log
+stop = JOB.stop

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from harbor_api.auth.rbac import require_system
 from harbor_api.db.models import Execution, Schedule, Task
 from harbor_api.errors import BadRequestError, ConflictError, NotFoundError
 from harbor_api.jobs import executions, schedules
@@ -50,16 +51,19 @@ def schedule_of(body: dict[str, Any]) -> tuple[str, str]:
 @dataclass(frozen=True)
 class SystemJob:
     """One system job: its vendor, its job type, what its runs are called in errors
-    ("purge job", "gc job"), and the check of its parameters."""
+    ("purge job", "gc job"), the check of its parameters, and the system resource whose
+    permissions its operations require (each public method authorises first)."""
 
     vendor: str
     job_type: str
     noun: str
     parameters: Callable[[Any], dict[str, Any]]
+    resource: str
 
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> int | None:
         """Manual: start a run now and return its id. Otherwise create the schedule (409 if
-        one exists: PUT replaces it). The caller has authorised."""
+        one exists: PUT replaces it)."""
+        require_system(ctx.principal, self.resource, "create")
         kind, cron = schedule_of(body)
         params = self.parameters(body.get("parameters"))
         with ctx.db.transaction() as s:
@@ -86,6 +90,7 @@ class SystemJob:
         return None
 
     def update_schedule(self, ctx: RequestContext, body: dict[str, Any]) -> None:
+        require_system(ctx.principal, self.resource, "update")
         kind, cron = schedule_of(body)
         if kind == "Manual":
             raise BadRequestError("schedule.type Manual runs once: use POST")
@@ -109,6 +114,7 @@ class SystemJob:
         )
 
     def get_schedule(self, ctx: RequestContext) -> dict[str, Any]:
+        require_system(ctx.principal, self.resource, "read")
         with ctx.db.read() as s:
             row = self.schedule_row(s)
             if row is None:
@@ -144,10 +150,15 @@ class SystemJob:
         }
 
     def history(
-        self, ctx: RequestContext, offset: int, limit: int, oldest_first: bool = False
+        self, ctx: RequestContext, offset: int, limit: int, sort: str | None = None
     ) -> tuple[list[dict], int]:
+        """Runs, newest first unless ``sort`` says ``id``/``creation_time`` (same order)."""
+        require_system(ctx.principal, self.resource, "list")
+        key = (sort or "-id").strip()
+        if key.lstrip("-") not in ("id", "creation_time"):
+            raise BadRequestError("sort takes creation_time or id, optionally with a leading -")
         where = (Execution.vendor_type == self.vendor,)
-        order = Execution.id.asc() if oldest_first else Execution.id.desc()
+        order = Execution.id.desc() if key.startswith("-") else Execution.id.asc()
         with ctx.db.read() as s:
             total = s.scalar(select(func.count()).select_from(Execution).where(*where)) or 0
             rows = s.scalars(
@@ -164,10 +175,12 @@ class SystemJob:
         return execution
 
     def get_job(self, ctx: RequestContext, run_id: int) -> dict[str, Any]:
+        require_system(ctx.principal, self.resource, "read")
         with ctx.db.read() as s:
             return self.render(s, self.execution(s, run_id))
 
     def job_log(self, ctx: RequestContext, run_id: int) -> str:
+        require_system(ctx.principal, self.resource, "read")
         with ctx.db.read() as s:
             task_ids = list(
                 s.scalars(
@@ -182,5 +195,6 @@ class SystemJob:
         return "".join(read_log(storage, task_id) or "" for task_id in task_ids)
 
     def stop(self, ctx: RequestContext, run_id: int) -> None:
+        require_system(ctx.principal, self.resource, "stop")
         with ctx.db.transaction() as s:
             executions.stop_execution(s, self.execution(s, run_id).id)
